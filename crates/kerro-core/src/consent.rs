@@ -1,0 +1,295 @@
+//! The consent ledger's events and the hash chain that makes editing a past
+//! event detectable (P5). Persisting events, and choosing their order, is the
+//! store's job; this module only defines what is hashed and how.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::i18n::Lang;
+use crate::ids::{FormKey, PurposeKey, RecordId, SubjectId};
+use crate::schema::{LegalBasis, PurposeSpec};
+
+/// A consent state, named as in DPV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentState {
+    Given,
+    Refused,
+    Withdrawn,
+    Expired,
+    Renewed,
+}
+
+impl ConsentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentState::Given => "given",
+            ConsentState::Refused => "refused",
+            ConsentState::Withdrawn => "withdrawn",
+            ConsentState::Expired => "expired",
+            ConsentState::Renewed => "renewed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<ConsentState> {
+        [
+            ConsentState::Given,
+            ConsentState::Refused,
+            ConsentState::Withdrawn,
+            ConsentState::Expired,
+            ConsentState::Renewed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
+
+    /// Whether the purpose may be relied on while this is the latest state.
+    pub fn is_active(self) -> bool {
+        matches!(self, ConsentState::Given | ConsentState::Renewed)
+    }
+
+    pub fn dpv(self) -> &'static str {
+        match self {
+            ConsentState::Given => "dpv:ConsentGiven",
+            ConsentState::Refused => "dpv:ConsentRefused",
+            ConsentState::Withdrawn => "dpv:ConsentWithdrawn",
+            ConsentState::Expired => "dpv:ConsentExpired",
+            ConsentState::Renewed => "dpv:RenewedConsentGiven",
+        }
+    }
+}
+
+/// The state a subject's choice in a form or the preference centre produces.
+pub fn state_for_choice(given: bool, current: Option<ConsentState>) -> ConsentState {
+    match (given, current) {
+        (true, _) => ConsentState::Given,
+        (false, Some(s)) if s.is_active() => ConsentState::Withdrawn,
+        (false, _) => ConsentState::Refused,
+    }
+}
+
+/// Whether `spec` gives an active legal basis for a subject whose latest consent state is `latest`.
+pub fn basis_active(spec: &PurposeSpec, latest: Option<ConsentState>) -> bool {
+    spec.legal_basis != LegalBasis::Consent || latest.is_some_and(ConsentState::is_active)
+}
+
+/// How a consent was expressed (ISO 27560 `expression_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// A form answered by the subject (hosted, embedded or through the API on their behalf).
+    Form,
+    /// The subject's own self-service (preference centre or `/v1/me`).
+    PreferenceCentre,
+    /// Moved in from another system with its original evidence.
+    Import,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Form => "form",
+            Method::PreferenceCentre => "preference_centre",
+            Method::Import => "import",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Method> {
+        [Method::Form, Method::PreferenceCentre, Method::Import]
+            .into_iter()
+            .find(|m| m.as_str() == raw)
+    }
+}
+
+/// The notice a consent was given against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeRef {
+    pub form: FormKey,
+    pub version: u32,
+    pub sha256: String,
+}
+
+/// One event of the consent ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentEvent {
+    pub record_id: RecordId,
+    pub subject: SubjectId,
+    pub purpose: PurposeKey,
+    pub state: ConsentState,
+    pub notice: Option<NoticeRef>,
+    pub language: Lang,
+    /// Always whole microseconds in UTC, so the stored text and the hash agree.
+    pub event_time: DateTime<Utc>,
+    /// Who recorded it: `subject` or `staff:<token id>`.
+    pub actor: String,
+    pub method: Method,
+    pub prev_hash: String,
+}
+
+/// The `prev_hash` of the first event of a chain.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Formats a time the one way kerro stores and hashes it.
+pub fn format_time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// The next hash of a chain: SHA-256 over the previous hash and the canonical form of the new entry.
+pub fn link(prev_hash: &str, canonical: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(b"\n");
+    h.update(canonical.as_bytes());
+    hex::encode(h.finalize())
+}
+
+impl ConsentEvent {
+    /// The canonical text hashed for this event: a JSON array in a fixed order, version first.
+    pub fn canonical(&self) -> String {
+        let notice = self.notice.as_ref();
+        serde_json::json!([
+            1,
+            self.record_id.as_str(),
+            self.subject.as_str(),
+            self.purpose.as_str(),
+            self.state.as_str(),
+            notice.map(|n| n.form.as_str()),
+            notice.map(|n| n.version),
+            notice.map(|n| n.sha256.as_str()),
+            self.language.as_str(),
+            format_time(&self.event_time),
+            self.actor,
+            self.method.as_str(),
+        ])
+        .to_string()
+    }
+
+    pub fn hash(&self) -> String {
+        link(&self.prev_hash, &self.canonical())
+    }
+}
+
+/// Where a chain check found the first break.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainBreak {
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// Walks stored entries `(seq, prev_hash, canonical, stored_hash)` in order and finds the first break.
+pub struct ChainVerifier {
+    expected_prev: String,
+    pub checked: u64,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        ChainVerifier {
+            expected_prev: GENESIS.to_owned(),
+            checked: 0,
+        }
+    }
+}
+
+impl ChainVerifier {
+    pub fn check(
+        &mut self,
+        seq: i64,
+        prev_hash: &str,
+        canonical: &str,
+        stored_hash: &str,
+    ) -> Result<(), ChainBreak> {
+        if prev_hash != self.expected_prev {
+            return Err(ChainBreak {
+                seq,
+                reason: "prev_hash does not match the hash of the event before it (an event was removed or reordered)".into(),
+            });
+        }
+        let actual = link(prev_hash, canonical);
+        if actual != stored_hash {
+            return Err(ChainBreak {
+                seq,
+                reason: "content does not match its hash (the event was edited)".into(),
+            });
+        }
+        self.expected_prev = actual;
+        self.checked += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn event(n: u32, prev: &str) -> ConsentEvent {
+        ConsentEvent {
+            record_id: RecordId::from_suffix(&format!("{n:026}")),
+            subject: SubjectId::from_suffix("01HZY3K6Q5W9X8V7T6S5R4P3N2"),
+            purpose: PurposeKey::parse("p", "newsletter").unwrap(),
+            state: ConsentState::Given,
+            notice: None,
+            language: Lang::Fi,
+            event_time: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, n).unwrap(),
+            actor: "subject".into(),
+            method: Method::Form,
+            prev_hash: prev.into(),
+        }
+    }
+
+    #[test]
+    fn chain_detects_edit_and_removal() {
+        let e1 = event(1, GENESIS);
+        let h1 = e1.hash();
+        let e2 = event(2, &h1);
+        let h2 = e2.hash();
+        let e3 = event(3, &h2);
+        let h3 = e3.hash();
+
+        let mut v = ChainVerifier::default();
+        for (seq, e, h) in [(1, &e1, &h1), (2, &e2, &h2), (3, &e3, &h3)] {
+            v.check(seq, &e.prev_hash, &e.canonical(), h).unwrap();
+        }
+        assert_eq!(v.checked, 3);
+
+        let mut edited = e2.clone();
+        edited.state = ConsentState::Refused;
+        let mut v = ChainVerifier::default();
+        v.check(1, &e1.prev_hash, &e1.canonical(), &h1).unwrap();
+        assert_eq!(
+            v.check(2, &edited.prev_hash, &edited.canonical(), &h2)
+                .unwrap_err()
+                .seq,
+            2
+        );
+
+        let mut v = ChainVerifier::default();
+        v.check(1, &e1.prev_hash, &e1.canonical(), &h1).unwrap();
+        assert_eq!(
+            v.check(3, &e3.prev_hash, &e3.canonical(), &h3)
+                .unwrap_err()
+                .seq,
+            3
+        );
+    }
+
+    #[test]
+    fn choices() {
+        assert_eq!(state_for_choice(true, None), ConsentState::Given);
+        assert_eq!(state_for_choice(false, None), ConsentState::Refused);
+        assert_eq!(
+            state_for_choice(false, Some(ConsentState::Given)),
+            ConsentState::Withdrawn
+        );
+        assert_eq!(
+            state_for_choice(false, Some(ConsentState::Withdrawn)),
+            ConsentState::Refused
+        );
+        assert_eq!(
+            state_for_choice(true, Some(ConsentState::Withdrawn)),
+            ConsentState::Given
+        );
+    }
+}

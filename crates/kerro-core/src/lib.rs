@@ -1,0 +1,18 @@
+//! kerro's domain: what a customer declared, for which purpose, under which consent.
+//!
+//! This crate has no I/O, no clock and no async runtime: time and actor are
+//! parameters, storage and HTTP live in `kerro-store` and `kerro`.
+
+pub mod consent;
+pub mod contact;
+pub mod error;
+pub mod i18n;
+pub mod ids;
+pub mod notice;
+pub mod schema;
+pub mod submission;
+pub mod value;
+
+pub use error::{CoreError, ErrorCode};
+pub use i18n::{Lang, Localized};
+pub use ids::{AttributeKey, FormKey, PurposeKey, RecordId, SubjectId};

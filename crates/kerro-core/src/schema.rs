@@ -1,0 +1,363 @@
+//! The schema a company defines: purposes, attributes (the questions) and forms
+//! (the collection points), with the rules that keep collection minimal (P8)
+//! and special-category data consent-only (P10).
+//!
+//! Storage of these definitions and notice versioning over time live in the store.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::{CoreError, CoreResult, ErrorCode};
+use crate::i18n::Localized;
+use crate::ids::{is_valid_key, AttributeKey, FormKey, PurposeKey};
+
+/// The GDPR art. 6 basis a purpose rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegalBasis {
+    Consent,
+    Contract,
+    LegitimateInterest,
+    LegalObligation,
+}
+
+impl LegalBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LegalBasis::Consent => "consent",
+            LegalBasis::Contract => "contract",
+            LegalBasis::LegitimateInterest => "legitimate_interest",
+            LegalBasis::LegalObligation => "legal_obligation",
+        }
+    }
+
+    /// The DPV term for the basis, used in consent receipts.
+    pub fn dpv(self) -> &'static str {
+        match self {
+            LegalBasis::Consent => "dpv:Consent",
+            LegalBasis::Contract => "dpv:Contract",
+            LegalBasis::LegitimateInterest => "dpv:LegitimateInterest",
+            LegalBasis::LegalObligation => "dpv:LegalObligation",
+        }
+    }
+}
+
+/// What a purpose lets kerro do with the values bound to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Use {
+    Personalization,
+    Communication,
+    Analytics,
+    Sharing,
+    Service,
+}
+
+/// A purpose as defined by the company (`PUT /v1/purposes/{key}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurposeSpec {
+    pub title: Localized,
+    pub description: Localized,
+    pub legal_basis: LegalBasis,
+    #[serde(default)]
+    pub uses: BTreeSet<Use>,
+    pub retention_days: u32,
+    #[serde(default)]
+    pub recipients: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpv_category: Option<String>,
+}
+
+/// Retention is capped at 100 years: anything longer is a typo, not a policy.
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
+
+impl PurposeSpec {
+    pub fn validate(&self) -> CoreResult<()> {
+        self.title.validate("title")?;
+        self.description.validate("description")?;
+        if self.retention_days == 0 || self.retention_days > MAX_RETENTION_DAYS {
+            return Err(CoreError::invalid(
+                "retention_days",
+                format!("retention must be between 1 and {MAX_RETENTION_DAYS} days"),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, r) in self.recipients.iter().enumerate() {
+            if r.trim().is_empty() || r.len() > 200 {
+                return Err(CoreError::invalid(
+                    format!("recipients.{i}"),
+                    "a recipient needs a name of 1-200 characters",
+                ));
+            }
+            if !seen.insert(r.as_str()) {
+                return Err(CoreError::invalid(
+                    format!("recipients.{i}"),
+                    "recipient listed twice",
+                ));
+            }
+        }
+        if !self.recipients.is_empty() && !self.uses.contains(&Use::Sharing) {
+            return Err(CoreError::invalid(
+                "uses",
+                "a purpose with recipients discloses data: list 'sharing' among its uses",
+            ));
+        }
+        if let Some(cat) = &self.dpv_category {
+            if cat.trim().is_empty() || cat.len() > 200 {
+                return Err(CoreError::invalid(
+                    "dpv_category",
+                    "give a DPV purpose term such as 'dpv:ServicePersonalisation'",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Marketing purposes are the ones an objection to direct marketing (P14) stops.
+    pub fn is_marketing(&self) -> bool {
+        self.uses.contains(&Use::Personalization) || self.uses.contains(&Use::Communication)
+    }
+}
+
+/// The kind of answer an attribute takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttrKind {
+    Choice,
+    MultiChoice,
+    Number,
+    Boolean,
+    Text,
+    Date,
+}
+
+impl AttrKind {
+    pub fn has_options(self) -> bool {
+        matches!(self, AttrKind::Choice | AttrKind::MultiChoice)
+    }
+}
+
+/// One option of a choice attribute.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttrOption {
+    pub value: String,
+    pub title: Localized,
+}
+
+/// Free text answers are capped so that a form cannot become a document store.
+pub const DEFAULT_TEXT_MAX: u32 = 2_000;
+
+/// An attribute: one declared field, e.g. "Which security areas interest you?".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeSpec {
+    pub title: Localized,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Localized>,
+    pub kind: AttrKind,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<AttrOption>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    pub purposes: Vec<PurposeKey>,
+    #[serde(default)]
+    pub special_category: bool,
+}
+
+impl AttributeSpec {
+    /// Checks the attribute against itself and the purposes it is bound to.
+    pub fn validate(&self, purposes: &BTreeMap<PurposeKey, PurposeSpec>) -> CoreResult<()> {
+        self.title.validate("title")?;
+        if let Some(d) = &self.description {
+            d.validate("description")?;
+        }
+        if self.purposes.is_empty() {
+            return Err(CoreError::at(
+                ErrorCode::Minimisation,
+                "purposes",
+                "an attribute must be bound to at least one purpose (P8)",
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, p) in self.purposes.iter().enumerate() {
+            let field = format!("purposes.{i}");
+            if !seen.insert(p) {
+                return Err(CoreError::invalid(
+                    field,
+                    format!("purpose '{p}' listed twice"),
+                ));
+            }
+            let spec = purposes.get(p).ok_or_else(|| {
+                CoreError::not_found(field.clone(), format!("unknown purpose '{p}'"))
+            })?;
+            if self.special_category && spec.legal_basis != LegalBasis::Consent {
+                return Err(CoreError::at(
+                    ErrorCode::SpecialCategory,
+                    field,
+                    format!(
+                        "special-category data may only be bound to consent-based purposes; '{p}' rests on {} (P10)",
+                        spec.legal_basis.as_str()
+                    ),
+                ));
+            }
+        }
+        if self.kind.has_options() {
+            if self.options.is_empty() {
+                return Err(CoreError::invalid(
+                    "options",
+                    "a choice attribute needs at least one option",
+                ));
+            }
+            let mut values = BTreeSet::new();
+            for (i, o) in self.options.iter().enumerate() {
+                if !is_valid_key(&o.value) {
+                    return Err(CoreError::invalid(
+                        format!("options.{i}.value"),
+                        "an option value uses 1-64 of a-z, 0-9, '_' and '-', starting with a letter",
+                    ));
+                }
+                if !values.insert(o.value.as_str()) {
+                    return Err(CoreError::invalid(
+                        format!("options.{i}.value"),
+                        "option value listed twice",
+                    ));
+                }
+                o.title.validate(&format!("options.{i}.title"))?;
+            }
+        } else if !self.options.is_empty() {
+            return Err(CoreError::invalid(
+                "options",
+                "only choice and multi_choice attributes take options",
+            ));
+        }
+        if self.kind == AttrKind::Number {
+            for (name, v) in [("min", self.min), ("max", self.max)] {
+                if v.is_some_and(|v| !v.is_finite()) {
+                    return Err(CoreError::invalid(name, "must be a finite number"));
+                }
+            }
+            if let (Some(min), Some(max)) = (self.min, self.max) {
+                if min > max {
+                    return Err(CoreError::invalid("min", "min is greater than max"));
+                }
+            }
+        } else if self.min.is_some() || self.max.is_some() {
+            return Err(CoreError::invalid(
+                "min",
+                "only number attributes take min and max",
+            ));
+        }
+        if self.max_length.is_some() && self.kind != AttrKind::Text {
+            return Err(CoreError::invalid(
+                "max_length",
+                "only text attributes take max_length",
+            ));
+        }
+        if self.max_length.is_some_and(|m| m == 0 || m > 100_000) {
+            return Err(CoreError::invalid(
+                "max_length",
+                "max_length must be between 1 and 100000",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn option(&self, value: &str) -> Option<&AttrOption> {
+        self.options.iter().find(|o| o.value == value)
+    }
+}
+
+/// What kind of collection point a form is; it changes wording, never the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FormKind {
+    #[default]
+    Survey,
+    Quiz,
+    PreferenceCentre,
+    EventSignup,
+}
+
+/// A form: a collection point with its notice, questions and purposes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormSpec {
+    pub title: Localized,
+    pub notice: Localized,
+    #[serde(default)]
+    pub kind: FormKind,
+    pub attributes: Vec<AttributeKey>,
+    pub purposes: Vec<PurposeKey>,
+}
+
+impl FormSpec {
+    /// Checks that every purpose exists and every attribute serves one of the form's purposes (P8).
+    pub fn validate(
+        &self,
+        purposes: &BTreeMap<PurposeKey, PurposeSpec>,
+        attributes: &BTreeMap<AttributeKey, AttributeSpec>,
+    ) -> CoreResult<()> {
+        self.title.validate("title")?;
+        self.notice.validate("notice")?;
+        if self.purposes.is_empty() {
+            return Err(CoreError::invalid(
+                "purposes",
+                "a form needs at least one purpose",
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, p) in self.purposes.iter().enumerate() {
+            if !seen.insert(p) {
+                return Err(CoreError::invalid(
+                    format!("purposes.{i}"),
+                    format!("purpose '{p}' listed twice"),
+                ));
+            }
+            if !purposes.contains_key(p) {
+                return Err(CoreError::not_found(
+                    format!("purposes.{i}"),
+                    format!("unknown purpose '{p}'"),
+                ));
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for (i, a) in self.attributes.iter().enumerate() {
+            let field = format!("attributes.{i}");
+            if !seen.insert(a) {
+                return Err(CoreError::invalid(
+                    field,
+                    format!("attribute '{a}' listed twice"),
+                ));
+            }
+            let spec = attributes.get(a).ok_or_else(|| {
+                CoreError::not_found(field.clone(), format!("unknown attribute '{a}'"))
+            })?;
+            if !spec.purposes.iter().any(|p| self.purposes.contains(p)) {
+                return Err(CoreError::at(
+                    ErrorCode::Minimisation,
+                    field,
+                    format!("attribute '{a}' serves none of this form's purposes (P8)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A whole schema snapshot, as the submission rules need it.
+#[derive(Debug, Clone, Default)]
+pub struct Schema {
+    pub purposes: BTreeMap<PurposeKey, PurposeSpec>,
+    pub attributes: BTreeMap<AttributeKey, AttributeSpec>,
+    pub forms: BTreeMap<FormKey, FormSpec>,
+}
+
+#[cfg(test)]
+#[path = "schema_tests.rs"]
+pub(crate) mod tests;
