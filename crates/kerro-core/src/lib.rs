@@ -3,6 +3,7 @@
 //! This crate has no I/O, no clock and no async runtime: time and actor are
 //! parameters, storage and HTTP live in `kerro-store` and `kerro`.
 
+pub mod actor;
 pub mod consent;
 pub mod contact;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod schema;
 pub mod submission;
 pub mod value;
 
+pub use actor::{Actor, Role};
 pub use error::{CoreError, ErrorCode};
 pub use i18n::{Lang, Localized};
 pub use ids::{AttributeKey, FormKey, PurposeKey, RecordId, SubjectId};

@@ -1,0 +1,17 @@
+//! kerro's storage: the embedded SQLite store with encryption at rest,
+//! the hash-chained consent ledger, the audit log and group commit.
+//!
+//! The domain rules live in `kerro-core`; this crate applies them inside
+//! transactions and never decides policy on its own.
+
+pub mod crypto;
+mod db;
+pub mod error;
+pub mod model;
+mod store;
+mod writer;
+
+pub use db::SCHEMA_VERSION;
+pub use error::{StoreError, StoreResult};
+pub use model::*;
+pub use store::{Store, StoreOptions, Submission};

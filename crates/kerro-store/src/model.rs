@@ -1,0 +1,159 @@
+//! What the store hands back: decrypted, typed views of stored rows.
+
+use chrono::{DateTime, Utc};
+use kerro_core::consent::{ConsentEvent, ConsentState, Method};
+use kerro_core::contact::ContactPrefs;
+use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, SubjectId};
+use kerro_core::schema::Schema;
+use kerro_core::Lang;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// One version of a form's notice.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoticeVersion {
+    pub version: u32,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The schema plus each form's current notice version, as cached in memory.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaSnapshot {
+    pub schema: Schema,
+    pub notices: BTreeMap<FormKey, NoticeVersion>,
+}
+
+/// The fields a new subject may carry.
+#[derive(Debug, Clone, Default)]
+pub struct NewSubject {
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub locale: Option<Lang>,
+    pub organization: Option<String>,
+}
+
+/// A subject, decrypted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Subject {
+    pub id: SubjectId,
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub locale: Option<Lang>,
+    pub organization: Option<String>,
+    pub restricted: bool,
+    pub objected_marketing: bool,
+    pub objected_sharing: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where a declared value came from (P1). The source is always the subject
+/// (DPV `ProvidedPersonalData`); kerro stores nothing observed or inferred.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provenance {
+    pub form: Option<FormKey>,
+    pub notice_version: Option<u32>,
+    pub given_at: DateTime<Utc>,
+    pub method: Method,
+    pub source: &'static str,
+}
+
+pub const PROVIDED_BY_SUBJECT: &str = "dpv:ProvidedPersonalData";
+
+/// One declared value with its provenance; `superseded_at` is set on history rows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Declaration {
+    pub attribute: AttributeKey,
+    pub value: Value,
+    pub provenance: Provenance,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_at: Option<DateTime<Utc>>,
+}
+
+/// A ledger event as stored, with its position and hash.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredEvent {
+    pub seq: i64,
+    #[serde(flatten)]
+    pub event: ConsentEvent,
+    pub hash: String,
+}
+
+/// One audit entry that concerns a subject, for the subject's own export.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub time: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub detail: Value,
+}
+
+/// Everything held about one subject.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubjectData {
+    pub subject: Subject,
+    pub declarations: Vec<Declaration>,
+    pub history: Vec<Declaration>,
+    pub consents: Vec<StoredEvent>,
+    pub contact: ContactPrefs,
+    pub access_log: Vec<AuditEntry>,
+}
+
+impl SubjectData {
+    /// The latest consent state per purpose.
+    pub fn consent_states(&self) -> BTreeMap<PurposeKey, ConsentState> {
+        latest_states(
+            self.consents
+                .iter()
+                .map(|e| (&e.event.purpose, e.event.state)),
+        )
+    }
+}
+
+pub fn latest_states<'a>(
+    events: impl Iterator<Item = (&'a PurposeKey, ConsentState)>,
+) -> BTreeMap<PurposeKey, ConsentState> {
+    let mut out = BTreeMap::new();
+    for (p, s) in events {
+        out.insert(p.clone(), s);
+    }
+    out
+}
+
+/// What a submission recorded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubmissionResult {
+    pub subject: SubjectId,
+    pub declarations: Vec<AttributeKey>,
+    pub receipts: Vec<StoredEvent>,
+}
+
+/// What an erasure removed and what proof remains.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErasureSummary {
+    pub subject: SubjectId,
+    pub erased_at: DateTime<Utc>,
+    pub declarations_deleted: u64,
+    pub tokens_revoked: u64,
+    pub consent_events_kept: u64,
+}
+
+/// A consent record: one event with the history of its purpose for that subject.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceiptData {
+    pub event: StoredEvent,
+    pub history: Vec<StoredEvent>,
+    pub notice_bundle: Option<Value>,
+    pub subject_erased: bool,
+}
+
+/// A staff token, as listed (never with its secret).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StaffToken {
+    pub id: String,
+    pub role: kerro_core::Role,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+}

@@ -1,0 +1,193 @@
+//! The tamper-evident audit log (P23): a closed set of actions, written in
+//! the same transaction as the change or read they describe, hash-chained
+//! like the consent ledger. Entries name fields, never values.
+
+use chrono::{DateTime, Utc};
+use kerro_core::consent::{link, ChainBreak, ChainVerifier, GENESIS};
+use kerro_core::{Actor, SubjectId};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{json, Value};
+
+use super::{parse_ts, ts, Store};
+use crate::error::StoreResult;
+use crate::model::AuditEntry;
+
+/// Everything the audit log can say.
+pub(crate) enum AuditAction<'a> {
+    SchemaChanged {
+        kind: &'a str,
+        key: &'a str,
+    },
+    SubjectCreated,
+    SubjectRead,
+    SubjectTokenIssued,
+    Submission {
+        form: &'a str,
+        fields: Vec<String>,
+        purposes: Vec<String>,
+    },
+    DeclarationsChanged {
+        fields: Vec<String>,
+    },
+    ConsentChanged {
+        purpose: &'a str,
+        state: &'a str,
+    },
+    ContactChanged,
+    SubjectErased,
+    ReceiptRead {
+        record_id: &'a str,
+    },
+    StaffTokenCreated {
+        token_id: &'a str,
+        role: &'a str,
+    },
+}
+
+impl AuditAction<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            AuditAction::SchemaChanged { .. } => "schema_changed",
+            AuditAction::SubjectCreated => "subject_created",
+            AuditAction::SubjectRead => "subject_read",
+            AuditAction::SubjectTokenIssued => "subject_token_issued",
+            AuditAction::Submission { .. } => "submission",
+            AuditAction::DeclarationsChanged { .. } => "declarations_changed",
+            AuditAction::ConsentChanged { .. } => "consent_changed",
+            AuditAction::ContactChanged => "contact_changed",
+            AuditAction::SubjectErased => "subject_erased",
+            AuditAction::ReceiptRead { .. } => "receipt_read",
+            AuditAction::StaffTokenCreated { .. } => "staff_token_created",
+        }
+    }
+
+    fn detail(&self) -> Value {
+        match self {
+            AuditAction::SchemaChanged { kind, key } => json!({"kind": kind, "key": key}),
+            AuditAction::Submission {
+                form,
+                fields,
+                purposes,
+            } => {
+                json!({"form": form, "fields": fields, "purposes": purposes})
+            }
+            AuditAction::DeclarationsChanged { fields } => json!({"fields": fields}),
+            AuditAction::ConsentChanged { purpose, state } => {
+                json!({"purpose": purpose, "state": state})
+            }
+            AuditAction::ReceiptRead { record_id } => json!({"record_id": record_id}),
+            AuditAction::StaffTokenCreated { token_id, role } => {
+                json!({"token_id": token_id, "role": role})
+            }
+            AuditAction::SubjectRead => {
+                json!({"fields": ["subject", "declarations", "consents", "contact"]})
+            }
+            AuditAction::SubjectCreated
+            | AuditAction::SubjectTokenIssued
+            | AuditAction::ContactChanged
+            | AuditAction::SubjectErased => json!({}),
+        }
+    }
+}
+
+fn canonical(time: &str, actor: &str, action: &str, subject: Option<&str>, detail: &str) -> String {
+    json!([1, time, actor, action, subject, detail]).to_string()
+}
+
+pub(crate) fn record(
+    conn: &Connection,
+    now: &DateTime<Utc>,
+    actor: &Actor,
+    subject: Option<&SubjectId>,
+    action: AuditAction<'_>,
+) -> StoreResult<()> {
+    let prev: String = conn
+        .query_row(
+            "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_else(|| GENESIS.to_owned());
+    let time = ts(now);
+    let actor = actor.label();
+    let name = action.name();
+    let subject = subject.map(SubjectId::as_str);
+    let detail = action.detail().to_string();
+    let hash = link(&prev, &canonical(&time, &actor, name, subject, &detail));
+    conn.execute(
+        "INSERT INTO audit_log (time, actor, action, subject_id, detail, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![time, actor, name, subject, detail, prev, hash],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn entries_for(conn: &Connection, subject: &SubjectId) -> StoreResult<Vec<AuditEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, time, actor, action, detail FROM audit_log WHERE subject_id = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([subject.as_str()], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, time, actor, action, detail) = row?;
+        out.push(AuditEntry {
+            seq,
+            time: parse_ts(&time)?,
+            actor,
+            action,
+            detail: serde_json::from_str(&detail).unwrap_or(Value::Null),
+        });
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// Walks the audit log's hash chain; `Ok(Err(..))` names the first broken entry.
+    pub fn verify_audit(&self) -> StoreResult<Result<u64, ChainBreak>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT seq, time, actor, action, subject_id, detail, prev_hash, hash FROM audit_log ORDER BY seq",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut v = ChainVerifier::default();
+            while let Some(r) = rows.next()? {
+                let seq: i64 = r.get(0)?;
+                let subject: Option<String> = r.get(4)?;
+                let canon = canonical(
+                    &r.get::<_, String>(1)?,
+                    &r.get::<_, String>(2)?,
+                    &r.get::<_, String>(3)?,
+                    subject.as_deref(),
+                    &r.get::<_, String>(5)?,
+                );
+                if let Err(b) = v.check(seq, &r.get::<_, String>(6)?, &canon, &r.get::<_, String>(7)?) {
+                    return Ok(Err(b));
+                }
+            }
+            Ok(Ok(v.checked))
+        })
+    }
+
+    /// How many audit entries exist for `action` (for tests and reports).
+    pub fn audit_count(&self, action: &str, subject: Option<&SubjectId>) -> StoreResult<u64> {
+        let action = action.to_owned();
+        let subject = subject.map(|s| s.as_str().to_owned());
+        self.read(move |conn| {
+            let n: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM audit_log WHERE action = ?1 AND (?2 IS NULL OR subject_id = ?2)",
+                params![action, subject],
+                |r| r.get(0),
+            )?;
+            Ok(n as u64)
+        })
+    }
+}

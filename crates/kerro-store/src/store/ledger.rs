@@ -1,0 +1,257 @@
+//! The consent ledger: appending events to the hash chain, reading a
+//! subject's history, verifying the chain and assembling receipts.
+//! Rows are never updated or deleted, not even on erasure: they carry only
+//! the pseudonymous subject id, so they stay as the proof P13 allows.
+
+use chrono::{DateTime, Utc};
+use kerro_core::consent::{
+    ChainBreak, ChainVerifier, ConsentEvent, ConsentState, Method, NoticeRef, GENESIS,
+};
+use kerro_core::ids::{FormKey, PurposeKey, RecordId, SubjectId};
+use kerro_core::{Actor, CoreError, Lang};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::collections::BTreeMap;
+
+use super::audit::{record, AuditAction};
+use super::{corrupt, new_ulid, parse_ts, ts, Store};
+use crate::error::{StoreError, StoreResult};
+use crate::model::{latest_states, ReceiptData, StoredEvent};
+
+const EVENT_COLUMNS: &str =
+    "seq, record_id, subject_id, purpose, state, form, notice_version, notice_sha256, \
+                             language, event_time, actor, method, prev_hash, hash";
+
+/// Everything of an event but its place in the chain.
+pub(crate) struct NewEvent<'a> {
+    pub subject: &'a SubjectId,
+    pub purpose: &'a PurposeKey,
+    pub state: ConsentState,
+    pub notice: Option<NoticeRef>,
+    pub language: Lang,
+    pub now: DateTime<Utc>,
+    pub actor: &'a Actor,
+    pub method: Method,
+}
+
+/// Appends one event to the chain. Runs inside the writer's transaction, which serialises appends.
+pub(crate) fn append(conn: &Connection, new: NewEvent<'_>) -> StoreResult<StoredEvent> {
+    let prev: String = conn
+        .query_row(
+            "SELECT hash FROM consent_events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_else(|| GENESIS.to_owned());
+    let event = ConsentEvent {
+        record_id: RecordId::from_suffix(&new_ulid()),
+        subject: new.subject.clone(),
+        purpose: new.purpose.clone(),
+        state: new.state,
+        notice: new.notice,
+        language: new.language,
+        event_time: new.now,
+        actor: new.actor.label(),
+        method: new.method,
+        prev_hash: prev,
+    };
+    let hash = event.hash();
+    let notice = event.notice.as_ref();
+    conn.execute(
+        "INSERT INTO consent_events (record_id, subject_id, purpose, state, form, notice_version, notice_sha256,
+                                     language, event_time, actor, method, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            event.record_id.as_str(),
+            event.subject.as_str(),
+            event.purpose.as_str(),
+            event.state.as_str(),
+            notice.map(|n| n.form.as_str()),
+            notice.map(|n| n.version),
+            notice.map(|n| n.sha256.as_str()),
+            event.language.as_str(),
+            ts(&event.event_time),
+            event.actor,
+            event.method.as_str(),
+            event.prev_hash,
+            hash,
+        ],
+    )?;
+    Ok(StoredEvent {
+        seq: conn.last_insert_rowid(),
+        event,
+        hash,
+    })
+}
+
+fn event_from_row(r: &Row<'_>) -> StoreResult<StoredEvent> {
+    let get_s = |i: usize| -> StoreResult<String> { Ok(r.get::<_, String>(i)?) };
+    let form: Option<String> = r.get(5)?;
+    let notice = match form {
+        Some(f) => Some(NoticeRef {
+            form: FormKey::parse("form", &f).map_err(corrupt("ledger form"))?,
+            version: r.get::<_, Option<u32>>(6)?.unwrap_or(0),
+            sha256: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+        }),
+        None => None,
+    };
+    let state = get_s(4)?;
+    let method = get_s(11)?;
+    let language = get_s(8)?;
+    Ok(StoredEvent {
+        seq: r.get(0)?,
+        event: ConsentEvent {
+            record_id: RecordId::from_stored(get_s(1)?),
+            subject: SubjectId::parse(&get_s(2)?).map_err(corrupt("ledger subject"))?,
+            purpose: PurposeKey::parse("purpose", &get_s(3)?).map_err(corrupt("ledger purpose"))?,
+            state: ConsentState::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("state '{state}'")))?,
+            notice,
+            language: Lang::parse(&language)
+                .ok_or_else(|| StoreError::Corrupt(format!("language '{language}'")))?,
+            event_time: parse_ts(&get_s(9)?)?,
+            actor: get_s(10)?,
+            method: Method::parse(&method)
+                .ok_or_else(|| StoreError::Corrupt(format!("method '{method}'")))?,
+            prev_hash: get_s(12)?,
+        },
+        hash: get_s(13)?,
+    })
+}
+
+pub(crate) fn events_for(conn: &Connection, subject: &SubjectId) -> StoreResult<Vec<StoredEvent>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {EVENT_COLUMNS} FROM consent_events WHERE subject_id = ?1 ORDER BY seq"
+    ))?;
+    let mut rows = stmt.query([subject.as_str()])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(event_from_row(r)?);
+    }
+    Ok(out)
+}
+
+/// The latest consent state per purpose for a subject.
+pub(crate) fn current_states(
+    conn: &Connection,
+    subject: &SubjectId,
+) -> StoreResult<BTreeMap<PurposeKey, ConsentState>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT purpose, state FROM consent_events WHERE subject_id = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([subject.as_str()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut pairs = Vec::new();
+    for row in rows {
+        let (p, s) = row?;
+        let purpose = PurposeKey::parse("purpose", &p).map_err(corrupt("ledger purpose"))?;
+        let state =
+            ConsentState::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("state '{s}'")))?;
+        pairs.push((purpose, state));
+    }
+    Ok(latest_states(pairs.iter().map(|(p, s)| (p, *s))))
+}
+
+impl Store {
+    /// Walks the whole ledger in order; `Ok(Err(..))` names the first bad event.
+    pub fn verify_ledger(&self) -> StoreResult<Result<u64, ChainBreak>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {EVENT_COLUMNS} FROM consent_events ORDER BY seq"
+            ))?;
+            let mut rows = stmt.query([])?;
+            let mut v = ChainVerifier::default();
+            while let Some(r) = rows.next()? {
+                let seq: i64 = r.get(0)?;
+                let stored = match event_from_row(r) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        return Ok(Err(ChainBreak {
+                            seq,
+                            reason: format!("unreadable event: {e}"),
+                        }))
+                    }
+                };
+                if let Err(b) = v.check(
+                    seq,
+                    &stored.event.prev_hash,
+                    &stored.event.canonical(),
+                    &stored.hash,
+                ) {
+                    return Ok(Err(b));
+                }
+            }
+            Ok(Ok(v.checked))
+        })
+    }
+
+    /// A consent record by id, with the history of the same purpose for the same subject.
+    /// Staff reads are audited.
+    pub fn receipt(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        record_id: &str,
+    ) -> StoreResult<ReceiptData> {
+        let record_id = record_id.to_owned();
+        let actor = actor.clone();
+        let load = move |conn: &Connection| -> StoreResult<ReceiptData> {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM consent_events WHERE record_id = ?1"
+            ))?;
+            let mut rows = stmt.query([record_id.as_str()])?;
+            let event = match rows.next()? {
+                Some(r) => event_from_row(r)?,
+                None => {
+                    return Err(CoreError::not_found("record_id", "no such consent record").into())
+                }
+            };
+            let history: Vec<StoredEvent> = events_for(conn, &event.event.subject)?
+                .into_iter()
+                .filter(|e| e.event.purpose == event.event.purpose && e.seq <= event.seq)
+                .collect();
+            let notice_bundle = match &event.event.notice {
+                Some(n) => conn
+                    .query_row(
+                        "SELECT bundle FROM notice_versions WHERE form = ?1 AND version = ?2",
+                        params![n.form.as_str(), n.version],
+                        |r| r.get::<_, String>(0),
+                    )
+                    .optional()?
+                    .and_then(|b| serde_json::from_str(&b).ok()),
+                None => None,
+            };
+            let subject_erased = conn
+                .query_row(
+                    "SELECT 1 FROM erasures WHERE subject_id = ?1",
+                    [event.event.subject.as_str()],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            Ok(ReceiptData {
+                event,
+                history,
+                notice_bundle,
+                subject_erased,
+            })
+        };
+        match actor {
+            Actor::Staff { .. } => self.write(move |conn| {
+                let data = load(conn)?;
+                record(
+                    conn,
+                    &now,
+                    &actor,
+                    Some(&data.event.event.subject),
+                    AuditAction::ReceiptRead {
+                        record_id: data.event.event.record_id.as_str(),
+                    },
+                )?;
+                Ok(data)
+            }),
+            _ => self.read(load),
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Defining purposes, attributes and forms. Every change is checked against
+//! the whole schema it would produce, so no change can leave another
+//! definition breaking P8 or P10; a change to anything a notice shows makes a
+//! new notice version of each form concerned.
+
+use chrono::{DateTime, Utc};
+use kerro_core::ids::{AttributeKey, FormKey, PurposeKey};
+use kerro_core::notice::NoticeBundle;
+use kerro_core::schema::{AttributeSpec, FormSpec, PurposeSpec, Schema};
+use kerro_core::{Actor, CoreError};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+
+use super::audit::{record, AuditAction};
+use super::{corrupt, parse_ts, ts, Store};
+use crate::error::{StoreError, StoreResult};
+use crate::model::{NoticeVersion, SchemaSnapshot};
+
+/// One definition to put.
+pub(crate) enum Put {
+    Purpose(PurposeKey, PurposeSpec),
+    Attribute(AttributeKey, AttributeSpec),
+    Form(FormKey, FormSpec),
+}
+
+impl Store {
+    /// Creates or replaces a purpose; returns `true` when it was new.
+    pub fn put_purpose(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        key: PurposeKey,
+        spec: PurposeSpec,
+    ) -> StoreResult<bool> {
+        self.put(actor, now, Put::Purpose(key, spec))
+    }
+
+    pub fn put_attribute(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        key: AttributeKey,
+        spec: AttributeSpec,
+    ) -> StoreResult<bool> {
+        self.put(actor, now, Put::Attribute(key, spec))
+    }
+
+    pub fn put_form(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        key: FormKey,
+        spec: FormSpec,
+    ) -> StoreResult<bool> {
+        self.put(actor, now, Put::Form(key, spec))
+    }
+
+    fn put(&self, actor: &Actor, now: DateTime<Utc>, put: Put) -> StoreResult<bool> {
+        let actor = actor.clone();
+        let (created, snapshot) = self.write(move |conn| {
+            let mut snap = load_snapshot(conn)?;
+            let created = apply(&mut snap.schema, &put)?;
+            validate_all(&snap.schema)?;
+            let (table, key, spec, kind) = match &put {
+                Put::Purpose(k, s) => ("purposes", k.as_str(), to_json(s)?, "purpose"),
+                Put::Attribute(k, s) => ("attributes", k.as_str(), to_json(s)?, "attribute"),
+                Put::Form(k, s) => ("forms", k.as_str(), to_json(s)?, "form"),
+            };
+            conn.execute(
+                &format!(
+                    "INSERT INTO {table} (key, spec, updated_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(key) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at"
+                ),
+                params![key, spec, ts(&now)],
+            )?;
+            bump_notices(conn, &mut snap, &now)?;
+            record(conn, &now, &actor, None, AuditAction::SchemaChanged { kind, key })?;
+            Ok((created, snap))
+        })?;
+        self.set_snapshot(snapshot);
+        Ok(created)
+    }
+
+    /// Every version of a form's notice, oldest first, with the bundle that was hashed.
+    pub fn notice_versions(
+        &self,
+        form: &FormKey,
+    ) -> StoreResult<Vec<(NoticeVersion, serde_json::Value)>> {
+        let form = form.clone();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT version, sha256, created_at, bundle FROM notice_versions WHERE form = ?1 ORDER BY version",
+            )?;
+            let rows = stmt.query_map([form.as_str()], |r| {
+                Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (version, sha256, created, bundle) = row?;
+                out.push((
+                    NoticeVersion { version, sha256, created_at: parse_ts(&created)? },
+                    serde_json::from_str(&bundle).map_err(corrupt("notice bundle"))?,
+                ));
+            }
+            Ok(out)
+        })
+    }
+}
+
+fn apply(schema: &mut Schema, put: &Put) -> StoreResult<bool> {
+    Ok(match put {
+        Put::Purpose(k, s) => {
+            s.validate()?;
+            schema.purposes.insert(k.clone(), s.clone()).is_none()
+        }
+        Put::Attribute(k, s) => {
+            s.validate(&schema.purposes).map_err(|e| within("", e))?;
+            schema.attributes.insert(k.clone(), s.clone()).is_none()
+        }
+        Put::Form(k, s) => {
+            s.validate(&schema.purposes, &schema.attributes)?;
+            schema.forms.insert(k.clone(), s.clone()).is_none()
+        }
+    })
+}
+
+/// Checks that every definition is still valid in the changed schema.
+fn validate_all(schema: &Schema) -> StoreResult<()> {
+    for (k, a) in &schema.attributes {
+        a.validate(&schema.purposes).map_err(|e| {
+            within(
+                &format!("this change would make attribute '{k}' invalid: "),
+                e,
+            )
+        })?;
+    }
+    for (k, f) in &schema.forms {
+        f.validate(&schema.purposes, &schema.attributes)
+            .map_err(|e| within(&format!("this change would make form '{k}' invalid: "), e))?;
+    }
+    Ok(())
+}
+
+fn within(prefix: &str, mut e: CoreError) -> StoreError {
+    e.message = format!("{prefix}{}", e.message);
+    StoreError::Core(e)
+}
+
+/// Appends a notice version for every form whose notice bundle changed.
+fn bump_notices(
+    conn: &Connection,
+    snap: &mut SchemaSnapshot,
+    now: &DateTime<Utc>,
+) -> StoreResult<()> {
+    for (key, form) in &snap.schema.forms {
+        let bundle = NoticeBundle::build(form, &snap.schema);
+        let sha = bundle.sha256();
+        let current = snap.notices.get(key);
+        if current.is_some_and(|c| c.sha256 == sha) {
+            continue;
+        }
+        let version = current.map(|c| c.version + 1).unwrap_or(1);
+        conn.execute(
+            "INSERT INTO notice_versions (form, version, sha256, bundle, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key.as_str(), version, sha, bundle.canonical(), ts(now)],
+        )?;
+        snap.notices.insert(
+            key.clone(),
+            NoticeVersion {
+                version,
+                sha256: sha,
+                created_at: *now,
+            },
+        );
+    }
+    Ok(())
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(corrupt("serialise definition"))
+}
+
+fn load_table<K: Ord, V: DeserializeOwned>(
+    conn: &Connection,
+    table: &str,
+    parse_key: impl Fn(&str) -> Option<K>,
+) -> StoreResult<BTreeMap<K, V>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT key, spec FROM {table}"))?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (k, spec) = row?;
+        let key = parse_key(&k)
+            .ok_or_else(|| StoreError::Corrupt(format!("bad key '{k}' in {table}")))?;
+        out.insert(key, serde_json::from_str(&spec).map_err(corrupt(table))?);
+    }
+    Ok(out)
+}
+
+pub(crate) fn load_snapshot(conn: &Connection) -> StoreResult<SchemaSnapshot> {
+    let schema = Schema {
+        purposes: load_table(conn, "purposes", |k| PurposeKey::parse("key", k).ok())?,
+        attributes: load_table(conn, "attributes", |k| AttributeKey::parse("key", k).ok())?,
+        forms: load_table(conn, "forms", |k| FormKey::parse("key", k).ok())?,
+    };
+    let mut notices = BTreeMap::new();
+    for key in schema.forms.keys() {
+        let row = conn
+            .query_row(
+                "SELECT version, sha256, created_at FROM notice_versions WHERE form = ?1 ORDER BY version DESC LIMIT 1",
+                [key.as_str()],
+                |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+            )
+            .optional()?;
+        if let Some((version, sha256, created)) = row {
+            notices.insert(
+                key.clone(),
+                NoticeVersion {
+                    version,
+                    sha256,
+                    created_at: parse_ts(&created)?,
+                },
+            );
+        }
+    }
+    Ok(SchemaSnapshot { schema, notices })
+}

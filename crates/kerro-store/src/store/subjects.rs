@@ -1,0 +1,531 @@
+//! Subjects and their credentials: creation with encrypted identifiers and
+//! blind indexes, reads (audited for staff), contact preferences, subject and
+//! staff tokens, and erasure by crypto-shredding.
+
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use kerro_core::consent::Method;
+use kerro_core::contact::ContactPrefs;
+use kerro_core::ids::{AttributeKey, FormKey, SubjectId};
+use kerro_core::{Actor, CoreError, ErrorCode, Lang, Role};
+use rand::RngCore;
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+use super::audit::{entries_for, record, AuditAction};
+use super::ledger::events_for;
+use super::{corrupt, new_ulid, parse_ts, ts, Store};
+use crate::crypto::{normalize_email, DataKey, Keyring};
+use crate::error::{StoreError, StoreResult};
+use crate::model::{
+    Declaration, ErasureSummary, NewSubject, Provenance, StaffToken, Subject, SubjectData,
+    PROVIDED_BY_SUBJECT,
+};
+
+/// Prefixes tell token kinds apart before any look-up.
+pub const STAFF_TOKEN_PREFIX: &str = "kst_";
+pub const SUBJECT_TOKEN_PREFIX: &str = "ksu_";
+
+const MAX_IDENTIFIER_LEN: usize = 254;
+
+fn check_identifier(field: &str, v: &Option<String>) -> StoreResult<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(s) => {
+            let t = s.trim();
+            if t.is_empty() || t.chars().count() > MAX_IDENTIFIER_LEN {
+                return Err(CoreError::invalid(
+                    field,
+                    format!("must be 1-{MAX_IDENTIFIER_LEN} characters"),
+                )
+                .into());
+            }
+            Ok(Some(t.to_owned()))
+        }
+    }
+}
+
+/// Loads and unwraps a live subject's data key; erased subjects are `gone`, unknown ones `not_found`.
+pub(crate) fn subject_key(
+    conn: &Connection,
+    keys: &Keyring,
+    id: &SubjectId,
+) -> StoreResult<DataKey> {
+    let wrapped: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT wrapped_key FROM subjects WHERE id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match wrapped {
+        Some(w) => keys.unwrap_data_key(id.as_str(), &w),
+        None => {
+            let erased = conn
+                .query_row(
+                    "SELECT 1 FROM erasures WHERE subject_id = ?1",
+                    [id.as_str()],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            Err(match erased {
+                Some(()) => {
+                    CoreError::at(ErrorCode::Gone, "subject", "this subject was erased").into()
+                }
+                None => CoreError::not_found("subject", "no such subject").into(),
+            })
+        }
+    }
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn new_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+pub(crate) fn load_subject_data(
+    conn: &Connection,
+    keys: &Keyring,
+    id: &SubjectId,
+) -> StoreResult<SubjectData> {
+    let dk = subject_key(conn, keys, id)?;
+    let sid = id.as_str();
+    let subject = conn.query_row(
+        "SELECT external_id_enc, email_enc, organization_enc, locale, restricted, objected_marketing,
+                objected_sharing, created_at FROM subjects WHERE id = ?1",
+        [sid],
+        |r| {
+            Ok((
+                r.get::<_, Option<Vec<u8>>>(0)?,
+                r.get::<_, Option<Vec<u8>>>(1)?,
+                r.get::<_, Option<Vec<u8>>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, bool>(4)?,
+                r.get::<_, bool>(5)?,
+                r.get::<_, bool>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        },
+    )?;
+    let open = |field: &str, v: Option<Vec<u8>>| -> StoreResult<Option<String>> {
+        v.map(|c| dk.open_string(sid, field, &c)).transpose()
+    };
+    let subject = Subject {
+        id: id.clone(),
+        external_id: open("external_id", subject.0)?,
+        email: open("email", subject.1)?,
+        organization: open("organization", subject.2)?,
+        locale: subject.3.as_deref().and_then(Lang::parse),
+        restricted: subject.4,
+        objected_marketing: subject.5,
+        objected_sharing: subject.6,
+        created_at: parse_ts(&subject.7)?,
+    };
+
+    let mut declarations = Vec::new();
+    let mut history = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT attribute, value_enc, form, notice_version, method, given_at, superseded_at
+         FROM declarations WHERE subject_id = ?1 ORDER BY attribute, id",
+    )?;
+    let mut rows = stmt.query([sid])?;
+    while let Some(r) = rows.next()? {
+        let attribute: String = r.get(0)?;
+        let sealed: Vec<u8> = r.get(1)?;
+        let plain = dk.open(sid, &format!("declaration/{attribute}"), &sealed)?;
+        let form: Option<String> = r.get(2)?;
+        let method: String = r.get(4)?;
+        let superseded: Option<String> = r.get(6)?;
+        let d = Declaration {
+            attribute: AttributeKey::parse("attribute", &attribute)
+                .map_err(corrupt("declaration attribute"))?,
+            value: serde_json::from_slice(&plain).map_err(corrupt("declaration value"))?,
+            provenance: Provenance {
+                form: form
+                    .map(|f| FormKey::parse("form", &f))
+                    .transpose()
+                    .map_err(corrupt("declaration form"))?,
+                notice_version: r.get(3)?,
+                given_at: parse_ts(&r.get::<_, String>(5)?)?,
+                method: Method::parse(&method)
+                    .ok_or_else(|| StoreError::Corrupt(format!("method '{method}'")))?,
+                source: PROVIDED_BY_SUBJECT,
+            },
+            superseded_at: superseded.as_deref().map(parse_ts).transpose()?,
+        };
+        if d.superseded_at.is_some() {
+            history.push(d);
+        } else {
+            declarations.push(d);
+        }
+    }
+    let contact = load_contact(conn, id)?;
+    Ok(SubjectData {
+        subject,
+        declarations,
+        history,
+        consents: events_for(conn, id)?,
+        contact,
+        access_log: entries_for(conn, id)?,
+    })
+}
+
+pub(crate) fn load_contact(conn: &Connection, id: &SubjectId) -> StoreResult<ContactPrefs> {
+    let raw: Option<String> = conn
+        .query_row(
+            "SELECT prefs FROM contact_prefs WHERE subject_id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match raw {
+        Some(s) => serde_json::from_str(&s).map_err(corrupt("contact prefs")),
+        None => Ok(ContactPrefs::default()),
+    }
+}
+
+impl Store {
+    pub fn create_subject(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        new: NewSubject,
+    ) -> StoreResult<SubjectId> {
+        let external_id = check_identifier("external_id", &new.external_id)?;
+        let organization = check_identifier("organization", &new.organization)?;
+        let email = check_identifier("email", &new.email)?;
+        if let Some(e) = &email {
+            let ok = e
+                .split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.ends_with('.'));
+            if !ok || e.contains(char::is_whitespace) {
+                return Err(CoreError::invalid("email", "not an e-mail address").into());
+            }
+        }
+        let keys = self.keys();
+        let actor = actor.clone();
+        self.write(move |conn| {
+            let id = SubjectId::from_suffix(&new_ulid());
+            let sid = id.as_str();
+            let ext_bidx = external_id.as_ref().map(|e| keys.blind_index("external_id", e));
+            if let Some(b) = &ext_bidx {
+                let taken = conn
+                    .query_row("SELECT 1 FROM subjects WHERE external_id_bidx = ?1", [b], |_| Ok(()))
+                    .optional()?;
+                if taken.is_some() {
+                    return Err(CoreError::at(ErrorCode::Conflict, "external_id", "a subject with this external_id exists").into());
+                }
+            }
+            let (dk, wrapped) = keys.new_data_key(sid)?;
+            let seal = |field: &str, v: &Option<String>| v.as_ref().map(|s| dk.seal(sid, field, s.as_bytes())).transpose();
+            conn.execute(
+                "INSERT INTO subjects (id, wrapped_key, external_id_bidx, email_bidx, external_id_enc, email_enc,
+                                       organization_enc, locale, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    sid,
+                    wrapped,
+                    ext_bidx,
+                    email.as_ref().map(|e| keys.blind_index("email", &normalize_email(e))),
+                    seal("external_id", &external_id)?,
+                    seal("email", &email)?,
+                    seal("organization", &organization)?,
+                    new.locale.map(Lang::as_str),
+                    ts(&now),
+                ],
+            )?;
+            record(conn, &now, &actor, Some(&id), AuditAction::SubjectCreated)?;
+            Ok(id)
+        })
+    }
+
+    /// Everything held about a subject. A staff read is written to the audit log
+    /// in the same transaction, so no read goes unrecorded.
+    pub fn subject_data(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        id: &SubjectId,
+    ) -> StoreResult<SubjectData> {
+        let keys = self.keys();
+        let id = id.clone();
+        match actor {
+            Actor::Staff { .. } => {
+                let actor = actor.clone();
+                self.write(move |conn| {
+                    let data = load_subject_data(conn, &keys, &id)?;
+                    record(conn, &now, &actor, Some(&id), AuditAction::SubjectRead)?;
+                    Ok(data)
+                })
+            }
+            _ => self.read(move |conn| load_subject_data(conn, &keys, &id)),
+        }
+    }
+
+    /// Finds a live subject by external id through its blind index.
+    pub fn find_by_external_id(&self, external_id: &str) -> StoreResult<Option<SubjectId>> {
+        let bidx = self.keys().blind_index("external_id", external_id.trim());
+        self.read(move |conn| {
+            let id: Option<String> = conn
+                .query_row(
+                    "SELECT id FROM subjects WHERE external_id_bidx = ?1",
+                    [bidx],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            id.map(|i| SubjectId::parse(&i).map_err(corrupt("subject id")))
+                .transpose()
+        })
+    }
+
+    /// Finds live subjects by e-mail through its blind index.
+    pub fn find_by_email(&self, email: &str) -> StoreResult<Vec<SubjectId>> {
+        let bidx = self.keys().blind_index("email", &normalize_email(email));
+        self.read(move |conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT id FROM subjects WHERE email_bidx = ?1 ORDER BY id")?;
+            let ids = stmt.query_map([bidx], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for id in ids {
+                out.push(SubjectId::parse(&id?).map_err(corrupt("subject id"))?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Whether an e-mail address belongs to an erased subject (the hashed suppression list).
+    pub fn is_suppressed(&self, email: &str) -> StoreResult<bool> {
+        let bidx = self.keys().blind_index("email", &normalize_email(email));
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT 1 FROM erasures WHERE email_bidx = ?1",
+                    [bidx],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some())
+        })
+    }
+
+    pub fn set_contact(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        id: &SubjectId,
+        prefs: ContactPrefs,
+    ) -> StoreResult<ContactPrefs> {
+        prefs.validate()?;
+        let keys = self.keys();
+        let (actor, id) = (actor.clone(), id.clone());
+        self.write(move |conn| {
+            subject_key(conn, &keys, &id)?;
+            let doc = serde_json::to_string(&prefs).map_err(corrupt("contact prefs"))?;
+            conn.execute(
+                "INSERT INTO contact_prefs (subject_id, prefs, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(subject_id) DO UPDATE SET prefs = excluded.prefs, updated_at = excluded.updated_at",
+                params![id.as_str(), doc, ts(&now)],
+            )?;
+            record(conn, &now, &actor, Some(&id), AuditAction::ContactChanged)?;
+            Ok(prefs)
+        })
+    }
+
+    /// Issues a short-lived subject token; only its hash is stored.
+    pub fn issue_subject_token(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        id: &SubjectId,
+        ttl: Duration,
+    ) -> StoreResult<(String, DateTime<Utc>)> {
+        let keys = self.keys();
+        let (actor, id) = (actor.clone(), id.clone());
+        self.write(move |conn| {
+            subject_key(conn, &keys, &id)?;
+            let token = new_token(SUBJECT_TOKEN_PREFIX);
+            let expires = now + ttl;
+            conn.execute("DELETE FROM subject_tokens WHERE expires_at < ?1", [ts(&now)])?;
+            conn.execute(
+                "INSERT INTO subject_tokens (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash(&token), id.as_str(), ts(&expires), ts(&now)],
+            )?;
+            record(conn, &now, &actor, Some(&id), AuditAction::SubjectTokenIssued)?;
+            Ok((token, expires))
+        })
+    }
+
+    /// The subject a token belongs to, if the token is known and not expired.
+    pub fn subject_for_token(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<SubjectId>> {
+        let hash = token_hash(token);
+        self.read(move |conn| {
+            let row: Option<(String, String)> = conn
+                .query_row(
+                    "SELECT subject_id, expires_at FROM subject_tokens WHERE hash = ?1",
+                    [hash],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            match row {
+                Some((sid, expires)) if parse_ts(&expires)? > now => Ok(Some(
+                    SubjectId::parse(&sid).map_err(corrupt("token subject"))?,
+                )),
+                _ => Ok(None),
+            }
+        })
+    }
+
+    /// Erases a subject (P13): destroys its data key and deletes its rows. The
+    /// consent ledger keeps its pseudonymous events as proof, and a blind index of
+    /// the e-mail stays as a suppression entry.
+    pub fn erase(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        id: &SubjectId,
+    ) -> StoreResult<ErasureSummary> {
+        let keys = self.keys();
+        let (actor, id) = (actor.clone(), id.clone());
+        let summary = self.write(move |conn| {
+            subject_key(conn, &keys, &id)?;
+            let sid = id.as_str();
+            let email_bidx: Option<String> = conn.query_row(
+                "SELECT email_bidx FROM subjects WHERE id = ?1",
+                [sid],
+                |r| r.get(0),
+            )?;
+            let declarations =
+                conn.execute("DELETE FROM declarations WHERE subject_id = ?1", [sid])? as u64;
+            let tokens =
+                conn.execute("DELETE FROM subject_tokens WHERE subject_id = ?1", [sid])? as u64;
+            conn.execute("DELETE FROM contact_prefs WHERE subject_id = ?1", [sid])?;
+            conn.execute("DELETE FROM subjects WHERE id = ?1", [sid])?;
+            conn.execute(
+                "INSERT INTO erasures (subject_id, erased_at, email_bidx) VALUES (?1, ?2, ?3)",
+                params![sid, ts(&now), email_bidx],
+            )?;
+            let kept: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM consent_events WHERE subject_id = ?1",
+                [sid],
+                |r| r.get(0),
+            )?;
+            record(conn, &now, &actor, Some(&id), AuditAction::SubjectErased)?;
+            Ok(ErasureSummary {
+                subject: id.clone(),
+                erased_at: now,
+                declarations_deleted: declarations,
+                tokens_revoked: tokens,
+                consent_events_kept: kept as u64,
+            })
+        })?;
+        // Fold the WAL into the main file and truncate it, so the wrapped key's
+        // old pages do not linger in the log. Best effort: the commit stands either way.
+        let _ = self.read(|conn| {
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            Ok(())
+        });
+        Ok(summary)
+    }
+
+    /// Creates a staff token; the secret is returned once and stored only as a hash.
+    pub fn create_staff_token(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        role: Role,
+        label: &str,
+    ) -> StoreResult<(StaffToken, String)> {
+        let token = new_token(STAFF_TOKEN_PREFIX);
+        let created = self.insert_staff_token(actor, now, role, label, &token)?;
+        Ok((created, token))
+    }
+
+    /// Makes sure a token with this exact secret exists (for `KERRO_ADMIN_TOKEN`); returns `true` if created.
+    pub fn ensure_staff_token(
+        &self,
+        now: DateTime<Utc>,
+        role: Role,
+        secret: &str,
+        label: &str,
+    ) -> StoreResult<bool> {
+        if secret.len() < 32 {
+            return Err(StoreError::Config(
+                "a bootstrap token needs at least 32 characters".into(),
+            ));
+        }
+        let hash = token_hash(secret);
+        let exists = self.read(move |conn| {
+            Ok(conn
+                .query_row("SELECT 1 FROM staff_tokens WHERE hash = ?1", [hash], |_| {
+                    Ok(())
+                })
+                .optional()?
+                .is_some())
+        })?;
+        if exists {
+            return Ok(false);
+        }
+        self.insert_staff_token(&Actor::System("bootstrap".into()), now, role, label, secret)?;
+        Ok(true)
+    }
+
+    fn insert_staff_token(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        role: Role,
+        label: &str,
+        secret: &str,
+    ) -> StoreResult<StaffToken> {
+        let t = StaffToken {
+            id: format!("tok_{}", new_ulid()),
+            role,
+            label: label.to_owned(),
+            created_at: now,
+        };
+        let hash = token_hash(secret);
+        let actor = actor.clone();
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO staff_tokens (id, hash, role, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![t.id, hash, t.role.as_str(), t.label, ts(&now)],
+            )?;
+            record(conn, &now, &actor, None, AuditAction::StaffTokenCreated { token_id: &t.id, role: t.role.as_str() })?;
+            Ok(t)
+        })
+    }
+
+    /// The token id and role of a staff token, if it is known and not revoked.
+    pub fn staff_for_token(&self, token: &str) -> StoreResult<Option<(String, Role)>> {
+        let hash = token_hash(token);
+        self.read(move |conn| {
+            let row: Option<(String, String)> = conn
+                .query_row(
+                    "SELECT id, role FROM staff_tokens WHERE hash = ?1 AND revoked_at IS NULL",
+                    [hash],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            Ok(row.and_then(|(id, role)| Role::parse(&role).map(|r| (id, r))))
+        })
+    }
+
+    /// How many live (not erased) subjects the store holds.
+    pub fn subject_count(&self) -> StoreResult<u64> {
+        self.read(|conn| {
+            Ok(conn.query_row("SELECT COUNT(*) FROM subjects", [], |r| r.get::<_, i64>(0))? as u64)
+        })
+    }
+}
