@@ -8,6 +8,7 @@ mod schema_ops;
 mod subjects;
 
 pub use declare::Submission;
+pub use subjects::{STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX};
 
 use chrono::{DateTime, Utc};
 use kerro_core::Lang;

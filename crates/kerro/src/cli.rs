@@ -1,0 +1,262 @@
+//! The command line: `serve`, `demo`, `token create`, `ledger verify`.
+//! Every command that opens the store takes the same `--data DIR`.
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::{Args, Parser, Subcommand};
+use kerro_core::{Actor, Role};
+use kerro_store::{Store, StoreOptions};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::config::{Config, Overrides};
+use crate::http::{router, system_clock, AppState};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kerro",
+    version,
+    about = "Zero-party data: declared data, purpose-bound consent, self-service rights"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+struct StoreArgs {
+    /// Data directory (database, master key); default ./kerro-data, or KERRO_DATA.
+    #[arg(long = "data", value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Configuration file; default <data>/kerro.toml when it exists, or KERRO_CONFIG.
+    #[arg(long = "config", value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Address to listen on; default 127.0.0.1:8080, or KERRO_LISTEN.
+    #[arg(long = "listen", value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve(ServeArgs),
+    /// Serve a demo workspace (a cybersecurity company's B2B survey and a B2C newsletter) with synthetic subjects.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// How many synthetic subjects to create on first start.
+        #[arg(long, default_value_t = 300)]
+        subjects: usize,
+    },
+    /// Staff tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The consent ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Create a staff token and print it once; only its hash is stored.
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// admin, editor, support or service.
+        #[arg(long)]
+        role: String,
+        /// A note on who or what holds the token.
+        #[arg(long, default_value = "created with kerro token create")]
+        label: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum LedgerCommand {
+    /// Walk the hash chain; exit 1 naming the first bad entry.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KERRO_LOG")
+                .unwrap_or_else(|_| "kerro=info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
+fn load(store: &StoreArgs, listen: Option<SocketAddr>) -> anyhow::Result<(Config, Store)> {
+    let cfg = Config::load(
+        &Overrides {
+            config_file: store.config.clone(),
+            data_dir: store.data.clone(),
+            listen,
+        },
+        &env,
+    )?;
+    let opts = StoreOptions {
+        data_dir: cfg.data_dir.clone(),
+        master_key_file: cfg.master_key_file.clone(),
+        default_lang: cfg.default_language,
+    };
+    let store = Store::open(&opts)
+        .with_context(|| format!("cannot open the store in {}", cfg.data_dir.display()))?;
+    Ok((cfg, store))
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => {
+            let (cfg, store) = load(&args.store, args.listen)?;
+            bootstrap_admin(&store)?;
+            serve(cfg, store, None)
+        }
+        Command::Demo {
+            serve: args,
+            subjects,
+        } => {
+            let (cfg, store) = load(&args.store, args.listen)?;
+            bootstrap_admin(&store)?;
+            let seed = crate::demo::seed(&store, Utc::now(), subjects)?;
+            let now = Utc::now();
+            let (_, admin) = store.create_staff_token(
+                &Actor::System("demo".into()),
+                now,
+                Role::Admin,
+                "demo admin",
+            )?;
+            let ttl = chrono::Duration::minutes(i64::from(cfg.subject_token_minutes));
+            let (subject_token, _) = store.issue_subject_token(
+                &Actor::System("demo".into()),
+                now,
+                &seed.sample_subject,
+                ttl,
+            )?;
+            let banner = format!(
+                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n",
+                seed.subjects.len(),
+                seed.sample_subject,
+                url = cfg.public_url(),
+            );
+            serve(cfg, store, Some(banner))
+        }
+        Command::Token {
+            command: TokenCommand::Create { store, role, label },
+        } => {
+            let role = Role::parse(&role).with_context(|| {
+                format!("unknown role '{role}': admin, editor, support or service")
+            })?;
+            let (_, store) = load(&store, None)?;
+            let (token, secret) =
+                store.create_staff_token(&Actor::System("cli".into()), Utc::now(), role, &label)?;
+            eprintln!(
+                "created {} token {} ({}); it is shown only now:",
+                token.role, token.id, token.label
+            );
+            println!("{secret}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ledger {
+            command: LedgerCommand::Verify { store },
+        } => {
+            let (_, store) = load(&store, None)?;
+            report_chain("ledger", store.verify_ledger()?)
+        }
+        Command::Audit {
+            command: LedgerCommand::Verify { store },
+        } => {
+            let (_, store) = load(&store, None)?;
+            report_chain("audit log", store.verify_audit()?)
+        }
+    }
+}
+
+fn report_chain(
+    what: &str,
+    result: Result<u64, kerro_core::consent::ChainBreak>,
+) -> anyhow::Result<ExitCode> {
+    match result {
+        Ok(n) => {
+            println!("{what} ok: {n} entries, hash chain intact");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(b) => {
+            println!("{what} BROKEN at seq {}: {}", b.seq, b.reason);
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// `KERRO_ADMIN_TOKEN`: creates an admin token with that value if none exists.
+fn bootstrap_admin(store: &Store) -> anyhow::Result<()> {
+    if let Some(secret) = env("KERRO_ADMIN_TOKEN") {
+        if store.ensure_staff_token(Utc::now(), Role::Admin, &secret, "KERRO_ADMIN_TOKEN")? {
+            tracing::info!("created the admin token given in KERRO_ADMIN_TOKEN");
+        }
+    }
+    Ok(())
+}
+
+fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+        let addr = listener.local_addr()?;
+        // The real address, so tests can bind port 0 and read it back.
+        println!("listening on http://{addr}");
+        if let Some(b) = banner {
+            println!("{b}");
+        }
+        let state = AppState {
+            store,
+            config: Arc::new(cfg),
+            clock: system_clock(),
+        };
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("server failed")?;
+        Ok(ExitCode::SUCCESS)
+    })
+}

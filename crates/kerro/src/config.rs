@@ -1,0 +1,202 @@
+//! One typed configuration, passed explicitly. Precedence: defaults < file
+//! (`--config FILE` or `<data>/kerro.toml`) < `KERRO_*` environment < CLI
+//! flags. Unknown keys in the file are an error.
+
+use anyhow::{bail, Context};
+use kerro_core::Lang;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Who is responsible for the data: shown on notices and receipts (P4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Controller {
+    pub name: String,
+    pub address: String,
+    pub email: String,
+    /// The data protection officer's contact (e-mail or phone).
+    pub dpo: String,
+    #[serde(default)]
+    pub privacy_policy_url: Option<String>,
+}
+
+impl Default for Controller {
+    fn default() -> Self {
+        Controller {
+            name: "Example Company Oy".into(),
+            address: "Esimerkkikatu 1, 00100 Helsinki, Finland".into(),
+            email: "privacy@example.invalid".into(),
+            dpo: "dpo@example.invalid".into(),
+            privacy_policy_url: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub master_key_file: Option<PathBuf>,
+    pub default_language: Lang,
+    /// ISO 3166 code of the jurisdiction receipts name.
+    pub jurisdiction: String,
+    /// The URL kerro is reached at, for links in receipts.
+    pub public_url: Option<String>,
+    pub subject_token_minutes: u32,
+    pub controller: Controller,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./kerro-data"),
+            master_key_file: None,
+            default_language: Lang::Fi,
+            jurisdiction: "FI".into(),
+            public_url: None,
+            subject_token_minutes: 60,
+            controller: Controller::default(),
+        }
+    }
+}
+
+/// What the command line gave (each `None` leaves the lower layers in force).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+}
+
+impl Config {
+    /// Builds the configuration from all layers; `env` is passed in so tests can set it.
+    pub fn load(cli: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+        let data_dir = cli
+            .data_dir
+            .clone()
+            .or_else(|| env("KERRO_DATA").map(PathBuf::from))
+            .unwrap_or_else(|| Config::default().data_dir);
+        let file = cli
+            .config_file
+            .clone()
+            .or_else(|| env("KERRO_CONFIG").map(PathBuf::from));
+        let mut cfg = match file {
+            Some(f) => read_file(&f)?,
+            None => {
+                let implicit = data_dir.join("kerro.toml");
+                if implicit.exists() {
+                    read_file(&implicit)?
+                } else {
+                    Config::default()
+                }
+            }
+        };
+        cfg.data_dir = data_dir;
+        if let Some(v) = env("KERRO_LISTEN") {
+            cfg.listen = v
+                .parse()
+                .with_context(|| format!("KERRO_LISTEN '{v}' is not an address"))?;
+        }
+        if let Some(v) = env("KERRO_MASTER_KEY_FILE") {
+            cfg.master_key_file = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("KERRO_DEFAULT_LANGUAGE") {
+            cfg.default_language = Lang::parse(&v)
+                .with_context(|| format!("KERRO_DEFAULT_LANGUAGE '{v}' is not fi, sv or en"))?;
+        }
+        if let Some(v) = env("KERRO_PUBLIC_URL") {
+            cfg.public_url = Some(v);
+        }
+        if let Some(listen) = cli.listen {
+            cfg.listen = listen;
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.jurisdiction.len() != 2
+            || !self.jurisdiction.bytes().all(|b| b.is_ascii_uppercase())
+        {
+            bail!("jurisdiction must be a two-letter ISO 3166 code such as FI");
+        }
+        if self.subject_token_minutes == 0 || self.subject_token_minutes > 7 * 24 * 60 {
+            bail!("subject_token_minutes must be between 1 and 10080");
+        }
+        for (name, v) in [
+            ("controller.name", &self.controller.name),
+            ("controller.address", &self.controller.address),
+            ("controller.email", &self.controller.email),
+            ("controller.dpo", &self.controller.dpo),
+        ] {
+            if v.trim().is_empty() {
+                bail!("{name} must not be empty");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<Config> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("config {} is not valid", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn layers() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("kerro.toml"),
+            "listen = \"127.0.0.1:9000\"\njurisdiction = \"SE\"\n[controller]\nname = \"Turvakide Oy\"\naddress = \"a\"\nemail = \"e@x.fi\"\ndpo = \"d@x.fi\"\n",
+        )
+        .unwrap();
+        let env: HashMap<&str, String> =
+            HashMap::from([("KERRO_LISTEN", "127.0.0.1:9100".to_string())]);
+        let get = |k: &str| env.get(k).cloned();
+        let cli = Overrides {
+            data_dir: Some(dir.path().to_owned()),
+            ..Default::default()
+        };
+        let cfg = Config::load(&cli, &get).unwrap();
+        assert_eq!(cfg.jurisdiction, "SE");
+        assert_eq!(cfg.controller.name, "Turvakide Oy");
+        assert_eq!(cfg.listen.port(), 9100, "env beats file");
+        let cli = Overrides {
+            listen: Some("127.0.0.1:9200".parse().unwrap()),
+            ..cli
+        };
+        assert_eq!(
+            Config::load(&cli, &get).unwrap().listen.port(),
+            9200,
+            "flag beats env"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("kerro.toml"), "colour = \"red\"\n").unwrap();
+        let cli = Overrides {
+            data_dir: Some(dir.path().to_owned()),
+            ..Default::default()
+        };
+        assert!(Config::load(&cli, &|_| None).is_err());
+    }
+}
