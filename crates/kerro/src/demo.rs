@@ -457,7 +457,12 @@ fn definitions() -> Result<Definitions> {
         ),
         AttrKind::MultiChoice,
         vec![
-            opt("customer_data", "Asiakastiedot", "Kunddata", "Customer data"),
+            opt(
+                "customer_data",
+                "Asiakastiedot",
+                "Kunddata",
+                "Customer data",
+            ),
             opt("payments", "Maksuliikenne", "Betalningar", "Payments"),
             opt("production", "Tuotanto", "Produktion", "Production"),
             opt(
@@ -486,7 +491,12 @@ fn definitions() -> Result<Definitions> {
                 "NIS2-direktivet",
                 "NIS2 directive",
             ),
-            opt("iso27001", "ISO/IEC 27001", "ISO/IEC 27001", "ISO/IEC 27001"),
+            opt(
+                "iso27001",
+                "ISO/IEC 27001",
+                "ISO/IEC 27001",
+                "ISO/IEC 27001",
+            ),
             opt(
                 "gdpr",
                 "GDPR eli tietosuoja-asetus",
@@ -519,7 +529,12 @@ fn definitions() -> Result<Definitions> {
         AttrKind::Choice,
         vec![
             opt("size_1_9", "1–9 henkilöä", "1–9 personer", "1–9 people"),
-            opt("size_10_49", "10–49 henkilöä", "10–49 personer", "10–49 people"),
+            opt(
+                "size_10_49",
+                "10–49 henkilöä",
+                "10–49 personer",
+                "10–49 people",
+            ),
             opt(
                 "size_50_249",
                 "50–249 henkilöä",
@@ -551,11 +566,7 @@ fn definitions() -> Result<Definitions> {
         min: Some(1.0),
         max: Some(1_000_000.0),
         ..attribute(
-            t(
-                "Henkilöstömäärä",
-                "Antal anställda",
-                "Number of employees",
-            ),
+            t("Henkilöstömäärä", "Antal anställda", "Number of employees"),
             AttrKind::Number,
             vec![],
             &["account_service"],
@@ -646,7 +657,11 @@ fn definitions() -> Result<Definitions> {
             "Only the month, neither day nor year: we send your birthday offer.",
         )),
         ..attribute(
-            t("Syntymäkuukautesi", "Din födelsemånad", "Your birthday month"),
+            t(
+                "Syntymäkuukautesi",
+                "Din födelsemånad",
+                "Your birthday month",
+            ),
             AttrKind::Choice,
             MONTHS
                 .iter()
@@ -856,12 +871,7 @@ fn plan_subjects(now: DateTime<Utc>, count: usize) -> Vec<SubjectPlan> {
     plans
 }
 
-fn contact_prefs(
-    rng: &mut StdRng,
-    email: bool,
-    sms_chance: f64,
-    lang: Lang,
-) -> ContactPrefs {
+fn contact_prefs(rng: &mut StdRng, email: bool, sms_chance: f64, lang: Lang) -> ContactPrefs {
     let mut channels = BTreeMap::from([(Channel::Email, email), (Channel::Web, true)]);
     if rng.gen_bool(sms_chance) {
         channels.insert(Channel::Sms, true);
@@ -908,7 +918,10 @@ fn sample_plan(now: DateTime<Utc>) -> SubjectPlan {
             ),
             ("company_size".to_owned(), json!("size_50_249")),
             ("employees".to_owned(), json!(120)),
-            ("next_review".to_owned(), date(survey_at + Duration::days(120))),
+            (
+                "next_review".to_owned(),
+                date(survey_at + Duration::days(120)),
+            ),
             ("wishes".to_owned(), json!(WISHES_FI[0])),
         ]),
         consents: consents(&[("security_updates", true), ("compliance_advisory", true)]),
@@ -942,7 +955,11 @@ fn joined_at(rng: &mut StdRng, now: DateTime<Utc>) -> (DateTime<Utc>, i64) {
 }
 
 fn b2b_plan(rng: &mut StdRng, now: DateTime<Utc>, n: usize) -> SubjectPlan {
-    let lang = if rng.gen_bool(0.7) { Lang::Fi } else { Lang::En };
+    let lang = if rng.gen_bool(0.7) {
+        Lang::Fi
+    } else {
+        Lang::En
+    };
     let organization = match lang {
         Lang::En => format!("{} {n}", one_of(rng, &EN_ORGANIZATIONS)),
         _ => format!("{} {n}", one_of(rng, &FI_ORGANIZATIONS)),
@@ -1013,7 +1030,11 @@ fn b2b_plan(rng: &mut StdRng, now: DateTime<Utc>, n: usize) -> SubjectPlan {
         );
     }
     if updates && rng.gen_bool(0.25) {
-        let wishes = if lang == Lang::En { &WISHES_EN } else { &WISHES_FI };
+        let wishes = if lang == Lang::En {
+            &WISHES_EN
+        } else {
+            &WISHES_FI
+        };
         answers.insert("wishes".into(), json!(one_of(rng, wishes)));
     }
     steps.push(Step {
@@ -1050,7 +1071,8 @@ fn b2b_plan(rng: &mut StdRng, now: DateTime<Utc>, n: usize) -> SubjectPlan {
         rng.gen_bool(0.5)
             .then(|| contact_prefs(rng, false, 0.0, lang))
     } else {
-        rng.gen_bool(0.9).then(|| contact_prefs(rng, true, 0.05, lang))
+        rng.gen_bool(0.9)
+            .then(|| contact_prefs(rng, true, 0.05, lang))
     };
     SubjectPlan {
         new: NewSubject {
@@ -1094,9 +1116,11 @@ fn b2c_plan(rng: &mut StdRng, now: DateTime<Utc>, n: usize) -> SubjectPlan {
         }
     }
     let contact = if subscribes {
-        rng.gen_bool(0.9).then(|| contact_prefs(rng, true, 0.2, lang))
+        rng.gen_bool(0.9)
+            .then(|| contact_prefs(rng, true, 0.2, lang))
     } else {
-        rng.gen_bool(0.3).then(|| contact_prefs(rng, false, 0.0, lang))
+        rng.gen_bool(0.3)
+            .then(|| contact_prefs(rng, false, 0.0, lang))
     };
     SubjectPlan {
         new: NewSubject {

@@ -4,6 +4,5 @@
 
 pub mod cli;
 pub mod config;
-#[path = "demo_stub.rs"]
 pub mod demo;
 pub mod http;

@@ -192,7 +192,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             })?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
+            // serde_path_to_error marks unknown map keys as `?`; keep only the named segments.
+            let path = e
+                .path()
+                .to_string()
+                .split('.')
+                .filter(|seg| *seg != "?" && !seg.is_empty())
+                .collect::<Vec<_>>()
+                .join(".");
             let inner = e.into_inner();
             let message = if inner.is_syntax() || inner.is_eof() {
                 format!("the body is not valid JSON: {inner}")
@@ -202,7 +209,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             ApiError(CoreError {
                 code: ErrorCode::InvalidRequest,
                 message,
-                field: (path != "." && path != "?" && !path.is_empty()).then_some(path),
+                field: (!path.is_empty()).then_some(path),
             })
         })?;
         Ok(Body(value))

@@ -1,0 +1,291 @@
+//! A test server: the real router on a real SQLite store in a temporary
+//! directory, with a clock the test can move, driven in-process.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use http_body_util::BodyExt;
+use kerro::config::Config;
+use kerro::http::{router, AppState};
+use kerro_core::{Actor, Role};
+use kerro_store::{Store, StoreOptions};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+    pub router: axum::Router,
+    pub clock: Arc<Mutex<DateTime<Utc>>>,
+    pub admin: String,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+    pub fn field(&self) -> &str {
+        self.body["error"]["field"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub fn new() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreOptions::new(dir.path())).unwrap();
+        let clock = Arc::new(Mutex::new(
+            Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
+        ));
+        let c = clock.clone();
+        let config = Config {
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        let state = AppState {
+            store: store.clone(),
+            config: Arc::new(config),
+            clock: Arc::new(move || *c.lock().unwrap()),
+        };
+        let (_, admin) = store
+            .create_staff_token(
+                &Actor::System("test".into()),
+                Utc::now(),
+                Role::Admin,
+                "test admin",
+            )
+            .unwrap();
+        TestApp {
+            dir,
+            store,
+            router: router(state),
+            clock,
+            admin,
+        }
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self.clock.lock().unwrap() += by;
+    }
+
+    pub fn staff_token(&self, role: Role) -> String {
+        self.store
+            .create_staff_token(&Actor::System("test".into()), Utc::now(), role, "test")
+            .unwrap()
+            .1
+    }
+
+    /// Sends a request with a raw body.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> Resp {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let resp = self
+            .router
+            .clone()
+            .oneshot(req.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        assert!(
+            status != StatusCode::INTERNAL_SERVER_ERROR,
+            "500 for {path}: {body}"
+        );
+        if !status.is_success() {
+            assert!(
+                body["error"]["code"].is_string(),
+                "error without the documented shape for {path}: {body}"
+            );
+        }
+        Resp { status, body }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let bytes = body
+            .map(|b| serde_json::to_vec(&b).unwrap())
+            .unwrap_or_default();
+        self.raw(method, path, token, bytes).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// A small schema: a consent purpose for offers, another for events, a contract purpose.
+    pub async fn schema(&self) {
+        let a = &self.admin;
+        for (key, basis, recipients) in [
+            ("offers", "consent", json!([])),
+            ("events", "consent", json!(["Tapahtuma Oy"])),
+            ("service", "contract", json!([])),
+        ] {
+            let uses = if recipients.as_array().unwrap().is_empty() {
+                json!(["personalization", "communication"])
+            } else {
+                json!(["sharing"])
+            };
+            let r = self
+                .put(
+                    &format!("/v1/purposes/{key}"),
+                    a,
+                    json!({"title": {"fi": format!("{key} fi"), "en": key}, "description": {"en": format!("About {key}")},
+                           "legal_basis": basis, "uses": uses, "retention_days": 365, "recipients": recipients}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+        for (key, body) in [
+            (
+                "interests",
+                json!({"title": {"en": "Interests"}, "kind": "multi_choice", "purposes": ["offers"],
+                "options": [{"value": "cloud", "title": {"en": "Cloud"}}, {"value": "ot", "title": {"en": "OT"}}, {"value": "training", "title": {"en": "Training"}}]}),
+            ),
+            (
+                "size",
+                json!({"title": {"en": "Size"}, "kind": "choice", "purposes": ["service"],
+                "options": [{"value": "small", "title": {"en": "Small"}}, {"value": "large", "title": {"en": "Large"}}]}),
+            ),
+            (
+                "employees",
+                json!({"title": {"en": "Employees"}, "kind": "number", "min": 1, "max": 100000, "purposes": ["service"]}),
+            ),
+            (
+                "diet",
+                json!({"title": {"en": "Diet"}, "kind": "text", "max_length": 50, "purposes": ["events"]}),
+            ),
+            (
+                "attending",
+                json!({"title": {"en": "Attending"}, "kind": "boolean", "purposes": ["events", "offers"]}),
+            ),
+            (
+                "review",
+                json!({"title": {"en": "Next review"}, "kind": "date", "purposes": ["offers"]}),
+            ),
+        ] {
+            let r = self.put(&format!("/v1/attributes/{key}"), a, body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+        let r = self
+            .put(
+                "/v1/forms/survey",
+                a,
+                json!({"title": {"en": "Survey"}, "notice": {"en": "Turvakide Oy asks what interests you.", "fi": "Turvakide Oy kysyy."},
+                       "attributes": ["interests", "size", "employees", "diet", "attending", "review"],
+                       "purposes": ["offers", "events", "service"]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+
+    pub async fn subject(&self, email: &str) -> String {
+        let r = self
+            .post(
+                "/v1/subjects",
+                &self.admin,
+                json!({"email": email, "locale": "fi"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn subject_token(&self, id: &str) -> String {
+        let r = self
+            .post(&format!("/v1/subjects/{id}/tokens"), &self.admin, json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn notice_version(&self, form: &str) -> u64 {
+        self.get(&format!("/v1/forms/{form}"), &self.admin)
+            .await
+            .body["notice_version"]
+            .as_u64()
+            .unwrap()
+    }
+
+    /// A subject with a token, who answered the survey giving `offers` and refusing `events`.
+    pub async fn answered_subject(&self, email: &str) -> (String, String) {
+        let id = self.subject(email).await;
+        let token = self.subject_token(&id).await;
+        let v = self.notice_version("survey").await;
+        let r = self
+            .post(
+                "/v1/forms/survey/submissions",
+                &token,
+                json!({"answers": {"interests": ["ot", "cloud"], "size": "large", "review": "2027-01-31"},
+                       "consents": {"offers": true, "events": false}, "notice_version": v}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        (id, token)
+    }
+
+    /// Row counts of every table and the newest hashes: equal fingerprints mean nothing was written.
+    pub fn fingerprint(&self) -> Vec<(String, i64)> {
+        let conn = rusqlite::Connection::open(self.store.db_path()).unwrap();
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut out = Vec::new();
+        for t in tables {
+            let n: i64 = conn
+                .query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))
+                .unwrap();
+            out.push((t.clone(), n));
+        }
+        let changes: i64 = conn
+            .query_row("SELECT COALESCE(SUM(length(spec)), 0) FROM (SELECT spec FROM purposes UNION ALL SELECT spec FROM attributes UNION ALL SELECT spec FROM forms)", [], |r| r.get(0))
+            .unwrap();
+        out.push(("schema_bytes".into(), changes));
+        let prefs: i64 = conn
+            .query_row(
+                "SELECT COALESCE(SUM(length(prefs)), 0) FROM contact_prefs",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        out.push(("prefs_bytes".into(), prefs));
+        out
+    }
+}

@@ -1,0 +1,188 @@
+//! End-to-end: the real binary, real HTTP, SIGKILL in the middle of a write
+//! storm, and every acknowledged write is still there after restart.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ADMIN: &str = "e2e-admin-token-0123456789abcdef0123456789";
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+fn start(data: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kerro"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .env("KERRO_ADMIN_TOKEN", ADMIN)
+        .env("KERRO_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("the server prints its address")
+        .to_owned();
+    Server { child, url }
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+fn call(
+    c: &reqwest::blocking::Client,
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = c.request(method, url).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    match req.send() {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            (status, r.json().unwrap_or(Value::Null))
+        }
+        Err(_) => (0, Value::Null),
+    }
+}
+
+#[test]
+fn acknowledged_writes_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path());
+    let c = client();
+    let u = server.url.clone();
+    let put = |path: &str, body: Value| {
+        let (s, b) = call(
+            &c,
+            reqwest::Method::PUT,
+            &format!("{u}{path}"),
+            ADMIN,
+            Some(body),
+        );
+        assert!(s == 200 || s == 201, "{path}: {s} {b}");
+    };
+    put(
+        "/v1/purposes/news",
+        json!({"title": {"en": "News"}, "description": {"en": "d"}, "legal_basis": "consent", "retention_days": 30}),
+    );
+    put(
+        "/v1/attributes/topic",
+        json!({"title": {"en": "Topic"}, "kind": "text", "purposes": ["news"]}),
+    );
+    put(
+        "/v1/forms/f",
+        json!({"title": {"en": "F"}, "notice": {"en": "n"}, "attributes": ["topic"], "purposes": ["news"]}),
+    );
+
+    // Eight writers submit as fast as they can; each remembers what was acknowledged.
+    let acked: Arc<Mutex<Vec<(String, String, String)>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for w in 0..8 {
+        let (acked, stop, url) = (acked.clone(), stop.clone(), server.url.clone());
+        workers.push(std::thread::spawn(move || {
+            let c = client();
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let (s, b) = call(&c, reqwest::Method::POST, &format!("{url}/v1/subjects"), ADMIN, Some(json!({})));
+                if s != 201 {
+                    break;
+                }
+                let id = b["id"].as_str().unwrap().to_owned();
+                let topic = format!("w{w}-{i}");
+                let (s, b) = call(
+                    &c,
+                    reqwest::Method::POST,
+                    &format!("{url}/v1/forms/f/submissions"),
+                    ADMIN,
+                    Some(json!({"subject": id, "answers": {"topic": topic}, "consents": {"news": true}, "notice_version": 1})),
+                );
+                if s != 201 {
+                    break;
+                }
+                let record = b["receipts"][0]["record_id"].as_str().unwrap().to_owned();
+                acked.lock().unwrap().push((id, topic, record));
+                i += 1;
+            }
+        }));
+    }
+    let started = Instant::now();
+    while acked.lock().unwrap().len() < 200 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut server = server;
+    // SIGKILL: no shutdown, no flush, writes in flight.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 50,
+        "only {} writes were acknowledged",
+        acked.len()
+    );
+
+    let mut server = start(dir.path());
+    let c = client();
+    for (id, topic, record) in &acked {
+        let (s, b) = call(
+            &c,
+            reqwest::Method::GET,
+            &format!("{}/v1/subjects/{id}", server.url),
+            ADMIN,
+            None,
+        );
+        assert_eq!(s, 200, "acknowledged subject {id} lost");
+        assert_eq!(
+            b["declarations"][0]["value"],
+            topic.as_str(),
+            "acknowledged answer of {id} lost"
+        );
+        let (s, _) = call(
+            &c,
+            reqwest::Method::GET,
+            &format!("{}/v1/receipts/{record}", server.url),
+            ADMIN,
+            None,
+        );
+        assert_eq!(s, 200, "acknowledged consent {record} lost");
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let verify = Command::new(env!("CARGO_BIN_EXE_kerro"))
+        .args(["ledger", "verify", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    eprintln!(
+        "e2e: {} acknowledged submissions survived SIGKILL",
+        acked.len()
+    );
+}

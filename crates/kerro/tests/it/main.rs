@@ -1,0 +1,9 @@
+//! kerro's integration tests, one binary: in-process HTTP tests through the
+//! router on a temporary store, and end-to-end tests of the real binary.
+
+mod api;
+mod bad_input;
+mod common;
+mod e2e;
+mod roles;
+mod security;

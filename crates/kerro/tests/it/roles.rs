@@ -1,0 +1,237 @@
+//! Every route with every role, with a subject token and with no token.
+
+use axum::http::{Method, StatusCode};
+use kerro_core::Role;
+use serde_json::{json, Value};
+
+use crate::common::TestApp;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Who {
+    Nobody,
+    Subject,
+    Staff(Role),
+}
+
+/// What a caller may do: `true` means the call is allowed (the test then expects a 2xx).
+fn allowed(route: &str, who: Who) -> bool {
+    use Role::*;
+    let staff = |roles: &[Role]| matches!(who, Who::Staff(r) if roles.contains(&r));
+    match route {
+        "healthz" | "openapi" | "notice" => true,
+        "list_purposes" | "get_purpose" | "list_attributes" | "get_attribute" | "list_forms"
+        | "get_form" => staff(&[Admin, Editor, Support, Service]),
+        "put_purpose" | "put_attribute" | "put_form" => staff(&[Admin, Editor]),
+        "create_subject" => staff(&[Admin, Service]),
+        "get_subject" => staff(&[Admin, Support]),
+        "issue_token" => staff(&[Admin, Service, Support]),
+        "submit" => who == Who::Subject || staff(&[Admin, Service]),
+        "receipt" => who == Who::Subject || staff(&[Admin, Support]),
+        "me" | "export" | "rectify" | "consent" | "contact" | "erase" => who == Who::Subject,
+        other => panic!("unknown route {other}"),
+    }
+}
+
+#[tokio::test]
+async fn every_route_with_every_role() {
+    let app = TestApp::new();
+    app.schema().await;
+    let callers = [
+        Who::Nobody,
+        Who::Subject,
+        Who::Staff(Role::Admin),
+        Who::Staff(Role::Editor),
+        Who::Staff(Role::Support),
+        Who::Staff(Role::Service),
+    ];
+    let mut tokens = std::collections::HashMap::new();
+    for r in Role::ALL {
+        tokens.insert(r, app.staff_token(r));
+    }
+    let mut checked = 0;
+    for who in callers {
+        // A fresh subject per caller, so erasure by one does not affect the next.
+        let (id, subject_token) = app
+            .answered_subject(
+                &format!("{who:?}@example.fi")
+                    .to_lowercase()
+                    .replace(['(', ')'], ""),
+            )
+            .await;
+        let me = app.get("/v1/me", &subject_token).await.body;
+        let record = me["consents"][0]["history"][0]["record_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let token: Option<String> = match who {
+            Who::Nobody => None,
+            Who::Subject => Some(subject_token.clone()),
+            Who::Staff(r) => Some(tokens[&r].clone()),
+        };
+        let purpose = json!({"title": {"en": "p"}, "description": {"en": "d"}, "legal_basis": "consent", "retention_days": 30});
+        let attribute = json!({"title": {"en": "a"}, "kind": "boolean", "purposes": ["offers"]});
+        let form = json!({"title": {"en": "f"}, "notice": {"en": "n"}, "attributes": ["interests"], "purposes": ["offers"]});
+        let routes: Vec<(&str, Method, String, Option<Value>)> = vec![
+            ("healthz", Method::GET, "/healthz".into(), None),
+            ("openapi", Method::GET, "/openapi.json".into(), None),
+            (
+                "notice",
+                Method::GET,
+                "/v1/forms/survey/notices/1".into(),
+                None,
+            ),
+            ("list_purposes", Method::GET, "/v1/purposes".into(), None),
+            (
+                "get_purpose",
+                Method::GET,
+                "/v1/purposes/offers".into(),
+                None,
+            ),
+            (
+                "put_purpose",
+                Method::PUT,
+                "/v1/purposes/extra".into(),
+                Some(purpose),
+            ),
+            (
+                "list_attributes",
+                Method::GET,
+                "/v1/attributes".into(),
+                None,
+            ),
+            (
+                "get_attribute",
+                Method::GET,
+                "/v1/attributes/interests".into(),
+                None,
+            ),
+            (
+                "put_attribute",
+                Method::PUT,
+                "/v1/attributes/extra".into(),
+                Some(attribute),
+            ),
+            ("list_forms", Method::GET, "/v1/forms".into(), None),
+            ("get_form", Method::GET, "/v1/forms/survey".into(), None),
+            (
+                "put_form",
+                Method::PUT,
+                "/v1/forms/extra".into(),
+                Some(form),
+            ),
+            (
+                "create_subject",
+                Method::POST,
+                "/v1/subjects".into(),
+                Some(json!({})),
+            ),
+            (
+                "get_subject",
+                Method::GET,
+                format!("/v1/subjects/{id}"),
+                None,
+            ),
+            (
+                "issue_token",
+                Method::POST,
+                format!("/v1/subjects/{id}/tokens"),
+                Some(json!({})),
+            ),
+            (
+                "submit",
+                Method::POST,
+                "/v1/forms/survey/submissions".into(),
+                Some(json!({"subject": id, "answers": {"size": "small"}, "notice_version": 1})),
+            ),
+            (
+                "receipt",
+                Method::GET,
+                format!("/v1/receipts/{record}"),
+                None,
+            ),
+            ("me", Method::GET, "/v1/me".into(), None),
+            ("export", Method::GET, "/v1/me/export".into(), None),
+            (
+                "rectify",
+                Method::PATCH,
+                "/v1/me/declarations".into(),
+                Some(json!({"size": "small"})),
+            ),
+            (
+                "consent",
+                Method::PUT,
+                "/v1/me/consents/events".into(),
+                Some(json!({"given": true})),
+            ),
+            (
+                "contact",
+                Method::PUT,
+                "/v1/me/contact".into(),
+                Some(json!({"channels": {"email": true}})),
+            ),
+            ("erase", Method::DELETE, "/v1/me".into(), None),
+        ];
+        for (name, method, path, body) in routes {
+            let r = app
+                .call(method.clone(), &path, token.as_deref(), body)
+                .await;
+            let expect_ok = allowed(name, who);
+            if expect_ok {
+                assert!(
+                    r.status.is_success(),
+                    "{who:?} {name}: expected success, got {} {}",
+                    r.status,
+                    r.body
+                );
+            } else {
+                let expected = if who == Who::Nobody {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(r.status, expected, "{who:?} {name}: {}", r.body);
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6 * 23);
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_tokens() {
+    let app = TestApp::new();
+    for auth in [
+        "Bearer kst_nope",
+        "Bearer ksu_nope",
+        "Bearer ",
+        "Basic abc",
+        "kst_x",
+    ] {
+        let r = app.raw_with_header(Method::GET, "/v1/purposes", auth).await;
+        assert_eq!(
+            (r.0, r.1["error"]["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("unauthenticated")),
+            "{auth}"
+        );
+    }
+}
+
+impl TestApp {
+    async fn raw_with_header(&self, method: Method, path: &str, auth: &str) -> (StatusCode, Value) {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let req = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", auth)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+}
