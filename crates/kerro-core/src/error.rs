@@ -30,6 +30,8 @@ pub enum ErrorCode {
     Forbidden,
     /// The body is larger than the endpoint accepts.
     PayloadTooLarge,
+    /// The path exists but not with this HTTP method.
+    MethodNotAllowed,
     /// The store is unreachable or failed; nothing was changed.
     Unavailable,
     /// A bug; the request changed nothing.
@@ -51,13 +53,14 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidValue,
         ErrorCode::NotFound,
@@ -70,6 +73,7 @@ impl ErrorCode {
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
         ErrorCode::PayloadTooLarge,
+        ErrorCode::MethodNotAllowed,
         ErrorCode::Unavailable,
         ErrorCode::Internal,
     ];

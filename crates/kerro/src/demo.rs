@@ -1192,16 +1192,19 @@ fn run(store: &Store, actor: &Actor, plans: &[SubjectPlan]) -> Result<DemoSeed> 
             }
             Op::Submit(s) => {
                 let step = &plan.steps[s];
+                let subject = created(&ids[i], ext)?;
+                // The synthetic subject answers its own form, as a real one would.
+                let by_subject = Actor::Subject(subject.clone());
                 let (form, version) = notice_versions
                     .get(step.form)
                     .with_context(|| format!("demo form '{}' is not defined", step.form))?;
                 store
                     .submit(
-                        actor,
+                        &by_subject,
                         at,
                         Submission {
                             form: form.clone(),
-                            subject: created(&ids[i], ext)?,
+                            subject,
                             notice_version: *version,
                             answers: step.answers.clone(),
                             consents: step.consents.clone(),
@@ -1214,8 +1217,14 @@ fn run(store: &Store, actor: &Actor, plans: &[SubjectPlan]) -> Result<DemoSeed> 
             }
             Op::Contact => {
                 if let Some((_, prefs)) = &plan.contact {
+                    let subject = created(&ids[i], ext)?;
                     store
-                        .set_contact(actor, at, &created(&ids[i], ext)?, prefs.clone())
+                        .set_contact(
+                            &Actor::Subject(subject.clone()),
+                            at,
+                            &subject,
+                            prefs.clone(),
+                        )
                         .with_context(|| {
                             format!("setting contact preferences of demo subject {ext}")
                         })?;

@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me/contact", put(me::set_contact))
         .route("/v1/receipts/{record_id}", get(receipts::get))
         .fallback(not_found)
+        .layer(axum::middleware::map_response(json_errors))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -94,6 +95,35 @@ async fn healthz(
     Ok(Json(
         json!({"status": "ok", "subjects": subjects, "schema_version": kerro_store::SCHEMA_VERSION}),
     ))
+}
+
+/// A safety net: an error response the framework made itself (405, a path it
+/// could not decode) gets the documented JSON shape too.
+async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ErrorCode::MethodNotAllowed,
+            "this path does not take that method; see /openapi.json",
+        ),
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "not found"),
+        StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::PayloadTooLarge, "the body is too large"),
+        s if s.is_client_error() => (
+            ErrorCode::InvalidRequest,
+            "the request could not be understood",
+        ),
+        _ => (ErrorCode::Internal, "internal error; nothing was changed"),
+    };
+    let mut out = ApiError(CoreError::new(code, message)).into_response();
+    *out.status_mut() = status;
+    out
 }
 
 async fn not_found() -> ApiError {
@@ -121,6 +151,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -40,6 +40,8 @@ async fn bad_input_table() {
         (Method::GET, s("/v1/subjects/not-an-id"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "subject"),
         (Method::POST, s("/v1/forms/survey/submissions"), &service, s("{\"subject\": \"sub_00000000000000000000000000\", \"notice_version\": 1}"), StatusCode::NOT_FOUND, "not_found", "subject"),
         (Method::GET, s("/v1/nothing"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", ""),
+        (Method::DELETE, s("/v1/purposes/offers"), &admin, s(""), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", ""),
+        (Method::GET, s("/v1/purposes/%FF"), &admin, s(""), StatusCode::BAD_REQUEST, "invalid_request", ""),
         // Values outside options or ranges.
         (Method::POST, s("/v1/forms/survey/submissions"), &subject, s("{\"answers\": {\"size\": \"huge\"}, \"notice_version\": 1}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.size"),
         (Method::POST, s("/v1/forms/survey/submissions"), &subject, s("{\"answers\": {\"interests\": [\"ot\", \"mars\"]}, \"notice_version\": 1}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.interests.1"),

@@ -186,3 +186,169 @@ fn acknowledged_writes_survive_sigkill() {
         acked.len()
     );
 }
+
+/// Reads the server's stdout until a line starting with `prefix` (trimmed), returning its rest.
+fn read_until(reader: &mut impl BufRead, prefix: &str) -> String {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "no line starting with '{prefix}'"
+        );
+        if let Some(rest) = line.trim().strip_prefix(prefix) {
+            return rest.trim().to_owned();
+        }
+    }
+}
+
+#[test]
+fn demo_prints_a_url_and_working_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kerro"))
+        .args([
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--subjects",
+            "30",
+            "--data",
+        ])
+        .arg(dir.path())
+        .env("KERRO_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let url = read_until(&mut out, "listening on");
+    let admin = read_until(&mut out, "admin token:");
+    let subject = read_until(&mut out, "subject token:")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let c = client();
+    let (s, me) = call(
+        &c,
+        reqwest::Method::GET,
+        &format!("{url}/v1/me"),
+        &subject,
+        None,
+    );
+    assert_eq!(s, 200, "{me}");
+    assert_eq!(
+        me["declarations"].as_array().unwrap().len(),
+        7,
+        "the sample subject answered the whole B2B survey"
+    );
+    let (s, purposes) = call(
+        &c,
+        reqwest::Method::GET,
+        &format!("{url}/v1/purposes"),
+        &admin,
+        None,
+    );
+    assert_eq!(s, 200);
+    assert!(purposes["purposes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["key"] == "security_updates"));
+    let (_, health) = call(
+        &c,
+        reqwest::Method::GET,
+        &format!("{url}/healthz"),
+        &admin,
+        None,
+    );
+    assert_eq!(health["subjects"], 30);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn token_create_prints_a_working_token_of_its_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kerro"))
+        .args(["token", "create", "--role", "support", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("kst_") && token.len() > 40, "{token}");
+    let bad = Command::new(env!("CARGO_BIN_EXE_kerro"))
+        .args(["token", "create", "--role", "root", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let mut server = start(dir.path());
+    let c = client();
+    let (s, _) = call(
+        &c,
+        reqwest::Method::GET,
+        &format!("{}/v1/purposes", server.url),
+        &token,
+        None,
+    );
+    assert_eq!(s, 200);
+    let body = json!({"title": {"en": "t"}, "description": {"en": "d"}, "legal_basis": "consent", "retention_days": 1});
+    let (s, _) = call(
+        &c,
+        reqwest::Method::PUT,
+        &format!("{}/v1/purposes/p", server.url),
+        &token,
+        Some(body),
+    );
+    assert_eq!(s, 403, "support may not change the schema");
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+}
+
+#[test]
+fn a_database_from_a_newer_kerro_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = Command::new(env!("CARGO_BIN_EXE_kerro"))
+        .args(["ledger", "verify", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    let conn = rusqlite::Connection::open(dir.path().join("kerro.db")).unwrap();
+    conn.execute("INSERT INTO schema_version (version) VALUES (999)", [])
+        .unwrap();
+    drop(conn);
+    let refused = Command::new(env!("CARGO_BIN_EXE_kerro"))
+        .args(["ledger", "verify", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("newer than this kerro knows"));
+}
+
+#[test]
+fn master_key_comes_from_kerro_master_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("kerro.key");
+    std::fs::write(&key_file, format!("{}\n", "ab".repeat(32))).unwrap();
+    let run = |key: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_kerro"))
+            .args(["token", "create", "--role", "admin", "--data"])
+            .arg(dir.path())
+            .env("KERRO_MASTER_KEY_FILE", key)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&key_file).status.success());
+    assert!(
+        !dir.path().join("master.key").exists(),
+        "no key generated when one is configured"
+    );
+    std::fs::write(keys.path().join("short.key"), "abcd").unwrap();
+    let bad = run(&keys.path().join("short.key"));
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("64 hex characters"));
+}
