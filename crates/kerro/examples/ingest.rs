@@ -91,8 +91,9 @@ async fn main() -> anyhow::Result<()> {
     for n in clients {
         let deadline = Instant::now() + Duration::from_secs(seconds);
         let mut tasks = Vec::new();
-        for subject in subjects.iter().take(n).cloned() {
-            let (http, url, token) = (http.clone(), url.clone(), token.clone());
+        for subject in subjects.iter().take(n) {
+            let (http, url, token, subject) =
+                (http.clone(), url.clone(), token.clone(), subject.clone());
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::new();
                 let mut i = 0u64;
