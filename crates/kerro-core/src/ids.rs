@@ -57,6 +57,10 @@ key_type!(
     /// The key of a form (a collection point), e.g. `b2b_onboarding`.
     FormKey
 );
+key_type!(
+    /// The key of an offer, e.g. `nis2_workshop`.
+    OfferKey
+);
 
 /// Keys are short, lower-case and URL-safe so they can stand in paths unescaped.
 pub fn is_valid_key(raw: &str) -> bool {

@@ -6,10 +6,12 @@
 pub mod actor;
 pub mod consent;
 pub mod contact;
+pub mod decide;
 pub mod error;
 pub mod i18n;
 pub mod ids;
 pub mod notice;
+pub mod offer;
 pub mod schema;
 pub mod submission;
 pub mod value;
