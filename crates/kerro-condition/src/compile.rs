@@ -17,9 +17,9 @@ use crate::version::padded_version;
 use crate::CompileError;
 
 /// Conditions nested deeper than this are refused rather than recursed into.
-/// JSON parsed by serde_json is at most 128 levels deep, so only values built
-/// in code can reach it.
-pub const MAX_DEPTH: usize = 512;
+/// The depth counted never exceeds the JSON nesting depth, and serde_json's
+/// parser stops at 128 levels, so only values built in code can reach it.
+pub const MAX_DEPTH: usize = 128;
 
 type Res<T> = Result<T, CompileError>;
 

@@ -23,7 +23,21 @@ pub(crate) struct Visited<'a> {
     pub(crate) up: Option<&'a Visited<'a>>,
 }
 
+/// Condition groups nested deeper than this (each referring to the next) are
+/// treated as a stack overflow, which makes the SDK throw. JavaScript's own limit
+/// is in the thousands; this one keeps Rust's stack use small.
+pub(crate) const MAX_GROUP_NESTING: usize = 64;
+
 impl Visited<'_> {
+    pub(crate) fn depth(mut v: Option<&Visited<'_>>) -> usize {
+        let mut n = 0;
+        while let Some(node) = v {
+            n += 1;
+            v = node.up;
+        }
+        n
+    }
+
     pub(crate) fn contains(mut v: Option<&Visited<'_>>, id: &str) -> bool {
         while let Some(node) = v {
             if node.id == id {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::eval::{self, Visited};
+use crate::eval::{self, Visited, MAX_GROUP_NESTING};
 use crate::js::{get_path, is_object_proto_key, JsVal};
 use crate::tree::{Node, ValueSet};
 use crate::{Condition, Thrown};
@@ -178,6 +178,9 @@ impl<'g> Groups<'g> {
             return Ok(false);
         }
         let next = Visited { id, up: vis };
+        if Visited::depth(vis) >= MAX_GROUP_NESTING {
+            return Err(Thrown);
+        }
         match self {
             Groups::Raw(map) => {
                 // Absent ids (inherited keys included) and non-objects match nobody.

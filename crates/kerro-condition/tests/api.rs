@@ -1,7 +1,7 @@
 //! Tests of the public API around evaluation: the compiled tree an index planner
 //! walks, `attributes_read`, error and throw reporting, robustness on arbitrary
 //! JSON, and the documented differences from the npm SDK. Semantics are covered
-//! by conformance.rs and edge_cases.rs.
+//! by conformance.rs, edge_values.rs and edge_logic.rs.
 
 use serde_json::{json, Map, Value};
 
@@ -96,8 +96,6 @@ fn too_deep_values_are_refused_not_overflowed() {
         Some(CompileError::TooDeep(MAX_DEPTH))
     );
     assert!(!eval_condition(&json!({}), &v, &Map::new()));
-    // Dropping a deeply nested serde_json value recurses; leak it instead.
-    std::mem::forget(v);
 }
 
 #[test]
@@ -170,4 +168,22 @@ fn documented_differences() {
     let cond: Value = serde_json::from_str(r#"{"a": {"b": 1, "c": 2}}"#).expect("json");
     let attrs: Value = serde_json::from_str(r#"{"a": {"c": 2, "b": 1}}"#).expect("json");
     assert!(eval_condition(&attrs, &cond, &groups));
+}
+
+#[test]
+fn deepest_parseable_conditions_compile_and_evaluate() {
+    // serde_json parses up to 128 levels; such conditions must compile and evaluate
+    // within a test thread's stack even in debug builds.
+    let mut text = String::from(r#"{"a": 1}"#);
+    for _ in 0..126 {
+        text = format!(r#"{{"$not": {text}}}"#);
+    }
+    let c = compile(serde_json::from_str(&text).expect("parses"));
+    assert!(c.eval(&json!({"a": 1}), &Map::new()));
+    let mut text = String::from("1");
+    for _ in 0..42 {
+        text = format!(r#"{{"a": {{"$elemMatch": {text}}}}}"#);
+    }
+    let c = compile(serde_json::from_str(&text).expect("parses"));
+    let _ = c.eval(&json!({"a": [{"a": [1]}]}), &Map::new());
 }

@@ -2,9 +2,10 @@
 //! JSON lines `{"condition", "attributes", "savedGroups"}` for the differential
 //! test (`difftest/run.sh`); the same seed always gives the same lines.
 //!
-//! Usage: `gen --seed 1 --count 100000 [--focus all|regex|compare] [--include-not-regex]`.
+//! Usage: `gen --seed 1 --count 100000 [--focus all|regex|ops] [--include-not-regex]`.
 //! `--focus regex` emits one regex operator per case against random strings;
-//! `--focus compare` one comparison or equality against random values.
+//! `--focus ops` one operator (or a literal) applied to one attribute, so that
+//! every operator decides the outcome.
 //!
 //! It leaves out, on purpose, the inputs where kerro knowingly differs from the
 //! npm SDK (see README.md): `$notRegex`/`$notRegexi` unless asked for (the npm
@@ -306,7 +307,8 @@ fn operand(r: &mut Rng, name: &str, depth: usize) -> Value {
     }
 }
 
-fn op_object(r: &mut Rng, depth: usize) -> Value {
+/// Every operator the generator uses (known ones, several twice, and unknown ones).
+fn op_names() -> Vec<&'static str> {
     let mut ops: Vec<&str> = vec![
         "$eq",
         "$ne",
@@ -351,6 +353,11 @@ fn op_object(r: &mut Rng, depth: usize) -> Value {
     if INCLUDE_NOT_REGEX.load(std::sync::atomic::Ordering::Relaxed) {
         ops.extend(["$notRegex", "$notRegexi"]);
     }
+    ops
+}
+
+fn op_object(r: &mut Rng, depth: usize) -> Value {
+    let mut ops = op_names();
     if depth >= 4 {
         ops.retain(|o| !matches!(*o, "$not" | "$size" | "$elemMatch" | "$all" | "$alli"));
     }
@@ -495,15 +502,25 @@ fn focused_condition(r: &mut Rng, focus: &str) -> (Value, Value) {
             (json!({"s": {op: pattern(r)}}), json!({"s": haystack(r)}))
         }
         _ => {
-            let op = *r.pick(&[
-                "$eq", "$ne", "$lt", "$lte", "$gt", "$gte", "$veq", "$vgt", "$vlt", "$in", "$ini",
-            ]);
-            let cond = if r.chance(25) {
-                scalar(r)
+            let ops = op_names();
+            let op = *r.pick(&ops);
+            let cond = if r.chance(15) {
+                cond_value(r, 3)
             } else {
                 json!({op: operand(r, op, 3)})
             };
-            (json!({"s": cond}), json!({"s": value(r, 1)}))
+            let attr = match r.below(10) {
+                0..=3 => value(r, 1),
+                4..=6 => Value::Array((0..r.below(4)).map(|_| scalar(r)).collect()),
+                7 => json!(r.pick(VERSIONS)),
+                _ => haystack(r),
+            };
+            let attrs = if r.chance(5) {
+                json!({})
+            } else {
+                json!({"s": attr})
+            };
+            (json!({"s": cond}), attrs)
         }
     }
 }
@@ -536,7 +553,7 @@ fn main() -> ExitCode {
             "--count" => args.next().and_then(|v| v.parse().ok()).map(|v| count = v),
             "--focus" => args
                 .next()
-                .filter(|f| ["all", "regex", "compare"].contains(&f.as_str()))
+                .filter(|f| ["all", "regex", "ops"].contains(&f.as_str()))
                 .map(|f| focus = f),
             "--include-not-regex" => {
                 INCLUDE_NOT_REGEX.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -545,7 +562,9 @@ fn main() -> ExitCode {
             _ => None,
         };
         if parsed.is_none() {
-            eprintln!("usage: gen [--seed N] [--count N] [--focus all|regex|compare] [--include-not-regex]");
+            eprintln!(
+                "usage: gen [--seed N] [--count N] [--focus all|regex|ops] [--include-not-regex]"
+            );
             return ExitCode::from(2);
         }
     }
