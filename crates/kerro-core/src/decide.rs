@@ -47,6 +47,8 @@ pub struct Profile {
     pub contact: ContactPrefs,
     pub restricted: bool,
     pub objected_marketing: bool,
+    /// The language to address the subject in: their contact choice, else their locale.
+    pub language: Option<crate::Lang>,
 }
 
 impl Profile {
@@ -58,6 +60,7 @@ impl Profile {
             contact: ContactPrefs::default(),
             restricted: false,
             objected_marketing: false,
+            language: None,
         }
     }
 

@@ -18,11 +18,13 @@ pub struct NoticeVersion {
     pub created_at: DateTime<Utc>,
 }
 
-/// The schema plus each form's current notice version, as cached in memory.
+/// The schema plus each form's current notice version and the compiled offers, as cached in memory.
 #[derive(Debug, Clone, Default)]
 pub struct SchemaSnapshot {
     pub schema: Schema,
     pub notices: BTreeMap<FormKey, NoticeVersion>,
+    /// Every offer, compiled against `schema`, in key order.
+    pub offers: Vec<kerro_core::offer::CompiledOffer>,
 }
 
 /// The fields a new subject may carry.
@@ -99,6 +101,17 @@ pub struct SubjectData {
     pub consents: Vec<StoredEvent>,
     pub contact: ContactPrefs,
     pub access_log: Vec<AuditEntry>,
+    pub decisions: Vec<LoggedDecision>,
+}
+
+/// One offer shown or delivered to the subject, from the decision log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoggedDecision {
+    pub offer: String,
+    pub channel: String,
+    pub decided_at: DateTime<Utc>,
+    pub personalized: bool,
+    pub reasons: Value,
 }
 
 impl SubjectData {
@@ -156,4 +169,15 @@ pub struct StaffToken {
     pub role: kerro_core::Role,
     pub label: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// One line of the minimisation report (P11): an attribute no live offer reads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MinimisationRow {
+    pub attribute: kerro_core::AttributeKey,
+    pub purposes: Vec<PurposeKey>,
+    /// The forms that ask it.
+    pub forms: Vec<FormKey>,
+    /// How many live subjects hold a value for it.
+    pub subjects_holding: usize,
 }

@@ -128,6 +128,7 @@ impl Store {
         now: DateTime<Utc>,
         sub: Submission,
     ) -> StoreResult<SubmissionResult> {
+        let subject = sub.subject.clone();
         let keys = self.keys();
         let snapshot = self.schema();
         let actor = actor.clone();
@@ -209,6 +210,7 @@ impl Store {
                 receipts,
             })
         })
+        .inspect(|_| self.after_write(&subject))
     }
 
     /// Applies the subject's own corrections (P13): a value rectifies, `null` deletes. All or nothing.
@@ -264,6 +266,7 @@ impl Store {
             )?;
             load_subject_data(conn, &keys, &id)
         })
+        .inspect(|data| self.index().put(super::engine::profile_from(data)))
     }
 
     /// Grants or withdraws one purpose: the same call both ways (P6).
@@ -337,5 +340,6 @@ impl Store {
             )?;
             Ok(event)
         })
+        .inspect(|e| self.after_write(&e.event.subject))
     }
 }

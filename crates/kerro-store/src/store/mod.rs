@@ -3,6 +3,7 @@
 
 mod audit;
 mod declare;
+mod engine;
 mod ledger;
 mod schema_ops;
 mod subjects;
@@ -48,13 +49,15 @@ pub struct Store {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    keys: Arc<Keyring>,
-    writer: Writer,
+pub(crate) struct Inner {
+    pub(crate) keys: Arc<Keyring>,
+    pub(crate) writer: Writer,
     readers: Mutex<Vec<Connection>>,
     db_path: PathBuf,
     snapshot: RwLock<Arc<SchemaSnapshot>>,
     default_lang: Lang,
+    index: engine::ProfileIndex,
+    decision_log: std::sync::mpsc::Sender<engine::PendingLog>,
 }
 
 /// Readers kept open for reuse; more are opened on demand and closed after use.
@@ -72,17 +75,18 @@ impl Store {
         let mut conn = db::open(&db_path, true)?;
         db::migrate(&mut conn)?;
         let snapshot = schema_ops::load_snapshot(&conn)?;
-        let store = Store {
-            inner: Arc::new(Inner {
-                keys,
-                writer: Writer::start(conn),
-                readers: Mutex::new(Vec::new()),
-                db_path,
-                snapshot: RwLock::new(Arc::new(snapshot)),
-                default_lang: opts.default_lang,
-            }),
-        };
-        Ok(store)
+        let index = engine::load_index(&conn, &keys)?;
+        let inner = Arc::new_cyclic(|weak| Inner {
+            keys,
+            writer: Writer::start(conn),
+            readers: Mutex::new(Vec::new()),
+            db_path,
+            snapshot: RwLock::new(Arc::new(snapshot)),
+            default_lang: opts.default_lang,
+            index,
+            decision_log: engine::start_flusher(weak.clone()),
+        });
+        Ok(Store { inner })
     }
 
     /// The SQLite database file (its WAL sits beside it as `-wal`).

@@ -4,8 +4,9 @@
 //! new notice version of each form concerned.
 
 use chrono::{DateTime, Utc};
-use kerro_core::ids::{AttributeKey, FormKey, PurposeKey};
+use kerro_core::ids::{AttributeKey, FormKey, OfferKey, PurposeKey};
 use kerro_core::notice::NoticeBundle;
+use kerro_core::offer::{compile_offer, CompiledOffer, OfferSpec};
 use kerro_core::schema::{AttributeSpec, FormSpec, PurposeSpec, Schema};
 use kerro_core::{Actor, CoreError};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -61,7 +62,7 @@ impl Store {
         let (created, snapshot) = self.write(move |conn| {
             let mut snap = load_snapshot(conn)?;
             let created = apply(&mut snap.schema, &put)?;
-            validate_all(&snap.schema)?;
+            validate_all(conn, &snap.schema)?;
             let (table, key, spec, kind) = match &put {
                 Put::Purpose(k, s) => ("purposes", k.as_str(), to_json(s)?, "purpose"),
                 Put::Attribute(k, s) => ("attributes", k.as_str(), to_json(s)?, "attribute"),
@@ -75,6 +76,7 @@ impl Store {
                 params![key, spec, ts(&now)],
             )?;
             bump_notices(conn, &mut snap, &now)?;
+            snap.offers = load_offers(conn, &snap.schema)?;
             record(conn, &now, &actor, None, AuditAction::SchemaChanged { kind, key })?;
             Ok((created, snap))
         })?;
@@ -125,8 +127,14 @@ fn apply(schema: &mut Schema, put: &Put) -> StoreResult<bool> {
     })
 }
 
-/// Checks that every definition is still valid in the changed schema.
-fn validate_all(schema: &Schema) -> StoreResult<()> {
+/// Checks that every definition, offers included, is still valid in the changed schema.
+fn validate_all(conn: &Connection, schema: &Schema) -> StoreResult<()> {
+    let specs: BTreeMap<OfferKey, OfferSpec> =
+        load_table(conn, "offers", |k| OfferKey::parse("key", k).ok())?;
+    for (k, spec) in specs {
+        compile_offer(k.clone(), spec, schema)
+            .map_err(|e| within(&format!("this change would make offer '{k}' invalid: "), e))?;
+    }
     for (k, a) in &schema.attributes {
         a.validate(&schema.purposes).map_err(|e| {
             within(
@@ -177,11 +185,11 @@ fn bump_notices(
     Ok(())
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
     serde_json::to_string(v).map_err(corrupt("serialise definition"))
 }
 
-fn load_table<K: Ord, V: DeserializeOwned>(
+pub(crate) fn load_table<K: Ord, V: DeserializeOwned>(
     conn: &Connection,
     table: &str,
     parse_key: impl Fn(&str) -> Option<K>,
@@ -224,5 +232,24 @@ pub(crate) fn load_snapshot(conn: &Connection) -> StoreResult<SchemaSnapshot> {
             );
         }
     }
-    Ok(SchemaSnapshot { schema, notices })
+    let offers = load_offers(conn, &schema)?;
+    Ok(SchemaSnapshot {
+        schema,
+        notices,
+        offers,
+    })
+}
+
+/// Compiles every stored offer against `schema`.
+pub(crate) fn load_offers(conn: &Connection, schema: &Schema) -> StoreResult<Vec<CompiledOffer>> {
+    let specs: BTreeMap<OfferKey, OfferSpec> =
+        load_table(conn, "offers", |k| OfferKey::parse("key", k).ok())?;
+    specs
+        .into_iter()
+        .map(|(k, spec)| {
+            compile_offer(k.clone(), spec, schema).map_err(|e| {
+                StoreError::Corrupt(format!("stored offer '{k}' no longer compiles: {e}"))
+            })
+        })
+        .collect()
 }

@@ -175,6 +175,7 @@ pub(crate) fn load_subject_data(
         consents: events_for(conn, id)?,
         contact,
         access_log: entries_for(conn, id)?,
+        decisions: super::engine::decisions_for(conn, keys, id)?,
     })
 }
 
@@ -245,6 +246,15 @@ impl Store {
             record(conn, &now, &actor, Some(&id), AuditAction::SubjectCreated)?;
             Ok(id)
         })
+        .inspect(|id| self.after_write(id))
+    }
+
+    /// Brings the in-memory profile of `id` up to date after a committed write.
+    /// A failure here is logged: the next decision reloads the profile.
+    pub(crate) fn after_write(&self, id: &SubjectId) {
+        if let Err(e) = self.refresh_profile(id) {
+            tracing::warn!(subject = %id, "cannot refresh the profile: {e}");
+        }
     }
 
     /// Everything held about a subject. A staff read is written to the audit log
@@ -324,6 +334,7 @@ impl Store {
         prefs: ContactPrefs,
     ) -> StoreResult<ContactPrefs> {
         prefs.validate()?;
+        let subject = id.clone();
         let keys = self.keys();
         let (actor, id) = (actor.clone(), id.clone());
         self.write(move |conn| {
@@ -337,6 +348,7 @@ impl Store {
             record(conn, &now, &actor, Some(&id), AuditAction::ContactChanged)?;
             Ok(prefs)
         })
+        .inspect(|_| self.after_write(&subject))
     }
 
     /// Issues a short-lived subject token; only its hash is stored.
@@ -430,6 +442,7 @@ impl Store {
                 consent_events_kept: kept as u64,
             })
         })?;
+        self.index().remove(&summary.subject);
         // Fold the WAL into the main file and truncate it, so the wrapped key's
         // old pages do not linger in the log. Best effort: the commit stands either way.
         let _ = self.read(|conn| {

@@ -116,6 +116,14 @@ permission!(
     Submit, "submit on a subject's behalf", [Admin, Service]
 );
 permission!(
+    /// Ask for decisions on a subject's behalf (the company's site, CRM or mailer).
+    Decide, "ask for decisions", [Admin, Service]
+);
+permission!(
+    /// Read aggregate reports (no personal values).
+    Reports, "read reports", [Admin, Editor, Support]
+);
+permission!(
     /// Read any consent receipt (a subject reads its own with its token).
     ReceiptRead, "read consent receipts", [Admin, Support]
 );

@@ -3,6 +3,7 @@
 
 mod auth;
 mod me;
+mod offers;
 mod openapi;
 pub mod receipts;
 mod schema;
@@ -79,6 +80,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me/consents/{purpose}", put(me::set_consent))
         .route("/v1/me/contact", put(me::set_contact))
         .route("/v1/receipts/{record_id}", get(receipts::get))
+        .route("/v1/offers", get(offers::list))
+        .route(
+            "/v1/offers/{key}",
+            put(offers::put).get(offers::get).delete(offers::delete),
+        )
+        .route("/v1/decisions", post(offers::decide))
+        .route("/v1/me/offers", get(offers::me_offers))
+        .route("/v1/reports/minimisation", get(offers::minimisation))
         .fallback(not_found)
         .layer(axum::middleware::map_response(json_errors))
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -172,7 +172,7 @@ pub fn export_view(state: &AppState, data: &SubjectData, now: DateTime<Utc>) -> 
         "purposes": purposes,
         "consent_events": data.consents.iter().map(|e| event_view(state, e)).collect::<Vec<_>>(),
         "contact": contact_view(data),
-        "decisions": [],
+        "decisions": data.decisions,
         "access_log": data.access_log,
     })
 }

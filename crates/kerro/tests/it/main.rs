@@ -4,6 +4,7 @@
 mod api;
 mod bad_input;
 mod common;
+mod decisions;
 mod e2e;
 mod roles;
 mod security;

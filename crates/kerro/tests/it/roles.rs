@@ -27,6 +27,11 @@ fn allowed(route: &str, who: Who) -> bool {
         "issue_token" => staff(&[Admin, Service, Support]),
         "submit" => who == Who::Subject || staff(&[Admin, Service]),
         "receipt" => who == Who::Subject || staff(&[Admin, Support]),
+        "list_offers" | "get_offer" => staff(&[Admin, Editor, Support, Service]),
+        "put_offer" | "delete_offer" => staff(&[Admin, Editor]),
+        "decide" => staff(&[Admin, Service]),
+        "minimisation" => staff(&[Admin, Editor, Support]),
+        "me_offers" => who == Who::Subject,
         "me" | "export" | "rectify" | "consent" | "contact" | "erase" => who == Who::Subject,
         other => panic!("unknown route {other}"),
     }
@@ -44,6 +49,11 @@ async fn every_route_with_every_role() {
         Who::Staff(Role::Support),
         Who::Staff(Role::Service),
     ];
+    let base = json!({"title": {"en": "t"}, "body": {"en": "b"}, "purpose": "offers", "channels": ["web"]});
+    assert_eq!(
+        app.put("/v1/offers/base", &app.admin, base).await.status,
+        StatusCode::CREATED
+    );
     let mut tokens = std::collections::HashMap::new();
     for r in Role::ALL {
         tokens.insert(r, app.staff_token(r));
@@ -149,6 +159,40 @@ async fn every_route_with_every_role() {
                 format!("/v1/receipts/{record}"),
                 None,
             ),
+            (
+                "put_offer",
+                Method::PUT,
+                "/v1/offers/extra".into(),
+                Some(
+                    json!({"title": {"en": "t"}, "body": {"en": "b"}, "purpose": "offers", "channels": ["web"]}),
+                ),
+            ),
+            ("list_offers", Method::GET, "/v1/offers".into(), None),
+            ("get_offer", Method::GET, "/v1/offers/base".into(), None),
+            (
+                "delete_offer",
+                Method::DELETE,
+                "/v1/offers/extra".into(),
+                None,
+            ),
+            (
+                "decide",
+                Method::POST,
+                "/v1/decisions".into(),
+                Some(json!({"subject": id, "channel": "web", "dry_run": true})),
+            ),
+            (
+                "minimisation",
+                Method::GET,
+                "/v1/reports/minimisation".into(),
+                None,
+            ),
+            (
+                "me_offers",
+                Method::GET,
+                "/v1/me/offers?channel=web".into(),
+                None,
+            ),
             ("me", Method::GET, "/v1/me".into(), None),
             ("export", Method::GET, "/v1/me/export".into(), None),
             (
@@ -194,7 +238,7 @@ async fn every_route_with_every_role() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 6 * 23);
+    assert_eq!(checked, 6 * 30);
 }
 
 #[tokio::test]

@@ -1,0 +1,419 @@
+//! The decision side of the store: offers, the in-memory profile index the
+//! engine reads, and the decision log.
+//!
+//! Profiles (decrypted declared values, consent states, contact preferences)
+//! live in memory so a decision never touches the disk. The store refreshes a
+//! subject's profile after every write that concerns it, and drops it on
+//! erasure. Decisions are logged in batches by a background flusher, so the
+//! hot path never waits for an fsync; the deliveries they imply are counted in
+//! memory at once, so caps hold from the very next decision.
+
+use chrono::{DateTime, Duration, Utc};
+use kerro_core::consent::ConsentState;
+use kerro_core::contact::Channel;
+use kerro_core::decide::{
+    decide, ConsentInfo, Decision, DeclaredValue, Delivery, Profile, Request,
+};
+use kerro_core::ids::{OfferKey, SubjectId};
+use kerro_core::offer::{compile_offer, OfferSpec};
+use kerro_core::{Actor, CoreError};
+use rusqlite::{params, Connection};
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, RwLock};
+
+use super::audit::{record, AuditAction};
+use super::schema_ops::{load_snapshot, to_json};
+use super::subjects::{load_subject_data, subject_key};
+use super::{corrupt, parse_ts, ts, Store};
+use crate::crypto::Keyring;
+use crate::error::{StoreError, StoreResult};
+use crate::model::{LoggedDecision, MinimisationRow, SubjectData};
+
+/// Deliveries older than this are forgotten in memory: no cap counts further back.
+pub const MAX_CAP_WINDOW_DAYS: i64 = 3650;
+
+/// Profiles and recent deliveries, by subject.
+#[derive(Default)]
+pub(crate) struct ProfileIndex {
+    profiles: RwLock<HashMap<SubjectId, Arc<Profile>>>,
+    deliveries: Mutex<HashMap<SubjectId, Vec<Delivery>>>,
+}
+
+/// A decision waiting to be written to the log.
+pub(crate) struct PendingLog {
+    subject: SubjectId,
+    offer: OfferKey,
+    channel: Channel,
+    at: DateTime<Utc>,
+    personalized: bool,
+    reasons: serde_json::Value,
+}
+
+pub(crate) fn profile_from(data: &SubjectData) -> Profile {
+    let mut p = Profile::new(data.subject.id.clone());
+    for d in &data.declarations {
+        p.declared.insert(
+            d.attribute.clone(),
+            DeclaredValue {
+                value: d.value.clone(),
+                form: d.provenance.form.clone(),
+                given_at: d.provenance.given_at,
+            },
+        );
+    }
+    for e in &data.consents {
+        p.consents.insert(
+            e.event.purpose.clone(),
+            ConsentInfo {
+                state: e.event.state,
+                at: e.event.event_time,
+                record_id: e.event.record_id.clone(),
+                notice: e.event.notice.clone(),
+            },
+        );
+    }
+    p.contact = data.contact.clone();
+    p.restricted = data.subject.restricted;
+    p.objected_marketing = data.subject.objected_marketing;
+    p.language = data.contact.language.or(data.subject.locale);
+    p
+}
+
+/// Loads every live subject's profile and recent deliveries (at start).
+pub(crate) fn load_index(conn: &Connection, keys: &Keyring) -> StoreResult<ProfileIndex> {
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM subjects")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut profiles = HashMap::with_capacity(ids.len());
+    for id in ids {
+        let id = SubjectId::parse(&id).map_err(corrupt("subject id"))?;
+        let data = load_subject_data(conn, keys, &id)?;
+        profiles.insert(id, Arc::new(profile_from(&data)));
+    }
+    // The store has no clock: every logged delivery is loaded, and old ones are
+    // pruned as new decisions are made.
+    let mut deliveries: HashMap<SubjectId, Vec<Delivery>> = HashMap::new();
+    let mut stmt =
+        conn.prepare("SELECT subject_id, offer, decided_at FROM decisions ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (s, o, at) = row?;
+        let subject = SubjectId::parse(&s).map_err(corrupt("decision subject"))?;
+        let offer = OfferKey::parse("offer", &o).map_err(corrupt("decision offer"))?;
+        deliveries.entry(subject).or_default().push(Delivery {
+            offer,
+            at: parse_ts(&at)?,
+        });
+    }
+    Ok(ProfileIndex {
+        profiles: RwLock::new(profiles),
+        deliveries: Mutex::new(deliveries),
+    })
+}
+
+impl ProfileIndex {
+    pub(crate) fn get(&self, id: &SubjectId) -> Option<Arc<Profile>> {
+        self.profiles.read().ok().and_then(|p| p.get(id).cloned())
+    }
+
+    pub(crate) fn put(&self, profile: Profile) {
+        if let Ok(mut p) = self.profiles.write() {
+            p.insert(profile.subject.clone(), Arc::new(profile));
+        }
+    }
+
+    pub(crate) fn remove(&self, id: &SubjectId) {
+        if let Ok(mut p) = self.profiles.write() {
+            p.remove(id);
+        }
+        if let Ok(mut d) = self.deliveries.lock() {
+            d.remove(id);
+        }
+    }
+
+    /// A snapshot of every profile, for audiences and reports.
+    pub(crate) fn all(&self) -> Vec<Arc<Profile>> {
+        self.profiles
+            .read()
+            .map(|p| p.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Starts the background thread that writes logged decisions in batches.
+pub(crate) fn start_flusher(store: std::sync::Weak<super::Inner>) -> mpsc::Sender<PendingLog> {
+    let (tx, rx) = mpsc::channel::<PendingLog>();
+    let spawned = std::thread::Builder::new()
+        .name("kerro-decision-log".into())
+        .spawn(move || {
+            while let Ok(first) = rx.recv() {
+                // Gather what arrives within a short window into one transaction.
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                let mut batch = vec![first];
+                while let Ok(more) = rx.try_recv() {
+                    batch.push(more);
+                }
+                let Some(inner) = store.upgrade() else { return };
+                let keys = inner.keys.clone();
+                let result = inner
+                    .writer
+                    .write(move |conn| write_logs(conn, &keys, batch));
+                if let Err(e) = result {
+                    tracing::error!("cannot write the decision log: {e}");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the decision-log thread: {e}");
+    }
+    tx
+}
+
+fn write_logs(conn: &Connection, keys: &Keyring, batch: Vec<PendingLog>) -> StoreResult<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO decisions (subject_id, offer, channel, decided_at, personalized, reasons_enc)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM subjects WHERE id = ?1)",
+    )?;
+    let mut dk_cache: HashMap<SubjectId, Option<crate::crypto::DataKey>> = HashMap::new();
+    for log in batch {
+        let dk = dk_cache
+            .entry(log.subject.clone())
+            .or_insert_with(|| subject_key(conn, keys, &log.subject).ok());
+        // An erased subject's pending decisions are dropped with it.
+        let Some(dk) = dk else { continue };
+        let sealed = dk.seal(
+            log.subject.as_str(),
+            "decision",
+            log.reasons.to_string().as_bytes(),
+        )?;
+        stmt.execute(params![
+            log.subject.as_str(),
+            log.offer.as_str(),
+            log.channel.as_str(),
+            ts(&log.at),
+            log.personalized,
+            sealed
+        ])?;
+    }
+    Ok(())
+}
+
+pub(crate) fn decisions_for(
+    conn: &Connection,
+    keys: &Keyring,
+    id: &SubjectId,
+) -> StoreResult<Vec<LoggedDecision>> {
+    let dk = subject_key(conn, keys, id)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT offer, channel, decided_at, personalized, reasons_enc FROM decisions WHERE subject_id = ?1 ORDER BY id",
+    )?;
+    let mut rows = stmt.query([id.as_str()])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let sealed: Vec<u8> = r.get(4)?;
+        let reasons = dk.open(id.as_str(), "decision", &sealed)?;
+        out.push(LoggedDecision {
+            offer: r.get(0)?,
+            channel: r.get(1)?,
+            decided_at: parse_ts(&r.get::<_, String>(2)?)?,
+            personalized: r.get(3)?,
+            reasons: serde_json::from_slice(&reasons).map_err(corrupt("decision reasons"))?,
+        });
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// Creates or replaces an offer after type-checking it against the schema; `true` when new.
+    pub fn put_offer(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        key: OfferKey,
+        spec: OfferSpec,
+    ) -> StoreResult<bool> {
+        let compiled = compile_offer(key.clone(), spec, &self.schema().schema)?;
+        let actor = actor.clone();
+        let snapshot = self.write(move |conn| {
+            let created = conn
+                .query_row("SELECT 1 FROM offers WHERE key = ?1", [key.as_str()], |_| Ok(()))
+                .map(|_| false)
+                .or_else(|e| if matches!(e, rusqlite::Error::QueryReturnedNoRows) { Ok(true) } else { Err(e) })?;
+            conn.execute(
+                "INSERT INTO offers (key, spec, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(key) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at",
+                params![key.as_str(), to_json(&compiled.spec)?, ts(&now)],
+            )?;
+            record(conn, &now, &actor, None, AuditAction::SchemaChanged { kind: "offer", key: key.as_str() })?;
+            Ok((created, load_snapshot(conn)?))
+        })?;
+        let (created, snapshot) = snapshot;
+        self.set_snapshot(snapshot);
+        Ok(created)
+    }
+
+    /// Deletes an offer; past decisions stay in the log under its key.
+    pub fn delete_offer(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        key: &OfferKey,
+    ) -> StoreResult<()> {
+        let (actor, key) = (actor.clone(), key.clone());
+        let snapshot = self.write(move |conn| {
+            let n = conn.execute("DELETE FROM offers WHERE key = ?1", [key.as_str()])?;
+            if n == 0 {
+                return Err(CoreError::not_found("offer", format!("no offer '{key}'")).into());
+            }
+            record(
+                conn,
+                &now,
+                &actor,
+                None,
+                AuditAction::SchemaChanged {
+                    kind: "offer_deleted",
+                    key: key.as_str(),
+                },
+            )?;
+            load_snapshot(conn)
+        })?;
+        self.set_snapshot(snapshot);
+        Ok(())
+    }
+
+    /// The subject's in-memory profile, loaded on a miss.
+    pub fn profile(&self, id: &SubjectId) -> StoreResult<Arc<Profile>> {
+        if let Some(p) = self.inner.index.get(id) {
+            return Ok(p);
+        }
+        self.refresh_profile(id)?;
+        self.inner
+            .index
+            .get(id)
+            .ok_or_else(|| StoreError::Corrupt(format!("profile of {id} could not be loaded")))
+    }
+
+    /// Reloads a subject's profile after a write; an erased or unknown subject is dropped.
+    pub(crate) fn refresh_profile(&self, id: &SubjectId) -> StoreResult<()> {
+        let keys = self.keys();
+        let id2 = id.clone();
+        match self.read(move |conn| load_subject_data(conn, &keys, &id2)) {
+            Ok(data) => {
+                self.inner.index.put(profile_from(&data));
+                Ok(())
+            }
+            Err(e) => {
+                self.inner.index.remove(id);
+                Err(e)
+            }
+        }
+    }
+
+    /// Decides which offers to show `subject` on `channel`. Unless `dry_run`, the
+    /// offers returned count as delivered: caps see them at once and the decision
+    /// log records them with their reasons.
+    pub fn decide(
+        &self,
+        now: DateTime<Utc>,
+        subject: &SubjectId,
+        channel: Channel,
+        limit: usize,
+        dry_run: bool,
+    ) -> StoreResult<Decision> {
+        let profile = self.profile(subject)?;
+        let snapshot = self.schema();
+        let req = Request {
+            channel,
+            limit,
+            now,
+        };
+        let mut deliveries = self
+            .inner
+            .index
+            .deliveries
+            .lock()
+            .map_err(|_| StoreError::Closed)?;
+        let past = deliveries.get(subject).map(Vec::as_slice).unwrap_or(&[]);
+        let decision = decide(&snapshot.schema, &snapshot.offers, &profile, past, &req);
+        if !dry_run && !decision.offers.is_empty() {
+            let list = deliveries.entry(subject.clone()).or_default();
+            let horizon = now - Duration::days(MAX_CAP_WINDOW_DAYS);
+            list.retain(|d| d.at > horizon);
+            for c in &decision.offers {
+                list.push(Delivery {
+                    offer: c.offer.clone(),
+                    at: now,
+                });
+                let sent = self.inner.decision_log.send(PendingLog {
+                    subject: subject.clone(),
+                    offer: c.offer.clone(),
+                    channel,
+                    at: now,
+                    personalized: c.personalized,
+                    reasons: serde_json::to_value(&c.reasons).unwrap_or_default(),
+                });
+                if sent.is_err() {
+                    tracing::error!("the decision log is not running; a decision was not logged");
+                }
+            }
+        }
+        Ok(decision)
+    }
+
+    /// Subjects whose latest consent to `purpose` is active, from the in-memory index.
+    pub fn consenting_count(&self, purpose: &kerro_core::PurposeKey) -> usize {
+        self.inner
+            .index
+            .all()
+            .iter()
+            .filter(|p| {
+                p.consents.get(purpose).is_some_and(|c| {
+                    c.state == ConsentState::Given || c.state == ConsentState::Renewed
+                })
+            })
+            .count()
+    }
+
+    /// Attributes collected but read by no offer live at `now`, with how many subjects hold them (P11).
+    pub fn minimisation_report(&self, now: DateTime<Utc>) -> Vec<MinimisationRow> {
+        let snap = self.schema();
+        let profiles = self.inner.index.all();
+        snap.schema
+            .attributes
+            .iter()
+            .filter(|(k, _)| {
+                !snap
+                    .offers
+                    .iter()
+                    .any(|o| o.live_at(&now) && o.reads.contains(k))
+            })
+            .map(|(k, a)| MinimisationRow {
+                attribute: k.clone(),
+                purposes: a.purposes.clone(),
+                forms: snap
+                    .schema
+                    .forms
+                    .iter()
+                    .filter(|(_, f)| f.attributes.contains(k))
+                    .map(|(fk, _)| fk.clone())
+                    .collect(),
+                subjects_holding: profiles
+                    .iter()
+                    .filter(|p| p.declared.contains_key(k))
+                    .count(),
+            })
+            .collect()
+    }
+
+    pub(crate) fn index(&self) -> &ProfileIndex {
+        &self.inner.index
+    }
+}

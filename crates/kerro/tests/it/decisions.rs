@@ -1,0 +1,304 @@
+//! Offers, decisions with reasons, consent masking end to end, contact policy, the decision log.
+
+use axum::http::{Method, StatusCode};
+use chrono::Duration;
+use serde_json::{json, Value};
+
+use crate::common::TestApp;
+
+async fn offers(app: &TestApp) {
+    for (key, body) in [
+        (
+            "cloud",
+            json!({"title": {"en": "Cloud audit", "fi": "Pilviauditointi"}, "body": {"en": "b"}, "purpose": "offers",
+            "condition": {"interests": {"$in": ["cloud"]}}, "channels": ["email", "web"], "priority": 5, "topics": ["cloud"]}),
+        ),
+        (
+            "training",
+            json!({"title": {"en": "Training"}, "body": {"en": "b"}, "purpose": "offers",
+            "condition": {"interests": {"$elemMatch": {"$eq": "training"}}}, "channels": ["email", "web"], "priority": 5}),
+        ),
+        (
+            "newsletter",
+            json!({"title": {"en": "Newsletter"}, "body": {"en": "b"}, "purpose": "offers",
+            "condition": {}, "channels": ["email", "web"], "priority": 1}),
+        ),
+        (
+            "capped",
+            json!({"title": {"en": "Once a month"}, "body": {"en": "b"}, "purpose": "offers",
+            "condition": {"review": {"$exists": true}}, "channels": ["email"], "priority": 9, "max_per_subject": 1, "period_days": 30}),
+        ),
+    ] {
+        let r = app
+            .put(&format!("/v1/offers/{key}"), &app.admin, body)
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{key}: {}", r.body);
+    }
+}
+
+async fn opt_in(app: &TestApp, token: &str, cap: Option<u32>) {
+    let r = app
+        .put(
+            "/v1/me/contact",
+            token,
+            json!({"channels": {"email": true, "web": true}, "max_per_week": cap}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+async fn decide(app: &TestApp, subject: &str, channel: &str, extra: Value) -> Value {
+    let mut body = json!({"subject": subject, "channel": channel, "limit": 10});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let r = app.post("/v1/decisions", &app.admin, body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body
+}
+
+fn keys(d: &Value) -> Vec<&str> {
+    d["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["key"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn offers_are_type_checked_with_the_path_of_the_problem() {
+    let app = TestApp::new();
+    app.schema().await;
+    let base = |condition: Value| json!({"title": {"en": "t"}, "body": {"en": "b"}, "purpose": "offers", "condition": condition, "channels": ["web"]});
+    for (condition, code, field) in [
+        (
+            json!({"country": "FI"}),
+            "invalid_value",
+            "condition.country",
+        ),
+        (json!({"size": "large"}), "invalid_value", "condition.size"),
+        (
+            json!({"interests": {"$gt": "cloud"}}),
+            "invalid_value",
+            "condition.interests.$gt",
+        ),
+        (
+            json!({"interests": "cloud"}),
+            "invalid_value",
+            "condition.interests",
+        ),
+        (
+            json!({"interests": {"$in": ["mars"]}}),
+            "invalid_value",
+            "condition.interests.$in",
+        ),
+        (
+            json!({"attending": {"$regex": "x"}}),
+            "invalid_value",
+            "condition.attending.$regex",
+        ),
+    ] {
+        let r = app
+            .put("/v1/offers/o", &app.admin, base(condition.clone()))
+            .await;
+        assert_eq!(
+            (r.status, r.code(), r.field()),
+            (StatusCode::UNPROCESSABLE_ENTITY, code, field),
+            "{condition}"
+        );
+    }
+    let r = app
+        .put("/v1/attributes/health", &app.admin, json!({"title": {"en": "h"}, "kind": "text", "purposes": ["offers"], "special_category": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = app
+        .put(
+            "/v1/offers/o",
+            &app.admin,
+            base(json!({"health": {"$exists": true}})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "special_category")
+    );
+    let r = app
+        .put(
+            "/v1/offers/o",
+            &app.admin,
+            base(json!({"interests": {"$all": ["cloud", "ot"]}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["reads"], json!(["interests"]));
+    // A schema change that would break a saved offer is refused.
+    let mut a = app.get("/v1/attributes/interests", &app.admin).await.body;
+    a.as_object_mut().unwrap().remove("key");
+    a["purposes"] = json!(["events"]);
+    let r = app.put("/v1/attributes/interests", &app.admin, a).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("offer 'o'"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        app.call(Method::DELETE, "/v1/offers/o", Some(&app.admin), None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get("/v1/offers/o", &app.admin).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn decisions_explain_themselves_and_follow_consent() {
+    let app = TestApp::new();
+    app.schema().await;
+    offers(&app).await;
+    let (id, token) = app.answered_subject("d1@example.fi").await;
+    // No channel opt-in yet: nothing (P19).
+    let d = decide(&app, &id, "email", json!({})).await;
+    assert_eq!(
+        (keys(&d), d["limited_by"].as_str()),
+        (vec![], Some("channel_not_opted_in"))
+    );
+    opt_in(&app, &token, None).await;
+    let d = decide(&app, &id, "email", json!({})).await;
+    assert_eq!(keys(&d), vec!["capped", "cloud", "newsletter"]);
+    let cloud = &d["offers"][1];
+    assert_eq!(
+        cloud["title"], "Pilviauditointi",
+        "the subject's locale is fi"
+    );
+    assert_eq!(cloud["personalized"], true);
+    assert_eq!(cloud["reasons"]["values"][0]["attribute"], "interests");
+    assert_eq!(
+        cloud["reasons"]["values"][0]["value"],
+        json!(["cloud", "ot"])
+    );
+    assert_eq!(cloud["reasons"]["values"][0]["form"], "survey");
+    assert_eq!(cloud["reasons"]["consent"]["purpose"], "offers");
+    assert!(cloud["reasons"]["consent"]["record_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("rec_"));
+    assert_eq!(d["offers"][2]["personalized"], false);
+    // The offer's own cap: delivered once, not again within 30 days.
+    let d = decide(&app, &id, "email", json!({})).await;
+    assert_eq!(keys(&d), vec!["cloud", "newsletter"]);
+    // Rectification applies to the next decision (P13).
+    let r = app
+        .call(
+            Method::PATCH,
+            "/v1/me/declarations",
+            Some(&token),
+            Some(json!({"interests": ["training"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        keys(&decide(&app, &id, "web", json!({"dry_run": true})).await),
+        vec!["training", "newsletter"]
+    );
+    // Withdrawal: only the generic offer remains (P6).
+    app.put("/v1/me/consents/offers", &token, json!({"given": false}))
+        .await;
+    let d = decide(&app, &id, "web", json!({"dry_run": true})).await;
+    assert_eq!(keys(&d), vec!["newsletter"]);
+    // The subject sees the same, with why, through self-service.
+    let r = app.get("/v1/me/offers?channel=web", &token).await;
+    assert_eq!(keys(&r.body), vec!["newsletter"]);
+    assert_eq!(
+        app.get("/v1/me/offers?channel=pigeon", &token).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
+
+#[tokio::test]
+async fn the_weekly_cap_holds_and_the_log_is_exported_and_erased() {
+    let app = TestApp::new();
+    app.schema().await;
+    offers(&app).await;
+    let (id, token) = app.answered_subject("d2@example.fi").await;
+    opt_in(&app, &token, Some(2)).await;
+    let d = decide(&app, &id, "web", json!({})).await;
+    assert_eq!(
+        (keys(&d).len(), d["limited_by"].as_str()),
+        (2, Some("weekly_cap_reached"))
+    );
+    let d = decide(&app, &id, "web", json!({})).await;
+    assert!(
+        keys(&d).is_empty(),
+        "the subject's own cap is never exceeded"
+    );
+    // A week later the cap has room again.
+    app.advance(Duration::days(8));
+    let token = app.subject_token(&id).await;
+    assert_eq!(keys(&decide(&app, &id, "web", json!({})).await).len(), 2);
+    // The decision log is part of the export (it is written in batches; wait for it).
+    let mut logged = 0;
+    for _ in 0..100 {
+        let ex = app.get("/v1/me/export", &token).await.body;
+        logged = ex["decisions"].as_array().unwrap().len();
+        if logged == 4 {
+            assert_eq!(
+                ex["decisions"][0]["reasons"]["consent"]["purpose"],
+                "offers"
+            );
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(logged, 4);
+    // Erasure removes it with everything else.
+    app.call(Method::DELETE, "/v1/me", Some(&token), None).await;
+    let conn = rusqlite::Connection::open(app.store.db_path()).unwrap();
+    let left: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM decisions WHERE subject_id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0);
+    let r = app
+        .post(
+            "/v1/decisions",
+            &app.admin,
+            json!({"subject": id, "channel": "web"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::GONE);
+}
+
+#[tokio::test]
+async fn minimisation_report_lists_what_no_offer_reads() {
+    let app = TestApp::new();
+    app.schema().await;
+    offers(&app).await;
+    app.answered_subject("m1@example.fi").await;
+    app.answered_subject("m2@example.fi").await;
+    let r = app.get("/v1/reports/minimisation", &app.admin).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let rows = r.body["attributes"].as_array().unwrap();
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|a| a["attribute"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["attending", "diet", "employees", "size"],
+        "interests and review are read by offers"
+    );
+    let size = rows.iter().find(|a| a["attribute"] == "size").unwrap();
+    assert_eq!(size["subjects_holding"], 2);
+    assert_eq!(size["forms"], json!(["survey"]));
+}
