@@ -69,7 +69,8 @@ impl Condition {
         })
     }
 
-    pub(crate) fn from_node(root: Node) -> Condition {
+    /// Wraps a compiled tree (or a part of one, e.g. a single field test) as a condition.
+    pub fn from_node(root: Node) -> Condition {
         Condition { root }
     }
 

@@ -4,6 +4,7 @@
 //! parameters, storage and HTTP live in `kerro-store` and `kerro`.
 
 pub mod actor;
+pub mod audience;
 pub mod consent;
 pub mod contact;
 pub mod decide;

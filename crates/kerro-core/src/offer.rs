@@ -125,14 +125,6 @@ pub fn compile_offer(key: OfferKey, spec: OfferSpec, schema: &Schema) -> CoreRes
             ));
         }
     }
-    if !spec.condition.is_object() {
-        return Err(CoreError::invalid(
-            "condition",
-            "a condition is a JSON object ({} for everyone)",
-        ));
-    }
-    let condition = Condition::compile(&spec.condition)
-        .map_err(|e| CoreError::invalid("condition", e.to_string()))?;
     let generic = spec.condition.as_object().is_some_and(|m| m.is_empty());
     if !generic && !purpose.uses.contains(&Use::Personalization) {
         return Err(CoreError::invalid(
@@ -143,19 +135,40 @@ pub fn compile_offer(key: OfferKey, spec: OfferSpec, schema: &Schema) -> CoreRes
             ),
         ));
     }
-    let mut reads = BTreeSet::new();
-    let checker = Checker {
-        schema,
-        purpose: &spec.purpose,
-    };
-    checker.node(condition.root(), &mut reads)?;
+    let (condition, reads) = compile_condition(&spec.purpose, &spec.condition, schema)?;
     Ok(CompiledOffer {
         key,
-        reads: reads.into_iter().collect(),
+        reads,
         spec,
         condition,
         generic,
     })
+}
+
+/// Type-checks a condition for use under `purpose` (offers and audiences) and compiles it.
+/// Returns the compiled condition and the attributes it reads.
+pub fn compile_condition(
+    purpose: &PurposeKey,
+    json: &Value,
+    schema: &Schema,
+) -> CoreResult<(Condition, Vec<AttributeKey>)> {
+    if !schema.purposes.contains_key(purpose) {
+        return Err(CoreError::not_found(
+            "purpose",
+            format!("unknown purpose '{purpose}'"),
+        ));
+    }
+    if !json.is_object() {
+        return Err(CoreError::invalid(
+            "condition",
+            "a condition is a JSON object ({} for everyone)",
+        ));
+    }
+    let condition =
+        Condition::compile(json).map_err(|e| CoreError::invalid("condition", e.to_string()))?;
+    let mut reads = BTreeSet::new();
+    Checker { schema, purpose }.node(condition.root(), &mut reads)?;
+    Ok((condition, reads.into_iter().collect()))
 }
 
 struct Checker<'a> {

@@ -42,6 +42,12 @@ pub(crate) enum AuditAction<'a> {
         token_id: &'a str,
         role: &'a str,
     },
+    AudienceExported {
+        purpose: &'a str,
+        channel: &'a str,
+        count: u64,
+        with_email: bool,
+    },
 }
 
 impl AuditAction<'_> {
@@ -58,6 +64,7 @@ impl AuditAction<'_> {
             AuditAction::SubjectErased => "subject_erased",
             AuditAction::ReceiptRead { .. } => "receipt_read",
             AuditAction::StaffTokenCreated { .. } => "staff_token_created",
+            AuditAction::AudienceExported { .. } => "audience_exported",
         }
     }
 
@@ -78,6 +85,19 @@ impl AuditAction<'_> {
             AuditAction::ReceiptRead { record_id } => json!({"record_id": record_id}),
             AuditAction::StaffTokenCreated { token_id, role } => {
                 json!({"token_id": token_id, "role": role})
+            }
+            AuditAction::AudienceExported {
+                purpose,
+                channel,
+                count,
+                with_email,
+            } => {
+                let fields = if *with_email {
+                    vec!["id", "email"]
+                } else {
+                    vec!["id"]
+                };
+                json!({"purpose": purpose, "channel": channel, "count": count, "fields": fields})
             }
             AuditAction::SubjectRead => {
                 json!({"fields": ["subject", "declarations", "consents", "contact"]})

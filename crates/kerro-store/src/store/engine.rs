@@ -9,14 +9,18 @@
 //! memory at once, so caps hold from the very next decision.
 
 use chrono::{DateTime, Duration, Utc};
+use kerro_core::audience::{AudienceIndex, AudienceQuery};
 use kerro_core::consent::ConsentState;
 use kerro_core::contact::Channel;
 use kerro_core::decide::{
     decide, ConsentInfo, Decision, DeclaredValue, Delivery, Profile, Request,
 };
 use kerro_core::ids::{OfferKey, SubjectId};
+use kerro_core::offer::compile_condition;
 use kerro_core::offer::{compile_offer, OfferSpec};
+use kerro_core::PurposeKey;
 use kerro_core::{Actor, CoreError};
+use roaring::RoaringBitmap;
 use rusqlite::{params, Connection};
 use std::collections::HashMap;
 use std::sync::mpsc;
@@ -33,11 +37,21 @@ use crate::model::{LoggedDecision, MinimisationRow, SubjectData};
 /// Deliveries older than this are forgotten in memory: no cap counts further back.
 pub const MAX_CAP_WINDOW_DAYS: i64 = 3650;
 
-/// Profiles and recent deliveries, by subject.
+/// Profiles, recent deliveries and the audience bitmaps, by subject.
 #[derive(Default)]
 pub(crate) struct ProfileIndex {
     profiles: RwLock<HashMap<SubjectId, Arc<Profile>>>,
     deliveries: Mutex<HashMap<SubjectId, Vec<Delivery>>>,
+    audience: RwLock<Audience>,
+}
+
+/// The bitmap index and the dense slots it counts in.
+#[derive(Default)]
+pub(crate) struct Audience {
+    pub(crate) index: AudienceIndex,
+    slots: HashMap<SubjectId, u32>,
+    /// Slot to subject; an erased subject's slot stays empty (slots are not reused).
+    pub(crate) ids: Vec<Option<SubjectId>>,
 }
 
 /// A decision waiting to be written to the log.
@@ -113,10 +127,15 @@ pub(crate) fn load_index(conn: &Connection, keys: &Keyring) -> StoreResult<Profi
             at: parse_ts(&at)?,
         });
     }
-    Ok(ProfileIndex {
-        profiles: RwLock::new(profiles),
+    let index = ProfileIndex {
+        profiles: RwLock::new(HashMap::new()),
         deliveries: Mutex::new(deliveries),
-    })
+        audience: RwLock::default(),
+    };
+    for (_, p) in profiles {
+        index.put_arc(p);
+    }
+    Ok(index)
 }
 
 impl ProfileIndex {
@@ -125,12 +144,37 @@ impl ProfileIndex {
     }
 
     pub(crate) fn put(&self, profile: Profile) {
+        self.put_arc(Arc::new(profile));
+    }
+
+    fn put_arc(&self, profile: Arc<Profile>) {
+        if let Ok(mut a) = self.audience.write() {
+            let a = &mut *a;
+            let slot = match a.slots.get(&profile.subject) {
+                Some(s) => *s,
+                None => {
+                    let s = a.ids.len() as u32;
+                    a.ids.push(Some(profile.subject.clone()));
+                    a.slots.insert(profile.subject.clone(), s);
+                    s
+                }
+            };
+            a.index.set(slot, &profile);
+        }
         if let Ok(mut p) = self.profiles.write() {
-            p.insert(profile.subject.clone(), Arc::new(profile));
+            p.insert(profile.subject.clone(), profile);
         }
     }
 
     pub(crate) fn remove(&self, id: &SubjectId) {
+        if let Ok(mut a) = self.audience.write() {
+            if let Some(slot) = a.slots.remove(id) {
+                a.index.remove(slot);
+                if let Some(entry) = a.ids.get_mut(slot as usize) {
+                    *entry = None;
+                }
+            }
+        }
         if let Ok(mut p) = self.profiles.write() {
             p.remove(id);
         }
@@ -411,6 +455,86 @@ impl Store {
                     .count(),
             })
             .collect()
+    }
+
+    /// The subjects an audience reaches: they match `condition` on what they declared
+    /// for `purpose`, have an active basis for it, opted in to `channel`, are not
+    /// restricted and did not object (P14, P19). Answered from the bitmap index.
+    pub fn audience(
+        &self,
+        purpose: &PurposeKey,
+        channel: Channel,
+        condition: &serde_json::Value,
+    ) -> StoreResult<RoaringBitmap> {
+        let snap = self.schema();
+        let (compiled, _) = compile_condition(purpose, condition, &snap.schema)?;
+        let a = self
+            .inner
+            .index
+            .audience
+            .read()
+            .map_err(|_| StoreError::Closed)?;
+        Ok(a.index.matching(
+            &snap.schema,
+            &AudienceQuery {
+                purpose,
+                channel,
+                condition: &compiled,
+            },
+        ))
+    }
+
+    /// The ids (and, for the e-mail channel when asked, the addresses) of an
+    /// audience. The export is written to the audit log.
+    pub fn audience_export(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        purpose: &PurposeKey,
+        channel: Channel,
+        condition: &serde_json::Value,
+        with_email: bool,
+    ) -> StoreResult<Vec<(SubjectId, Option<String>)>> {
+        let with_email = with_email && channel == Channel::Email;
+        let members = self.audience(purpose, channel, condition)?;
+        let ids: Vec<SubjectId> = {
+            let a = self
+                .inner
+                .index
+                .audience
+                .read()
+                .map_err(|_| StoreError::Closed)?;
+            members
+                .iter()
+                .filter_map(|slot| a.ids.get(slot as usize).cloned().flatten())
+                .collect()
+        };
+        let keys = self.keys();
+        let (actor, purpose_s) = (actor.clone(), purpose.to_string());
+        self.write(move |conn| {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let email = if with_email {
+                    super::subjects::email_of(conn, &keys, &id)?
+                } else {
+                    None
+                };
+                out.push((id, email));
+            }
+            record(
+                conn,
+                &now,
+                &actor,
+                None,
+                AuditAction::AudienceExported {
+                    purpose: &purpose_s,
+                    channel: channel.as_str(),
+                    count: out.len() as u64,
+                    with_email,
+                },
+            )?;
+            Ok(out)
+        })
     }
 
     pub(crate) fn index(&self) -> &ProfileIndex {

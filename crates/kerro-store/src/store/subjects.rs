@@ -179,6 +179,25 @@ pub(crate) fn load_subject_data(
     })
 }
 
+/// A live subject's e-mail address, decrypted; `None` if it has none or was erased meanwhile.
+pub(crate) fn email_of(
+    conn: &Connection,
+    keys: &Keyring,
+    id: &SubjectId,
+) -> StoreResult<Option<String>> {
+    let Ok(dk) = subject_key(conn, keys, id) else {
+        return Ok(None);
+    };
+    let sealed: Option<Vec<u8>> = conn.query_row(
+        "SELECT email_enc FROM subjects WHERE id = ?1",
+        [id.as_str()],
+        |r| r.get(0),
+    )?;
+    sealed
+        .map(|c| dk.open_string(id.as_str(), "email", &c))
+        .transpose()
+}
+
 pub(crate) fn load_contact(conn: &Connection, id: &SubjectId) -> StoreResult<ContactPrefs> {
     let raw: Option<String> = conn
         .query_row(

@@ -120,6 +120,10 @@ permission!(
     Decide, "ask for decisions", [Admin, Service]
 );
 permission!(
+    /// Export an audience's subject ids (and e-mail addresses) for a campaign.
+    AudienceExport, "export audiences", [Admin, Service]
+);
+permission!(
     /// Read aggregate reports (no personal values).
     Reports, "read reports", [Admin, Editor, Support]
 );

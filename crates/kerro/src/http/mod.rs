@@ -1,6 +1,7 @@
 //! The HTTP API: state, errors, body parsing and the router. Route modules
 //! mirror URLs; request and response shapes live here, not in the domain.
 
+mod audiences;
 mod auth;
 mod me;
 mod offers;
@@ -88,6 +89,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/decisions", post(offers::decide))
         .route("/v1/me/offers", get(offers::me_offers))
         .route("/v1/reports/minimisation", get(offers::minimisation))
+        .route("/v1/audiences/count", post(audiences::count))
+        .route("/v1/audiences/export", post(audiences::export))
         .fallback(not_found)
         .layer(axum::middleware::map_response(json_errors))
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{me, offers, receipts, schema, subjects};
+use super::{audiences, me, offers, receipts, schema, subjects};
 
 struct Security;
 
@@ -34,9 +34,10 @@ impl Modify for Security {
         subjects::create, subjects::get, subjects::issue_token, subjects::submit,
         me::get, me::export, me::rectify, me::set_consent, me::set_contact, me::erase,
         receipts::get,
+        audiences::count, audiences::export,
         offers::put, offers::list, offers::get, offers::delete, offers::decide, offers::me_offers, offers::minimisation,
     ),
-    components(schemas(subjects::NewSubjectBody, subjects::SubmissionBody, me::ConsentBody, me::ContactBody, offers::DecisionBody)),
+    components(schemas(subjects::NewSubjectBody, subjects::SubmissionBody, me::ConsentBody, me::ContactBody, offers::DecisionBody, audiences::AudienceBody)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;

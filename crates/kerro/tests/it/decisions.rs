@@ -302,3 +302,155 @@ async fn minimisation_report_lists_what_no_offer_reads() {
     assert_eq!(size["subjects_holding"], 2);
     assert_eq!(size["forms"], json!(["survey"]));
 }
+
+#[tokio::test]
+async fn audiences_count_and_export_only_who_may_be_reached() {
+    let app = TestApp::new();
+    app.schema().await;
+    let mut tokens = Vec::new();
+    for i in 0..6 {
+        let (id, token) = app.answered_subject(&format!("aud{i}@example.fi")).await; // interests [cloud, ot], offers given
+        tokens.push((id, token));
+    }
+    // 0-3 opt in to email; 4 only web; 5 nothing.
+    for (_, t) in &tokens[..4] {
+        opt_in(&app, t, None).await;
+    }
+    app.put(
+        "/v1/me/contact",
+        &tokens[4].1,
+        json!({"channels": {"web": true}}),
+    )
+    .await;
+    // 1 changes interests; 2 withdraws consent; 3 is erased.
+    app.call(
+        Method::PATCH,
+        "/v1/me/declarations",
+        Some(&tokens[1].1),
+        Some(json!({"interests": ["training"]})),
+    )
+    .await;
+    app.put(
+        "/v1/me/consents/offers",
+        &tokens[2].1,
+        json!({"given": false}),
+    )
+    .await;
+    app.call(Method::DELETE, "/v1/me", Some(&tokens[3].1), None)
+        .await;
+
+    let count = |cond: Value, channel: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .post(
+                    "/v1/audiences/count",
+                    &app.admin,
+                    json!({"purpose": "offers", "channel": channel, "condition": cond}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            r.body["count"].as_u64().unwrap()
+        }
+    };
+    assert_eq!(
+        count(json!({}), "email").await,
+        2,
+        "0 and 1: consent, email opt-in, not erased"
+    );
+    assert_eq!(
+        count(json!({"interests": {"$in": ["cloud"]}}), "email").await,
+        1
+    );
+    assert_eq!(
+        count(json!({"interests": {"$in": ["training"]}}), "email").await,
+        1
+    );
+    assert_eq!(
+        count(json!({"interests": {"$nin": ["cloud"]}}), "email").await,
+        1
+    );
+    assert_eq!(
+        count(json!({}), "web").await,
+        3,
+        "0, 1 and 4 opted in to web"
+    );
+    assert_eq!(count(json!({}), "sms").await, 0);
+    // Type-checked like offers.
+    let r = app
+        .post(
+            "/v1/audiences/count",
+            &app.admin,
+            json!({"purpose": "offers", "channel": "email", "condition": {"size": "large"}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.field()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "condition.size")
+    );
+    let r = app
+        .post(
+            "/v1/audiences/count",
+            &app.admin,
+            json!({"purpose": "nope", "channel": "email"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // Export: ids, and e-mail addresses only for the email channel.
+    let service = app.staff_token(kerro_core::Role::Service);
+    let r = app
+        .raw(
+            Method::POST,
+            "/v1/audiences/export",
+            Some(&service),
+            serde_json::to_vec(
+                &json!({"purpose": "offers", "channel": "email", "include_email": true}),
+            )
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app.router.clone();
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/v1/audiences/export")
+        .header("authorization", format!("Bearer {service}"))
+        .body(axum::body::Body::from(
+            json!({"purpose": "offers", "channel": "email", "include_email": true}).to_string(),
+        ))
+        .unwrap();
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let resp = r.oneshot(req).await.unwrap();
+    assert_eq!(resp.headers()["content-type"], "application/x-ndjson");
+    let text = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    let mut lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    lines.sort_by_key(|l| l["email"].as_str().unwrap().to_owned());
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["email"], "aud0@example.fi");
+    assert_eq!(lines[0]["id"], tokens[0].0.as_str());
+    let r = app
+        .post(
+            "/v1/audiences/export",
+            &service,
+            json!({"purpose": "offers", "channel": "web", "include_email": true}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.field()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "include_email")
+    );
+    assert_eq!(app.store.audit_count("audience_exported", None).unwrap(), 2);
+}

@@ -32,6 +32,8 @@ fn allowed(route: &str, who: Who) -> bool {
         "decide" => staff(&[Admin, Service]),
         "minimisation" => staff(&[Admin, Editor, Support]),
         "me_offers" => who == Who::Subject,
+        "audience_count" => staff(&[Admin, Editor, Support]),
+        "audience_export" => staff(&[Admin, Service]),
         "me" | "export" | "rectify" | "consent" | "contact" | "erase" => who == Who::Subject,
         other => panic!("unknown route {other}"),
     }
@@ -193,6 +195,18 @@ async fn every_route_with_every_role() {
                 "/v1/me/offers?channel=web".into(),
                 None,
             ),
+            (
+                "audience_count",
+                Method::POST,
+                "/v1/audiences/count".into(),
+                Some(json!({"purpose": "offers", "channel": "email"})),
+            ),
+            (
+                "audience_export",
+                Method::POST,
+                "/v1/audiences/export".into(),
+                Some(json!({"purpose": "offers", "channel": "email"})),
+            ),
             ("me", Method::GET, "/v1/me".into(), None),
             ("export", Method::GET, "/v1/me/export".into(), None),
             (
@@ -238,7 +252,7 @@ async fn every_route_with_every_role() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 6 * 30);
+    assert_eq!(checked, 6 * 32);
 }
 
 #[tokio::test]

@@ -1,0 +1,243 @@
+use super::*;
+use crate::consent::ConsentState;
+use crate::decide::{ConsentInfo, DeclaredValue};
+use crate::ids::{RecordId, SubjectId};
+use crate::offer::tests::schema;
+use chrono::{TimeZone, Utc};
+use proptest::prelude::*;
+use serde_json::json;
+
+fn pk(s: &str) -> PurposeKey {
+    PurposeKey::parse("p", s).unwrap()
+}
+
+#[derive(Debug, Clone)]
+struct Subject {
+    consent: Option<bool>,
+    email: bool,
+    web: bool,
+    restricted: bool,
+    objected: bool,
+    values: Vec<(&'static str, Value)>,
+}
+
+fn value_for(attr: &'static str) -> BoxedStrategy<Value> {
+    match attr {
+        "interests" => proptest::sample::subsequence(vec!["a", "b"], 0..=2)
+            .prop_map(|v| json!(v))
+            .boxed(),
+        "size" => prop_oneof![Just(json!("a")), Just(json!("b"))].boxed(),
+        "employees" => (0i64..200).prop_map(|n| json!(n)).boxed(),
+        "trial" => any::<bool>().prop_map(Value::from).boxed(),
+        "wishes" => prop_oneof![Just(json!("abc")), Just(json!("xyz")), Just(json!("a"))].boxed(),
+        _ => prop_oneof![Just(json!("2026-01-01")), Just(json!("2026-07-01"))].boxed(),
+    }
+}
+
+fn subject() -> impl Strategy<Value = Subject> {
+    const ATTRS: [&str; 6] = [
+        "interests",
+        "size",
+        "employees",
+        "trial",
+        "wishes",
+        "review",
+    ];
+    let attrs = ATTRS;
+    let values = attrs
+        .iter()
+        .map(|a: &&'static str| {
+            let a: &'static str = a;
+            proptest::option::of(value_for(a)).prop_map(move |v| v.map(|v| (a, v)))
+        })
+        .collect::<Vec<_>>();
+    (
+        proptest::option::of(any::<bool>()),
+        any::<bool>(),
+        any::<bool>(),
+        prop::bool::weighted(0.1),
+        prop::bool::weighted(0.1),
+        values,
+    )
+        .prop_map(
+            |(consent, email, web, restricted, objected, values)| Subject {
+                consent,
+                email,
+                web,
+                restricted,
+                objected,
+                values: values.into_iter().flatten().collect(),
+            },
+        )
+}
+
+fn leaf() -> impl Strategy<Value = Value> {
+    let strs = proptest::sample::subsequence(vec!["a", "b", "z"], 0..=3);
+    prop_oneof![
+        prop_oneof![Just("a"), Just("b"), Just("z")].prop_map(|s| json!({"size": s})),
+        strs.clone().prop_map(|s| json!({"size": {"$in": s}})),
+        strs.clone().prop_map(|s| json!({"size": {"$nin": s}})),
+        Just(json!({"size": {"$ne": "a"}})),
+        any::<bool>().prop_map(|b| json!({"size": {"$exists": b}})),
+        strs.clone().prop_map(|s| json!({"interests": {"$in": s}})),
+        strs.clone().prop_map(|s| json!({"interests": {"$nin": s}})),
+        strs.clone().prop_map(|s| json!({"interests": {"$all": s}})),
+        Just(json!({"interests": {"$elemMatch": {"$eq": "b"}}})),
+        (0u32..3).prop_map(|n| json!({"interests": {"$size": n}})),
+        any::<bool>().prop_map(|b| json!({"interests": {"$exists": b}})),
+        (0i64..200).prop_map(|n| json!({"employees": {"$gt": n}})),
+        (0i64..200).prop_map(|n| json!({"employees": {"$lte": n, "$gte": 50}})),
+        any::<bool>().prop_map(|b| json!({"trial": b})),
+        Just(json!({"trial": {"$ne": true}})),
+        Just(json!({"wishes": {"$regex": "^a"}})),
+        Just(json!({"review": {"$lt": "2026-06-01"}})),
+        Just(json!({})),
+    ]
+}
+
+fn condition() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..3).prop_map(|v| json!({"$and": v})),
+            proptest::collection::vec(inner.clone(), 0..3).prop_map(|v| json!({"$or": v})),
+            proptest::collection::vec(inner.clone(), 0..3).prop_map(|v| json!({"$nor": v})),
+            inner.prop_map(|c| json!({"$not": c})),
+        ]
+    })
+}
+
+fn profile(i: usize, s: &Subject) -> Profile {
+    let mut p = Profile::new(SubjectId::from_suffix(&format!("{i:026}")));
+    let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    if let Some(given) = s.consent {
+        let state = if given {
+            ConsentState::Given
+        } else {
+            ConsentState::Withdrawn
+        };
+        p.consents.insert(
+            pk("offers"),
+            ConsentInfo {
+                state,
+                at,
+                record_id: RecordId::from_stored("rec_x".into()),
+                notice: None,
+            },
+        );
+    }
+    p.contact.channels.insert(Channel::Email, s.email);
+    p.contact.channels.insert(Channel::Web, s.web);
+    p.restricted = s.restricted;
+    p.objected_marketing = s.objected;
+    for (a, v) in &s.values {
+        p.declared.insert(
+            AttributeKey::parse("a", a).unwrap(),
+            DeclaredValue {
+                value: v.clone(),
+                form: None,
+                given_at: at,
+            },
+        );
+    }
+    p
+}
+
+fn brute_force(
+    schema: &Schema,
+    profiles: &[Profile],
+    purpose: &PurposeKey,
+    channel: Channel,
+    cond: &Condition,
+) -> RoaringBitmap {
+    let marketing = schema.purposes[purpose].is_marketing();
+    let mut out = RoaringBitmap::new();
+    for (slot, p) in profiles.iter().enumerate() {
+        let reachable = p.basis_active(schema, purpose)
+            && p.contact.opted_in(channel)
+            && !p.restricted
+            && !(marketing && p.objected_marketing);
+        if reachable && cond.eval(&Value::Object(p.masked(schema, purpose)), &Map::new()) {
+            out.insert(slot as u32);
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Counts equal a brute-force evaluation of the same condition, subject by subject.
+    #[test]
+    fn index_equals_brute_force(subjects in proptest::collection::vec(subject(), 0..60), cond in condition(), web in any::<bool>(), removed in proptest::collection::vec(0usize..60, 0..5)) {
+        let schema = schema();
+        let mut profiles: Vec<Profile> = subjects.iter().enumerate().map(|(i, s)| profile(i, s)).collect();
+        let mut index = AudienceIndex::new();
+        for (slot, p) in profiles.iter().enumerate() {
+            index.set(slot as u32, p);
+        }
+        // Updates and removals keep the index exact: rewrite some, erase others.
+        for r in &removed {
+            if *r < profiles.len() {
+                index.remove(*r as u32);
+                profiles[*r].restricted = true;
+                index.set(*r as u32, &profiles[*r]);
+            }
+        }
+        let compiled = Condition::compile(&cond).unwrap();
+        let purpose = pk("offers");
+        let channel = if web { Channel::Web } else { Channel::Email };
+        let got = index.matching(&schema, &AudienceQuery { purpose: &purpose, channel, condition: &compiled });
+        let want = brute_force(&schema, &profiles, &purpose, channel, &compiled);
+        prop_assert_eq!(got, want, "condition {}", cond);
+    }
+}
+
+#[test]
+fn reachability_follows_basis_channel_restriction_and_objection() {
+    let schema = schema();
+    let base = Subject {
+        consent: Some(true),
+        email: true,
+        web: false,
+        restricted: false,
+        objected: false,
+        values: vec![("size", json!("a"))],
+    };
+    let variants = [
+        base.clone(),
+        Subject {
+            consent: Some(false),
+            ..base.clone()
+        },
+        Subject {
+            consent: None,
+            ..base.clone()
+        },
+        Subject {
+            email: false,
+            ..base.clone()
+        },
+        Subject {
+            restricted: true,
+            ..base.clone()
+        },
+        Subject {
+            objected: true,
+            ..base.clone()
+        },
+    ];
+    let mut index = AudienceIndex::new();
+    for (i, s) in variants.iter().enumerate() {
+        index.set(i as u32, &profile(i, s));
+    }
+    let r = index.reachable(&schema, &pk("offers"), Channel::Email);
+    assert_eq!(r.iter().collect::<Vec<_>>(), vec![0]);
+    // `service` rests on a contract: no consent needed, but still channel, restriction; not marketing.
+    let r = index.reachable(&schema, &pk("service"), Channel::Email);
+    assert_eq!(r.iter().collect::<Vec<_>>(), vec![0, 1, 2, 5]);
+    index.remove(0);
+    assert_eq!(index.len(), 5);
+    assert!(index
+        .reachable(&schema, &pk("offers"), Channel::Email)
+        .is_empty());
+}
