@@ -71,6 +71,18 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Targeting conditions (GrowthBook's condition language).
+    Condition {
+        #[command(subcommand)]
+        command: ConditionCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConditionCommand {
+    /// Read JSON lines {"condition", "attributes", "savedGroups"} on stdin and print
+    /// `true` or `false` per line, or `error: ...` for a line that is not such an object.
+    Eval,
 }
 
 #[derive(Subcommand, Debug)]
@@ -201,6 +213,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let (_, store) = load(&store, None)?;
             report_chain("audit log", store.verify_audit()?)
+        }
+        Command::Condition {
+            command: ConditionCommand::Eval,
+        } => {
+            crate::condition_eval::run(std::io::stdin().lock(), std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -3,6 +3,7 @@
 //! tests can drive the router in-process.
 
 pub mod cli;
+pub mod condition_eval;
 pub mod config;
 pub mod demo;
 pub mod http;
