@@ -71,6 +71,17 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Import declared data from another preference centre: NDJSON, one record per line
+    /// (see docs/import.md). Records without provenance or consent evidence are refused and reported.
+    Import {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The NDJSON file to read.
+        file: PathBuf,
+        /// Records per transaction.
+        #[arg(long, default_value_t = 2000)]
+        batch: usize,
+    },
     /// Targeting conditions (GrowthBook's condition language).
     Condition {
         #[command(subcommand)]
@@ -132,6 +143,15 @@ fn env(key: &str) -> Option<String> {
 }
 
 fn load(store: &StoreArgs, listen: Option<SocketAddr>) -> anyhow::Result<(Config, Store)> {
+    open_store(store, listen, true)
+}
+
+/// Opens the store; `index` loads the in-memory profile and audience index (only a server needs it).
+fn open_store(
+    store: &StoreArgs,
+    listen: Option<SocketAddr>,
+    index: bool,
+) -> anyhow::Result<(Config, Store)> {
     let cfg = Config::load(
         &Overrides {
             config_file: store.config.clone(),
@@ -144,6 +164,7 @@ fn load(store: &StoreArgs, listen: Option<SocketAddr>) -> anyhow::Result<(Config
         data_dir: cfg.data_dir.clone(),
         master_key_file: cfg.master_key_file.clone(),
         default_lang: cfg.default_language,
+        index,
     };
     let store = Store::open(&opts)
         .with_context(|| format!("cannot open the store in {}", cfg.data_dir.display()))?;
@@ -192,7 +213,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let role = Role::parse(&role).with_context(|| {
                 format!("unknown role '{role}': admin, editor, support or service")
             })?;
-            let (_, store) = load(&store, None)?;
+            let (_, store) = open_store(&store, None, false)?;
             let (token, secret) =
                 store.create_staff_token(&Actor::System("cli".into()), Utc::now(), role, &label)?;
             eprintln!(
@@ -205,14 +226,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ledger {
             command: LedgerCommand::Verify { store },
         } => {
-            let (_, store) = load(&store, None)?;
+            let (_, store) = open_store(&store, None, false)?;
             report_chain("ledger", store.verify_ledger()?)
         }
         Command::Audit {
             command: LedgerCommand::Verify { store },
         } => {
-            let (_, store) = load(&store, None)?;
+            let (_, store) = open_store(&store, None, false)?;
             report_chain("audit log", store.verify_audit()?)
+        }
+        Command::Import { store, file, batch } => {
+            let (_, store) = open_store(&store, None, false)?;
+            let report = crate::import::run(&store, &file, batch.max(1))?;
+            eprintln!("{report}");
+            Ok(if report.refused.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Condition {
             command: ConditionCommand::Eval,

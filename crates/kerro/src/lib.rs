@@ -7,3 +7,4 @@ pub mod condition_eval;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod import;

@@ -135,11 +135,11 @@ pub(crate) fn record(
     let subject = subject.map(SubjectId::as_str);
     let detail = action.detail().to_string();
     let hash = link(&prev, &canonical(&time, &actor, name, subject, &detail));
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO audit_log (time, actor, action, subject_id, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![time, actor, name, subject, detail, prev, hash],
-    )?;
+    )?
+    .execute(params![time, actor, name, subject, detail, prev, hash])?;
     Ok(())
 }
 
@@ -202,9 +202,7 @@ impl Store {
         let action = action.to_owned();
         let subject = subject.map(|s| s.as_str().to_owned());
         self.read(move |conn| {
-            let n: i64 = conn.query_row(
-                "SELECT COUNT(*) FROM audit_log WHERE action = ?1 AND (?2 IS NULL OR subject_id = ?2)",
-                params![action, subject],
+            let n: i64 = conn.prepare_cached("SELECT COUNT(*) FROM audit_log WHERE action = ?1 AND (?2 IS NULL OR subject_id = ?2)")?.query_row(params![action, subject],
                 |r| r.get(0),
             )?;
             Ok(n as u64)

@@ -47,7 +47,7 @@ fn subject_locale(conn: &Connection, id: &SubjectId) -> StoreResult<Option<Lang>
 
 /// Writes one declared value, superseding the current one.
 #[allow(clippy::too_many_arguments)]
-fn write_declaration(
+pub(crate) fn write_declaration(
     conn: &Connection,
     dk: &DataKey,
     subject: &SubjectId,
@@ -63,14 +63,10 @@ fn write_declaration(
         &format!("declaration/{attribute}"),
         value.to_string().as_bytes(),
     )?;
-    conn.execute(
-        "UPDATE declarations SET superseded_at = ?3 WHERE subject_id = ?1 AND attribute = ?2 AND superseded_at IS NULL",
-        params![sid, attribute.as_str(), ts(now)],
+    conn.prepare_cached("UPDATE declarations SET superseded_at = ?3 WHERE subject_id = ?1 AND attribute = ?2 AND superseded_at IS NULL")?.execute(params![sid, attribute.as_str(), ts(now)],
     )?;
-    conn.execute(
-        "INSERT INTO declarations (subject_id, attribute, value_enc, form, notice_version, method, given_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
+    conn.prepare_cached("INSERT INTO declarations (subject_id, attribute, value_enc, form, notice_version, method, given_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![
             sid,
             attribute.as_str(),
             sealed,
@@ -110,10 +106,10 @@ fn purge_unsupported(
                 })
             });
         if !supported {
-            conn.execute(
+            conn.prepare_cached(
                 "DELETE FROM declarations WHERE subject_id = ?1 AND attribute = ?2",
-                params![subject.as_str(), attr],
-            )?;
+            )?
+            .execute(params![subject.as_str(), attr])?;
             purged.push(attr);
         }
     }
@@ -249,10 +245,10 @@ impl Store {
                         &now,
                     )?,
                     None => {
-                        conn.execute(
+                        conn.prepare_cached(
                             "DELETE FROM declarations WHERE subject_id = ?1 AND attribute = ?2",
-                            params![id.as_str(), attr.as_str()],
-                        )?;
+                        )?
+                        .execute(params![id.as_str(), attr.as_str()])?;
                     }
                 }
                 fields.push(attr.to_string());

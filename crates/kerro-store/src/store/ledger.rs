@@ -57,11 +57,9 @@ pub(crate) fn append(conn: &Connection, new: NewEvent<'_>) -> StoreResult<Stored
     };
     let hash = event.hash();
     let notice = event.notice.as_ref();
-    conn.execute(
-        "INSERT INTO consent_events (record_id, subject_id, purpose, state, form, notice_version, notice_sha256,
+    conn.prepare_cached("INSERT INTO consent_events (record_id, subject_id, purpose, state, form, notice_version, notice_sha256,
                                      language, event_time, actor, method, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")?.execute(params![
             event.record_id.as_str(),
             event.subject.as_str(),
             event.purpose.as_str(),

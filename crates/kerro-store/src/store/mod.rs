@@ -4,11 +4,13 @@
 mod audit;
 mod declare;
 mod engine;
+mod import;
 mod ledger;
 mod schema_ops;
 mod subjects;
 
 pub use declare::Submission;
+pub use import::{ImportOutcome, ImportRecord};
 pub use subjects::{STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX};
 
 use chrono::{DateTime, Utc};
@@ -31,6 +33,8 @@ pub struct StoreOptions {
     pub master_key_file: Option<PathBuf>,
     /// The language texts fall back to, and receipts use when nothing else is known.
     pub default_lang: Lang,
+    /// Keep the in-memory profile and audience index (the server does; one-shot CLI commands need not).
+    pub index: bool,
 }
 
 impl StoreOptions {
@@ -39,6 +43,7 @@ impl StoreOptions {
             data_dir: data_dir.into(),
             master_key_file: None,
             default_lang: Lang::Fi,
+            index: true,
         }
     }
 }
@@ -57,6 +62,7 @@ pub(crate) struct Inner {
     snapshot: RwLock<Arc<SchemaSnapshot>>,
     default_lang: Lang,
     index: engine::ProfileIndex,
+    index_enabled: bool,
     decision_log: std::sync::mpsc::Sender<engine::PendingLog>,
 }
 
@@ -75,7 +81,11 @@ impl Store {
         let mut conn = db::open(&db_path, true)?;
         db::migrate(&mut conn)?;
         let snapshot = schema_ops::load_snapshot(&conn)?;
-        let index = engine::load_index(&conn, &keys)?;
+        let index = if opts.index {
+            engine::load_index(&conn, &keys)?
+        } else {
+            engine::ProfileIndex::default()
+        };
         let inner = Arc::new_cyclic(|weak| Inner {
             keys,
             writer: Writer::start(conn),
@@ -84,6 +94,7 @@ impl Store {
             snapshot: RwLock::new(Arc::new(snapshot)),
             default_lang: opts.default_lang,
             index,
+            index_enabled: opts.index,
             decision_log: engine::start_flusher(weak.clone()),
         });
         Ok(Store { inner })

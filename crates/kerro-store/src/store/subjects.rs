@@ -98,10 +98,8 @@ pub(crate) fn load_subject_data(
 ) -> StoreResult<SubjectData> {
     let dk = subject_key(conn, keys, id)?;
     let sid = id.as_str();
-    let subject = conn.query_row(
-        "SELECT external_id_enc, email_enc, organization_enc, locale, restricted, objected_marketing,
-                objected_sharing, created_at FROM subjects WHERE id = ?1",
-        [sid],
+    let subject = conn.prepare_cached("SELECT external_id_enc, email_enc, organization_enc, locale, restricted, objected_marketing,
+                objected_sharing, created_at FROM subjects WHERE id = ?1")?.query_row([sid],
         |r| {
             Ok((
                 r.get::<_, Option<Vec<u8>>>(0)?,
@@ -188,11 +186,9 @@ pub(crate) fn email_of(
     let Ok(dk) = subject_key(conn, keys, id) else {
         return Ok(None);
     };
-    let sealed: Option<Vec<u8>> = conn.query_row(
-        "SELECT email_enc FROM subjects WHERE id = ?1",
-        [id.as_str()],
-        |r| r.get(0),
-    )?;
+    let sealed: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT email_enc FROM subjects WHERE id = ?1")?
+        .query_row([id.as_str()], |r| r.get(0))?;
     sealed
         .map(|c| dk.open_string(id.as_str(), "email", &c))
         .transpose()
@@ -246,11 +242,9 @@ impl Store {
             }
             let (dk, wrapped) = keys.new_data_key(sid)?;
             let seal = |field: &str, v: &Option<String>| v.as_ref().map(|s| dk.seal(sid, field, s.as_bytes())).transpose();
-            conn.execute(
-                "INSERT INTO subjects (id, wrapped_key, external_id_bidx, email_bidx, external_id_enc, email_enc,
+            conn.prepare_cached("INSERT INTO subjects (id, wrapped_key, external_id_bidx, email_bidx, external_id_enc, email_enc,
                                        organization_enc, locale, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(params![
                     sid,
                     wrapped,
                     ext_bidx,
@@ -271,6 +265,9 @@ impl Store {
     /// Brings the in-memory profile of `id` up to date after a committed write.
     /// A failure here is logged: the next decision reloads the profile.
     pub(crate) fn after_write(&self, id: &SubjectId) {
+        if !self.inner.index_enabled {
+            return;
+        }
         if let Err(e) = self.refresh_profile(id) {
             tracing::warn!(subject = %id, "cannot refresh the profile: {e}");
         }
@@ -359,10 +356,8 @@ impl Store {
         self.write(move |conn| {
             subject_key(conn, &keys, &id)?;
             let doc = serde_json::to_string(&prefs).map_err(corrupt("contact prefs"))?;
-            conn.execute(
-                "INSERT INTO contact_prefs (subject_id, prefs, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(subject_id) DO UPDATE SET prefs = excluded.prefs, updated_at = excluded.updated_at",
-                params![id.as_str(), doc, ts(&now)],
+            conn.prepare_cached("INSERT INTO contact_prefs (subject_id, prefs, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(subject_id) DO UPDATE SET prefs = excluded.prefs, updated_at = excluded.updated_at")?.execute(params![id.as_str(), doc, ts(&now)],
             )?;
             record(conn, &now, &actor, Some(&id), AuditAction::ContactChanged)?;
             Ok(prefs)
@@ -384,10 +379,8 @@ impl Store {
             subject_key(conn, &keys, &id)?;
             let token = new_token(SUBJECT_TOKEN_PREFIX);
             let expires = now + ttl;
-            conn.execute("DELETE FROM subject_tokens WHERE expires_at < ?1", [ts(&now)])?;
-            conn.execute(
-                "INSERT INTO subject_tokens (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![token_hash(&token), id.as_str(), ts(&expires), ts(&now)],
+            conn.prepare_cached("DELETE FROM subject_tokens WHERE expires_at < ?1")?.execute([ts(&now)])?;
+            conn.prepare_cached("INSERT INTO subject_tokens (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)")?.execute(params![token_hash(&token), id.as_str(), ts(&expires), ts(&now)],
             )?;
             record(conn, &now, &actor, Some(&id), AuditAction::SubjectTokenIssued)?;
             Ok((token, expires))
@@ -432,26 +425,26 @@ impl Store {
         let summary = self.write(move |conn| {
             subject_key(conn, &keys, &id)?;
             let sid = id.as_str();
-            let email_bidx: Option<String> = conn.query_row(
-                "SELECT email_bidx FROM subjects WHERE id = ?1",
-                [sid],
-                |r| r.get(0),
-            )?;
-            let declarations =
-                conn.execute("DELETE FROM declarations WHERE subject_id = ?1", [sid])? as u64;
-            let tokens =
-                conn.execute("DELETE FROM subject_tokens WHERE subject_id = ?1", [sid])? as u64;
-            conn.execute("DELETE FROM contact_prefs WHERE subject_id = ?1", [sid])?;
-            conn.execute("DELETE FROM subjects WHERE id = ?1", [sid])?;
-            conn.execute(
+            let email_bidx: Option<String> = conn
+                .prepare_cached("SELECT email_bidx FROM subjects WHERE id = ?1")?
+                .query_row([sid], |r| r.get(0))?;
+            let declarations = conn
+                .prepare_cached("DELETE FROM declarations WHERE subject_id = ?1")?
+                .execute([sid])? as u64;
+            let tokens = conn
+                .prepare_cached("DELETE FROM subject_tokens WHERE subject_id = ?1")?
+                .execute([sid])? as u64;
+            conn.prepare_cached("DELETE FROM contact_prefs WHERE subject_id = ?1")?
+                .execute([sid])?;
+            conn.prepare_cached("DELETE FROM subjects WHERE id = ?1")?
+                .execute([sid])?;
+            conn.prepare_cached(
                 "INSERT INTO erasures (subject_id, erased_at, email_bidx) VALUES (?1, ?2, ?3)",
-                params![sid, ts(&now), email_bidx],
-            )?;
-            let kept: i64 = conn.query_row(
-                "SELECT COUNT(*) FROM consent_events WHERE subject_id = ?1",
-                [sid],
-                |r| r.get(0),
-            )?;
+            )?
+            .execute(params![sid, ts(&now), email_bidx])?;
+            let kept: i64 = conn
+                .prepare_cached("SELECT COUNT(*) FROM consent_events WHERE subject_id = ?1")?
+                .query_row([sid], |r| r.get(0))?;
             record(conn, &now, &actor, Some(&id), AuditAction::SubjectErased)?;
             Ok(ErasureSummary {
                 subject: id.clone(),
@@ -465,7 +458,8 @@ impl Store {
         // Fold the WAL into the main file and truncate it, so the wrapped key's
         // old pages do not linger in the log. Best effort: the commit stands either way.
         let _ = self.read(|conn| {
-            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            conn.prepare_cached("PRAGMA wal_checkpoint(TRUNCATE)")?
+                .query_row([], |_| Ok(()))?;
             Ok(())
         });
         Ok(summary)
@@ -530,9 +524,7 @@ impl Store {
         let hash = token_hash(secret);
         let actor = actor.clone();
         self.write(move |conn| {
-            conn.execute(
-                "INSERT INTO staff_tokens (id, hash, role, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![t.id, hash, t.role.as_str(), t.label, ts(&now)],
+            conn.prepare_cached("INSERT INTO staff_tokens (id, hash, role, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![t.id, hash, t.role.as_str(), t.label, ts(&now)],
             )?;
             record(conn, &now, &actor, None, AuditAction::StaffTokenCreated { token_id: &t.id, role: t.role.as_str() })?;
             Ok(t)
@@ -557,7 +549,9 @@ impl Store {
     /// How many live (not erased) subjects the store holds.
     pub fn subject_count(&self) -> StoreResult<u64> {
         self.read(|conn| {
-            Ok(conn.query_row("SELECT COUNT(*) FROM subjects", [], |r| r.get::<_, i64>(0))? as u64)
+            Ok(conn
+                .prepare_cached("SELECT COUNT(*) FROM subjects")?
+                .query_row([], |r| r.get::<_, i64>(0))? as u64)
         })
     }
 }

@@ -38,7 +38,17 @@ impl Resp {
 impl TestApp {
     pub fn new() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&StoreOptions::new(dir.path())).unwrap();
+        let path = dir.path().to_owned();
+        Self::with_dir(dir, &path)
+    }
+
+    /// A test app on a store in `path` (which the caller keeps).
+    pub fn at(path: &std::path::Path) -> TestApp {
+        Self::with_dir(tempfile::tempdir().unwrap(), path)
+    }
+
+    fn with_dir(dir: tempfile::TempDir, path: &std::path::Path) -> TestApp {
+        let store = Store::open(&StoreOptions::new(path)).unwrap();
         let clock = Arc::new(Mutex::new(
             Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
         ));

@@ -6,5 +6,6 @@ mod bad_input;
 mod common;
 mod decisions;
 mod e2e;
+mod import;
 mod roles;
 mod security;

@@ -1,0 +1,278 @@
+//! Bulk import of declared data from another preference centre (`kerro import`).
+//!
+//! Every record carries its provenance (form, notice version, `given_at`) and
+//! its consent evidence; the same rules as a live submission decide what may
+//! be stored (P1, P8). Records are written in large transactions, each in its
+//! own savepoint, so one bad record is refused and reported without failing
+//! its neighbours.
+
+use chrono::{DateTime, Utc};
+use kerro_core::consent::{Method, NoticeRef};
+use kerro_core::ids::{FormKey, SubjectId};
+use kerro_core::submission::plan_submission;
+use kerro_core::{Actor, CoreError, ErrorCode, Lang};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+use super::audit::{record, AuditAction};
+use super::declare::write_declaration;
+use super::ledger::{append, current_states, NewEvent};
+use super::subjects::subject_key;
+use super::{new_ulid, ts, Store};
+use crate::crypto::{normalize_email, DataKey};
+use crate::error::{StoreError, StoreResult};
+
+/// One record to import, already parsed.
+#[derive(Debug, Clone)]
+pub struct ImportRecord {
+    /// The record's line number in the input, for the report.
+    pub line: usize,
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub locale: Option<Lang>,
+    pub organization: Option<String>,
+    pub form: FormKey,
+    pub notice_version: u32,
+    pub given_at: DateTime<Utc>,
+    pub answers: Map<String, Value>,
+    pub consents: Map<String, Value>,
+    /// Where the consent was originally recorded (at least `source`); kept in the audit log.
+    pub evidence: Value,
+}
+
+/// What happened to one record.
+#[derive(Debug, Clone)]
+pub struct ImportOutcome {
+    pub line: usize,
+    pub result: Result<(SubjectId, usize), CoreError>,
+}
+
+impl Store {
+    /// Imports a batch in one transaction; each record succeeds or fails on its own.
+    pub fn import_batch(
+        &self,
+        actor: &Actor,
+        records: Vec<ImportRecord>,
+    ) -> StoreResult<Vec<ImportOutcome>> {
+        let keys = self.keys();
+        let snapshot = self.schema();
+        let actor = actor.clone();
+        let default_lang = self.default_lang();
+        let outcomes = self.write(move |conn| {
+            let mut notices: HashMap<(FormKey, u32), Option<String>> = HashMap::new();
+            let mut out = Vec::with_capacity(records.len());
+            for rec in records {
+                // Every check runs before the record's first write, so a refused
+                // record writes nothing and needs no savepoint of its own.
+                let line = rec.line;
+                let result = match import_one(
+                    conn,
+                    &keys,
+                    &snapshot.schema,
+                    &actor,
+                    default_lang,
+                    &mut notices,
+                    rec,
+                ) {
+                    Ok(v) => Ok(v),
+                    Err(StoreError::Core(e)) => Err(e),
+                    Err(other) => return Err(other),
+                };
+                out.push(ImportOutcome { line, result });
+            }
+            Ok(out)
+        })?;
+        for o in &outcomes {
+            if let Ok((id, _)) = &o.result {
+                self.after_write(id);
+            }
+        }
+        Ok(outcomes)
+    }
+}
+
+fn import_one(
+    conn: &Connection,
+    keys: &crate::crypto::Keyring,
+    schema: &kerro_core::schema::Schema,
+    actor: &Actor,
+    default_lang: Lang,
+    notices: &mut HashMap<(FormKey, u32), Option<String>>,
+    rec: ImportRecord,
+) -> StoreResult<(SubjectId, usize)> {
+    if !rec.evidence.as_object().is_some_and(|e| {
+        e.get("source")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty())
+    }) {
+        return Err(CoreError::at(
+            ErrorCode::InvalidRequest,
+            "evidence.source",
+            "every record names where its consent was recorded",
+        )
+        .into());
+    }
+    let sha = notices
+        .entry((rec.form.clone(), rec.notice_version))
+        .or_insert_with(|| {
+            conn.query_row(
+                "SELECT sha256 FROM notice_versions WHERE form = ?1 AND version = ?2",
+                params![rec.form.as_str(), rec.notice_version],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .ok()
+            .flatten()
+        })
+        .clone()
+        .ok_or_else(|| {
+            CoreError::at(
+                ErrorCode::NotFound,
+                "notice_version",
+                format!(
+                    "form '{}' has no notice version {}",
+                    rec.form, rec.notice_version
+                ),
+            )
+        })?;
+
+    let existing = find_subject(conn, keys, &rec)?;
+    if existing.is_none() {
+        if let Some(e) = &rec.email {
+            let ok = e
+                .split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'));
+            if !ok {
+                return Err(CoreError::invalid("subject.email", "not an e-mail address").into());
+            }
+        }
+    }
+    let states = match &existing {
+        Some((id, _)) => current_states(conn, id)?,
+        None => Default::default(),
+    };
+    let plan = plan_submission(
+        schema,
+        &rec.form,
+        rec.notice_version,
+        rec.notice_version,
+        &rec.answers,
+        &rec.consents,
+        &states,
+    )?;
+    // From here on only the database itself can fail, and that fails the whole batch.
+    let (subject, dk) = match existing {
+        Some(found) => found,
+        None => create_subject(conn, keys, &rec)?,
+    };
+    let language = rec.locale.unwrap_or(default_lang);
+    for (purpose, state) in &plan.consents {
+        append(
+            conn,
+            NewEvent {
+                subject: &subject,
+                purpose,
+                state: *state,
+                notice: Some(NoticeRef {
+                    form: rec.form.clone(),
+                    version: rec.notice_version,
+                    sha256: sha.clone(),
+                }),
+                language,
+                now: rec.given_at,
+                actor,
+                method: Method::Import,
+            },
+        )?;
+    }
+    for (attr, value) in &plan.declarations {
+        write_declaration(
+            conn,
+            &dk,
+            &subject,
+            attr,
+            value,
+            Some((&rec.form, rec.notice_version)),
+            Method::Import,
+            &rec.given_at,
+        )?;
+    }
+    record(
+        conn,
+        &rec.given_at,
+        actor,
+        Some(&subject),
+        AuditAction::Submission {
+            form: rec.form.as_str(),
+            fields: plan
+                .declarations
+                .iter()
+                .map(|(k, _)| k.to_string())
+                .collect(),
+            purposes: plan.consents.iter().map(|(p, _)| p.to_string()).collect(),
+        },
+    )?;
+    Ok((subject, plan.declarations.len()))
+}
+
+/// Finds a live subject by external id, with its data key.
+fn find_subject(
+    conn: &Connection,
+    keys: &crate::crypto::Keyring,
+    rec: &ImportRecord,
+) -> StoreResult<Option<(SubjectId, DataKey)>> {
+    let Some(ext) = &rec.external_id else {
+        return Ok(None);
+    };
+    let bidx = keys.blind_index("external_id", ext.trim());
+    let found: Option<String> = conn
+        .prepare_cached("SELECT id FROM subjects WHERE external_id_bidx = ?1")?
+        .query_row([bidx], |r| r.get(0))
+        .optional()?;
+    match found {
+        Some(id) => {
+            let id = SubjectId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let dk = subject_key(conn, keys, &id)?;
+            Ok(Some((id, dk)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Creates the subject with a new data key.
+fn create_subject(
+    conn: &Connection,
+    keys: &crate::crypto::Keyring,
+    rec: &ImportRecord,
+) -> StoreResult<(SubjectId, DataKey)> {
+    let ext_bidx = rec
+        .external_id
+        .as_ref()
+        .map(|e| keys.blind_index("external_id", e.trim()));
+    let id = SubjectId::from_suffix(&new_ulid());
+    let sid = id.as_str();
+    let (dk, wrapped) = keys.new_data_key(sid)?;
+    let seal = |field: &str, v: &Option<String>| {
+        v.as_ref()
+            .map(|s| dk.seal(sid, field, s.trim().as_bytes()))
+            .transpose()
+    };
+    conn.prepare_cached(
+        "INSERT INTO subjects (id, wrapped_key, external_id_bidx, email_bidx, external_id_enc, email_enc,
+                               organization_enc, locale, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        sid,
+        wrapped,
+        ext_bidx,
+        rec.email.as_ref().map(|e| keys.blind_index("email", &normalize_email(e))),
+        seal("external_id", &rec.external_id)?,
+        seal("email", &rec.email)?,
+        seal("organization", &rec.organization)?,
+        rec.locale.map(Lang::as_str),
+        ts(&rec.given_at),
+    ])?;
+    Ok((id, dk))
+}

@@ -1,0 +1,108 @@
+//! `kerro import`: provenance and consent evidence are required, bad lines are reported, good ones land.
+
+use chrono::Utc;
+use kerro_core::{Actor, Role};
+use kerro_store::{Store, StoreOptions};
+use serde_json::json;
+use std::process::Command;
+
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn import_refuses_lines_without_provenance_or_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // Define the schema through the API on a store in `dir`.
+        let app = TestApp::at(dir.path());
+        app.schema().await;
+    }
+    let ok = |ext: &str, extra: serde_json::Value| {
+        let mut l = json!({
+            "subject": {"external_id": ext, "email": format!("{ext}@example.fi"), "locale": "sv"},
+            "form": "survey", "notice_version": 1, "given_at": "2025-05-01T10:00:00Z",
+            "answers": {"interests": ["cloud"], "size": "small"},
+            "consents": {"offers": true},
+            "evidence": {"source": "old-centre", "record": "r-1"}
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            l[k] = v.clone();
+        }
+        l.to_string()
+    };
+    let mut no_form = json!({"subject": {"external_id": "x2"}, "notice_version": 1, "given_at": "2025-05-01T10:00:00Z", "evidence": {"source": "s"}});
+    no_form["answers"] = json!({"size": "small"});
+    let lines = [
+        ok("c-1", json!({})),
+        no_form.to_string(),
+        ok("c-3", json!({"given_at": null})),
+        ok("c-4", json!({"evidence": {}})),
+        ok("c-5", json!({"consents": {}})), // interests need consent: no legal basis
+        ok("c-6", json!({"notice_version": 9})),
+        "not json".into(),
+        ok(
+            "c-1",
+            json!({"answers": {"size": "large"}, "consents": {}, "given_at": "2025-06-01T10:00:00Z"}),
+        ),
+    ];
+    let file = dir.path().join("in.ndjson");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kerro"))
+        .args(["import", "--data"])
+        .arg(dir.path())
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for (line, why) in [
+        (2, "form"),
+        (3, "given_at"),
+        (4, "evidence.source"),
+        (5, "no_legal_basis"),
+        (6, "notice version 9"),
+        (7, "not a valid record"),
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("line {line}: refused")) && l.contains(why)),
+            "line {line} ({why}) in:\n{err}"
+        );
+    }
+    assert!(err.contains("imported 2 records (3 declarations)"), "{err}");
+
+    let store = Store::open(&StoreOptions::new(dir.path())).unwrap();
+    let id = store
+        .find_by_external_id("c-1")
+        .unwrap()
+        .expect("imported subject");
+    let data = store
+        .subject_data(&Actor::System("t".into()), Utc::now(), &id)
+        .unwrap();
+    let size = data
+        .declarations
+        .iter()
+        .find(|d| d.attribute.as_str() == "size")
+        .unwrap();
+    assert_eq!(
+        size.value,
+        json!("large"),
+        "the second record for c-1 supersedes the first"
+    );
+    assert_eq!(
+        size.provenance.given_at.to_rfc3339(),
+        "2025-06-01T10:00:00+00:00"
+    );
+    assert_eq!(size.provenance.method.as_str(), "import");
+    assert_eq!(data.history.len(), 1);
+    assert_eq!(
+        data.consents[0].event.event_time.to_rfc3339(),
+        "2025-05-01T10:00:00+00:00"
+    );
+    assert_eq!(data.consents[0].event.notice.as_ref().unwrap().version, 1);
+    assert!(
+        store.find_by_external_id("c-4").unwrap().is_none(),
+        "refused records leave nothing behind"
+    );
+    assert_eq!(store.verify_ledger().unwrap(), Ok(1));
+    let _ = Role::Admin;
+}
