@@ -34,6 +34,11 @@ pub(crate) enum AuditAction<'a> {
         state: &'a str,
     },
     ContactChanged,
+    RightsChanged {
+        restricted: bool,
+        objected_marketing: bool,
+        objected_sharing: bool,
+    },
     SubjectErased,
     ReceiptRead {
         record_id: &'a str,
@@ -61,6 +66,7 @@ impl AuditAction<'_> {
             AuditAction::DeclarationsChanged { .. } => "declarations_changed",
             AuditAction::ConsentChanged { .. } => "consent_changed",
             AuditAction::ContactChanged => "contact_changed",
+            AuditAction::RightsChanged { .. } => "rights_changed",
             AuditAction::SubjectErased => "subject_erased",
             AuditAction::ReceiptRead { .. } => "receipt_read",
             AuditAction::StaffTokenCreated { .. } => "staff_token_created",
@@ -98,6 +104,13 @@ impl AuditAction<'_> {
                     vec!["id"]
                 };
                 json!({"purpose": purpose, "channel": channel, "count": count, "fields": fields})
+            }
+            AuditAction::RightsChanged {
+                restricted,
+                objected_marketing,
+                objected_sharing,
+            } => {
+                json!({"restricted": restricted, "objected_marketing": objected_marketing, "objected_sharing": objected_sharing})
             }
             AuditAction::SubjectRead => {
                 json!({"fields": ["subject", "declarations", "consents", "contact"]})

@@ -342,6 +342,40 @@ impl Store {
         })
     }
 
+    /// Sets the subject's restriction of processing and objections (P14, P17).
+    /// `None` leaves a flag as it is. Returns the flags now in force.
+    pub fn set_rights(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        id: &SubjectId,
+        restricted: Option<bool>,
+        objected_marketing: Option<bool>,
+        objected_sharing: Option<bool>,
+    ) -> StoreResult<(bool, bool, bool)> {
+        let keys = self.keys();
+        let (actor, subject) = (actor.clone(), id.clone());
+        let id = id.clone();
+        self.write(move |conn| {
+            subject_key(conn, &keys, &id)?;
+            let (r0, m0, s0): (bool, bool, bool) = conn
+                .prepare_cached("SELECT restricted, objected_marketing, objected_sharing FROM subjects WHERE id = ?1")?
+                .query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let (r, m, s) = (restricted.unwrap_or(r0), objected_marketing.unwrap_or(m0), objected_sharing.unwrap_or(s0));
+            conn.prepare_cached("UPDATE subjects SET restricted = ?2, objected_marketing = ?3, objected_sharing = ?4 WHERE id = ?1")?
+                .execute(params![id.as_str(), r, m, s])?;
+            record(
+                conn,
+                &now,
+                &actor,
+                Some(&id),
+                AuditAction::RightsChanged { restricted: r, objected_marketing: m, objected_sharing: s },
+            )?;
+            Ok((r, m, s))
+        })
+        .inspect(|_| self.after_write(&subject))
+    }
+
     pub fn set_contact(
         &self,
         actor: &Actor,

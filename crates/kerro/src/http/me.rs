@@ -150,3 +150,48 @@ pub async fn erase(
         "remains": "the consent ledger's events under the pseudonymous subject id, and a keyed hash of the e-mail address on the suppression list; the data key was destroyed",
     })))
 }
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RightsBody {
+    /// Restriction of processing (art. 18): kept, but used in no decision or audience.
+    pub restricted: Option<bool>,
+    /// Objection to direct marketing (art. 21(2)): stops every marketing purpose on every channel.
+    pub objected_marketing: Option<bool>,
+    /// Objection to sharing or sale (also recorded from `Sec-GPC: 1`).
+    pub objected_sharing: Option<bool>,
+}
+
+#[utoipa::path(put, path = "/v1/me/rights", tag = "self-service", request_body = RightsBody,
+    responses((status = 200, description = "the flags now in force")),
+    security(("subject" = [])))]
+pub async fn set_rights(
+    State(state): State<AppState>,
+    SubjectSession(id): SubjectSession,
+    Body(body): Body<RightsBody>,
+) -> Result<Json<Value>, ApiError> {
+    if body.restricted.is_none()
+        && body.objected_marketing.is_none()
+        && body.objected_sharing.is_none()
+    {
+        return Err(ApiError(CoreError::invalid(
+            "restricted",
+            "send at least one of restricted, objected_marketing, objected_sharing",
+        )));
+    }
+    let (store, now, actor) = (state.store.clone(), state.now(), Actor::Subject(id.clone()));
+    let (r, m, s) = blocking(move || {
+        store.set_rights(
+            &actor,
+            now,
+            &id,
+            body.restricted,
+            body.objected_marketing,
+            body.objected_sharing,
+        )
+    })
+    .await?;
+    Ok(Json(
+        json!({"restricted": r, "objected_marketing": m, "objected_sharing": s}),
+    ))
+}

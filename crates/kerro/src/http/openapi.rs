@@ -32,12 +32,12 @@ impl Modify for Security {
         schema::put_attribute, schema::list_attributes, schema::get_attribute,
         schema::put_form, schema::list_forms, schema::get_form, schema::get_notice,
         subjects::create, subjects::get, subjects::issue_token, subjects::submit,
-        me::get, me::export, me::rectify, me::set_consent, me::set_contact, me::erase,
+        me::get, me::export, me::rectify, me::set_consent, me::set_contact, me::set_rights, me::erase,
         receipts::get,
         audiences::count, audiences::export,
         offers::put, offers::list, offers::get, offers::delete, offers::decide, offers::me_offers, offers::minimisation,
     ),
-    components(schemas(subjects::NewSubjectBody, subjects::SubmissionBody, me::ConsentBody, me::ContactBody, offers::DecisionBody, audiences::AudienceBody)),
+    components(schemas(subjects::NewSubjectBody, subjects::SubmissionBody, me::ConsentBody, me::ContactBody, me::RightsBody, offers::DecisionBody, audiences::AudienceBody)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;

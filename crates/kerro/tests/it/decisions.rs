@@ -454,3 +454,64 @@ async fn audiences_count_and_export_only_who_may_be_reached() {
     );
     assert_eq!(app.store.audit_count("audience_exported", None).unwrap(), 2);
 }
+
+#[tokio::test]
+async fn restriction_and_objection_stop_every_marketing_offer() {
+    let app = TestApp::new();
+    app.schema().await;
+    offers(&app).await;
+    let (id, token) = app.answered_subject("p14@example.fi").await;
+    opt_in(&app, &token, None).await;
+    assert_eq!(reach(&app, &id).await, (3, 1));
+    let r = app
+        .put("/v1/me/rights", &token, json!({"objected_marketing": true}))
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"restricted": false, "objected_marketing": true, "objected_sharing": false})
+    );
+    assert_eq!(
+        reach(&app, &id).await,
+        (0, 0),
+        "objection stops every marketing offer and audience (P14)"
+    );
+    app.put(
+        "/v1/me/rights",
+        &token,
+        json!({"objected_marketing": false, "restricted": true}),
+    )
+    .await;
+    let d = decide(&app, &id, "email", json!({"dry_run": true})).await;
+    assert_eq!(
+        (keys(&d).len(), d["limited_by"].as_str()),
+        (0, Some("restricted"))
+    );
+    assert_eq!(reach(&app, &id).await.1, 0);
+    let me = app.get("/v1/me", &token).await.body;
+    assert_eq!(me["subject"]["restricted"], true);
+    assert_eq!(
+        me["declarations"].as_array().unwrap().len(),
+        3,
+        "restriction keeps the data"
+    );
+    app.put("/v1/me/rights", &token, json!({"restricted": false}))
+        .await;
+    assert_eq!(reach(&app, &id).await, (3, 1));
+    let r = app.put("/v1/me/rights", &token, json!({})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// How many offers the subject would get by e-mail, and how many subjects the `offers` e-mail audience reaches.
+async fn reach(app: &TestApp, id: &str) -> (usize, u64) {
+    let r = app
+        .post(
+            "/v1/audiences/count",
+            &app.admin,
+            json!({"purpose": "offers", "channel": "email"}),
+        )
+        .await;
+    (
+        keys(&decide(app, id, "email", json!({"dry_run": true})).await).len(),
+        r.body["count"].as_u64().unwrap(),
+    )
+}

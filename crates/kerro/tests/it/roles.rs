@@ -34,7 +34,9 @@ fn allowed(route: &str, who: Who) -> bool {
         "me_offers" => who == Who::Subject,
         "audience_count" => staff(&[Admin, Editor, Support]),
         "audience_export" => staff(&[Admin, Service]),
-        "me" | "export" | "rectify" | "consent" | "contact" | "erase" => who == Who::Subject,
+        "me" | "export" | "rectify" | "consent" | "contact" | "rights" | "erase" => {
+            who == Who::Subject
+        }
         other => panic!("unknown route {other}"),
     }
 }
@@ -227,6 +229,12 @@ async fn every_route_with_every_role() {
                 "/v1/me/contact".into(),
                 Some(json!({"channels": {"email": true}})),
             ),
+            (
+                "rights",
+                Method::PUT,
+                "/v1/me/rights".into(),
+                Some(json!({"objected_sharing": true})),
+            ),
             ("erase", Method::DELETE, "/v1/me".into(), None),
         ];
         for (name, method, path, body) in routes {
@@ -252,7 +260,7 @@ async fn every_route_with_every_role() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 6 * 32);
+    assert_eq!(checked, 6 * 33);
 }
 
 #[tokio::test]
