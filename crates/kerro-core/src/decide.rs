@@ -244,6 +244,19 @@ pub fn decide(
             candidates.push((offer, relevance(offer, masked)));
         }
     }
+    Decision {
+        offers: rank_and_explain(schema, candidates, profile, limit),
+        limited_by,
+    }
+}
+
+/// Ranks matched offers (priority, then relevance, then key) and explains the first `limit`.
+pub(crate) fn rank_and_explain(
+    schema: &Schema,
+    mut candidates: Vec<(&CompiledOffer, u32)>,
+    profile: &Profile,
+    limit: usize,
+) -> Vec<Chosen> {
     candidates.sort_by(|(a, ra), (b, rb)| {
         b.spec
             .priority
@@ -251,7 +264,7 @@ pub fn decide(
             .then(rb.cmp(ra))
             .then_with(|| a.key.cmp(&b.key))
     });
-    let chosen = candidates
+    candidates
         .into_iter()
         .take(limit)
         .map(|(offer, relevance)| Chosen {
@@ -261,17 +274,13 @@ pub fn decide(
             relevance,
             reasons: reasons(schema, offer, profile),
         })
-        .collect();
-    Decision {
-        offers: chosen,
-        limited_by,
-    }
+        .collect()
 }
 
 /// How much of what the subject declared the offer matches: the attributes its
 /// condition reads that the subject answered, plus its topics found among the
 /// subject's (visible) chosen options.
-fn relevance(offer: &CompiledOffer, masked: &Value) -> u32 {
+pub(crate) fn relevance(offer: &CompiledOffer, masked: &Value) -> u32 {
     let Some(m) = masked.as_object() else {
         return 0;
     };

@@ -5,6 +5,7 @@
 
 pub mod actor;
 pub mod audience;
+pub mod catalogue;
 pub mod consent;
 pub mod contact;
 pub mod decide;

@@ -25,6 +25,8 @@ pub struct SchemaSnapshot {
     pub notices: BTreeMap<FormKey, NoticeVersion>,
     /// Every offer, compiled against `schema`, in key order.
     pub offers: Vec<kerro_core::offer::CompiledOffer>,
+    /// The same offers prepared for the decision hot path.
+    pub catalogue: std::sync::Arc<kerro_core::catalogue::Catalogue>,
 }
 
 /// The fields a new subject may carry.

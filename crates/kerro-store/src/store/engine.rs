@@ -12,9 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use kerro_core::audience::{AudienceIndex, AudienceQuery};
 use kerro_core::consent::ConsentState;
 use kerro_core::contact::Channel;
-use kerro_core::decide::{
-    decide, ConsentInfo, Decision, DeclaredValue, Delivery, Profile, Request,
-};
+use kerro_core::decide::{ConsentInfo, Decision, DeclaredValue, Delivery, Profile, Request};
 use kerro_core::ids::{OfferKey, SubjectId};
 use kerro_core::offer::compile_condition;
 use kerro_core::offer::{compile_offer, OfferSpec};
@@ -386,7 +384,9 @@ impl Store {
             .lock()
             .map_err(|_| StoreError::Closed)?;
         let past = deliveries.get(subject).map(Vec::as_slice).unwrap_or(&[]);
-        let decision = decide(&snapshot.schema, &snapshot.offers, &profile, past, &req);
+        let decision = snapshot
+            .catalogue
+            .decide(&snapshot.schema, &profile, past, &req);
         if !dry_run && !decision.offers.is_empty() {
             let list = deliveries.entry(subject.clone()).or_default();
             let horizon = now - Duration::days(MAX_CAP_WINDOW_DAYS);

@@ -4,6 +4,7 @@
 //! new notice version of each form concerned.
 
 use chrono::{DateTime, Utc};
+use kerro_core::catalogue::Catalogue;
 use kerro_core::ids::{AttributeKey, FormKey, OfferKey, PurposeKey};
 use kerro_core::notice::NoticeBundle;
 use kerro_core::offer::{compile_offer, CompiledOffer, OfferSpec};
@@ -12,6 +13,7 @@ use kerro_core::{Actor, CoreError};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::audit::{record, AuditAction};
 use super::{corrupt, parse_ts, ts, Store};
@@ -77,6 +79,7 @@ impl Store {
             )?;
             bump_notices(conn, &mut snap, &now)?;
             snap.offers = load_offers(conn, &snap.schema)?;
+            snap.catalogue = Arc::new(Catalogue::new(&snap.schema, snap.offers.clone()));
             record(conn, &now, &actor, None, AuditAction::SchemaChanged { kind, key })?;
             Ok((created, snap))
         })?;
@@ -233,10 +236,12 @@ pub(crate) fn load_snapshot(conn: &Connection) -> StoreResult<SchemaSnapshot> {
         }
     }
     let offers = load_offers(conn, &schema)?;
+    let catalogue = Arc::new(Catalogue::new(&schema, offers.clone()));
     Ok(SchemaSnapshot {
         schema,
         notices,
         offers,
+        catalogue,
     })
 }
 
