@@ -46,6 +46,7 @@ struct Group {
 }
 
 /// Offers prepared for fast decisions.
+#[derive(Default)]
 pub struct Catalogue {
     offers: Vec<CompiledOffer>,
     channels: Vec<u8>,
@@ -61,15 +62,6 @@ impl std::fmt::Debug for Catalogue {
     }
 }
 
-impl Default for Catalogue {
-    fn default() -> Self {
-        Catalogue {
-            offers: Vec::new(),
-            channels: Vec::new(),
-            groups: Vec::new(),
-        }
-    }
-}
 
 impl Catalogue {
     pub fn new(schema: &Schema, offers: Vec<CompiledOffer>) -> Catalogue {
