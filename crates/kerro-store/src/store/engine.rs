@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use super::audit::{record, AuditAction};
 use super::schema_ops::{load_snapshot, to_json};
-use super::subjects::{load_subject_data, subject_key};
+use super::subjects::subject_key;
 use super::{corrupt, parse_ts, ts, Store};
 use crate::crypto::Keyring;
 use crate::error::{StoreError, StoreResult};
@@ -92,6 +92,65 @@ pub(crate) fn profile_from(data: &SubjectData) -> Profile {
     p
 }
 
+/// Loads just what a decision needs about one subject: current declarations
+/// (decrypted), the latest consent event per purpose, contact preferences and
+/// flags. Lighter than the full `load_subject_data` (no history, audit or log).
+pub(crate) fn load_profile(
+    conn: &Connection,
+    keys: &Keyring,
+    id: &SubjectId,
+) -> StoreResult<Profile> {
+    let dk = subject_key(conn, keys, id)?;
+    let sid = id.as_str();
+    let mut p = Profile::new(id.clone());
+    let (locale, restricted, objected): (Option<String>, bool, bool) = conn
+        .prepare_cached(
+            "SELECT locale, restricted, objected_marketing FROM subjects WHERE id = ?1",
+        )?
+        .query_row([sid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    p.restricted = restricted;
+    p.objected_marketing = objected;
+    let mut stmt = conn.prepare_cached(
+        "SELECT attribute, value_enc, form, given_at FROM declarations WHERE subject_id = ?1 AND superseded_at IS NULL",
+    )?;
+    let mut rows = stmt.query([sid])?;
+    while let Some(r) = rows.next()? {
+        let attribute: String = r.get(0)?;
+        let sealed: Vec<u8> = r.get(1)?;
+        let plain = dk.open(sid, &format!("declaration/{attribute}"), &sealed)?;
+        let form: Option<String> = r.get(2)?;
+        p.declared.insert(
+            kerro_core::AttributeKey::parse("attribute", &attribute)
+                .map_err(corrupt("declaration attribute"))?,
+            DeclaredValue {
+                value: serde_json::from_slice(&plain).map_err(corrupt("declaration value"))?,
+                form: form
+                    .map(|f| kerro_core::FormKey::parse("form", &f))
+                    .transpose()
+                    .map_err(corrupt("declaration form"))?,
+                given_at: parse_ts(&r.get::<_, String>(3)?)?,
+            },
+        );
+    }
+    for e in super::ledger::events_for(conn, id)? {
+        p.consents.insert(
+            e.event.purpose.clone(),
+            ConsentInfo {
+                state: e.event.state,
+                at: e.event.event_time,
+                record_id: e.event.record_id,
+                notice: e.event.notice,
+            },
+        );
+    }
+    p.contact = super::subjects::load_contact(conn, id)?;
+    p.language = p
+        .contact
+        .language
+        .or(locale.as_deref().and_then(kerro_core::Lang::parse));
+    Ok(p)
+}
+
 /// Loads every live subject's profile and recent deliveries (at start).
 pub(crate) fn load_index(conn: &Connection, keys: &Keyring) -> StoreResult<ProfileIndex> {
     let ids: Vec<String> = conn
@@ -101,8 +160,8 @@ pub(crate) fn load_index(conn: &Connection, keys: &Keyring) -> StoreResult<Profi
     let mut profiles = HashMap::with_capacity(ids.len());
     for id in ids {
         let id = SubjectId::parse(&id).map_err(corrupt("subject id"))?;
-        let data = load_subject_data(conn, keys, &id)?;
-        profiles.insert(id, Arc::new(profile_from(&data)));
+        let profile = load_profile(conn, keys, &id)?;
+        profiles.insert(id, Arc::new(profile));
     }
     // The store has no clock: every logged delivery is loaded, and old ones are
     // pruned as new decisions are made.
@@ -347,9 +406,9 @@ impl Store {
     pub(crate) fn refresh_profile(&self, id: &SubjectId) -> StoreResult<()> {
         let keys = self.keys();
         let id2 = id.clone();
-        match self.read(move |conn| load_subject_data(conn, &keys, &id2)) {
-            Ok(data) => {
-                self.inner.index.put(profile_from(&data));
+        match self.read(move |conn| load_profile(conn, &keys, &id2)) {
+            Ok(profile) => {
+                self.inner.index.put(profile);
                 Ok(())
             }
             Err(e) => {
@@ -539,5 +598,126 @@ impl Store {
 
     pub(crate) fn index(&self) -> &ProfileIndex {
         &self.inner.index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::NewSubject;
+    use crate::{StoreOptions, Submission};
+    use chrono::TimeZone;
+    use kerro_core::schema::{AttrKind, AttributeSpec, FormSpec, LegalBasis, PurposeSpec, Use};
+    use kerro_core::{AttributeKey, FormKey, Localized};
+    use serde_json::json;
+
+    /// The light profile load and the one derived from the full subject data agree.
+    #[test]
+    fn light_profile_equals_full_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreOptions::new(dir.path())).unwrap();
+        let actor = Actor::System("t".into());
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let t = |s: &str| Localized::one(kerro_core::Lang::En, s);
+        let pk = PurposeKey::parse("p", "offers").unwrap();
+        store
+            .put_purpose(
+                &actor,
+                now,
+                pk.clone(),
+                PurposeSpec {
+                    title: t("o"),
+                    description: t("d"),
+                    legal_basis: LegalBasis::Consent,
+                    uses: [Use::Personalization].into(),
+                    retention_days: 30,
+                    recipients: vec![],
+                    dpv_category: None,
+                },
+            )
+            .unwrap();
+        let ak = AttributeKey::parse("a", "topic").unwrap();
+        store
+            .put_attribute(
+                &actor,
+                now,
+                ak.clone(),
+                AttributeSpec {
+                    title: t("t"),
+                    description: None,
+                    kind: AttrKind::Text,
+                    options: vec![],
+                    min: None,
+                    max: None,
+                    max_length: None,
+                    purposes: vec![pk.clone()],
+                    special_category: false,
+                },
+            )
+            .unwrap();
+        let fk = FormKey::parse("f", "f").unwrap();
+        store
+            .put_form(
+                &actor,
+                now,
+                fk.clone(),
+                FormSpec {
+                    title: t("f"),
+                    notice: t("n"),
+                    kind: Default::default(),
+                    attributes: vec![ak],
+                    purposes: vec![pk],
+                },
+            )
+            .unwrap();
+        let id = store
+            .create_subject(
+                &actor,
+                now,
+                NewSubject {
+                    locale: Some(kerro_core::Lang::Sv),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        for topic in ["first", "second"] {
+            store
+                .submit(
+                    &actor,
+                    now,
+                    Submission {
+                        form: fk.clone(),
+                        subject: id.clone(),
+                        notice_version: 1,
+                        answers: json!({"topic": topic}).as_object().unwrap().clone(),
+                        consents: json!({"offers": true}).as_object().unwrap().clone(),
+                        language: None,
+                    },
+                )
+                .unwrap();
+        }
+        let keys = store.keys();
+        let id2 = id.clone();
+        let (light, full) = store
+            .read(move |conn| {
+                Ok((
+                    load_profile(conn, &keys, &id2)?,
+                    profile_from(&super::super::subjects::load_subject_data(
+                        conn, &keys, &id2,
+                    )?),
+                ))
+            })
+            .unwrap();
+        assert_eq!(light, full);
+        assert_eq!(
+            light.declared.values().next().unwrap().value,
+            json!("second")
+        );
+        assert_eq!(light.language, Some(kerro_core::Lang::Sv));
+        assert_eq!(
+            *store.profile(&id).unwrap(),
+            light,
+            "the index holds the same"
+        );
     }
 }
