@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Differential test: evaluates random GrowthBook conditions with the official
-# GrowthBook JS SDK (npm @growthbook/growthbook) and with kerro-condition, and
-# compares the outcomes line by line.
+# GrowthBook JS SDK (npm @growthbook/growthbook, pinned in package-lock.json)
+# and with kerro-condition, and compares the outcomes line by line.
 #
 # Usage: difftest/run.sh [--seed N] [--count N] [extra gen flags...]
-#   (defaults: seed 1, count 100000). Exits non-zero on any difference.
+#   (defaults: seed 1, count 100000; e.g. `--focus regex`). Works from any
+#   directory and from a fresh clone: it installs the pinned SDK with `npm ci`
+#   when it is missing or another version, and builds the release examples
+#   (honouring CARGO_TARGET_DIR). Needs cargo, Node.js and npm.
+#
+# The last line printed is `difftest: <count> pairs, <n> differences`; the
+# first ten differences go to stderr. Exits 0 only when there is none.
 set -euo pipefail
 
 seed=1
@@ -21,11 +27,22 @@ done
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 crate="$(dirname "$here")"
 
-if [ ! -d "$here/node_modules/@growthbook/growthbook" ]; then
+for tool in cargo node npm; do
+  if ! command -v "$tool" > /dev/null; then
+    echo "difftest: $tool is required" >&2
+    exit 2
+  fi
+done
+
+# The SDK as pinned by package-lock.json.
+locked="$(cd "$here" && node -p 'require("./package-lock.json").packages["node_modules/@growthbook/growthbook"].version')"
+installed="$(cd "$here" && node -p 'try { require("./node_modules/@growthbook/growthbook/package.json").version } catch (e) { "" }')"
+if [ "$installed" != "$locked" ]; then
   (cd "$here" && npm ci --no-audit --no-fund --silent)
 fi
 
-# Release build: the regex translation is much slower unoptimized.
+# Release build: the generator asks kerro about each pattern, and 100,000 cases
+# are evaluated on each side.
 (cd "$crate" && cargo build --release --quiet -p kerro-condition --example gen --example eval_lines)
 target_dir="$(cd "$crate" && cargo metadata --format-version 1 --no-deps \
   | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
@@ -54,6 +71,6 @@ diffs=$(paste -d '\t' "$work/sdk.txt" "$work/kerro.txt" "$work/cases.jsonl" | aw
   END { print n + 0 }')
 
 tally=$(sort "$work/sdk.txt" | uniq -c | awk '{printf "%s%s=%s", (NR>1?", ":""), $2, $1}')
-echo "difftest: seed $seed, SDK outcomes: $tally"
+echo "difftest: seed $seed${extra[*]+ ${extra[*]}}, SDK outcomes: $tally"
 echo "difftest: $count pairs, $diffs differences"
 [ "$diffs" -eq 0 ]

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::js::{
     self, is_object_proto_key, js_entries, json_to_number, to_primitive_throws, write_json_string,
 };
-use crate::regex_js;
+use crate::regexp;
 use crate::tree::{
     ElemMatch, FieldTest, Node, Op, Path, Prim, RegexTest, Rel, ValueSet, VersionOperand,
     VersionRel,
@@ -336,7 +336,7 @@ fn regex_test(operand: &Value, insensitive: bool, negate: bool) -> RegexTest {
     let pattern = operand.as_str().map(str::to_owned);
     let compiled = match pattern.as_deref() {
         Some(p) if !insensitive && is_object_proto_key(p) => None,
-        Some(p) => regex_js::compile_cached(p, insensitive),
+        Some(p) => regexp::compile_cached(p, insensitive),
         None => None,
     };
     RegexTest {

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::groups::Groups;
 use crate::js::{get_path, js_compare, json_stringify_eq, JsVal};
-use crate::regex_js;
+use crate::regexp;
 use crate::tree::{ElemMatch, FieldTest, Node, Op, RegexTest, Rel, ValueSet, VersionRel};
 use crate::version::cmp_version;
 use crate::Thrown;
@@ -238,7 +238,8 @@ fn regex(r: &RegexTest, actual: JsVal<'_>) -> bool {
     if actual.to_primitive_throws() {
         return false;
     }
-    regex_js::is_match(re, &actual.to_js_string()) != r.negate
+    // A subject the backtracking guard refuses fails the operator, negated or not.
+    regexp::is_match(re, &actual.to_js_string()).is_some_and(|m| m != r.negate)
 }
 
 /// GrowthBook's `isIn`: an array attribute needs one element in the set.

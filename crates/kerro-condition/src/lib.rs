@@ -16,7 +16,7 @@ mod compile;
 mod eval;
 mod groups;
 mod js;
-mod regex_js;
+mod regexp;
 mod tree;
 mod version;
 

@@ -178,7 +178,7 @@ pub enum ElemMatch {
     Throw,
 }
 
-/// A regular-expression operator with its pattern translated and compiled.
+/// A regular-expression operator with its pattern compiled (by `regress`).
 #[derive(Debug, Clone)]
 pub struct RegexTest {
     /// The pattern, or `None` when the operand is not a string.
@@ -187,11 +187,12 @@ pub struct RegexTest {
     pub insensitive: bool,
     /// `$notRegex` and `$notRegexi`.
     pub negate: bool,
-    pub(crate) compiled: Option<Arc<regex::Regex>>,
+    pub(crate) compiled: Option<Arc<crate::regexp::JsRegex>>,
 }
 
 impl RegexTest {
-    /// Whether the pattern compiled; if not, the operator always fails.
+    /// Whether the pattern compiled; if not (a SyntaxError in JavaScript, or
+    /// beyond kerro's size limits, see README.md), the operator always fails.
     pub fn is_compiled(&self) -> bool {
         self.compiled.is_some()
     }

@@ -135,20 +135,108 @@ fn conditions_are_send_and_sync() {
     assert_send_sync::<kerro_condition::SavedGroups>();
 }
 
+#[test]
+fn lookaround_and_backreferences_match_like_javascript() {
+    let groups = Map::new();
+    let pass = |attr: Value, cond: Value| eval_condition(&attr, &cond, &groups);
+    assert!(pass(json!({"a": "ab"}), json!({"a": {"$regex": "a(?=b)"}})));
+    assert!(!pass(
+        json!({"a": "ab"}),
+        json!({"a": {"$regex": "a(?!b)"}})
+    ));
+    assert!(pass(
+        json!({"a": "ab"}),
+        json!({"a": {"$regex": "(?<=a)b"}})
+    ));
+    assert!(!pass(
+        json!({"a": "ab"}),
+        json!({"a": {"$regex": "(?<!a)b"}})
+    ));
+    assert!(pass(json!({"a": "aa"}), json!({"a": {"$regex": "(a)\\1"}})));
+    assert!(pass(
+        json!({"a": "xAx"}),
+        json!({"a": {"$regexi": "^(?<c>x)a\\k<c>$"}})
+    ));
+    assert!(!pass(
+        json!({"a": "xy"}),
+        json!({"a": {"$regex": "^(.)\\1$"}})
+    ));
+    assert!(pass(
+        json!({"a": "b"}),
+        json!({"a": {"$notRegex": "(?=a)"}})
+    ));
+}
+
+/// regress backtracks without a step limit; the guard refuses to run a pattern
+/// on a subject long enough to take more than about 0.1 s (README.md).
+#[test]
+fn pathological_patterns_cannot_hang() {
+    let groups = Map::new();
+    let long = "a".repeat(100_000) + "!";
+    let start = std::time::Instant::now();
+    let cases = [
+        ("(a+)+$", "baa", true),
+        ("(a|aa)+$", "aa!", false),
+        ("((a*)*)*b", "b", true),
+        ("(\\w+\\s?)+$", "ab c", true),
+        (".*.*.*.*.*.*x", "abx", true),
+        ("(.*)\\1\\1x", "ababx", true),
+    ];
+    for (pattern, short, matches) in cases {
+        for op in ["$regex", "$regexi", "$notRegex", "$notRegexi"] {
+            let cond = json!({"a": {op: pattern}});
+            // A refused test fails, whether negated or not.
+            assert!(
+                !eval_condition(&json!({"a": long}), &cond, &groups),
+                "{op} {pattern}"
+            );
+            // Short subjects are still matched.
+            let negated = op.starts_with("$not");
+            let got = eval_condition(&json!({"a": short}), &cond, &groups);
+            assert_eq!(got, matches != negated, "{op} {pattern}");
+        }
+    }
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // Unambiguous nested patterns still run on long subjects.
+    let email = json!({"a": {"$regexi": "^[\\w.+-]+@([\\w-]+\\.)+[\\w-]{2,}$"}});
+    let address = "x".repeat(2_000) + "@mail." + &"y".repeat(2_000) + ".com";
+    assert!(eval_condition(&json!({"a": address}), &email, &groups));
+}
+
 /// Where kerro knowingly differs from the npm SDK (see README.md).
 #[test]
 fn documented_differences() {
     let groups = Map::new();
-    // Lookaround and backreferences are valid JavaScript but not expressible with
-    // the `regex` crate: the operator fails (the SDK would pass these).
-    assert!(!eval_condition(
-        &json!({"a": "ab"}),
-        &json!({"a": {"$regex": "a(?=b)"}}),
+    // The backtracking guard: `(a+)+$` runs on a few characters only.
+    assert!(eval_condition(
+        &json!({"a": "aaaaa"}),
+        &json!({"a": {"$regex": "^(a+)+$"}}),
         &groups
     ));
     assert!(!eval_condition(
-        &json!({"a": "aa"}),
-        &json!({"a": {"$regex": "(a)\\1"}}),
+        &json!({"a": "a".repeat(40)}),
+        &json!({"a": {"$regex": "^(a+)+$"}}),
+        &groups
+    ));
+    // A case-insensitive pattern naming ſ (U+017F) is folded by regress to s.
+    assert!(eval_condition(
+        &json!({"a": "s"}),
+        &json!({"a": {"$regexi": "\\u017f"}}),
+        &groups
+    ));
+    // ES2025 syntax that Node.js up to 22 rejects: modifiers, duplicate names.
+    assert!(eval_condition(
+        &json!({"a": "A"}),
+        &json!({"a": {"$regex": "(?i:a)"}}),
+        &groups
+    ));
+    assert!(eval_condition(
+        &json!({"a": "b"}),
+        &json!({"a": {"$regex": "(?<n>a)|(?<n>b)"}}),
         &groups
     ));
     // $notRegex follows the shared spec suite; npm SDK 1.8.0 treats it as unknown.

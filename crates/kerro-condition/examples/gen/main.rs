@@ -9,19 +9,25 @@
 //!
 //! It leaves out, on purpose, the inputs where kerro knowingly differs from the
 //! npm SDK (see README.md): `$notRegex`/`$notRegexi` unless asked for (the npm
-//! SDK treats them as unknown), regexes with lookaround or backreferences, and
-//! regex operands whose text would collide in the SDK's process-wide regex cache
-//! (patterns ending in "/i", or equal to the text of a non-string operand).
+//! SDK treats them as unknown); regex operands whose text would collide in the
+//! SDK's process-wide regex cache (patterns ending in "/i", or equal to the text
+//! of a non-string operand); ES2025 regex syntax that Node.js up to 22 rejects
+//! (modifiers such as `(?i:…)`, a group name used twice); case-insensitive
+//! patterns naming a character on which regress folds case differently; and
+//! regexes that kerro's backtracking guard would refuse to run on the subject
+//! (asked of kerro itself, see `guard_allows`).
 
 use std::process::ExitCode;
 
 use serde_json::{json, Map, Value};
 
+use kerro_condition::{Condition, FieldTest, Node, Op};
+
 mod pools;
 
 use pools::{
-    CURATED_PATTERNS, GROUP_IDS, HAYSTACK_CHARS, KEYS, NON_STRING_PATTERN_TEXTS, PATTERN_TOKENS,
-    STRS, SUBKEYS, VERSIONS,
+    CURATED_PATTERNS, FOLD_DIFFERENT, GROUP_IDS, HAYSTACK_CHARS, KEYS, NON_STRING_PATTERN_TEXTS,
+    PATTERN_TOKENS, STRS, SUBKEYS, VERSIONS,
 };
 
 /// SplitMix64: tiny, seedable, good enough for test-case generation.
@@ -162,7 +168,13 @@ fn path(r: &mut Rng) -> String {
     }
 }
 
-fn pattern(r: &mut Rng) -> Value {
+/// No attribute value the generator makes is longer than this as a string
+/// (the longest seen over millions of cases is under 150 UTF-16 units).
+const MAX_SUBJECT_UNITS: usize = 256;
+
+/// A regex operand for operator `op`, to be tested against subjects of at most
+/// `subject_units` UTF-16 code units.
+fn pattern(r: &mut Rng, op: &str, subject_units: usize) -> Value {
     if r.chance(10) {
         return r
             .pick(&[
@@ -174,6 +186,7 @@ fn pattern(r: &mut Rng) -> Value {
             ])
             .clone();
     }
+    let insensitive = op.ends_with('i');
     for _ in 0..20 {
         let p = if r.chance(40) {
             (*r.pick(CURATED_PATTERNS)).to_owned()
@@ -182,24 +195,96 @@ fn pattern(r: &mut Rng) -> Value {
                 .map(|_| *r.pick(PATTERN_TOKENS))
                 .collect::<String>()
         };
-        if pattern_allowed(&p) {
+        if pattern_allowed(&p, insensitive) && guard_allows(insensitive, &p, subject_units) {
             return json!(p);
         }
     }
     json!("abc")
 }
 
-/// Whether `p` avoids lookaround, backreferences and SDK regex-cache collisions.
-fn pattern_allowed(p: &str) -> bool {
-    let lookaround = ["(?=", "(?!", "(?<=", "(?<!"].iter().any(|l| p.contains(l));
-    let has_group = p.contains('(');
-    let backref_digit = p
-        .as_bytes()
-        .windows(2)
-        .any(|w| w[0] == b'\\' && (b'1'..=b'9').contains(&w[1]));
-    let named_backref = p.contains("\\k") && p.contains("(?<");
+/// Whether `p` avoids the documented regex differences that depend on the
+/// pattern alone (see the module documentation).
+fn pattern_allowed(p: &str, insensitive: bool) -> bool {
     let cache_collision = p.ends_with("/i") || NON_STRING_PATTERN_TEXTS.contains(&p);
-    !(lookaround || (has_group && backref_digit) || named_backref || cache_collision)
+    // `(?i:`, `(?-i:`, `(?ims-s:` …: modifiers (ES2025).
+    let modifiers = p.match_indices("(?").any(|(i, _)| {
+        p[i + 2..]
+            .chars()
+            .next()
+            .is_some_and(|c| "ims-".contains(c))
+    });
+    let mut names: Vec<&str> = p
+        .match_indices("(?<")
+        .filter_map(|(i, _)| {
+            let rest = &p[i + 3..];
+            let end = rest.find('>')?;
+            (!rest.starts_with('=') && !rest.starts_with('!')).then(|| &rest[..end])
+        })
+        .collect();
+    let count = names.len();
+    names.sort_unstable();
+    names.dedup();
+    let duplicate_name = names.len() != count;
+    !(cache_collision || modifiers || duplicate_name || (insensitive && names_fold_different(p)))
+}
+
+/// Whether a case-insensitive pattern may name a character on which regress
+/// folds case differently from ECMAScript: one of them written out or as a
+/// `\u` escape, or a class range with a non-ASCII end (kerro's rule in
+/// `regexp::compat`, over-estimated).
+fn names_fold_different(p: &str) -> bool {
+    let units: Vec<u16> = p.encode_utf16().collect();
+    let different = |u: u16| {
+        FOLD_DIFFERENT
+            .iter()
+            .any(|&(lo, hi)| (lo..=hi).contains(&u))
+    };
+    let escaped = units.windows(6).any(|w| {
+        w[0] == u16::from(b'\\')
+            && w[1] == u16::from(b'u')
+            && String::from_utf16(&w[2..])
+                .ok()
+                .and_then(|h| u16::from_str_radix(&h, 16).ok())
+                .is_some_and(|v| different(v) || v >= 0xF000)
+    });
+    let non_ascii_class_range = p.contains('[') && p.contains('-') && !p.is_ascii();
+    units.iter().any(|&u| different(u)) || escaped || non_ascii_class_range
+}
+
+/// Whether kerro's backtracking guard lets pattern `p` run on a subject of
+/// `units` UTF-16 code units. A refused test fails both `$regex` and
+/// `$notRegex`, which a compiled pattern otherwise never does; the guard
+/// depends on the subject's length only.
+fn guard_allows(insensitive: bool, p: &str, units: usize) -> bool {
+    let (test, negated) = if insensitive {
+        ("$regexi", "$notRegexi")
+    } else {
+        ("$regex", "$notRegex")
+    };
+    let (Ok(pos), Ok(neg)) = (
+        Condition::compile(&json!({"s": {test: p}})),
+        Condition::compile(&json!({"s": {negated: p}})),
+    ) else {
+        return true;
+    };
+    if !regex_compiled(pos.root()) {
+        return true; // an invalid pattern fails everywhere, guard or not
+    }
+    let subject = json!({"s": "\u{1}".repeat(units)});
+    pos.eval(&subject, &Map::new()) || neg.eval(&subject, &Map::new())
+}
+
+fn regex_compiled(node: &Node) -> bool {
+    match node {
+        Node::And(children) => children.iter().any(regex_compiled),
+        Node::Field {
+            test: FieldTest::Ops(ops),
+            ..
+        } => ops
+            .iter()
+            .any(|op| matches!(op, Op::Regex(r) if r.is_compiled())),
+        _ => false,
+    }
 }
 
 fn operand(r: &mut Rng, name: &str, depth: usize) -> Value {
@@ -281,7 +366,7 @@ fn operand(r: &mut Rng, name: &str, depth: usize) -> Value {
                 scalar(r)
             }
         }
-        "$regex" | "$regexi" | "$notRegex" | "$notRegexi" => pattern(r),
+        "$regex" | "$regexi" | "$notRegex" | "$notRegexi" => pattern(r, name, MAX_SUBJECT_UNITS),
         "$type" => r
             .pick(&[
                 json!("string"),
@@ -499,7 +584,13 @@ fn focused_condition(r: &mut Rng, focus: &str) -> (Value, Value) {
     match focus {
         "regex" => {
             let op = *r.pick(&["$regex", "$regexi"]);
-            (json!({"s": {op: pattern(r)}}), json!({"s": haystack(r)}))
+            let subject = haystack(r);
+            // The subject as a string is short: `haystack` or a scalar.
+            let units = subject.as_str().map_or(32, |s| s.encode_utf16().count());
+            (
+                json!({"s": {op: pattern(r, op, units)}}),
+                json!({"s": subject}),
+            )
         }
         _ => {
             let ops = op_names();
