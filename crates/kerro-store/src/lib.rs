@@ -14,4 +14,7 @@ mod writer;
 pub use db::SCHEMA_VERSION;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
+pub use store::{
+    week_of, AdminStats, AnswerCount, PolicyVersion, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX,
+};
 pub use store::{Store, StoreOptions, Submission, STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX};

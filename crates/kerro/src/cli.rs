@@ -149,7 +149,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve: args,
             subjects,
         } => {
-            let (cfg, store) = load(&args.store, args.listen)?;
+            let (mut cfg, store) = load(&args.store, args.listen)?;
+            cfg.mail.print_links = true;
             bootstrap_admin(&store)?;
             let seed = crate::demo::seed(&store, Utc::now(), subjects)?;
             let now = Utc::now();
@@ -166,10 +167,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &seed.sample_subject,
                 ttl,
             )?;
+            let (web_token, _) = store.issue_subject_token(
+                &Actor::System("demo".into()),
+                now,
+                &seed.sample_subject,
+                ttl,
+            )?;
             let banner = format!(
-                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n",
+                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n{}",
                 seed.subjects.len(),
                 seed.sample_subject,
+                crate::demo::web_banner(&cfg.public_url(), &web_token),
                 url = cfg.public_url(),
             );
             serve(cfg, store, Some(banner))

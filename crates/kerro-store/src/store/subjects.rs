@@ -411,6 +411,7 @@ impl Store {
             let tokens =
                 conn.execute("DELETE FROM subject_tokens WHERE subject_id = ?1", [sid])? as u64;
             conn.execute("DELETE FROM contact_prefs WHERE subject_id = ?1", [sid])?;
+            super::web::erase_web(conn, &id)?;
             conn.execute("DELETE FROM subjects WHERE id = ?1", [sid])?;
             conn.execute(
                 "INSERT INTO erasures (subject_id, erased_at, email_bidx) VALUES (?1, ?2, ?3)",
