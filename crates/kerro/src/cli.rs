@@ -251,8 +251,12 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
         let addr = listener.local_addr()?;
         // The real address, so tests can bind port 0 and read it back.
         println!("listening on http://{addr}");
+        // With port 0, links (sign-in e-mails, receipts, the banner) must name the real port.
+        let mut cfg = cfg;
+        let planned_url = cfg.public_url();
+        cfg.listen = addr;
         if let Some(b) = banner {
-            println!("{b}");
+            println!("{}", b.replace(&planned_url, &cfg.public_url()));
         }
         let state = AppState {
             store,

@@ -138,7 +138,7 @@ async fn security_headers(State(state): State<WebState>, req: Request, next: Nex
         "'none'".to_owned()
     };
     let csp = format!(
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors {frame_ancestors}"
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {frame_ancestors}"
     );
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&csp) {

@@ -3,6 +3,7 @@
 
 mod api;
 mod bad_input;
+mod browser;
 mod common;
 mod e2e;
 mod roles;
