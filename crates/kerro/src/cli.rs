@@ -151,6 +151,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let (mut cfg, store) = load(&args.store, args.listen)?;
             cfg.mail.print_links = true;
+            if cfg.controller == crate::config::Controller::default() {
+                cfg.controller = crate::demo::controller();
+            }
             bootstrap_admin(&store)?;
             let seed = crate::demo::seed(&store, Utc::now(), subjects)?;
             let now = Utc::now();

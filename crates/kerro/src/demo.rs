@@ -90,6 +90,18 @@ fn existing(store: &Store, subjects: usize) -> Result<DemoSeed> {
     })
 }
 
+/// The demo company, shown as the controller on notices, receipts and the privacy policy
+/// unless the configuration names one.
+pub fn controller() -> crate::config::Controller {
+    crate::config::Controller {
+        name: "Turvakide Oy".into(),
+        address: "Esimerkkikatu 1, 00100 Helsinki, Finland".into(),
+        email: "privacy@turvakide.example".into(),
+        dpo: "dpo@turvakide.example".into(),
+        privacy_policy_url: None,
+    }
+}
+
 /// The demo's web pages, for the banner: a new user's way through survey, preference centre and policy.
 pub fn web_banner(url: &str, sign_in_token: &str) -> String {
     format!(

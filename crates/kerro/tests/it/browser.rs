@@ -172,15 +172,53 @@ fn shots_dir() -> PathBuf {
     dir
 }
 
+/// chromedriver's address, for the Chrome DevTools commands it passes through.
+static DRIVER_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the viewport to exactly `w` x `h` CSS pixels (a window cannot be made narrower
+/// than 500 px in headless Chromium, so this uses device-metrics emulation).
+async fn viewport(c: &Client, w: u32, h: u32) -> TestResult {
+    let session = c.session_id().await?.ok_or("no session")?;
+    let base = DRIVER_URL.get().ok_or("no driver")?;
+    let r = reqwest::Client::new()
+        .post(format!("{base}/session/{session}/goog/cdp/execute"))
+        .json(&json!({"cmd": "Emulation.setDeviceMetricsOverride",
+                      "params": {"width": w, "height": h, "deviceScaleFactor": 1, "mobile": w < 600}}))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        return Err(format!("viewport {w}x{h}: {}", r.text().await?).into());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    Ok(())
+}
+
 /// Photographs the current page at both sizes, then goes back to the desktop size.
+/// Also checks that nothing makes the page scroll sideways.
 async fn shoot(c: &Client, name: &str) -> TestResult {
     for (w, h) in SIZES {
-        c.set_window_size(w, h).await?;
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        viewport(c, w, h).await?;
+        let wide = js(
+            c,
+            "const w = document.documentElement.clientWidth; return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('.table-wrap, pre')).map(e => e.tagName + '.' + e.className + '#' + e.id)",
+        )
+        .await?;
+        assert_eq!(wide, json!([]), "{name} at {w}x{h}: wider than the screen");
         let png = c.screenshot().await?;
         std::fs::write(shots_dir().join(format!("{name}-{w}x{h}.png")), png)?;
+        // The whole page too, so a person can look at everything below the fold.
+        let full = js(c, "return document.documentElement.scrollHeight").await?;
+        let full = full
+            .as_u64()
+            .unwrap_or(u64::from(h))
+            .clamp(u64::from(h), 8000) as u32;
+        if full > h {
+            viewport(c, w, full).await?;
+            let png = c.screenshot().await?;
+            std::fs::write(shots_dir().join(format!("{name}-{w}x{h}-full.png")), png)?;
+        }
     }
-    c.set_window_size(SIZES[0].0, SIZES[0].1).await?;
+    viewport(c, SIZES[0].0, SIZES[0].1).await?;
     Ok(())
 }
 
@@ -474,6 +512,7 @@ async fn browser_end_to_end() {
     }
     let k = start_kerro();
     let driver = start_driver();
+    let _ = DRIVER_URL.set(driver.url.clone());
     let c = browser(&driver).await;
     let result = run(&c, &k).await;
     let _ = c.close().await;
@@ -483,7 +522,7 @@ async fn browser_end_to_end() {
 }
 
 async fn run(c: &Client, k: &Kerro) -> TestResult {
-    c.set_window_size(SIZES[0].0, SIZES[0].1).await?;
+    viewport(c, SIZES[0].0, SIZES[0].1).await?;
     c.goto(&format!("{}/?lang=fi", k.url)).await?;
     one_language(c, "fi").await?;
     shoot(c, "home-fi").await?;
@@ -504,9 +543,9 @@ async fn survey_in_finnish(c: &Client, k: &Kerro) -> TestResult {
         accept_and_decline_equal(c).await?;
         shoot(c, &format!("form-b2b_survey-{lang}")).await?;
     }
-    c.set_window_size(390, 844).await?;
+    viewport(c, 390, 844).await?;
     accept_and_decline_equal(c).await?;
-    c.set_window_size(SIZES[0].0, SIZES[0].1).await?;
+    viewport(c, SIZES[0].0, SIZES[0].1).await?;
 
     click(c, "#q-security_interests-breach_prevention").await?;
     click(c, "#q-security_interests-cloud_security").await?;
@@ -686,14 +725,14 @@ async fn export_and_delete(c: &Client, k: &Kerro) -> TestResult {
     click(c, "#delete").await?;
     wait_path(c, "/me/delete").await?;
     shoot(c, "me-delete-fi").await?;
-    c.set_window_size(390, 844).await?;
+    viewport(c, 390, 844).await?;
     let same = js(
         c,
         "const a = document.getElementById('confirm-delete').getBoundingClientRect(), b = document.getElementById('cancel-delete').getBoundingClientRect(); return Math.round(a.width) === Math.round(b.width) && Math.round(a.height) === Math.round(b.height);",
     )
     .await?;
     assert_eq!(same, json!(true), "delete and cancel have the same size");
-    c.set_window_size(SIZES[0].0, SIZES[0].1).await?;
+    viewport(c, SIZES[0].0, SIZES[0].1).await?;
     click(c, "#confirm-delete").await?;
     wait_path(c, "/me/deleted").await?;
     let summary = c
