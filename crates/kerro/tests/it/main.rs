@@ -8,3 +8,4 @@ mod common;
 mod e2e;
 mod roles;
 mod security;
+mod web;
