@@ -96,6 +96,8 @@ pub async fn logout(mut ctx: Ctx, posted: Posted) -> Response {
 pub struct Chart {
     pub id: String,
     pub title: String,
+    /// Show the title above the chart (not when a heading right above says the same).
+    pub caption: bool,
     pub svg: String,
     pub columns: Vec<String>,
     pub rows: Vec<(String, Vec<String>)>,
@@ -164,6 +166,7 @@ pub async fn overview(ctx: Ctx) -> Response {
     let consent = Chart {
         id: "consent-rates".into(),
         title: tr.t("admin-consent-title"),
+        caption: false,
         svg: charts::lines(&weeks, &consent_series, 100.0, &tr.t("admin-consent-axis")),
         columns: weeks.clone(),
         rows: stats
@@ -196,6 +199,7 @@ pub async fn overview(ctx: Ctx) -> Response {
     let rights = Chart {
         id: "rights".into(),
         title: tr.t("admin-rights-title"),
+        caption: false,
         svg: charts::lines(
             &weeks,
             &rights_series,
@@ -238,6 +242,7 @@ pub async fn overview(ctx: Ctx) -> Response {
             Some(Chart {
                 id: format!("answers-{k}"),
                 title: tr.text(&spec.title),
+                caption: true,
                 svg: charts::bars(&items),
                 columns: vec![tr.t("admin-count")],
                 rows: items

@@ -30,7 +30,8 @@ pub struct PurposeNotice {
     pub basis: String,
     pub retention: String,
     pub recipients: String,
-    pub data_categories: String,
+    /// The questions of this form whose answers the purpose uses.
+    pub data_categories: Vec<String>,
     /// The purpose rests on consent, so the subject chooses.
     pub needs_consent: bool,
     /// The signed-in subject already gave it (shown as state, not as a choice).
@@ -79,9 +80,9 @@ fn purpose_notices(
                 retention: tr.tn("retention-days", "days", i64::from(p.retention_days)),
                 recipients: recipients_text(tr, &p.recipients),
                 data_categories: if categories.is_empty() {
-                    tr.t("notice-no-categories")
+                    vec![tr.t("notice-no-categories")]
                 } else {
-                    categories.join("; ")
+                    categories
                 },
                 needs_consent: p.legal_basis == LegalBasis::Consent,
                 active_since: active.get(k).cloned().unwrap_or_default(),
@@ -489,7 +490,7 @@ pub async fn thanks(ctx: Ctx, Path(raw): Path<String>) -> Response {
                 .filter(|(_, s)| s.purposes.contains(p))
                 .map(|(d, s)| {
                     format!(
-                        "{}: {}",
+                        "{} – {}",
                         tr.text(&s.title),
                         display_value(tr, Some(s), &d.value)
                     )

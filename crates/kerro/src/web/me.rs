@@ -58,16 +58,13 @@ pub fn source_text(
                 .get(f)
                 .map(|s| tr.text(&s.title))
                 .unwrap_or_else(|| f.to_string());
+            let form = tr.t1("source-form-version", "form", &title);
             match version {
-                Some(v) => tr.t1(
-                    "source-form-version",
-                    "form",
-                    &format!(
-                        "{title} ({})",
-                        tr.tn("notice-version", "version", i64::from(v))
-                    ),
+                Some(v) => format!(
+                    "{form}, {}",
+                    tr.tn("notice-version", "version", i64::from(v))
                 ),
-                None => tr.t1("source-form-version", "form", &title),
+                None => form,
             }
         }
         None => tr.t("source-preference-centre"),
@@ -240,7 +237,7 @@ pub struct ConsentRow {
     pub description: String,
     pub state: String,
     pub active: bool,
-    pub data_categories: String,
+    pub data_categories: Vec<String>,
     pub recipients: String,
     pub retention: String,
     pub changed: bool,
@@ -303,7 +300,7 @@ pub async fn consents(ctx: Ctx) -> Response {
             description: tr.text(&p.description),
             state,
             active,
-            data_categories: categories.join("; "),
+            data_categories: categories,
             recipients: recipients_text(tr, &p.recipients),
             retention: tr.tn("retention-days", "days", i64::from(p.retention_days)),
             changed: changed == k.as_str(),

@@ -4,6 +4,7 @@
 mod api;
 mod bad_input;
 mod browser;
+mod browser_kit;
 mod common;
 mod e2e;
 mod roles;
