@@ -171,14 +171,22 @@ async fn browser_end_to_end() {
         eprintln!("\n*** {line} ***\n");
         return;
     }
-    let k = start_kerro();
+    let k = std::sync::Arc::new(start_kerro());
     let driver = start_driver();
     let _ = DRIVER_URL.set(driver.url.clone());
     let c = browser(&driver).await;
-    let result = run(&c, &k).await;
+    // Run in a task so that a failed assertion still reaches `close`, which ends Chromium.
+    let task = {
+        let (c, k) = (c.clone(), k.clone());
+        tokio::spawn(async move { run(&c, &k).await })
+    };
+    let outcome = task.await;
     let _ = c.close().await;
-    if let Err(e) = result {
-        panic!("browser test failed: {e}");
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => panic!("browser test failed: {e}"),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("browser test task: {e}"),
     }
 }
 
