@@ -11,6 +11,7 @@ use crate::error::{StoreError, StoreResult};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0001_init.sql"),
     include_str!("migrations/sqlite/0002_decisions.sql"),
+    include_str!("migrations/sqlite/0003_web.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -182,7 +182,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve: args,
             subjects,
         } => {
-            let (cfg, store) = load(&args.store, args.listen)?;
+            let (mut cfg, store) = load(&args.store, args.listen)?;
+            cfg.mail.print_links = true;
+            if cfg.controller == crate::config::Controller::default() {
+                cfg.controller = crate::demo::controller();
+            }
             bootstrap_admin(&store)?;
             let seed = crate::demo::seed(&store, Utc::now(), subjects)?;
             let now = Utc::now();
@@ -199,10 +203,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &seed.sample_subject,
                 ttl,
             )?;
+            let (web_token, _) = store.issue_subject_token(
+                &Actor::System("demo".into()),
+                now,
+                &seed.sample_subject,
+                ttl,
+            )?;
             let banner = format!(
-                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n",
+                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n{}",
                 seed.subjects.len(),
                 seed.sample_subject,
+                crate::demo::web_banner(&cfg.public_url(), &web_token),
                 url = cfg.public_url(),
             );
             serve(cfg, store, Some(banner))
@@ -292,8 +303,12 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
         let addr = listener.local_addr()?;
         // The real address, so tests can bind port 0 and read it back.
         println!("listening on http://{addr}");
+        // With port 0, links (sign-in e-mails, receipts, the banner) must name the real port.
+        let mut cfg = cfg;
+        let planned_url = cfg.public_url();
+        cfg.listen = addr;
         if let Some(b) = banner {
-            println!("{b}");
+            println!("{}", b.replace(&planned_url, &cfg.public_url()));
         }
         let state = AppState {
             store,

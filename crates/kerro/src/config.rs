@@ -33,6 +33,53 @@ impl Default for Controller {
     }
 }
 
+/// How kerro sends e-mail (sign-in links).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// `smtps://user:pass@host:465` or `smtp://host:587?tls=required`; when absent, messages
+    /// are written as `.eml` files to `<data>/outbox/`. Also `KERRO_SMTP_URL` or `KERRO_SMTP_URL_FILE`.
+    pub smtp_url: Option<String>,
+    /// The sender address of kerro's messages.
+    pub from: String,
+    /// Print each sign-in link to standard output (only `kerro demo` sets this).
+    #[serde(skip)]
+    pub print_links: bool,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            smtp_url: None,
+            from: "kerro <no-reply@localhost>".into(),
+            print_links: false,
+        }
+    }
+}
+
+/// The customer-facing web pages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// Origins allowed to show hosted forms in an iframe (CSP `frame-ancestors`), e.g.
+    /// `["https://www.example.fi"]`. Empty: only kerro itself.
+    pub embed_origins: Vec<String>,
+    /// How long a browser session lasts, in minutes.
+    pub session_minutes: u32,
+    /// How long an e-mailed sign-in link works, in minutes.
+    pub login_link_minutes: u32,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            embed_origins: Vec::new(),
+            session_minutes: 120,
+            login_link_minutes: 15,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -46,6 +93,8 @@ pub struct Config {
     pub public_url: Option<String>,
     pub subject_token_minutes: u32,
     pub controller: Controller,
+    pub mail: MailConfig,
+    pub web: WebConfig,
 }
 
 impl Default for Config {
@@ -59,6 +108,8 @@ impl Default for Config {
             public_url: None,
             subject_token_minutes: 60,
             controller: Controller::default(),
+            mail: MailConfig::default(),
+            web: WebConfig::default(),
         }
     }
 }
@@ -110,6 +161,14 @@ impl Config {
         if let Some(v) = env("KERRO_PUBLIC_URL") {
             cfg.public_url = Some(v);
         }
+        if let Some(v) = env("KERRO_SMTP_URL") {
+            cfg.mail.smtp_url = Some(v);
+        }
+        if let Some(path) = env("KERRO_SMTP_URL_FILE") {
+            let v = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read KERRO_SMTP_URL_FILE {path}"))?;
+            cfg.mail.smtp_url = Some(v.trim().to_owned());
+        }
         if let Some(listen) = cli.listen {
             cfg.listen = listen;
         }
@@ -135,6 +194,27 @@ impl Config {
             if v.trim().is_empty() {
                 bail!("{name} must not be empty");
             }
+        }
+        if let Some(url) = &self.mail.smtp_url {
+            if lettre::SmtpTransport::from_url(url).is_err() {
+                bail!("mail.smtp_url is not an smtp:// or smtps:// URL");
+            }
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            bail!("mail.from '{}' is not an e-mail address", self.mail.from);
+        }
+        for o in &self.web.embed_origins {
+            let ok = (o.starts_with("https://") || o.starts_with("http://"))
+                && !o.contains([' ', ';', '\'', '"']);
+            if !ok {
+                bail!("web.embed_origins: '{o}' is not an origin such as https://www.example.fi");
+            }
+        }
+        if self.web.session_minutes == 0 || self.web.session_minutes > 24 * 60 {
+            bail!("web.session_minutes must be between 1 and 1440");
+        }
+        if self.web.login_link_minutes == 0 || self.web.login_link_minutes > 60 {
+            bail!("web.login_link_minutes must be between 1 and 60");
         }
         Ok(())
     }

@@ -90,6 +90,32 @@ fn existing(store: &Store, subjects: usize) -> Result<DemoSeed> {
     })
 }
 
+/// The demo company, shown as the controller on notices, receipts and the privacy policy
+/// unless the configuration names one.
+pub fn controller() -> crate::config::Controller {
+    crate::config::Controller {
+        name: "Turvakide Oy".into(),
+        address: "Esimerkkikatu 1, 00100 Helsinki, Finland".into(),
+        email: "privacy@turvakide.example".into(),
+        dpo: "dpo@turvakide.example".into(),
+        privacy_policy_url: None,
+    }
+}
+
+/// The demo's web pages, for the banner: a new user's way through survey, preference centre and policy.
+pub fn web_banner(url: &str, sign_in_token: &str) -> String {
+    format!(
+        "\nWeb pages (Finnish first; every page has a language switch):\n  \
+         start page:         {url}/\n  \
+         B2B survey:         {url}/f/{B2B_SURVEY}?lang=fi  |  ?lang=sv  |  ?lang=en\n  \
+         B2C newsletter:     {url}/f/{NEWSLETTER_SIGNUP}?lang=fi  |  ?lang=sv  |  ?lang=en\n  \
+         preference centre:  {url}/login  (e-mail demo0@example.invalid; the sign-in link is printed here)\n  \
+         or sign in once:    {url}/login/{sign_in_token}\n  \
+         privacy policy:     {url}/privacy?lang=fi  |  ?lang=sv  |  ?lang=en\n  \
+         admin overview:     {url}/admin  (sign in with the admin token above)\n"
+    )
+}
+
 fn external_id(n: usize) -> String {
     format!("demo-{n:04}")
 }

@@ -1,5 +1,5 @@
 //! kerro: a self-hosted platform for zero-party data. This crate is the one
-//! binary: CLI, configuration and the HTTP API, exposed as a library so the
+//! binary: CLI, configuration, the HTTP API and the web pages, exposed as a library so the
 //! tests can drive the router in-process.
 
 pub mod cli;
@@ -8,3 +8,4 @@ pub mod config;
 pub mod demo;
 pub mod http;
 pub mod import;
+pub mod web;

@@ -53,6 +53,19 @@ pub(crate) enum AuditAction<'a> {
         count: u64,
         with_email: bool,
     },
+    // The web pages (store/web.rs).
+    SignInLinkIssued,
+    SignedIn {
+        method: &'a str,
+    },
+    StaffSignedIn,
+    SharingObjected {
+        signal: &'a str,
+    },
+    DataExported,
+    StatisticsRead {
+        attributes: Vec<String>,
+    },
 }
 
 impl AuditAction<'_> {
@@ -71,6 +84,12 @@ impl AuditAction<'_> {
             AuditAction::ReceiptRead { .. } => "receipt_read",
             AuditAction::StaffTokenCreated { .. } => "staff_token_created",
             AuditAction::AudienceExported { .. } => "audience_exported",
+            AuditAction::SignInLinkIssued => "sign_in_link_issued",
+            AuditAction::SignedIn { .. } => "signed_in",
+            AuditAction::StaffSignedIn => "staff_signed_in",
+            AuditAction::SharingObjected { .. } => "sharing_objected",
+            AuditAction::DataExported => "data_exported",
+            AuditAction::StatisticsRead { .. } => "statistics_read",
         }
     }
 
@@ -115,7 +134,17 @@ impl AuditAction<'_> {
             AuditAction::SubjectRead => {
                 json!({"fields": ["subject", "declarations", "consents", "contact"]})
             }
-            AuditAction::SubjectCreated
+            AuditAction::SignedIn { method } => json!({"method": method}),
+            AuditAction::SharingObjected { signal } => {
+                json!({"objection": "sharing", "signal": signal})
+            }
+            AuditAction::StatisticsRead { attributes } => {
+                json!({"fields": attributes, "aggregate": true})
+            }
+            AuditAction::SignInLinkIssued
+            | AuditAction::StaffSignedIn
+            | AuditAction::DataExported
+            | AuditAction::SubjectCreated
             | AuditAction::SubjectTokenIssued
             | AuditAction::ContactChanged
             | AuditAction::SubjectErased => json!({}),

@@ -8,10 +8,14 @@ mod import;
 mod ledger;
 mod schema_ops;
 mod subjects;
+mod web;
 
 pub use declare::Submission;
 pub use import::{ImportOutcome, ImportRecord};
 pub use subjects::{STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX};
+pub use web::{
+    week_of, AdminStats, AnswerCount, PolicyVersion, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX,
+};
 
 use chrono::{DateTime, Utc};
 use kerro_core::Lang;

@@ -9,7 +9,7 @@ mod openapi;
 pub mod receipts;
 mod schema;
 mod subjects;
-mod views;
+pub(crate) mod views;
 
 pub use auth::{Caller, Permission, Staff, SubjectSession};
 
@@ -96,7 +96,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(json_errors))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(crate::web::router(state))
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "The server and its store answer")))]

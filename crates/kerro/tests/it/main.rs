@@ -3,9 +3,12 @@
 
 mod api;
 mod bad_input;
+mod browser;
+mod browser_kit;
 mod common;
 mod decisions;
 mod e2e;
 mod import;
 mod roles;
 mod security;
+mod web;

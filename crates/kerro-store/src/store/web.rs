@@ -1,0 +1,598 @@
+//! What the customer-facing web pages need from storage: single-use sign-in
+//! links, browser sessions (subjects and staff), the Global Privacy Control
+//! objection, privacy-policy versions and the admin overview's aggregates.
+//!
+//! Secrets are stored only as SHA-256 hashes. Rendering, cookies and CSRF
+//! live in `kerro::web`; this module only keeps state and writes the audit log.
+
+use base64::Engine;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use kerro_core::consent::ConsentState;
+use kerro_core::contact::ContactPrefs;
+use kerro_core::ids::{AttributeKey, PurposeKey, SubjectId};
+use kerro_core::schema::{AttrKind, LegalBasis};
+use kerro_core::{Actor, Lang, Role};
+use rand::RngCore;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+use super::audit::{record, AuditAction};
+use super::subjects::subject_key;
+use super::{corrupt, parse_ts, ts, Store};
+use crate::error::StoreResult;
+
+/// Sign-in links sent by e-mail start with this; subject tokens (`ksu_`) are accepted too.
+pub const LOGIN_LINK_PREFIX: &str = "kml_";
+/// Browser session ids start with this.
+pub const SESSION_PREFIX: &str = "kws_";
+
+/// At most this many unused sign-in links per subject at once, so nobody can flood a mailbox.
+const MAX_OPEN_LINKS: i64 = 5;
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn new_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// subject id, staff token id, staff role, expiry.
+type SessionRow = (Option<String>, Option<String>, Option<String>, String);
+
+/// A live browser session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebSession {
+    Subject(SubjectId),
+    Staff { token_id: String, role: Role },
+}
+
+/// One version of the public privacy policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyVersion {
+    pub version: u32,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// How many subjects gave one option (or `true`/`false`) of an attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// The admin overview's numbers. Aggregates only; no subject is named.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AdminStats {
+    /// The first day (Monday) of each week covered, oldest first.
+    pub weeks: Vec<NaiveDate>,
+    /// Per consent-based purpose and week: (grants, all choices: grants, refusals, withdrawals).
+    pub consent: BTreeMap<PurposeKey, Vec<(u64, u64)>>,
+    /// Per choice, multi-choice or boolean attribute: counts of current answers by value.
+    pub answers: BTreeMap<AttributeKey, Vec<AnswerCount>>,
+    /// Per attribute of any kind: how many subjects hold a current answer.
+    pub answered: BTreeMap<AttributeKey, u64>,
+    /// Per kind of rights request (rectification, withdrawal, export, erasure) and week.
+    pub rights: BTreeMap<&'static str, Vec<u64>>,
+    /// Live subjects (restricted ones included).
+    pub subjects: u64,
+}
+
+/// The Monday starting the week of `t`.
+pub fn week_of(t: DateTime<Utc>) -> NaiveDate {
+    let d = t.date_naive();
+    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
+}
+
+/// Deletes a subject's sign-in links and sessions; called from the erasure, in its transaction.
+pub(crate) fn erase_web(conn: &Connection, subject: &SubjectId) -> StoreResult<u64> {
+    let sid = subject.as_str();
+    let links = conn.execute("DELETE FROM web_login_links WHERE subject_id = ?1", [sid])?;
+    let sessions = conn.execute("DELETE FROM web_sessions WHERE subject_id = ?1", [sid])?;
+    Ok((links + sessions) as u64)
+}
+
+fn new_session(
+    conn: &Connection,
+    now: DateTime<Utc>,
+    ttl: Duration,
+    subject: Option<&SubjectId>,
+    staff_token_id: Option<&str>,
+) -> StoreResult<String> {
+    let secret = new_secret(SESSION_PREFIX);
+    conn.execute("DELETE FROM web_sessions WHERE expires_at < ?1", [ts(&now)])?;
+    conn.execute(
+        "INSERT INTO web_sessions (hash, subject_id, staff_token_id, expires_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            hash(&secret),
+            subject.map(SubjectId::as_str),
+            staff_token_id,
+            ts(&(now + ttl)),
+            ts(&now)
+        ],
+    )?;
+    Ok(secret)
+}
+
+impl Store {
+    /// A keyed hash (HMAC under a key derived from the master key), stable across restarts:
+    /// the web pages sign CSRF tokens with it.
+    pub fn web_mac(&self, purpose: &str, value: &str) -> String {
+        self.keys().blind_index(&format!("web:{purpose}"), value)
+    }
+
+    /// Issues a single-use sign-in link secret for a subject, valid for `ttl`.
+    /// `None` when the subject already has too many unused links.
+    pub fn issue_login_link(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        id: &SubjectId,
+        ttl: Duration,
+    ) -> StoreResult<Option<String>> {
+        let keys = self.keys();
+        let (actor, id) = (actor.clone(), id.clone());
+        self.write(move |conn| {
+            subject_key(conn, &keys, &id)?;
+            conn.execute(
+                "DELETE FROM web_login_links WHERE expires_at < ?1",
+                [ts(&now)],
+            )?;
+            let open: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM web_login_links WHERE subject_id = ?1",
+                [id.as_str()],
+                |r| r.get(0),
+            )?;
+            if open >= MAX_OPEN_LINKS {
+                return Ok(None);
+            }
+            let secret = new_secret(LOGIN_LINK_PREFIX);
+            conn.execute(
+                "INSERT INTO web_login_links (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![hash(&secret), id.as_str(), ts(&(now + ttl)), ts(&now)],
+            )?;
+            record(conn, &now, &actor, Some(&id), AuditAction::SignInLinkIssued)?;
+            Ok(Some(secret))
+        })
+    }
+
+    /// Consumes a sign-in link (`kml_...`) or a subject token (`ksu_...`) and starts a
+    /// session, in one write: a link works once. `None` if it is unknown, used or expired.
+    pub fn sign_in_with_link(
+        &self,
+        now: DateTime<Utc>,
+        secret: &str,
+        session_ttl: Duration,
+    ) -> StoreResult<Option<(SubjectId, String)>> {
+        let table = if secret.starts_with(LOGIN_LINK_PREFIX) {
+            "web_login_links"
+        } else if secret.starts_with(crate::SUBJECT_TOKEN_PREFIX) {
+            "subject_tokens"
+        } else {
+            return Ok(None);
+        };
+        let h = hash(secret);
+        self.write(move |conn| {
+            let row: Option<(String, String)> = conn
+                .query_row(
+                    &format!(
+                        "DELETE FROM {table} WHERE hash = ?1 RETURNING subject_id, expires_at"
+                    ),
+                    [&h],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((sid, expires)) = row else {
+                return Ok(None);
+            };
+            if parse_ts(&expires)? <= now {
+                return Ok(None);
+            }
+            let id = SubjectId::parse(&sid).map_err(corrupt("link subject"))?;
+            let session = new_session(conn, now, session_ttl, Some(&id), None)?;
+            let method = if table == "web_login_links" {
+                "email_link"
+            } else {
+                "subject_token"
+            };
+            record(
+                conn,
+                &now,
+                &Actor::Subject(id.clone()),
+                Some(&id),
+                AuditAction::SignedIn { method },
+            )?;
+            Ok(Some((id, session)))
+        })
+    }
+
+    /// Starts a session for a subject this browser has just created by answering a form.
+    pub fn start_session(
+        &self,
+        now: DateTime<Utc>,
+        id: &SubjectId,
+        ttl: Duration,
+    ) -> StoreResult<String> {
+        let keys = self.keys();
+        let id = id.clone();
+        self.write(move |conn| {
+            subject_key(conn, &keys, &id)?;
+            let session = new_session(conn, now, ttl, Some(&id), None)?;
+            record(
+                conn,
+                &now,
+                &Actor::Subject(id.clone()),
+                Some(&id),
+                AuditAction::SignedIn { method: "form" },
+            )?;
+            Ok(session)
+        })
+    }
+
+    /// Starts a staff session from a valid, unrevoked staff token.
+    pub fn staff_sign_in(
+        &self,
+        now: DateTime<Utc>,
+        token: &str,
+        ttl: Duration,
+    ) -> StoreResult<Option<(String, Role)>> {
+        let Some((token_id, role)) = self.staff_for_token(token)? else {
+            return Ok(None);
+        };
+        self.write(move |conn| {
+            let session = new_session(conn, now, ttl, None, Some(&token_id))?;
+            let actor = Actor::Staff {
+                token_id: token_id.clone(),
+                role,
+            };
+            record(conn, &now, &actor, None, AuditAction::StaffSignedIn)?;
+            Ok(Some((session, role)))
+        })
+    }
+
+    /// The session a browser's session id belongs to, if live. A staff session ends with its token.
+    pub fn web_session(&self, now: DateTime<Utc>, secret: &str) -> StoreResult<Option<WebSession>> {
+        if !secret.starts_with(SESSION_PREFIX) {
+            return Ok(None);
+        }
+        let h = hash(secret);
+        self.read(move |conn| {
+            let row: Option<SessionRow> = conn
+                .query_row(
+                    "SELECT s.subject_id, s.staff_token_id, t.role, s.expires_at
+                     FROM web_sessions s LEFT JOIN staff_tokens t
+                       ON t.id = s.staff_token_id AND t.revoked_at IS NULL
+                     WHERE s.hash = ?1",
+                    [h],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((subject, token_id, role, expires)) = row else {
+                return Ok(None);
+            };
+            if parse_ts(&expires)? <= now {
+                return Ok(None);
+            }
+            Ok(
+                match (subject, token_id, role.as_deref().and_then(Role::parse)) {
+                    (Some(s), _, _) => Some(WebSession::Subject(
+                        SubjectId::parse(&s).map_err(corrupt("session subject"))?,
+                    )),
+                    (None, Some(token_id), Some(role)) => {
+                        Some(WebSession::Staff { token_id, role })
+                    }
+                    _ => None,
+                },
+            )
+        })
+    }
+
+    /// Ends a session (sign-out). Unknown ids are fine.
+    pub fn end_web_session(&self, secret: &str) -> StoreResult<()> {
+        let h = hash(secret);
+        self.write(move |conn| {
+            conn.execute("DELETE FROM web_sessions WHERE hash = ?1", [h])?;
+            Ok(())
+        })
+    }
+
+    /// The language a subject asked to be addressed in, else the locale it was created with.
+    pub fn subject_locale(&self, id: &SubjectId) -> StoreResult<Option<Lang>> {
+        let id = id.clone();
+        self.read(move |conn| {
+            let row: Option<(Option<String>, Option<String>)> = conn
+                .query_row(
+                    "SELECT s.locale, c.prefs FROM subjects s
+                     LEFT JOIN contact_prefs c ON c.subject_id = s.id WHERE s.id = ?1",
+                    [id.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((locale, prefs)) = row else {
+                return Ok(None);
+            };
+            let preferred = prefs
+                .and_then(|p| serde_json::from_str::<ContactPrefs>(&p).ok())
+                .and_then(|p| p.language);
+            Ok(preferred.or_else(|| locale.as_deref().and_then(Lang::parse)))
+        })
+    }
+
+    /// Whether the subject objected to sharing (P17), read without writing.
+    pub fn objected_sharing(&self, id: &SubjectId) -> StoreResult<bool> {
+        let id = id.clone();
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT objected_sharing FROM subjects WHERE id = ?1",
+                    [id.as_str()],
+                    |r| r.get::<_, bool>(0),
+                )
+                .optional()?
+                .unwrap_or(false))
+        })
+    }
+
+    /// Records an objection to sharing or sale (P17), e.g. from `Sec-GPC: 1`; audited.
+    /// Returns `true` if it was not recorded before.
+    pub fn object_to_sharing(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        id: &SubjectId,
+        signal: &'static str,
+    ) -> StoreResult<bool> {
+        let keys = self.keys();
+        let (actor, id) = (actor.clone(), id.clone());
+        self.write(move |conn| {
+            subject_key(conn, &keys, &id)?;
+            let changed = conn.execute(
+                "UPDATE subjects SET objected_sharing = 1 WHERE id = ?1 AND objected_sharing = 0",
+                [id.as_str()],
+            )?;
+            if changed > 0 {
+                record(
+                    conn,
+                    &now,
+                    &actor,
+                    Some(&id),
+                    AuditAction::SharingObjected { signal },
+                )?;
+            }
+            Ok(changed > 0)
+        })
+    }
+
+    /// Writes a subject's own download of its data to the audit log (a rights request).
+    pub fn note_export(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        id: &SubjectId,
+    ) -> StoreResult<()> {
+        let (actor, id) = (actor.clone(), id.clone());
+        self.write(move |conn| record(conn, &now, &actor, Some(&id), AuditAction::DataExported))
+    }
+
+    /// Every version of the privacy policy, oldest first; records a new version first when
+    /// `sha256` (of the policy as generated now) differs from the newest one.
+    pub fn privacy_policy_versions(
+        &self,
+        now: DateTime<Utc>,
+        sha256: &str,
+    ) -> StoreResult<Vec<PolicyVersion>> {
+        let load = |conn: &Connection| -> StoreResult<Vec<PolicyVersion>> {
+            let mut stmt = conn.prepare_cached(
+                "SELECT version, sha256, created_at FROM privacy_policy_versions ORDER BY version",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (version, sha256, created) = row?;
+                out.push(PolicyVersion {
+                    version,
+                    sha256,
+                    created_at: parse_ts(&created)?,
+                });
+            }
+            Ok(out)
+        };
+        let versions = self.read(load)?;
+        if versions.last().is_some_and(|v| v.sha256 == sha256) {
+            return Ok(versions);
+        }
+        let sha256 = sha256.to_owned();
+        self.write(move |conn| {
+            let current = load(conn)?;
+            if current.last().is_some_and(|v| v.sha256 == sha256) {
+                return Ok(current);
+            }
+            conn.execute(
+                "INSERT INTO privacy_policy_versions (version, sha256, created_at) VALUES (?1, ?2, ?3)",
+                params![current.len() as u32 + 1, sha256, ts(&now)],
+            )?;
+            load(conn)
+        })
+    }
+
+    /// The admin overview's aggregates over the `weeks` weeks up to `now`. Counting answers
+    /// decrypts every live, unrestricted subject's current choice answers, so the read is audited.
+    pub fn admin_stats(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        weeks: u32,
+    ) -> StoreResult<AdminStats> {
+        let keys = self.keys();
+        let snapshot = self.schema();
+        let actor = actor.clone();
+        self.write(move |conn| {
+            let last = week_of(now);
+            let first = last - Duration::weeks(i64::from(weeks.max(1)) - 1);
+            let week_list: Vec<NaiveDate> = (0..weeks.max(1))
+                .map(|i| first + Duration::weeks(i64::from(i)))
+                .collect();
+            let index = |t: DateTime<Utc>| -> Option<usize> {
+                let w = week_of(t);
+                (w >= first && w <= last).then(|| ((w - first).num_days() / 7) as usize)
+            };
+            let since = ts(&first
+                .and_hms_opt(0, 0, 0)
+                .map(|d| d.and_utc())
+                .unwrap_or(now));
+            let mut stats = AdminStats {
+                weeks: week_list.clone(),
+                ..Default::default()
+            };
+            for (k, p) in &snapshot.schema.purposes {
+                if p.legal_basis == LegalBasis::Consent {
+                    stats.consent.insert(k.clone(), vec![(0, 0); week_list.len()]);
+                }
+            }
+            let mut stmt = conn.prepare(
+                "SELECT purpose, state, event_time FROM consent_events WHERE event_time >= ?1",
+            )?;
+            let mut rows = stmt.query([&since])?;
+            while let Some(r) = rows.next()? {
+                let (p, s, t): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                let Some(series) = stats.consent.iter_mut().find(|(k, _)| k.as_str() == p) else {
+                    continue;
+                };
+                let Some(i) = index(parse_ts(&t)?) else {
+                    continue;
+                };
+                match ConsentState::parse(&s) {
+                    Some(ConsentState::Given | ConsentState::Renewed) => {
+                        series.1[i].0 += 1;
+                        series.1[i].1 += 1;
+                    }
+                    Some(ConsentState::Refused | ConsentState::Withdrawn) => series.1[i].1 += 1,
+                    _ => {}
+                }
+            }
+
+            for kind in ["rectification", "withdrawal", "export", "erasure"] {
+                stats.rights.insert(kind, vec![0; week_list.len()]);
+            }
+            let mut stmt = conn.prepare(
+                "SELECT action, actor, detail, time FROM audit_log WHERE time >= ?1
+                 AND action IN ('declarations_changed', 'consent_changed', 'data_exported', 'subject_erased')",
+            )?;
+            let mut rows = stmt.query([&since])?;
+            while let Some(r) = rows.next()? {
+                let (action, who, detail, t): (String, String, String, String) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                let kind = match action.as_str() {
+                    "declarations_changed" if who == "subject" => "rectification",
+                    "consent_changed"
+                        if serde_json::from_str::<Value>(&detail)
+                            .ok()
+                            .is_some_and(|d| d["state"] == "withdrawn") =>
+                    {
+                        "withdrawal"
+                    }
+                    "data_exported" => "export",
+                    "subject_erased" => "erasure",
+                    _ => continue,
+                };
+                if let (Some(i), Some(series)) = (index(parse_ts(&t)?), stats.rights.get_mut(kind)) {
+                    series[i] += 1;
+                }
+            }
+
+            stats.subjects =
+                conn.query_row("SELECT COUNT(*) FROM subjects", [], |r| r.get::<_, i64>(0))? as u64;
+            let mut counts: BTreeMap<AttributeKey, BTreeMap<String, u64>> = BTreeMap::new();
+            let mut stmt = conn.prepare(
+                "SELECT d.subject_id, d.attribute, d.value_enc FROM declarations d
+                 JOIN subjects s ON s.id = d.subject_id
+                 WHERE d.superseded_at IS NULL AND s.restricted = 0 ORDER BY d.subject_id",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut key: Option<(String, crate::crypto::DataKey)> = None;
+            while let Some(r) = rows.next()? {
+                let (sid, attr, sealed): (String, String, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                let Some((akey, spec)) = snapshot
+                    .schema
+                    .attributes
+                    .iter()
+                    .find(|(k, _)| k.as_str() == attr)
+                else {
+                    continue;
+                };
+                *stats.answered.entry(akey.clone()).or_default() += 1;
+                let countable = matches!(
+                    spec.kind,
+                    AttrKind::Choice | AttrKind::MultiChoice | AttrKind::Boolean
+                );
+                if !countable || spec.special_category {
+                    continue;
+                }
+                if key.as_ref().is_none_or(|(s, _)| *s != sid) {
+                    let id = SubjectId::parse(&sid).map_err(corrupt("declaration subject"))?;
+                    key = Some((sid.clone(), subject_key(conn, &keys, &id)?));
+                }
+                let Some((_, dk)) = &key else { continue };
+                let plain = dk.open(&sid, &format!("declaration/{attr}"), &sealed)?;
+                let value: Value = serde_json::from_slice(&plain).map_err(corrupt("declaration"))?;
+                let entry = counts.entry(akey.clone()).or_default();
+                let values: Vec<String> = match value {
+                    Value::Array(items) => items
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect(),
+                    Value::String(s) => vec![s],
+                    Value::Bool(b) => vec![b.to_string()],
+                    _ => vec![],
+                };
+                for v in values {
+                    *entry.entry(v).or_default() += 1;
+                }
+            }
+            for (akey, spec) in &snapshot.schema.attributes {
+                let Some(by_value) = counts.get(akey) else {
+                    continue;
+                };
+                let ordered: Vec<String> = if spec.kind == AttrKind::Boolean {
+                    vec!["true".into(), "false".into()]
+                } else {
+                    spec.options.iter().map(|o| o.value.clone()).collect()
+                };
+                stats.answers.insert(
+                    akey.clone(),
+                    ordered
+                        .into_iter()
+                        .map(|value| AnswerCount {
+                            count: by_value.get(&value).copied().unwrap_or(0),
+                            value,
+                        })
+                        .collect(),
+                );
+            }
+            let attributes = stats.answers.keys().map(|k| k.to_string()).collect();
+            record(
+                conn,
+                &now,
+                &actor,
+                None,
+                AuditAction::StatisticsRead { attributes },
+            )?;
+            Ok(stats)
+        })
+    }
+}

@@ -1,0 +1,297 @@
+# kerro's web pages in English. Every message id exists in fi, sv and en (a unit test checks).
+
+## Page frame
+skip-to-content = Skip to content
+lang-switch-label = Language
+nav-label = Your preferences
+nav-overview = What we hold
+nav-consents = Consents
+nav-contact = Contact
+nav-offers = Why these offers
+nav-history = History and receipts
+nav-data = Download or delete
+sign-out = Sign out
+footer-privacy = Privacy policy
+footer-preferences = Your preferences
+footer-home = Start page
+
+## Errors
+error-title = Something went wrong
+error-not-found-title = Page not found
+error-forbidden-title = Not allowed
+error-not-found = There is nothing at this address.
+error-no-form = There is no such form. It may have been removed.
+error-unavailable = We could not save or load this right now. Nothing was changed. Please try again in a moment.
+error-internal = Something went wrong on our side. Nothing was changed.
+error-csrf = This form has expired or did not come from this site, so nothing was changed. Go back, reload the page and send it again.
+error-forbidden = You are not allowed to see this page.
+error-link-invalid = This sign-in link has already been used, has expired or is not valid. Ask for a new link on the sign-in page.
+error-go-home = Go to the start page
+error-email = Enter an e-mail address such as name@example.com.
+error-field-choice = Choose one of the options.
+error-field-number = Enter a number.
+error-field-range = Enter a number in the range { $range }.
+error-field-date = Enter a date.
+error-field-length = The answer can be at most { $max } characters long.
+error-answer-empty = Give an answer, or delete it with the other button.
+error-no-basis = This answer serves only purposes you have not consented to, so it cannot be stored.
+error-max-per-week = Enter a whole number from 0 to 100, or leave the field empty.
+
+## Values
+value-yes = Yes
+value-no = No
+value-none = None chosen
+field-no-answer = No answer
+field-used-for = Used for: { $purposes }
+retention-days = { $days ->
+    [one] { $days } day
+   *[other] { $days } days
+}
+basis-consent = Your consent
+basis-contract = Our contract with you
+basis-legitimate-interest = Our legitimate interest
+basis-legal-obligation = A legal obligation
+
+## Notice
+notice-title = Who asks and why
+notice-controller = Controller: { $controller }
+notice-dpo = Data protection officer
+notice-rights = You can see, correct, download and delete your answers and withdraw any consent at any time in your preference centre.
+notice-what-you-get = What you get
+notice-data = Data used
+notice-basis = Legal basis
+notice-recipients = Recipients
+notice-no-recipients = No one outside the controller
+notice-retention = Kept for
+notice-withdraw = Your right to withdraw
+notice-withdraw-how = You can withdraw this consent at any time with one click in your preference centre. Withdrawing does not affect what was done before it.
+notice-no-categories = No answers from this form
+notice-version = notice version { $version }
+
+## Hosted form
+form-questions = Questions
+form-all-optional = Every question is optional.
+form-choices = Your choices
+form-choices-hint = Tick a box only if you want that. Nothing is ticked for you.
+consent-label = Yes, I consent: { $purpose }
+consent-already-given = You gave this consent on { $date }. You can withdraw it in your preference centre.
+consent-not-needed = No consent is asked for this. The answers it needs are used as described below.
+form-email = Your e-mail address (optional)
+form-email-hint = Only for signing in later to see, change or delete your answers. We do not send marketing to it without your consent.
+form-accept = Send with the consents I ticked
+form-decline = Refuse all consents and send
+form-send = Send
+form-decision-hint = Both buttons send your answers. Answers that only serve a purpose you did not consent to are not stored.
+form-has-errors = Some answers need checking. Nothing was saved yet.
+form-notice-changed = The information about this form changed while you were filling it in. Check it and send again.
+
+## Thank you
+thanks-title = Thank you
+thanks-recorded = Your answers to "{ $form }" and your choices were recorded.
+thanks-you-get = What you will get
+thanks-based-on = Based on your answers: { $answers }
+thanks-no-consents = You did not give any consent. You will not get marketing from this form.
+thanks-not-stored = Not stored, because you did not consent to the purpose they serve
+thanks-change-mind = You can change your mind at any time.
+thanks-open-centre = Open your preference centre
+thanks-sign-in = Sign in to your preference centre
+
+## Start page
+home-title = Your data, your choice
+home-intro = Here you can answer our questions and decide what we may use your answers for. You can see, change, download and delete everything later.
+home-forms = Forms
+home-your-data = Your data
+home-privacy = How we handle your data:
+
+## Sign-in
+login-title = Sign in to your preference centre
+login-intro = Enter the e-mail address you gave us. We send you a sign-in link that works once.
+login-email = E-mail address
+login-send = Send me a sign-in link
+login-company-site = You can also open your preference centre from a link on our website while you are signed in there.
+login-sent-title = Check your e-mail
+login-sent-text = { $minutes ->
+    [one] If this address belongs to a profile, we sent a sign-in link to it. The link works once, for { $minutes } minute.
+   *[other] If this address belongs to a profile, we sent a sign-in link to it. The link works once, for { $minutes } minutes.
+}
+login-again = Ask for a new link
+login-confirm-title = Sign in
+login-confirm-text = Continue to your preference centre. The link stops working once you continue.
+login-continue = Continue
+mail-subject = Your sign-in link
+mail-body-intro = Open this link to sign in to your preference centre:
+mail-body-expiry = { $minutes ->
+    [one] The link works once, for { $minutes } minute. If you did not ask for it, ignore this message.
+   *[other] The link works once, for { $minutes } minutes. If you did not ask for it, ignore this message.
+}
+
+## Preference centre: overview
+me-title = What we hold about you
+me-intro = These are all the answers we hold about you, where and when you gave each one, and what we use it for.
+me-saved = Your change was saved.
+me-gpc = Your browser sends a Global Privacy Control signal. We recorded your objection to sharing or selling your data.
+me-identity = Your details
+me-email = E-mail
+me-organization = Organisation
+me-answers = Your answers
+me-no-answers = We hold no answers from you.
+me-given = Given in { $source }
+me-held-for = Used for: { $purposes }
+me-edit = Change or delete the answer to "{ $question }"
+me-history-note = Earlier answers that you have replaced are included in the download.
+source-form-version = the form "{ $form }"
+source-preference-centre = the preference centre
+answer-title = Change your answer
+answer-save = Save the answer
+answer-delete = Delete the answer
+back-to-overview = Back to what we hold
+
+## Consents
+consents-title = Your consents
+consents-intro = Each purpose has its own consent. One click gives it and one click withdraws it.
+consent-state-given = Consent given on { $date }
+consent-state-renewed = Consent renewed on { $date }
+consent-state-refused = You refused on { $date }
+consent-state-withdrawn = You withdrew on { $date }
+consent-state-expired = Consent expired on { $date }
+consent-state-none = No consent given
+consents-give = Give consent: { $purpose }
+consents-withdraw = Withdraw consent: { $purpose }
+consents-saved = Saved.
+consents-details = What this covers
+consents-other = Other purposes
+consents-other-intro = These do not rest on consent. You can still object, or delete your data on the "Download or delete" page.
+
+## Contact
+contact-title = How we may contact you
+contact-intro = Choose the channels we may use and how many messages you want at most. A channel you do not tick is not used.
+contact-channels = Channels
+channel-email = E-mail
+channel-sms = Text message
+channel-phone = Phone call
+channel-post = Post
+channel-web = Messages on our website
+contact-max = At most this many messages a week
+contact-max-hint = Leave empty for no limit of your own. 0 means no messages.
+contact-language = Language of messages
+contact-save = Save contact preferences
+contact-saved = Your contact preferences were saved.
+
+## Offers
+offers-title = Why am I seeing these offers?
+offers-intro = Each offer we show you will be listed here with the answers it was based on, where and when you gave them, and the consent that allowed it.
+offers-none = No offers yet: the decision engine that chooses offers is not in use, so no offer has been made to you.
+offers-because = Because you told us:
+offers-change = Change your consents
+
+## History and receipts
+history-title = Consent history and receipts
+history-intro = Every consent you gave, refused or withdrew, newest first. Each has a receipt.
+history-none = No consent events yet.
+history-when = When
+history-purpose = Purpose
+history-state = Choice
+history-where = Where
+history-receipt = Receipt
+history-open-receipt = Open receipt
+state-given = Given
+state-refused = Refused
+state-withdrawn = Withdrawn
+state-expired = Expired
+state-renewed = Renewed
+receipt-title = Consent receipt
+receipt-id = Record id
+receipt-intro = The receipt below is in the ISO/IEC TS 27560 format.
+receipt-download = Download the receipt (JSON)
+receipt-back = Back to history
+
+## Download and delete
+data-title = Download or delete your data
+data-download-title = Download everything
+data-download-intro = One file (JSON) with everything we hold about you: answers with where and when you gave them, purposes, recipients, retention, consent history and who has read your data.
+data-download = Download my data (JSON)
+data-delete-title = Delete everything
+data-delete-intro = Deletes all your answers and details. You will be asked to confirm once.
+data-delete = Delete everything
+data-id-title = Your pseudonymous id
+data-id-intro = If you contact us about your data, this id helps us find it:
+delete-title = Delete everything?
+delete-will-delete = { $count ->
+    [one] We will delete { $count } answer, your details, contact preferences and sign-in sessions.
+   *[other] We will delete { $count } answers, your details, contact preferences and sign-in sessions.
+}
+delete-will-keep = { $count ->
+    [one] As proof of your choices we keep { $count } consent event under a pseudonymous id, without your answers or details.
+   *[other] As proof of your choices we keep { $count } consent events under a pseudonymous id, without your answers or details.
+}
+delete-final = This cannot be undone.
+delete-confirm = Yes, delete everything
+delete-cancel = No, keep my data
+deleted-title = Your data was deleted
+deleted-answers = { $count ->
+    [one] We deleted { $count } answer and all your details, contact preferences and sessions. Your encryption key was destroyed, so copies in backups cannot be read either.
+   *[other] We deleted { $count } answers and all your details, contact preferences and sessions. Your encryption key was destroyed, so copies in backups cannot be read either.
+}
+deleted-remains-title = What remains
+deleted-kept = { $count ->
+    [one] { $count } consent event remains under a pseudonymous id, as proof of what you chose. It holds none of your answers or details.
+   *[other] { $count } consent events remain under a pseudonymous id, as proof of what you chose. They hold none of your answers or details.
+}
+deleted-suppression = If you gave an e-mail address, a keyed hash of it stays on a suppression list, so that we never contact you by mistake.
+
+## Privacy policy
+privacy-title = Privacy policy
+privacy-version = Version { $version }
+privacy-version-label = Version
+privacy-versions = Versions of this policy
+privacy-intro = This policy is generated from what we have actually configured: every purpose, the data it uses, who receives it and how long it is kept.
+privacy-controller = Controller
+privacy-controller-name = Name
+privacy-address = Address
+privacy-email = E-mail
+privacy-purposes = Purposes
+privacy-special = { $category } (special category, only with explicit consent)
+privacy-source-title = Where the data comes from
+privacy-source = Only from you: we store what you tell us in our forms and your preference centre, with where and when you gave it. We do not collect data about your behaviour and we do not infer anything about you.
+privacy-rights-title = Your rights
+privacy-rights = You can see, correct, download and delete your data and withdraw any consent at any time in your preference centre. You can also ask us to restrict processing, object to direct marketing, or lodge a complaint with a data protection authority (in Finland, the Data Protection Ombudsman).
+privacy-security-title = Security
+privacy-security = Your answers are encrypted with a key of your own. When you delete your data, the key is destroyed.
+privacy-cookies-title = Cookies
+privacy-cookies = We use only necessary cookies: one that keeps you signed in, one that protects forms against forgery, and one that remembers your language. No tracking or advertising cookies.
+privacy-gpc-title = Global Privacy Control
+privacy-gpc = If your browser sends the Global Privacy Control signal while you are signed in, we record it as your objection to sharing or selling your data.
+
+## Admin
+admin-title = Overview
+admin-login-title = Staff sign-in
+admin-login-intro = Sign in with a staff token of the admin or editor role.
+admin-token = Staff token
+admin-sign-in = Sign in
+admin-login-failed = The token is unknown, revoked, or of a role that may not see the overview.
+admin-subjects = { $count ->
+    [one] { $count } customer profile.
+   *[other] { $count } customer profiles.
+}
+admin-read-only = This overview is read-only and shows totals only.
+admin-as-table = Show as a table
+admin-count = Count
+admin-consent-title = Consent rate per purpose, by week
+admin-consent-hint = The share of consents given among all choices made that week (given, refused or withdrawn).
+admin-consent-axis = Consents given (%)
+admin-answers-title = Declared answers
+admin-answers-hint = Current answers of profiles that are not restricted. Free text, numbers, dates and special-category data are not charted.
+admin-rights-title = Rights requests and erasures, by week
+admin-rights-axis = Requests
+admin-rights-rectification = Corrections
+admin-rights-withdrawal = Withdrawals
+admin-rights-export = Downloads
+admin-rights-erasure = Erasures
+admin-min-title = Minimisation report
+admin-min-no-engine = No offers or decision engine yet, so attributes cannot be checked against offers and audiences. Attributes that no form asks are listed below.
+admin-min-unasked = Attributes that no form asks
+admin-min-none = Every attribute is asked by at least one form.
+admin-min-held = { $count ->
+    [one] { $count } answer held
+   *[other] { $count } answers held
+}

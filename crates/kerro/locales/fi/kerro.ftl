@@ -1,0 +1,297 @@
+# kerron verkkosivut suomeksi. Jokainen viestitunniste on fi-, sv- ja en-tiedostossa (yksikkötesti tarkistaa).
+
+## Sivun kehys
+skip-to-content = Siirry sisältöön
+lang-switch-label = Kieli
+nav-label = Asetuksesi
+nav-overview = Mitä tiedämme
+nav-consents = Suostumukset
+nav-contact = Yhteydenotot
+nav-offers = Miksi nämä tarjoukset
+nav-history = Historia ja kuitit
+nav-data = Lataa tai poista
+sign-out = Kirjaudu ulos
+footer-privacy = Tietosuojaseloste
+footer-preferences = Asetuksesi
+footer-home = Etusivu
+
+## Virheet
+error-title = Jokin meni vikaan
+error-not-found-title = Sivua ei löytynyt
+error-forbidden-title = Ei sallittu
+error-not-found = Tässä osoitteessa ei ole mitään.
+error-no-form = Tällaista lomaketta ei ole. Se on ehkä poistettu.
+error-unavailable = Emme voineet tallentaa tai hakea tätä juuri nyt. Mitään ei muutettu. Yritä hetken kuluttua uudelleen.
+error-internal = Meillä tapahtui virhe. Mitään ei muutettu.
+error-csrf = Lomake on vanhentunut tai se ei tullut tältä sivustolta, joten mitään ei muutettu. Palaa takaisin, lataa sivu uudelleen ja lähetä lomake uudestaan.
+error-forbidden = Sinulla ei ole oikeutta nähdä tätä sivua.
+error-link-invalid = Kirjautumislinkki on jo käytetty, vanhentunut tai virheellinen. Pyydä uusi linkki kirjautumissivulta.
+error-go-home = Siirry etusivulle
+error-email = Anna sähköpostiosoite, esimerkiksi nimi@esimerkki.fi.
+error-field-choice = Valitse yksi vaihtoehdoista.
+error-field-number = Anna luku.
+error-field-range = Anna luku väliltä { $range }.
+error-field-date = Anna päivämäärä.
+error-field-length = Vastaus voi olla enintään { $max } merkkiä pitkä.
+error-answer-empty = Anna vastaus tai poista se toisella painikkeella.
+error-no-basis = Tätä vastausta käytetään vain tarkoituksiin, joihin et ole antanut suostumusta, joten sitä ei voi tallentaa.
+error-max-per-week = Anna kokonaisluku väliltä 0–100 tai jätä kenttä tyhjäksi.
+
+## Arvot
+value-yes = Kyllä
+value-no = Ei
+value-none = Ei valintoja
+field-no-answer = Ei vastausta
+field-used-for = Käyttötarkoitus: { $purposes }
+retention-days = { $days ->
+    [one] { $days } päivä
+   *[other] { $days } päivää
+}
+basis-consent = Suostumuksesi
+basis-contract = Sopimuksemme kanssasi
+basis-legitimate-interest = Oikeutettu etumme
+basis-legal-obligation = Lakisääteinen velvoite
+
+## Tietosuojailmoitus
+notice-title = Kuka kysyy ja miksi
+notice-controller = Rekisterinpitäjä: { $controller }
+notice-dpo = Tietosuojavastaava
+notice-rights = Voit milloin tahansa nähdä, korjata, ladata ja poistaa vastauksesi sekä perua minkä tahansa suostumuksen asetuskeskuksessasi.
+notice-what-you-get = Mitä saat
+notice-data = Käytettävät tiedot
+notice-basis = Käsittelyperuste
+notice-recipients = Vastaanottajat
+notice-no-recipients = Ei kenellekään rekisterinpitäjän ulkopuolelle
+notice-retention = Säilytysaika
+notice-withdraw = Oikeutesi perua
+notice-withdraw-how = Voit perua tämän suostumuksen milloin tahansa yhdellä napsautuksella asetuskeskuksessasi. Peruminen ei vaikuta sitä ennen tehtyyn käsittelyyn.
+notice-no-categories = Ei vastauksia tästä lomakkeesta
+notice-version = ilmoituksen versio { $version }
+
+## Lomake
+form-questions = Kysymykset
+form-all-optional = Kaikki kysymykset ovat vapaaehtoisia.
+form-choices = Valintasi
+form-choices-hint = Rastita ruutu vain, jos haluat sitä. Mitään ei ole valittu puolestasi.
+consent-label = Kyllä, annan suostumukseni: { $purpose }
+consent-already-given = Annoit tämän suostumuksen { $date }. Voit perua sen asetuskeskuksessasi.
+consent-not-needed = Tähän ei kysytä suostumusta. Sen tarvitsemia vastauksia käytetään alla kuvatulla tavalla.
+form-email = Sähköpostiosoitteesi (vapaaehtoinen)
+form-email-hint = Vain myöhempää kirjautumista varten, jotta voit nähdä, muuttaa tai poistaa vastauksesi. Emme lähetä siihen markkinointia ilman suostumustasi.
+form-accept = Lähetä rastittamillani suostumuksilla
+form-decline = Kieltäydy kaikista ja lähetä
+form-send = Lähetä
+form-decision-hint = Molemmat painikkeet lähettävät vastauksesi. Vastauksia, joita käytetään vain tarkoitukseen, johon et antanut suostumusta, ei tallenneta.
+form-has-errors = Osa vastauksista pitää tarkistaa. Mitään ei ole vielä tallennettu.
+form-notice-changed = Lomakkeen tiedot muuttuivat sillä välin, kun täytit sitä. Tarkista ne ja lähetä uudelleen.
+
+## Kiitos
+thanks-title = Kiitos
+thanks-recorded = Vastauksesi lomakkeeseen ”{ $form }” ja valintasi on tallennettu.
+thanks-you-get = Mitä saat
+thanks-based-on = Vastaustesi perusteella: { $answers }
+thanks-no-consents = Et antanut suostumuksia. Et saa tämän lomakkeen perusteella markkinointia.
+thanks-not-stored = Ei tallennettu, koska et antanut suostumusta tarkoitukseen, jota varten niitä kysyttiin
+thanks-change-mind = Voit muuttaa mielesi milloin tahansa.
+thanks-open-centre = Avaa asetuskeskuksesi
+thanks-sign-in = Kirjaudu asetuskeskukseesi
+
+## Etusivu
+home-title = Sinun tietosi, sinun valintasi
+home-intro = Täällä voit vastata kysymyksiimme ja päättää, mihin vastauksiasi saa käyttää. Voit myöhemmin nähdä, muuttaa, ladata ja poistaa kaiken.
+home-forms = Lomakkeet
+home-your-data = Sinun tietosi
+home-privacy = Näin käsittelemme tietojasi:
+
+## Kirjautuminen
+login-title = Kirjaudu asetuskeskukseesi
+login-intro = Anna sähköpostiosoite, jonka annoit meille. Lähetämme kertakäyttöisen kirjautumislinkin.
+login-email = Sähköpostiosoite
+login-send = Lähetä kirjautumislinkki
+login-company-site = Voit avata asetuskeskuksesi myös verkkosivuillamme olevasta linkistä, kun olet kirjautunut sinne.
+login-sent-title = Tarkista sähköpostisi
+login-sent-text = { $minutes ->
+    [one] Jos osoite kuuluu profiiliin, lähetimme siihen kirjautumislinkin. Linkki toimii kerran ja { $minutes } minuutin ajan.
+   *[other] Jos osoite kuuluu profiiliin, lähetimme siihen kirjautumislinkin. Linkki toimii kerran ja { $minutes } minuutin ajan.
+}
+login-again = Pyydä uusi linkki
+login-confirm-title = Kirjaudu
+login-confirm-text = Jatka asetuskeskukseesi. Linkki lakkaa toimimasta, kun jatkat.
+login-continue = Jatka
+mail-subject = Kirjautumislinkkisi
+mail-body-intro = Avaa tämä linkki kirjautuaksesi asetuskeskukseesi:
+mail-body-expiry = { $minutes ->
+    [one] Linkki toimii kerran ja { $minutes } minuutin ajan. Jos et pyytänyt sitä, voit jättää viestin huomiotta.
+   *[other] Linkki toimii kerran ja { $minutes } minuutin ajan. Jos et pyytänyt sitä, voit jättää viestin huomiotta.
+}
+
+## Asetuskeskus: yleiskuva
+me-title = Mitä tiedämme sinusta
+me-intro = Tässä ovat kaikki vastauksesi, jotka meillä on, missä ja milloin annoit kunkin ja mihin käytämme sitä.
+me-saved = Muutos tallennettiin.
+me-gpc = Selaimesi lähettää Global Privacy Control -signaalin. Kirjasimme vastustuksesi tietojesi luovuttamiselle tai myymiselle.
+me-identity = Tietosi
+me-email = Sähköposti
+me-organization = Organisaatio
+me-answers = Vastauksesi
+me-no-answers = Meillä ei ole vastauksiasi.
+me-given = Annettu: { $source }
+me-held-for = Käyttötarkoitus: { $purposes }
+me-edit = Muuta tai poista vastaus kysymykseen ”{ $question }”
+me-history-note = Aiemmat, korvatut vastauksesi sisältyvät ladattavaan tiedostoon.
+source-form-version = lomake ”{ $form }”
+source-preference-centre = asetuskeskus
+answer-title = Muuta vastaustasi
+answer-save = Tallenna vastaus
+answer-delete = Poista vastaus
+back-to-overview = Takaisin tietoihisi
+
+## Suostumukset
+consents-title = Suostumuksesi
+consents-intro = Jokaisella tarkoituksella on oma suostumuksensa. Yksi napsautus antaa sen ja yksi napsautus peruu sen.
+consent-state-given = Suostumus annettu { $date }
+consent-state-renewed = Suostumus uusittu { $date }
+consent-state-refused = Kieltäydyit { $date }
+consent-state-withdrawn = Peruit { $date }
+consent-state-expired = Suostumus vanheni { $date }
+consent-state-none = Suostumusta ei ole annettu
+consents-give = Anna suostumus: { $purpose }
+consents-withdraw = Peru suostumus: { $purpose }
+consents-saved = Tallennettu.
+consents-details = Mitä tämä kattaa
+consents-other = Muut tarkoitukset
+consents-other-intro = Nämä eivät perustu suostumukseen. Voit silti vastustaa käsittelyä tai poistaa tietosi sivulla ”Lataa tai poista”.
+
+## Yhteydenotot
+contact-title = Miten saamme ottaa yhteyttä
+contact-intro = Valitse kanavat, joita saamme käyttää, ja montako viestiä haluat enintään. Kanavaa, jota et rastita, ei käytetä.
+contact-channels = Kanavat
+channel-email = Sähköposti
+channel-sms = Tekstiviesti
+channel-phone = Puhelu
+channel-post = Kirje
+channel-web = Viestit verkkosivuillamme
+contact-max = Enintään näin monta viestiä viikossa
+contact-max-hint = Jätä tyhjäksi, jos et halua omaa rajaa. 0 tarkoittaa, ettei viestejä lähetetä.
+contact-language = Viestien kieli
+contact-save = Tallenna yhteydenottoasetukset
+contact-saved = Yhteydenottoasetuksesi tallennettiin.
+
+## Tarjoukset
+offers-title = Miksi näen nämä tarjoukset?
+offers-intro = Jokainen sinulle näytetty tarjous listataan tässä yhdessä niiden vastausten kanssa, joihin se perustui, sekä sen kanssa, missä ja milloin annoit ne ja mikä suostumus sen salli.
+offers-none = Ei vielä tarjouksia: tarjouksia valitseva päätösmoottori ei ole käytössä, joten sinulle ei ole tehty tarjouksia.
+offers-because = Koska kerroit meille:
+offers-change = Muuta suostumuksiasi
+
+## Historia ja kuitit
+history-title = Suostumushistoria ja kuitit
+history-intro = Jokainen antamasi, epäämäsi tai perumasi suostumus, uusin ensin. Jokaisesta on kuitti.
+history-none = Ei vielä suostumustapahtumia.
+history-when = Milloin
+history-purpose = Tarkoitus
+history-state = Valinta
+history-where = Missä
+history-receipt = Kuitti
+history-open-receipt = Avaa kuitti
+state-given = Annettu
+state-refused = Kieltäydytty
+state-withdrawn = Peruttu
+state-expired = Vanhentunut
+state-renewed = Uusittu
+receipt-title = Suostumuskuitti
+receipt-id = Tunniste
+receipt-intro = Alla oleva kuitti on ISO/IEC TS 27560 -muodossa.
+receipt-download = Lataa kuitti (JSON)
+receipt-back = Takaisin historiaan
+
+## Lataa ja poista
+data-title = Lataa tai poista tietosi
+data-download-title = Lataa kaikki
+data-download-intro = Yksi tiedosto (JSON), jossa on kaikki, mitä meillä on sinusta: vastaukset sekä missä ja milloin annoit ne, tarkoitukset, vastaanottajat, säilytysajat, suostumushistoria ja se, kuka on lukenut tietojasi.
+data-download = Lataa tietoni (JSON)
+data-delete-title = Poista kaikki
+data-delete-intro = Poistaa kaikki vastauksesi ja tietosi. Sinulta kysytään vahvistus kerran.
+data-delete = Poista kaikki
+data-id-title = Pseudonyyminen tunnisteesi
+data-id-intro = Jos otat meihin yhteyttä tietojesi vuoksi, tämä tunniste auttaa meitä löytämään ne:
+delete-title = Poistetaanko kaikki?
+delete-will-delete = { $count ->
+    [one] Poistamme { $count } vastauksen, tietosi, yhteydenottoasetuksesi ja kirjautumisistuntosi.
+   *[other] Poistamme { $count } vastausta, tietosi, yhteydenottoasetuksesi ja kirjautumisistuntosi.
+}
+delete-will-keep = { $count ->
+    [one] Todisteeksi valinnoistasi säilytämme { $count } suostumustapahtuman pseudonyymillä tunnisteella, ilman vastauksiasi tai tietojasi.
+   *[other] Todisteeksi valinnoistasi säilytämme { $count } suostumustapahtumaa pseudonyymillä tunnisteella, ilman vastauksiasi tai tietojasi.
+}
+delete-final = Tätä ei voi perua.
+delete-confirm = Kyllä, poista kaikki
+delete-cancel = Ei, säilytä tietoni
+deleted-title = Tietosi poistettiin
+deleted-answers = { $count ->
+    [one] Poistimme { $count } vastauksen sekä kaikki tietosi, yhteydenottoasetuksesi ja istuntosi. Salausavaimesi tuhottiin, joten myöskään varmuuskopioissa olevia kopioita ei voi lukea.
+   *[other] Poistimme { $count } vastausta sekä kaikki tietosi, yhteydenottoasetuksesi ja istuntosi. Salausavaimesi tuhottiin, joten myöskään varmuuskopioissa olevia kopioita ei voi lukea.
+}
+deleted-remains-title = Mitä jää jäljelle
+deleted-kept = { $count ->
+    [one] { $count } suostumustapahtuma jää pseudonyymillä tunnisteella todisteeksi valinnoistasi. Siinä ei ole vastauksiasi eikä tietojasi.
+   *[other] { $count } suostumustapahtumaa jää pseudonyymillä tunnisteella todisteeksi valinnoistasi. Niissä ei ole vastauksiasi eikä tietojasi.
+}
+deleted-suppression = Jos annoit sähköpostiosoitteen, siitä laskettu avaimellinen tiiviste jää estolistalle, jotta emme koskaan ota sinuun yhteyttä vahingossa.
+
+## Tietosuojaseloste
+privacy-title = Tietosuojaseloste
+privacy-version = Versio { $version }
+privacy-version-label = Versio
+privacy-versions = Selosteen versiot
+privacy-intro = Tämä seloste luodaan siitä, mitä olemme todella määrittäneet: jokainen käyttötarkoitus, sen käyttämät tiedot, niiden vastaanottajat ja säilytysaika.
+privacy-controller = Rekisterinpitäjä
+privacy-controller-name = Nimi
+privacy-address = Osoite
+privacy-email = Sähköposti
+privacy-purposes = Käyttötarkoitukset
+privacy-special = { $category } (erityinen tietoryhmä, vain nimenomaisella suostumuksella)
+privacy-source-title = Mistä tiedot saadaan
+privacy-source = Vain sinulta: tallennamme sen, minkä kerrot lomakkeissamme ja asetuskeskuksessasi, sekä sen, missä ja milloin kerroit sen. Emme kerää tietoja käyttäytymisestäsi emmekä päättele sinusta mitään.
+privacy-rights-title = Oikeutesi
+privacy-rights = Voit milloin tahansa nähdä, korjata, ladata ja poistaa tietosi sekä perua minkä tahansa suostumuksen asetuskeskuksessasi. Voit myös pyytää käsittelyn rajoittamista, vastustaa suoramarkkinointia tai tehdä valituksen valvontaviranomaiselle (Suomessa tietosuojavaltuutetun toimisto).
+privacy-security-title = Tietoturva
+privacy-security = Vastauksesi salataan omalla avaimellasi. Kun poistat tietosi, avain tuhotaan.
+privacy-cookies-title = Evästeet
+privacy-cookies = Käytämme vain välttämättömiä evästeitä: yksi pitää sinut kirjautuneena, yksi suojaa lomakkeita väärennöksiltä ja yksi muistaa kielesi. Ei seuranta- eikä mainosevästeitä.
+privacy-gpc-title = Global Privacy Control
+privacy-gpc = Jos selaimesi lähettää Global Privacy Control -signaalin, kun olet kirjautunut, kirjaamme sen vastustukseksi tietojesi luovuttamiselle tai myymiselle.
+
+## Ylläpito
+admin-title = Yleiskatsaus
+admin-login-title = Henkilökunnan kirjautuminen
+admin-login-intro = Kirjaudu admin- tai editor-roolin henkilökunnan tunnisteella.
+admin-token = Henkilökunnan tunniste
+admin-sign-in = Kirjaudu
+admin-login-failed = Tunniste on tuntematon, peruttu tai roolilla, joka ei saa nähdä yleiskatsausta.
+admin-subjects = { $count ->
+    [one] { $count } asiakasprofiili.
+   *[other] { $count } asiakasprofiilia.
+}
+admin-read-only = Tämä yleiskatsaus on vain luettavissa ja näyttää vain yhteenvetoja.
+admin-as-table = Näytä taulukkona
+admin-count = Määrä
+admin-consent-title = Suostumusosuus tarkoituksittain viikoittain
+admin-consent-hint = Annettujen suostumusten osuus kaikista viikon valinnoista (annettu, kieltäydytty tai peruttu).
+admin-consent-axis = Annetut suostumukset (%)
+admin-answers-title = Annetut vastaukset
+admin-answers-hint = Rajoittamattomien profiilien nykyiset vastaukset. Vapaata tekstiä, lukuja, päivämääriä ja erityisiä tietoryhmiä ei näytetä kaavioina.
+admin-rights-title = Oikeuspyynnöt ja poistot viikoittain
+admin-rights-axis = Pyynnöt
+admin-rights-rectification = Korjaukset
+admin-rights-withdrawal = Perumiset
+admin-rights-export = Lataukset
+admin-rights-erasure = Poistot
+admin-min-title = Tietojen minimointiraportti
+admin-min-no-engine = Tarjouksia tai päätösmoottoria ei vielä ole, joten attribuutteja ei voi verrata tarjouksiin ja kohderyhmiin. Alla ovat attribuutit, joita mikään lomake ei kysy.
+admin-min-unasked = Attribuutit, joita mikään lomake ei kysy
+admin-min-none = Jokaista attribuuttia kysytään vähintään yhdessä lomakkeessa.
+admin-min-held = { $count ->
+    [one] { $count } vastaus tallessa
+   *[other] { $count } vastausta tallessa
+}

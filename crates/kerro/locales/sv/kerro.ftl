@@ -1,0 +1,297 @@
+# kerros webbsidor på svenska. Varje meddelande-id finns i fi, sv och en (ett enhetstest kontrollerar).
+
+## Sidans ram
+skip-to-content = Hoppa till innehållet
+lang-switch-label = Språk
+nav-label = Dina inställningar
+nav-overview = Vad vi har
+nav-consents = Samtycken
+nav-contact = Kontakt
+nav-offers = Varför dessa erbjudanden
+nav-history = Historik och kvitton
+nav-data = Ladda ner eller radera
+sign-out = Logga ut
+footer-privacy = Dataskyddsbeskrivning
+footer-preferences = Dina inställningar
+footer-home = Startsida
+
+## Fel
+error-title = Något gick fel
+error-not-found-title = Sidan hittades inte
+error-forbidden-title = Inte tillåtet
+error-not-found = Det finns ingenting på den här adressen.
+error-no-form = Det finns inget sådant formulär. Det kan ha tagits bort.
+error-unavailable = Vi kunde inte spara eller hämta detta just nu. Ingenting ändrades. Försök igen om en stund.
+error-internal = Något gick fel hos oss. Ingenting ändrades.
+error-csrf = Formuläret har gått ut eller kom inte från den här webbplatsen, så ingenting ändrades. Gå tillbaka, ladda om sidan och skicka formuläret igen.
+error-forbidden = Du får inte se den här sidan.
+error-link-invalid = Inloggningslänken har redan använts, har gått ut eller är ogiltig. Be om en ny länk på inloggningssidan.
+error-go-home = Gå till startsidan
+error-email = Ange en e-postadress, till exempel namn@exempel.se.
+error-field-choice = Välj ett av alternativen.
+error-field-number = Ange ett tal.
+error-field-range = Ange ett tal i intervallet { $range }.
+error-field-date = Ange ett datum.
+error-field-length = Svaret får vara högst { $max } tecken långt.
+error-answer-empty = Ge ett svar, eller radera det med den andra knappen.
+error-no-basis = Svaret används bara för ändamål som du inte har samtyckt till, så det kan inte sparas.
+error-max-per-week = Ange ett heltal från 0 till 100, eller lämna fältet tomt.
+
+## Värden
+value-yes = Ja
+value-no = Nej
+value-none = Inget valt
+field-no-answer = Inget svar
+field-used-for = Används för: { $purposes }
+retention-days = { $days ->
+    [one] { $days } dag
+   *[other] { $days } dagar
+}
+basis-consent = Ditt samtycke
+basis-contract = Vårt avtal med dig
+basis-legitimate-interest = Vårt berättigade intresse
+basis-legal-obligation = En rättslig förpliktelse
+
+## Information
+notice-title = Vem frågar och varför
+notice-controller = Personuppgiftsansvarig: { $controller }
+notice-dpo = Dataskyddsombud
+notice-rights = Du kan när som helst se, rätta, ladda ner och radera dina svar och återkalla vilket samtycke som helst i ditt inställningscenter.
+notice-what-you-get = Vad du får
+notice-data = Uppgifter som används
+notice-basis = Rättslig grund
+notice-recipients = Mottagare
+notice-no-recipients = Ingen utanför den personuppgiftsansvarige
+notice-retention = Sparas i
+notice-withdraw = Din rätt att återkalla
+notice-withdraw-how = Du kan när som helst återkalla samtycket med ett klick i ditt inställningscenter. Återkallelsen påverkar inte det som gjorts innan.
+notice-no-categories = Inga svar från det här formuläret
+notice-version = informationens version { $version }
+
+## Formulär
+form-questions = Frågor
+form-all-optional = Alla frågor är frivilliga.
+form-choices = Dina val
+form-choices-hint = Kryssa bara i en ruta om du vill det. Ingenting är ikryssat åt dig.
+consent-label = Ja, jag samtycker: { $purpose }
+consent-already-given = Du gav det här samtycket { $date }. Du kan återkalla det i ditt inställningscenter.
+consent-not-needed = Inget samtycke efterfrågas för detta. Svaren som behövs används så som beskrivs nedan.
+form-email = Din e-postadress (frivillig)
+form-email-hint = Bara för att logga in senare och se, ändra eller radera dina svar. Vi skickar ingen marknadsföring till den utan ditt samtycke.
+form-accept = Skicka med de samtycken jag kryssat i
+form-decline = Avböj alla samtycken och skicka
+form-send = Skicka
+form-decision-hint = Båda knapparna skickar dina svar. Svar som bara tjänar ett ändamål som du inte samtyckt till sparas inte.
+form-has-errors = Några svar behöver kontrolleras. Ingenting har sparats ännu.
+form-notice-changed = Informationen om formuläret ändrades medan du fyllde i det. Kontrollera den och skicka igen.
+
+## Tack
+thanks-title = Tack
+thanks-recorded = Dina svar på ”{ $form }” och dina val har sparats.
+thanks-you-get = Vad du får
+thanks-based-on = Utifrån dina svar: { $answers }
+thanks-no-consents = Du gav inget samtycke. Du får ingen marknadsföring utifrån det här formuläret.
+thanks-not-stored = Sparades inte, eftersom du inte samtyckte till ändamålet de frågades för
+thanks-change-mind = Du kan ändra dig när som helst.
+thanks-open-centre = Öppna ditt inställningscenter
+thanks-sign-in = Logga in i ditt inställningscenter
+
+## Startsida
+home-title = Dina uppgifter, ditt val
+home-intro = Här kan du svara på våra frågor och bestämma vad dina svar får användas till. Du kan senare se, ändra, ladda ner och radera allt.
+home-forms = Formulär
+home-your-data = Dina uppgifter
+home-privacy = Så behandlar vi dina uppgifter:
+
+## Inloggning
+login-title = Logga in i ditt inställningscenter
+login-intro = Ange e-postadressen som du gav oss. Vi skickar en inloggningslänk som fungerar en gång.
+login-email = E-postadress
+login-send = Skicka en inloggningslänk
+login-company-site = Du kan också öppna ditt inställningscenter via en länk på vår webbplats när du är inloggad där.
+login-sent-title = Kolla din e-post
+login-sent-text = { $minutes ->
+    [one] Om adressen hör till en profil har vi skickat en inloggningslänk till den. Länken fungerar en gång, i { $minutes } minut.
+   *[other] Om adressen hör till en profil har vi skickat en inloggningslänk till den. Länken fungerar en gång, i { $minutes } minuter.
+}
+login-again = Be om en ny länk
+login-confirm-title = Logga in
+login-confirm-text = Fortsätt till ditt inställningscenter. Länken slutar fungera när du fortsätter.
+login-continue = Fortsätt
+mail-subject = Din inloggningslänk
+mail-body-intro = Öppna den här länken för att logga in i ditt inställningscenter:
+mail-body-expiry = { $minutes ->
+    [one] Länken fungerar en gång, i { $minutes } minut. Om du inte bad om den kan du strunta i meddelandet.
+   *[other] Länken fungerar en gång, i { $minutes } minuter. Om du inte bad om den kan du strunta i meddelandet.
+}
+
+## Inställningscenter: översikt
+me-title = Vad vi har om dig
+me-intro = Här är alla svar som vi har om dig, var och när du gav varje svar och vad vi använder det till.
+me-saved = Ändringen sparades.
+me-gpc = Din webbläsare skickar en Global Privacy Control-signal. Vi har registrerat din invändning mot att dina uppgifter lämnas ut eller säljs.
+me-identity = Dina uppgifter
+me-email = E-post
+me-organization = Organisation
+me-answers = Dina svar
+me-no-answers = Vi har inga svar från dig.
+me-given = Givet i { $source }
+me-held-for = Används för: { $purposes }
+me-edit = Ändra eller radera svaret på ”{ $question }”
+me-history-note = Tidigare svar som du har ersatt finns med i nedladdningen.
+source-form-version = formuläret ”{ $form }”
+source-preference-centre = inställningscentret
+answer-title = Ändra ditt svar
+answer-save = Spara svaret
+answer-delete = Radera svaret
+back-to-overview = Tillbaka till vad vi har
+
+## Samtycken
+consents-title = Dina samtycken
+consents-intro = Varje ändamål har sitt eget samtycke. Ett klick ger det och ett klick återkallar det.
+consent-state-given = Samtycke givet { $date }
+consent-state-renewed = Samtycke förnyat { $date }
+consent-state-refused = Du avböjde { $date }
+consent-state-withdrawn = Du återkallade { $date }
+consent-state-expired = Samtycket gick ut { $date }
+consent-state-none = Inget samtycke givet
+consents-give = Ge samtycke: { $purpose }
+consents-withdraw = Återkalla samtycke: { $purpose }
+consents-saved = Sparat.
+consents-details = Vad det omfattar
+consents-other = Andra ändamål
+consents-other-intro = Dessa grundar sig inte på samtycke. Du kan ändå invända, eller radera dina uppgifter på sidan ”Ladda ner eller radera”.
+
+## Kontakt
+contact-title = Hur vi får kontakta dig
+contact-intro = Välj vilka kanaler vi får använda och hur många meddelanden du vill ha som mest. En kanal som du inte kryssar i används inte.
+contact-channels = Kanaler
+channel-email = E-post
+channel-sms = Textmeddelande
+channel-phone = Telefonsamtal
+channel-post = Brev
+channel-web = Meddelanden på vår webbplats
+contact-max = Högst så här många meddelanden i veckan
+contact-max-hint = Lämna tomt om du inte vill ha en egen gräns. 0 betyder inga meddelanden.
+contact-language = Meddelandenas språk
+contact-save = Spara kontaktinställningarna
+contact-saved = Dina kontaktinställningar sparades.
+
+## Erbjudanden
+offers-title = Varför ser jag dessa erbjudanden?
+offers-intro = Varje erbjudande vi visar dig listas här med svaren det byggde på, var och när du gav dem och samtycket som tillät det.
+offers-none = Inga erbjudanden ännu: beslutsmotorn som väljer erbjudanden används inte, så du har inte fått några erbjudanden.
+offers-because = Eftersom du berättade:
+offers-change = Ändra dina samtycken
+
+## Historik och kvitton
+history-title = Samtyckeshistorik och kvitton
+history-intro = Varje samtycke du gav, avböjde eller återkallade, det senaste först. Vart och ett har ett kvitto.
+history-none = Inga samtyckeshändelser ännu.
+history-when = När
+history-purpose = Ändamål
+history-state = Val
+history-where = Var
+history-receipt = Kvitto
+history-open-receipt = Öppna kvittot
+state-given = Givet
+state-refused = Avböjt
+state-withdrawn = Återkallat
+state-expired = Utgånget
+state-renewed = Förnyat
+receipt-title = Samtyckeskvitto
+receipt-id = Post-id
+receipt-intro = Kvittot nedan är i formatet ISO/IEC TS 27560.
+receipt-download = Ladda ner kvittot (JSON)
+receipt-back = Tillbaka till historiken
+
+## Ladda ner och radera
+data-title = Ladda ner eller radera dina uppgifter
+data-download-title = Ladda ner allt
+data-download-intro = En fil (JSON) med allt vi har om dig: svar med var och när du gav dem, ändamål, mottagare, lagringstider, samtyckeshistorik och vem som har läst dina uppgifter.
+data-download = Ladda ner mina uppgifter (JSON)
+data-delete-title = Radera allt
+data-delete-intro = Raderar alla dina svar och uppgifter. Du får bekräfta en gång.
+data-delete = Radera allt
+data-id-title = Ditt pseudonyma id
+data-id-intro = Om du kontaktar oss om dina uppgifter hjälper detta id oss att hitta dem:
+delete-title = Radera allt?
+delete-will-delete = { $count ->
+    [one] Vi raderar { $count } svar, dina uppgifter, kontaktinställningar och inloggningssessioner.
+   *[other] Vi raderar { $count } svar, dina uppgifter, kontaktinställningar och inloggningssessioner.
+}
+delete-will-keep = { $count ->
+    [one] Som bevis på dina val sparar vi { $count } samtyckeshändelse under ett pseudonymt id, utan dina svar eller uppgifter.
+   *[other] Som bevis på dina val sparar vi { $count } samtyckeshändelser under ett pseudonymt id, utan dina svar eller uppgifter.
+}
+delete-final = Det går inte att ångra.
+delete-confirm = Ja, radera allt
+delete-cancel = Nej, behåll mina uppgifter
+deleted-title = Dina uppgifter raderades
+deleted-answers = { $count ->
+    [one] Vi raderade { $count } svar och alla dina uppgifter, kontaktinställningar och sessioner. Din krypteringsnyckel förstördes, så kopior i säkerhetskopior kan inte heller läsas.
+   *[other] Vi raderade { $count } svar och alla dina uppgifter, kontaktinställningar och sessioner. Din krypteringsnyckel förstördes, så kopior i säkerhetskopior kan inte heller läsas.
+}
+deleted-remains-title = Vad som finns kvar
+deleted-kept = { $count ->
+    [one] { $count } samtyckeshändelse finns kvar under ett pseudonymt id, som bevis på vad du valde. Den innehåller inga av dina svar eller uppgifter.
+   *[other] { $count } samtyckeshändelser finns kvar under ett pseudonymt id, som bevis på vad du valde. De innehåller inga av dina svar eller uppgifter.
+}
+deleted-suppression = Om du gav en e-postadress finns en nyckelbaserad hash av den kvar på en spärrlista, så att vi aldrig kontaktar dig av misstag.
+
+## Dataskyddsbeskrivning
+privacy-title = Dataskyddsbeskrivning
+privacy-version = Version { $version }
+privacy-version-label = Version
+privacy-versions = Versioner av beskrivningen
+privacy-intro = Beskrivningen skapas utifrån det vi faktiskt har konfigurerat: varje ändamål, uppgifterna det använder, vem som tar emot dem och hur länge de sparas.
+privacy-controller = Personuppgiftsansvarig
+privacy-controller-name = Namn
+privacy-address = Adress
+privacy-email = E-post
+privacy-purposes = Ändamål
+privacy-special = { $category } (särskild kategori, bara med uttryckligt samtycke)
+privacy-source-title = Varifrån uppgifterna kommer
+privacy-source = Bara från dig: vi sparar det du berättar i våra formulär och i ditt inställningscenter, med var och när du gav det. Vi samlar inte in uppgifter om ditt beteende och drar inga slutsatser om dig.
+privacy-rights-title = Dina rättigheter
+privacy-rights = Du kan när som helst se, rätta, ladda ner och radera dina uppgifter och återkalla vilket samtycke som helst i ditt inställningscenter. Du kan också begära begränsning av behandlingen, invända mot direktmarknadsföring eller klaga hos en tillsynsmyndighet (i Finland dataombudsmannens byrå).
+privacy-security-title = Säkerhet
+privacy-security = Dina svar krypteras med en egen nyckel. När du raderar dina uppgifter förstörs nyckeln.
+privacy-cookies-title = Kakor
+privacy-cookies = Vi använder bara nödvändiga kakor: en som håller dig inloggad, en som skyddar formulär mot förfalskning och en som minns ditt språk. Inga spårnings- eller reklamkakor.
+privacy-gpc-title = Global Privacy Control
+privacy-gpc = Om din webbläsare skickar Global Privacy Control-signalen medan du är inloggad registrerar vi det som din invändning mot att dina uppgifter lämnas ut eller säljs.
+
+## Administration
+admin-title = Översikt
+admin-login-title = Inloggning för personal
+admin-login-intro = Logga in med en personaltoken med rollen admin eller editor.
+admin-token = Personaltoken
+admin-sign-in = Logga in
+admin-login-failed = Token är okänd, återkallad eller har en roll som inte får se översikten.
+admin-subjects = { $count ->
+    [one] { $count } kundprofil.
+   *[other] { $count } kundprofiler.
+}
+admin-read-only = Översikten kan bara läsas och visar bara summor.
+admin-as-table = Visa som tabell
+admin-count = Antal
+admin-consent-title = Andel samtycken per ändamål och vecka
+admin-consent-hint = Andelen givna samtycken av alla val den veckan (givna, avböjda eller återkallade).
+admin-consent-axis = Givna samtycken (%)
+admin-answers-title = Lämnade svar
+admin-answers-hint = Nuvarande svar i profiler som inte är begränsade. Fritext, tal, datum och särskilda kategorier visas inte i diagram.
+admin-rights-title = Begäranden om rättigheter och raderingar per vecka
+admin-rights-axis = Begäranden
+admin-rights-rectification = Rättelser
+admin-rights-withdrawal = Återkallelser
+admin-rights-export = Nedladdningar
+admin-rights-erasure = Raderingar
+admin-min-title = Rapport om uppgiftsminimering
+admin-min-no-engine = Det finns ännu inga erbjudanden eller någon beslutsmotor, så attributen kan inte jämföras med erbjudanden och målgrupper. Attribut som inget formulär frågar efter listas nedan.
+admin-min-unasked = Attribut som inget formulär frågar efter
+admin-min-none = Varje attribut efterfrågas i minst ett formulär.
+admin-min-held = { $count ->
+    [one] { $count } svar sparat
+   *[other] { $count } svar sparade
+}

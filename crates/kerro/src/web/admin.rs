@@ -1,0 +1,285 @@
+//! The staff's read-only overview at `/admin`: consent rates per purpose over
+//! time, the distribution of declared answers, rights requests and erasures
+//! per week, and the minimisation report. Staff sign in with a staff token
+//! (admin or editor role); the page shows aggregates only, and reading them is
+//! audited. Changing anything stays with the API.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::Duration;
+use kerro_core::{Actor, Role};
+use std::collections::BTreeSet;
+
+use super::charts;
+use super::ctx::{Ctx, Posted, STAFF_COOKIE};
+use super::Chrome;
+use crate::http::blocking;
+
+/// Roles that may see the overview.
+const ROLES: [Role; 2] = [Role::Admin, Role::Editor];
+/// Weeks the charts cover.
+const WEEKS: u32 = 26;
+
+#[derive(askama::Template)]
+#[template(path = "admin_login.html")]
+struct LoginPage {
+    page: Chrome,
+    error: String,
+}
+
+pub async fn login_page(ctx: Ctx) -> Response {
+    if ctx.staff.is_some() {
+        return ctx.redirect("/admin");
+    }
+    let page = LoginPage {
+        page: Chrome::new(&ctx, &ctx.tr.t("admin-login-title"), ""),
+        error: String::new(),
+    };
+    ctx.page(StatusCode::OK, &page)
+}
+
+fn staff_cookie(value: &str, max_age: i64, secure: bool) -> String {
+    format!(
+        "{STAFF_COOKIE}={value}; Path=/admin; Max-Age={max_age}; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub async fn login(mut ctx: Ctx, posted: Posted) -> Response {
+    if !ctx.csrf_ok(&posted) {
+        return ctx.csrf_failed();
+    }
+    let token = posted.get("token").map(str::trim).unwrap_or("").to_owned();
+    let (store, now) = (ctx.state.app.store.clone(), ctx.now());
+    let ttl = Duration::minutes(i64::from(ctx.state.app.config.web.session_minutes));
+    let allowed = blocking(move || match store.staff_for_token(&token)? {
+        Some((_, role)) if ROLES.contains(&role) => store.staff_sign_in(now, &token, ttl),
+        _ => Ok(None),
+    })
+    .await;
+    match allowed {
+        Ok(Some((session, _))) => {
+            let secure = ctx.state.secure_cookies();
+            ctx.set_cookie(staff_cookie(&session, ttl.num_seconds(), secure));
+            ctx.redirect("/admin")
+        }
+        Ok(None) => {
+            let page = LoginPage {
+                page: Chrome::new(&ctx, &ctx.tr.t("admin-login-title"), ""),
+                error: ctx.tr.t("admin-login-failed"),
+            };
+            ctx.page(StatusCode::UNAUTHORIZED, &page)
+        }
+        Err(_) => ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
+    }
+}
+
+pub async fn logout(mut ctx: Ctx, posted: Posted) -> Response {
+    if !ctx.csrf_ok(&posted) {
+        return ctx.csrf_failed();
+    }
+    if let Some(secret) = ctx.staff_secret.clone() {
+        let store = ctx.state.app.store.clone();
+        if blocking(move || store.end_web_session(&secret))
+            .await
+            .is_err()
+        {
+            return ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable");
+        }
+    }
+    let secure = ctx.state.secure_cookies();
+    ctx.set_cookie(staff_cookie("", 0, secure));
+    ctx.redirect("/admin/login")
+}
+
+/// A chart with the same numbers as a table, for screen readers and for checking.
+pub struct Chart {
+    pub id: String,
+    pub title: String,
+    /// Show the title above the chart (not when a heading right above says the same).
+    pub caption: bool,
+    pub svg: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<(String, Vec<String>)>,
+}
+
+pub struct UnusedAttribute {
+    pub key: String,
+    pub title: String,
+    pub held: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "admin.html")]
+struct OverviewPage {
+    page: Chrome,
+    subjects: String,
+    consent: Chart,
+    rights: Chart,
+    answers: Vec<Chart>,
+    unasked: Vec<UnusedAttribute>,
+}
+
+pub async fn overview(ctx: Ctx) -> Response {
+    let Some((token_id, role)) = ctx.staff.clone() else {
+        let lang = ctx.lang;
+        return ctx.redirect(&format!("/admin/login?lang={lang}"));
+    };
+    if !ROLES.contains(&role) {
+        return ctx.error(StatusCode::FORBIDDEN, "error-forbidden");
+    }
+    let (store, now) = (ctx.state.app.store.clone(), ctx.now());
+    let actor = Actor::Staff { token_id, role };
+    let stats = match blocking(move || store.admin_stats(&actor, now, WEEKS)).await {
+        Ok(s) => s,
+        Err(_) => return ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
+    };
+    let tr = &ctx.tr;
+    let snapshot = ctx.state.app.store.schema();
+    let schema = &snapshot.schema;
+    let weeks: Vec<String> = stats
+        .weeks
+        .iter()
+        .map(|w| match tr.lang {
+            kerro_core::Lang::En => w.format("%-d %b").to_string(),
+            kerro_core::Lang::Sv => w.format("%-d/%-m").to_string(),
+            kerro_core::Lang::Fi => w.format("%-d.%-m.").to_string(),
+        })
+        .collect();
+
+    let consent_series: Vec<(String, Vec<Option<f64>>)> = stats
+        .consent
+        .iter()
+        .map(|(k, per_week)| {
+            let title = schema
+                .purposes
+                .get(k)
+                .map(|p| tr.text(&p.title))
+                .unwrap_or_else(|| k.to_string());
+            let points = per_week
+                .iter()
+                .map(|(g, all)| (*all > 0).then(|| 100.0 * *g as f64 / *all as f64))
+                .collect();
+            (title, points)
+        })
+        .collect();
+    let consent = Chart {
+        id: "consent-rates".into(),
+        title: tr.t("admin-consent-title"),
+        caption: false,
+        svg: charts::lines(&weeks, &consent_series, 100.0, &tr.t("admin-consent-axis")),
+        columns: weeks.clone(),
+        rows: stats
+            .consent
+            .iter()
+            .zip(&consent_series)
+            .map(|((_, per_week), (title, _))| {
+                (
+                    title.clone(),
+                    per_week
+                        .iter()
+                        .map(|(g, all)| format!("{g}/{all}"))
+                        .collect(),
+                )
+            })
+            .collect(),
+    };
+
+    let rights_series: Vec<(String, Vec<Option<f64>>)> = stats
+        .rights
+        .iter()
+        .map(|(kind, per_week)| {
+            (
+                tr.t(&format!("admin-rights-{kind}")),
+                per_week.iter().map(|n| Some(*n as f64)).collect(),
+            )
+        })
+        .collect();
+    let rights_max = stats.rights.values().flatten().copied().max().unwrap_or(0) as f64;
+    let rights = Chart {
+        id: "rights".into(),
+        title: tr.t("admin-rights-title"),
+        caption: false,
+        svg: charts::lines(
+            &weeks,
+            &rights_series,
+            (rights_max * 1.2).max(4.0),
+            &tr.t("admin-rights-axis"),
+        ),
+        columns: weeks.clone(),
+        rows: rights_series
+            .iter()
+            .map(|(t, v)| {
+                (
+                    t.clone(),
+                    v.iter()
+                        .map(|n| format!("{}", n.unwrap_or(0.0) as u64))
+                        .collect(),
+                )
+            })
+            .collect(),
+    };
+
+    let answers = stats
+        .answers
+        .iter()
+        .filter_map(|(k, counts)| {
+            let spec = schema.attributes.get(k)?;
+            let items: Vec<(String, u64)> = counts
+                .iter()
+                .map(|c| {
+                    let label = match c.value.as_str() {
+                        "true" if spec.options.is_empty() => tr.t("value-yes"),
+                        "false" if spec.options.is_empty() => tr.t("value-no"),
+                        v => spec
+                            .option(v)
+                            .map(|o| tr.text(&o.title))
+                            .unwrap_or_else(|| v.to_owned()),
+                    };
+                    (label, c.count)
+                })
+                .collect();
+            Some(Chart {
+                id: format!("answers-{k}"),
+                title: tr.text(&spec.title),
+                caption: true,
+                svg: charts::bars(&items),
+                columns: vec![tr.t("admin-count")],
+                rows: items
+                    .iter()
+                    .map(|(l, c)| (l.clone(), vec![c.to_string()]))
+                    .collect(),
+            })
+        })
+        .collect();
+
+    let asked: BTreeSet<_> = schema
+        .forms
+        .values()
+        .flat_map(|f| f.attributes.iter())
+        .collect();
+    let unasked = schema
+        .attributes
+        .iter()
+        .filter(|(k, _)| !asked.contains(k))
+        .map(|(k, a)| UnusedAttribute {
+            key: k.to_string(),
+            title: tr.text(&a.title),
+            held: tr.tn(
+                "admin-min-held",
+                "count",
+                stats.answered.get(k).copied().unwrap_or(0) as i64,
+            ),
+        })
+        .collect();
+
+    let page = OverviewPage {
+        page: Chrome::new(&ctx, &tr.t("admin-title"), ""),
+        subjects: tr.tn("admin-subjects", "count", stats.subjects as i64),
+        consent,
+        rights,
+        answers,
+        unasked,
+    };
+    ctx.page(StatusCode::OK, &page)
+}

@@ -1,0 +1,551 @@
+//! Hosted forms: `GET /f/{form}` shows any form with its notice beside the
+//! choices it explains (P4), one unticked choice per consent purpose and
+//! accept and decline equally prominent (P3, P26); `POST /f/{form}` records
+//! answers and consents through the same store call as the API; the thank-you
+//! page says what the customer gets in return. Also the start page `/`.
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::Duration;
+use kerro_core::consent::{basis_active, ConsentState};
+use kerro_core::schema::{FormSpec, LegalBasis, Schema};
+use kerro_core::submission::plan_submission;
+use kerro_core::{Actor, ErrorCode, FormKey, PurposeKey};
+use kerro_store::{NewSubject, Submission};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+use super::ctx::{cookie, Ctx, Posted, SESSION_COOKIE};
+use super::fields::{display_value, field_view, posted_answer, FieldView};
+use super::i18n::Tr;
+use super::Chrome;
+use crate::http::blocking;
+
+/// What the notice says about one purpose of a form, shown beside its choice.
+pub struct PurposeNotice {
+    pub key: String,
+    pub title: String,
+    pub description: String,
+    pub basis: String,
+    pub retention: String,
+    pub recipients: String,
+    /// The questions of this form whose answers the purpose uses.
+    pub data_categories: Vec<String>,
+    /// The purpose rests on consent, so the subject chooses.
+    pub needs_consent: bool,
+    /// The signed-in subject already gave it (shown as state, not as a choice).
+    pub active_since: String,
+}
+
+pub fn basis_text(tr: &Tr, b: LegalBasis) -> String {
+    tr.t(match b {
+        LegalBasis::Consent => "basis-consent",
+        LegalBasis::Contract => "basis-contract",
+        LegalBasis::LegitimateInterest => "basis-legitimate-interest",
+        LegalBasis::LegalObligation => "basis-legal-obligation",
+    })
+}
+
+pub fn recipients_text(tr: &Tr, recipients: &[String]) -> String {
+    if recipients.is_empty() {
+        tr.t("notice-no-recipients")
+    } else {
+        recipients.join(", ")
+    }
+}
+
+fn purpose_notices(
+    tr: &Tr,
+    schema: &Schema,
+    form: &FormSpec,
+    active: &BTreeMap<PurposeKey, String>,
+) -> Vec<PurposeNotice> {
+    form.purposes
+        .iter()
+        .filter_map(|k| schema.purposes.get(k).map(|p| (k, p)))
+        .map(|(k, p)| {
+            let categories: Vec<String> = form
+                .attributes
+                .iter()
+                .filter_map(|a| schema.attributes.get(a))
+                .filter(|a| a.purposes.contains(k))
+                .map(|a| tr.text(&a.title))
+                .collect();
+            PurposeNotice {
+                key: k.to_string(),
+                title: tr.text(&p.title),
+                description: tr.text(&p.description),
+                basis: basis_text(tr, p.legal_basis),
+                retention: tr.tn("retention-days", "days", i64::from(p.retention_days)),
+                recipients: recipients_text(tr, &p.recipients),
+                data_categories: if categories.is_empty() {
+                    vec![tr.t("notice-no-categories")]
+                } else {
+                    categories
+                },
+                needs_consent: p.legal_basis == LegalBasis::Consent,
+                active_since: active.get(k).cloned().unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+#[derive(askama::Template)]
+#[template(path = "form.html")]
+struct FormPage {
+    page: Chrome,
+    form_key: String,
+    title: String,
+    notice: String,
+    controller: String,
+    notice_version: u32,
+    fields: Vec<FieldView>,
+    purposes: Vec<PurposeNotice>,
+    any_choice: bool,
+    anonymous: bool,
+    email: String,
+    email_error: String,
+    form_token: String,
+    message: String,
+}
+
+struct Loaded {
+    key: FormKey,
+    spec: FormSpec,
+    version: u32,
+    schema: std::sync::Arc<kerro_store::SchemaSnapshot>,
+}
+
+fn load(ctx: &Ctx, raw: &str) -> Option<Loaded> {
+    let key = FormKey::parse("form", raw).ok()?;
+    let schema = ctx.state.app.store.schema();
+    let spec = schema.schema.forms.get(&key)?.clone();
+    let version = schema.notices.get(&key)?.version;
+    Some(Loaded {
+        key,
+        spec,
+        version,
+        schema,
+    })
+}
+
+/// The signed-in subject's current states and, for active purposes, since when (as text).
+async fn subject_states(
+    ctx: &Ctx,
+) -> Result<
+    (
+        BTreeMap<PurposeKey, ConsentState>,
+        BTreeMap<PurposeKey, String>,
+    ),
+    Response,
+> {
+    let Some(id) = ctx.subject.clone() else {
+        return Ok(Default::default());
+    };
+    let (store, now) = (ctx.state.app.store.clone(), ctx.now());
+    let data = blocking(move || store.subject_data(&Actor::Subject(id.clone()), now, &id))
+        .await
+        .map_err(|_| {
+            super::ctx::error_page(
+                &ctx.tr,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error-unavailable",
+            )
+        })?;
+    let states = data.consent_states();
+    let mut since = BTreeMap::new();
+    for e in &data.consents {
+        if states.get(&e.event.purpose).is_some_and(|s| s.is_active()) {
+            since.insert(e.event.purpose.clone(), ctx.tr.date(&e.event.event_time));
+        }
+    }
+    Ok((states, since))
+}
+
+fn controller_line(ctx: &Ctx) -> String {
+    let c = &ctx.state.app.config.controller;
+    ctx.tr.t1(
+        "notice-controller",
+        "controller",
+        &format!(
+            "{}, {}, {} ({}: {})",
+            c.name,
+            c.address,
+            c.email,
+            ctx.tr.t("notice-dpo"),
+            c.dpo
+        ),
+    )
+}
+
+fn form_page(
+    ctx: &Ctx,
+    f: &Loaded,
+    fields: Vec<FieldView>,
+    active: &BTreeMap<PurposeKey, String>,
+) -> FormPage {
+    let tr = &ctx.tr;
+    let purposes = purpose_notices(tr, &f.schema.schema, &f.spec, active);
+    FormPage {
+        page: Chrome::new(ctx, &tr.text(&f.spec.title), ""),
+        form_key: f.key.to_string(),
+        title: tr.text(&f.spec.title),
+        notice: tr.text(&f.spec.notice),
+        controller: controller_line(ctx),
+        notice_version: f.version,
+        fields,
+        any_choice: purposes
+            .iter()
+            .any(|p| p.needs_consent && p.active_since.is_empty()),
+        purposes,
+        anonymous: ctx.subject.is_none(),
+        email: String::new(),
+        email_error: String::new(),
+        form_token: ctx.form_token(f.key.as_str()),
+        message: String::new(),
+    }
+}
+
+fn fields_for(ctx: &Ctx, f: &Loaded, values: &Map<String, Value>) -> Vec<FieldView> {
+    f.spec
+        .attributes
+        .iter()
+        .filter_map(|a| f.schema.schema.attributes.get(a).map(|s| (a, s)))
+        .map(|(a, s)| {
+            field_view(
+                &ctx.tr,
+                &f.schema.schema,
+                a,
+                s,
+                &f.spec.purposes,
+                values.get(a.as_str()).unwrap_or(&Value::Null),
+            )
+        })
+        .collect()
+}
+
+pub async fn show(ctx: Ctx, Path(raw): Path<String>) -> Response {
+    let Some(f) = load(&ctx, &raw) else {
+        return ctx.error(StatusCode::NOT_FOUND, "error-no-form");
+    };
+    let active = match subject_states(&ctx).await {
+        Ok((_, since)) => since,
+        Err(r) => return r,
+    };
+    let page = form_page(&ctx, &f, fields_for(&ctx, &f, &Map::new()), &active);
+    ctx.page(StatusCode::OK, &page)
+}
+
+pub async fn submit(mut ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Response {
+    let Some(f) = load(&ctx, &raw) else {
+        return ctx.error(StatusCode::NOT_FOUND, "error-no-form");
+    };
+    // With a cookie the token is bound to it and the browser may be signed in afterwards;
+    // without one (an embedded form), a fresh signed form token is accepted for an
+    // anonymous submission only.
+    let bound = ctx.csrf_ok(&posted);
+    let stateless = posted
+        .get("form_token")
+        .is_some_and(|t| ctx.form_token_ok(f.key.as_str(), t));
+    if !bound && (ctx.subject.is_some() || !stateless) {
+        return ctx.csrf_failed();
+    }
+    let (states, active) = match subject_states(&ctx).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let tr = ctx.tr.clone();
+    let schema = &f.schema.schema;
+
+    let mut answers = Map::new();
+    let mut errors: BTreeMap<String, String> = BTreeMap::new();
+    for a in &f.spec.attributes {
+        let Some(spec) = schema.attributes.get(a) else {
+            continue;
+        };
+        match posted_answer(&tr, a, spec, &posted) {
+            Ok(Some(v)) => {
+                answers.insert(a.to_string(), v);
+            }
+            Ok(None) => {}
+            Err(msg) => {
+                errors.insert(a.to_string(), msg);
+            }
+        }
+    }
+
+    // P3: only a ticked box is a grant; "decline" refuses every purpose offered here.
+    let decline = posted.get("decision") == Some("decline");
+    let mut consents = Map::new();
+    for p in &f.spec.purposes {
+        let Some(spec) = schema.purposes.get(p) else {
+            continue;
+        };
+        if spec.legal_basis != LegalBasis::Consent || states.get(p).is_some_and(|s| s.is_active()) {
+            continue;
+        }
+        let ticked = posted.get(&format!("c.{p}")) == Some("yes");
+        if decline {
+            consents.insert(p.to_string(), Value::Bool(false));
+        } else if ticked {
+            consents.insert(p.to_string(), Value::Bool(true));
+        }
+    }
+
+    // Answers that would serve only purposes without a basis are not stored (P8); say so.
+    let after = |p: &PurposeKey| -> Option<ConsentState> {
+        match consents.get(p.as_str()) {
+            Some(Value::Bool(true)) => Some(ConsentState::Given),
+            Some(_) => Some(ConsentState::Refused),
+            None => states.get(p).copied(),
+        }
+    };
+    let mut dropped = Vec::new();
+    answers.retain(|k, _| {
+        let keep = schema
+            .attributes
+            .iter()
+            .find(|(a, _)| a.as_str() == k)
+            .is_some_and(|(_, spec)| {
+                spec.purposes.iter().any(|p| {
+                    schema
+                        .purposes
+                        .get(p)
+                        .is_some_and(|ps| basis_active(ps, after(p)))
+                })
+            });
+        if !keep {
+            dropped.push(k.clone());
+        }
+        keep
+    });
+
+    let notice_version = posted
+        .get("notice_version")
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(0);
+    let email = posted.get("email").map(str::trim).unwrap_or("").to_owned();
+    let new_email = email.clone();
+    let rerender = |errors: &BTreeMap<String, String>, message: String, email_error: String| {
+        let mut fields = fields_for(&ctx, &f, &answers);
+        for fv in &mut fields {
+            if let Some(e) = errors.get(&fv.key) {
+                fv.error = e.clone();
+            }
+        }
+        let mut page = form_page(&ctx, &f, fields, &active);
+        page.email = email.clone();
+        page.email_error = email_error;
+        page.message = message;
+        page
+    };
+    if !errors.is_empty() {
+        let page = rerender(&errors, tr.t("form-has-errors"), String::new());
+        return ctx.page(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    if let Err(e) = plan_submission(
+        schema,
+        &f.key,
+        f.version,
+        notice_version,
+        &answers,
+        &consents,
+        &states,
+    ) {
+        let message = if e.code == ErrorCode::StaleNotice {
+            tr.t("form-notice-changed")
+        } else {
+            tr.t("form-has-errors")
+        };
+        let page = rerender(&errors, message, String::new());
+        return ctx.page(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+
+    let (store, now, lang) = (ctx.state.app.store.clone(), ctx.now(), ctx.lang);
+    let existing = ctx.subject.clone();
+    let sign_in = existing.is_none() && bound;
+    let session_ttl = Duration::minutes(i64::from(ctx.state.app.config.web.session_minutes));
+    let (form_key, answers2, consents2) = (f.key.clone(), answers.clone(), consents.clone());
+    let result = blocking(move || {
+        let subject = match existing {
+            Some(id) => id,
+            None => store.create_subject(
+                &Actor::System("web-form".into()),
+                now,
+                NewSubject {
+                    email: (!new_email.is_empty()).then_some(new_email),
+                    locale: Some(lang),
+                    ..Default::default()
+                },
+            )?,
+        };
+        store.submit(
+            &Actor::Subject(subject.clone()),
+            now,
+            Submission {
+                form: form_key,
+                subject: subject.clone(),
+                notice_version,
+                answers: answers2,
+                consents: consents2,
+                language: Some(lang),
+            },
+        )?;
+        let session = if sign_in {
+            Some(store.start_session(now, &subject, session_ttl)?)
+        } else {
+            None
+        };
+        Ok(session)
+    })
+    .await;
+    match result {
+        Ok(session) => {
+            if let Some(s) = session {
+                let secure = ctx.state.secure_cookies();
+                ctx.set_cookie(cookie(
+                    SESSION_COOKIE,
+                    &s,
+                    session_ttl.num_seconds(),
+                    secure,
+                ));
+            }
+            let given: Vec<&str> = consents
+                .iter()
+                .filter(|(_, v)| **v == Value::Bool(true))
+                .map(|(k, _)| k.as_str())
+                .collect();
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            q.append_pair("given", &given.join(","));
+            q.append_pair("dropped", &dropped.join(","));
+            let to = format!("/f/{}/thanks?{}", f.key, q.finish());
+            ctx.redirect(&to)
+        }
+        Err(e) if e.0.field.as_deref() == Some("email") => {
+            let page = rerender(&errors, tr.t("form-has-errors"), tr.t("error-email"));
+            ctx.page(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => {
+            tracing::warn!("form submission failed: {}", e.0);
+            let status = crate::http::status_of(e.0.code);
+            if status.is_server_error() {
+                ctx.error(status, "error-unavailable")
+            } else {
+                let page = rerender(&errors, tr.t("form-has-errors"), String::new());
+                ctx.page(StatusCode::UNPROCESSABLE_ENTITY, &page)
+            }
+        }
+    }
+}
+
+pub struct GivenView {
+    pub title: String,
+    pub description: String,
+    pub based_on: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "thanks.html")]
+struct ThanksPage {
+    page: Chrome,
+    title: String,
+    given: Vec<GivenView>,
+    dropped: Vec<String>,
+    signed_in: bool,
+}
+
+pub async fn thanks(ctx: Ctx, Path(raw): Path<String>) -> Response {
+    let Some(f) = load(&ctx, &raw) else {
+        return ctx.error(StatusCode::NOT_FOUND, "error-no-form");
+    };
+    let schema = &f.schema.schema;
+    let list = |name: &str| -> Vec<String> {
+        ctx.query_value(name)
+            .unwrap_or("")
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let declarations = match ctx.subject.clone() {
+        Some(id) => {
+            let (store, now) = (ctx.state.app.store.clone(), ctx.now());
+            blocking(move || store.subject_data(&Actor::Subject(id.clone()), now, &id))
+                .await
+                .map(|d| d.declarations)
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    let tr = &ctx.tr;
+    let given = list("given")
+        .iter()
+        .filter_map(|k| schema.purposes.iter().find(|(p, _)| p.as_str() == k))
+        .filter(|(p, _)| f.spec.purposes.contains(p))
+        .map(|(p, spec)| {
+            let based: Vec<String> = declarations
+                .iter()
+                .filter_map(|d| schema.attributes.get(&d.attribute).map(|s| (d, s)))
+                .filter(|(_, s)| s.purposes.contains(p))
+                .map(|(d, s)| {
+                    format!(
+                        "{} – {}",
+                        tr.text(&s.title),
+                        display_value(tr, Some(s), &d.value)
+                    )
+                })
+                .collect();
+            GivenView {
+                title: tr.text(&spec.title),
+                description: tr.text(&spec.description),
+                based_on: based.join("; "),
+            }
+        })
+        .collect();
+    let dropped = list("dropped")
+        .iter()
+        .filter_map(|k| schema.attributes.iter().find(|(a, _)| a.as_str() == k))
+        .filter(|(a, _)| f.spec.attributes.contains(a))
+        .map(|(_, s)| tr.text(&s.title))
+        .collect();
+    let page = ThanksPage {
+        page: Chrome::new(&ctx, &tr.t("thanks-title"), ""),
+        title: tr.text(&f.spec.title),
+        given,
+        dropped,
+        signed_in: ctx.subject.is_some(),
+    };
+    ctx.page(StatusCode::OK, &page)
+}
+
+pub struct FormLink {
+    pub href: String,
+    pub title: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    page: Chrome,
+    forms: Vec<FormLink>,
+}
+
+/// The start page: the hosted forms, the preference centre and the privacy policy.
+pub async fn home(ctx: Ctx) -> Response {
+    let schema = ctx.state.app.store.schema();
+    let forms = schema
+        .schema
+        .forms
+        .iter()
+        .map(|(k, f)| FormLink {
+            href: format!("/f/{k}"),
+            title: ctx.tr.text(&f.title),
+        })
+        .collect();
+    let page = HomePage {
+        page: Chrome::new(&ctx, &ctx.tr.t("home-title"), ""),
+        forms,
+    };
+    ctx.page(StatusCode::OK, &page)
+}

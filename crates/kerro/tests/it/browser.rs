@@ -1,0 +1,479 @@
+//! End-to-end tests in a real browser: the real `kerro demo` binary, Debian's
+//! Chromium driven through chromedriver (WebDriver, via fantoccini). They fill
+//! the demo's survey, sign in by the e-mailed link, withdraw, download and
+//! delete, measure P26 in the browser, and save screenshots of every page at
+//! 1280x800 and 390x844 under `target/screenshots/`.
+//!
+//! Without /usr/bin/chromedriver they print a loud SKIPPED line and pass, so
+//! `cargo test` works anywhere; `.ci/run` installs the driver so CI runs them.
+
+use fantoccini::key::Key;
+use fantoccini::{Client, Locator};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::Path;
+
+use crate::browser_kit::*;
+
+/// P26, measured: the accept and decline buttons look the same and their text is readable.
+async fn accept_and_decline_equal(c: &Client) -> TestResult {
+    let v = js(
+        c,
+        r#"
+        const lum = (rgb) => {
+          const [r, g, b] = rgb.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number).map(v => {
+            v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+          return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        };
+        const info = (id) => {
+          const el = document.getElementById(id), s = getComputedStyle(el), r = el.getBoundingClientRect();
+          const [a, b] = [lum(s.color), lum(s.backgroundColor)];
+          return {w: Math.round(r.width), h: Math.round(r.height), bg: s.backgroundColor, fg: s.color,
+                  font: s.fontSize + ' ' + s.fontWeight, border: s.borderTopWidth + ' ' + s.borderTopColor,
+                  contrast: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)};
+        };
+        return [info('accept'), info('decline')];
+        "#,
+    )
+    .await?;
+    let (a, d) = (&v[0], &v[1]);
+    for key in ["w", "h", "bg", "fg", "font", "border"] {
+        assert_eq!(
+            a[key], d[key],
+            "accept and decline differ in {key}: {a} / {d}"
+        );
+    }
+    let contrast = a["contrast"].as_f64().unwrap_or(0.0);
+    assert!(contrast >= 4.5, "button contrast {contrast} < 4.5");
+    Ok(())
+}
+
+async fn nothing_prechecked(c: &Client) -> TestResult {
+    let n = js(
+        c,
+        "return [...document.querySelectorAll('input[type=checkbox], input[type=radio]')].filter(i => i.checked).length",
+    )
+    .await?;
+    assert_eq!(
+        n,
+        json!(0),
+        "a checkbox starts checked on {}",
+        c.current_url().await?
+    );
+    let selected = js(
+        c,
+        "return [...document.querySelectorAll('select')].filter(s => s.value !== '').length",
+    )
+    .await?;
+    assert_eq!(selected, json!(0), "a select starts with an answer");
+    Ok(())
+}
+
+/// Strings of one language that must not appear on a page in another (P26: one language per page).
+const MARKERS: [(&str, [&str; 3]); 3] = [
+    ("fi", ["Tietosuojaseloste", "Siirry sisältöön", "Etusivu"]),
+    (
+        "sv",
+        [
+            "Dataskyddsbeskrivning",
+            "Hoppa till innehållet",
+            "Startsida",
+        ],
+    ),
+    ("en", ["Privacy policy", "Skip to content", "Start page"]),
+];
+
+async fn one_language(c: &Client, lang: &str) -> TestResult {
+    let page_lang = js(c, "return document.documentElement.lang").await?;
+    assert_eq!(page_lang, json!(lang));
+    let html = c.source().await?;
+    for (l, words) in MARKERS {
+        for w in words {
+            assert_eq!(
+                html.contains(w),
+                l == lang,
+                "'{w}' ({l}) on a {lang} page: {}",
+                c.current_url().await?
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Every preference-centre page: one language, every link answers 200, every page within
+/// two clicks of every other (P26), and a screenshot.
+async fn walk_preference_centre(c: &Client, k: &Kerro, lang: &str, shots: bool) -> TestResult {
+    let pages = [
+        "/me",
+        "/me/consents",
+        "/me/contact",
+        "/me/offers",
+        "/me/history",
+        "/me/data",
+    ];
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut checked = BTreeSet::new();
+    for p in pages {
+        c.goto(&format!("{}{p}", k.url)).await?;
+        wait_path(c, p).await?;
+        one_language(c, lang).await?;
+        let found = links(c).await?;
+        for href in &found {
+            if checked.insert(href.clone()) {
+                // Following a language switch from script would change this browser's language.
+                let status = if href.contains("lang=") {
+                    status_outside(k, href).await
+                } else {
+                    status_in_browser(c, href).await?
+                };
+                assert_eq!(status, 200, "{href} (linked from {p}) answered {status}");
+            }
+        }
+        graph.insert(
+            p.to_owned(),
+            found
+                .iter()
+                .map(|h| h.split(['?', '#']).next().unwrap_or("").to_owned())
+                .collect(),
+        );
+        if shots {
+            let name = format!("me{}-{lang}", p.trim_start_matches("/me").replace('/', "-"));
+            shoot(c, &name).await?;
+        }
+    }
+    for from in pages {
+        let mut dist: BTreeMap<&str, usize> = BTreeMap::from([(from, 0)]);
+        let mut queue = VecDeque::from([from]);
+        while let Some(at) = queue.pop_front() {
+            let d = dist[at];
+            for next in graph.get(at).into_iter().flatten() {
+                if let Some(p) = pages.iter().find(|p| **p == next.as_str()) {
+                    if !dist.contains_key(p) {
+                        dist.insert(p, d + 1);
+                        queue.push_back(p);
+                    }
+                }
+            }
+        }
+        for to in pages {
+            let d = dist.get(to).copied().unwrap_or(usize::MAX);
+            assert!(d <= 2, "{to} is {d} clicks from {from}");
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_end_to_end() {
+    if !(Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists()) {
+        let line = "SKIPPED: chromium-driver not installed (apt-get install chromium chromium-driver); the browser tests did not run";
+        println!("{line}");
+        eprintln!("\n*** {line} ***\n");
+        return;
+    }
+    let k = std::sync::Arc::new(start_kerro());
+    let driver = start_driver();
+    let _ = DRIVER_URL.set(driver.url.clone());
+    let c = browser(&driver).await;
+    // Run in a task so that a failed assertion still reaches `close`, which ends Chromium.
+    let task = {
+        let (c, k) = (c.clone(), k.clone());
+        tokio::spawn(async move { run(&c, &k).await })
+    };
+    let outcome = task.await;
+    let _ = c.close().await;
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => panic!("browser test failed: {e}"),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("browser test task: {e}"),
+    }
+}
+
+async fn run(c: &Client, k: &Kerro) -> TestResult {
+    viewport(c, SIZES[0].0, SIZES[0].1).await?;
+    c.goto(&format!("{}/?lang=fi", k.url)).await?;
+    one_language(c, "fi").await?;
+    shoot(c, "home-fi").await?;
+    survey_in_finnish(c, k).await?;
+    sign_in_and_withdraw(c, k).await?;
+    export_and_delete(c, k).await?;
+    other_pages(c, k).await?;
+    Ok(())
+}
+
+/// Fill the B2B survey in Finnish, decline one purpose, submit; the API shows exactly that.
+async fn survey_in_finnish(c: &Client, k: &Kerro) -> TestResult {
+    for lang in ["sv", "en", "fi"] {
+        c.goto(&format!("{}/f/b2b_survey?lang={lang}", k.url))
+            .await?;
+        one_language(c, lang).await?;
+        nothing_prechecked(c).await?;
+        accept_and_decline_equal(c).await?;
+        shoot(c, &format!("form-b2b_survey-{lang}")).await?;
+    }
+    viewport(c, 390, 844).await?;
+    accept_and_decline_equal(c).await?;
+    viewport(c, SIZES[0].0, SIZES[0].1).await?;
+
+    click(c, "#q-security_interests-breach_prevention").await?;
+    click(c, "#q-security_interests-cloud_security").await?;
+    c.find(Locator::Css("#q-company_size"))
+        .await?
+        .select_by_value("size_10_49")
+        .await?;
+    c.find(Locator::Css("#q-employees"))
+        .await?
+        .send_keys("42")
+        .await?;
+    // Serves only compliance offers, which are declined below: it must not be stored.
+    click(c, "#q-compliance_needs-nis2").await?;
+    click(c, "#c-security_updates").await?;
+    let compliance_ticked = c
+        .find(Locator::Css("#c-compliance_advisory"))
+        .await?
+        .is_selected()
+        .await?;
+    assert!(!compliance_ticked);
+    // Keyboard: focus is visible, and Enter on the accept button sends the form.
+    js(c, "document.activeElement.blur(); window.scrollTo(0, 0)").await?;
+    press(c, Key::Tab).await?;
+    focus_visible(c).await?;
+    press(c, Key::Tab).await?;
+    focus_visible(c).await?;
+    js(c, "document.getElementById('accept').focus()").await?;
+    focus_visible(c).await?;
+    mark(c).await?;
+    press(c, Key::Enter).await?;
+    wait_path(c, "/thanks").await?;
+    one_language(c, "fi").await?;
+    let text = c.find(Locator::Css("main")).await?.text().await?;
+    assert!(text.contains("Kiitos"), "{text}");
+    assert!(text.contains("Tietoturvauutiset ja -tarjoukset"), "{text}");
+    assert!(
+        text.contains("Mitkä vaatimukset koskevat yritystänne?"),
+        "the dropped answer is named: {text}"
+    );
+    shoot(c, "thanks-fi").await?;
+
+    c.goto(&format!("{}/me/data", k.url)).await?;
+    let id = c.find(Locator::Css("#subject-id")).await?.text().await?;
+    let (status, me) = api(k, &format!("/v1/subjects/{id}")).await;
+    assert_eq!(status, 200, "{me}");
+    let held: BTreeMap<String, Value> = me["declarations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["attribute"].as_str().unwrap().to_owned(),
+                d["value"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        held,
+        BTreeMap::from([
+            ("company_size".to_owned(), json!("size_10_49")),
+            ("employees".to_owned(), json!(42)),
+            (
+                "security_interests".to_owned(),
+                json!(["breach_prevention", "cloud_security"])
+            ),
+        ])
+    );
+    let consents: Vec<(String, String)> = me["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["purpose"].as_str().unwrap().to_owned(),
+                c["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        consents,
+        vec![("security_updates".to_owned(), "given".to_owned())]
+    );
+    assert_eq!(me["declarations"][0]["provenance"]["form"], "b2b_survey");
+
+    walk_preference_centre(c, k, "fi", false).await?;
+    click(c, ".signout button").await?;
+    wait_path(c, "/login").await?;
+    Ok(())
+}
+
+/// Sign in by the magic link from the outbox; withdraw a consent with one click.
+async fn sign_in_and_withdraw(c: &Client, k: &Kerro) -> TestResult {
+    c.goto(&format!("{}/login?lang=fi", k.url)).await?;
+    shoot(c, "login-fi").await?;
+    c.find(Locator::Css("#email"))
+        .await?
+        .send_keys(SAMPLE_EMAIL)
+        .await?;
+    click(c, "#send-link").await?;
+    wait_path(c, "/login/sent").await?;
+    shoot(c, "login-sent-fi").await?;
+    let messages = outbox(k);
+    let link = link_in(k, messages.last().ok_or("no message in the outbox")?);
+    assert!(
+        k.printed.lock().unwrap().iter().any(|l| l.contains(&link)),
+        "the demo prints the sign-in link"
+    );
+    c.goto(&link).await?;
+    shoot(c, "login-confirm-fi").await?;
+    click(c, "#continue").await?;
+    wait_path(c, "/me").await?;
+
+    walk_preference_centre(c, k, "fi", true).await?;
+    for lang in ["sv", "en"] {
+        c.goto(&format!("{}/me?lang={lang}", k.url)).await?;
+        walk_preference_centre(c, k, lang, lang == "en").await?;
+    }
+    c.goto(&format!("{}/me/consents?lang=fi", k.url)).await?;
+    let before = c
+        .find(Locator::Css("#state-security_updates"))
+        .await?
+        .text()
+        .await?;
+    assert!(before.contains("annettu"), "{before}");
+    click(c, "#toggle-security_updates").await?;
+    wait_path(c, "/me/consents").await?;
+    let after = c
+        .find(Locator::Css("#state-security_updates"))
+        .await?
+        .text()
+        .await?;
+    assert!(after.contains("Peruit"), "{after}");
+    let button = c
+        .find(Locator::Css("#toggle-security_updates"))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        button.contains("Anna suostumus"),
+        "toggle text matches the new state: {button}"
+    );
+    shoot(c, "me-consents-withdrawn-fi").await?;
+
+    let (_, me) = api(k, &format!("/v1/subjects/{}", k.sample)).await;
+    let state = me["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["purpose"] == "security_updates")
+        .map(|x| x["state"].clone());
+    assert_eq!(state, Some(json!("withdrawn")));
+    Ok(())
+}
+
+/// Download the export and check it; delete everything; signing in again finds nothing.
+async fn export_and_delete(c: &Client, k: &Kerro) -> TestResult {
+    c.goto(&format!("{}/me/data", k.url)).await?;
+    let href = c
+        .find(Locator::Css("#download"))
+        .await?
+        .attr("href")
+        .await?
+        .unwrap_or_default();
+    let export: Value = serde_json::from_str(&fetch_text(c, &href).await?)?;
+    assert_eq!(export["schema_version"], "kerro.export.v1");
+    assert_eq!(export["subject"]["id"], json!(k.sample));
+    let attrs: BTreeSet<&str> = export["declarations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["attribute"].as_str())
+        .collect();
+    assert!(
+        attrs.contains("company_size") && attrs.contains("compliance_needs"),
+        "{attrs:?}"
+    );
+
+    click(c, "#delete").await?;
+    wait_path(c, "/me/delete").await?;
+    shoot(c, "me-delete-fi").await?;
+    viewport(c, 390, 844).await?;
+    let same = js(
+        c,
+        "const a = document.getElementById('confirm-delete').getBoundingClientRect(), b = document.getElementById('cancel-delete').getBoundingClientRect(); return Math.round(a.width) === Math.round(b.width) && Math.round(a.height) === Math.round(b.height);",
+    )
+    .await?;
+    assert_eq!(same, json!(true), "delete and cancel have the same size");
+    viewport(c, SIZES[0].0, SIZES[0].1).await?;
+    click(c, "#confirm-delete").await?;
+    wait_path(c, "/me/deleted").await?;
+    let summary = c
+        .find(Locator::Css("#deleted-summary"))
+        .await?
+        .text()
+        .await?;
+    assert!(summary.contains("Poistimme"), "{summary}");
+    shoot(c, "me-deleted-fi").await?;
+
+    let (status, _) = api(k, &format!("/v1/subjects/{}", k.sample)).await;
+    assert_eq!(status, 410);
+    c.goto(&format!("{}/me", k.url)).await?;
+    wait_path(c, "/login").await?;
+    let before = outbox(k).len();
+    c.find(Locator::Css("#email"))
+        .await?
+        .send_keys(SAMPLE_EMAIL)
+        .await?;
+    click(c, "#send-link").await?;
+    wait_path(c, "/login/sent").await?;
+    assert_eq!(
+        outbox(k).len(),
+        before,
+        "no link is sent for an erased subject"
+    );
+    Ok(())
+}
+
+/// The privacy policy, the admin overview and the error pages, with screenshots.
+async fn other_pages(c: &Client, k: &Kerro) -> TestResult {
+    for lang in ["fi", "sv", "en"] {
+        c.goto(&format!("{}/privacy?lang={lang}", k.url)).await?;
+        one_language(c, lang).await?;
+        let version = c
+            .find(Locator::Css("#policy-version"))
+            .await?
+            .text()
+            .await?;
+        assert!(version.contains('1'), "{version}");
+        shoot(c, &format!("privacy-{lang}")).await?;
+    }
+    c.goto(&format!("{}/f/newsletter_signup?lang=en", k.url))
+        .await?;
+    nothing_prechecked(c).await?;
+    accept_and_decline_equal(c).await?;
+    shoot(c, "form-newsletter_signup-en").await?;
+    for href in links(c).await? {
+        assert_eq!(status_outside(k, &href).await, 200, "{href}");
+    }
+
+    c.goto(&format!("{}/admin?lang=en", k.url)).await?;
+    wait_path(c, "/admin/login").await?;
+    shoot(c, "admin-login-en").await?;
+    c.find(Locator::Css("#token"))
+        .await?
+        .send_keys(ADMIN)
+        .await?;
+    click(c, "#admin-sign-in").await?;
+    wait_path(c, "/admin").await?;
+    let charts = js(
+        c,
+        "return document.querySelectorAll('figure.chart svg').length",
+    )
+    .await?;
+    assert!(charts.as_u64().unwrap_or(0) >= 3, "charts drawn: {charts}");
+    assert!(c.source().await?.contains("id=\"minimisation\""));
+    shoot(c, "admin-en").await?;
+
+    c.goto(&format!("{}/f/no-such-form?lang=sv", k.url)).await?;
+    one_language(c, "sv").await?;
+    shoot(c, "error-404-sv").await?;
+    Ok(())
+}

@@ -1,0 +1,361 @@
+//! The harness of the browser tests: starting `kerro demo` and chromedriver,
+//! a WebDriver session with Debian's Chromium, exact viewports, screenshots,
+//! and small helpers to read pages, the API and the e-mail outbox.
+
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const ADMIN: &str = "browser-admin-token-0123456789abcdef0123456789";
+pub const SAMPLE_EMAIL: &str = "demo0@example.invalid";
+
+/// The sizes every page is photographed at.
+pub const SIZES: [(u32, u32); 2] = [(1280, 800), (390, 844)];
+
+pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+pub struct Kerro {
+    pub child: Child,
+    pub url: String,
+    pub data: tempfile::TempDir,
+    pub sample: String,
+    pub printed: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for Kerro {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start_kerro() -> Kerro {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kerro"))
+        .args([
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--subjects",
+            "30",
+            "--data",
+        ])
+        .arg(data.path())
+        .env("KERRO_ADMIN_TOKEN", ADMIN)
+        .env("KERRO_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let printed = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let sink = printed.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line.clone());
+            let _ = tx.send(line);
+        }
+    });
+    let (mut url, mut sample) = (String::new(), String::new());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) else {
+            break;
+        };
+        if let Some(u) = line.strip_prefix("listening on ") {
+            url = u.trim().to_owned();
+        }
+        if let Some(i) = line.find("(subject sub_") {
+            sample = line[i + 9..].trim_end_matches(')').to_owned();
+        }
+        if line.contains("admin overview:") {
+            break;
+        }
+    }
+    assert!(
+        !url.is_empty() && sample.starts_with("sub_"),
+        "the demo did not start"
+    );
+    Kerro {
+        child,
+        url,
+        data,
+        sample,
+        printed,
+    }
+}
+
+pub struct Driver {
+    pub child: Child,
+    pub url: String,
+    pub profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn start_driver() -> Driver {
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        profile: tempfile::tempdir().unwrap(),
+    }
+}
+
+pub async fn browser(driver: &Driver) -> Client {
+    let profile = driver.profile.path().display().to_string();
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1280,800",
+                format!("--user-data-dir={profile}"),
+            ],
+        },
+    });
+    let serde_json::Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a WebDriver session with Chromium")
+}
+
+pub fn shots_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// chromedriver's address, for the Chrome DevTools commands it passes through.
+pub static DRIVER_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the viewport to exactly `w` x `h` CSS pixels (a window cannot be made narrower
+/// than 500 px in headless Chromium, so this uses device-metrics emulation).
+pub async fn viewport(c: &Client, w: u32, h: u32) -> TestResult {
+    let session = c.session_id().await?.ok_or("no session")?;
+    let base = DRIVER_URL.get().ok_or("no driver")?;
+    let r = reqwest::Client::new()
+        .post(format!("{base}/session/{session}/goog/cdp/execute"))
+        .json(&json!({"cmd": "Emulation.setDeviceMetricsOverride",
+                      "params": {"width": w, "height": h, "deviceScaleFactor": 1, "mobile": w < 600}}))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        return Err(format!("viewport {w}x{h}: {}", r.text().await?).into());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    Ok(())
+}
+
+/// Photographs the current page at both sizes, then goes back to the desktop size.
+/// Also checks that nothing makes the page scroll sideways.
+pub async fn shoot(c: &Client, name: &str) -> TestResult {
+    for (w, h) in SIZES {
+        viewport(c, w, h).await?;
+        let wide = js(
+            c,
+            "const w = document.documentElement.clientWidth; return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('.table-wrap, pre')).map(e => e.tagName + '.' + e.className + '#' + e.id)",
+        )
+        .await?;
+        assert_eq!(wide, json!([]), "{name} at {w}x{h}: wider than the screen");
+        let png = c.screenshot().await?;
+        std::fs::write(shots_dir().join(format!("{name}-{w}x{h}.png")), png)?;
+        // The whole page too, so a person can look at everything below the fold.
+        let full = js(c, "return document.documentElement.scrollHeight").await?;
+        let full = full
+            .as_u64()
+            .unwrap_or(u64::from(h))
+            .clamp(u64::from(h), 8000) as u32;
+        if full > h {
+            viewport(c, w, full).await?;
+            let png = c.screenshot().await?;
+            std::fs::write(shots_dir().join(format!("{name}-{w}x{h}-full.png")), png)?;
+        }
+    }
+    viewport(c, SIZES[0].0, SIZES[0].1).await?;
+    Ok(())
+}
+
+pub async fn js(c: &Client, script: &str) -> TestResult<Value> {
+    Ok(c.execute(script, vec![]).await?)
+}
+
+/// Marks the current document, so `wait_path` can tell a new page from the old one.
+pub async fn mark(c: &Client) -> TestResult {
+    js(c, "window.__kerroOld = true").await?;
+    Ok(())
+}
+
+/// Waits until a new page (not the one `mark`ed) has loaded and its path ends with `path_end`.
+pub async fn wait_path(c: &Client, path_end: &str) -> TestResult {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let url = c.current_url().await?;
+        let state = js(
+            c,
+            "return document.readyState === 'complete' && !window.__kerroOld",
+        )
+        .await
+        .unwrap_or(Value::Bool(false));
+        if url.path().ends_with(path_end) && state == Value::Bool(true) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("waited for {path_end}, at {url}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Presses one key on the keyboard (WebDriver actions), on whatever has focus.
+pub async fn press(c: &Client, key: Key) -> TestResult {
+    let k: char = key.into();
+    let actions = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: k })
+        .then(KeyAction::Up { value: k });
+    c.perform_actions(actions).await?;
+    Ok(())
+}
+
+/// The focused element shows a visible focus ring (WCAG 2.4.7).
+pub async fn focus_visible(c: &Client) -> TestResult {
+    let v = js(
+        c,
+        "const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth), document.activeElement.tagName];",
+    )
+    .await?;
+    assert!(
+        v[0] != "none" && v[1].as_f64().unwrap_or(0.0) >= 2.0,
+        "no visible focus on {v}"
+    );
+    Ok(())
+}
+
+/// Clicks; a click that navigates is followed by `wait_path`, which waits for the new page.
+pub async fn click(c: &Client, css: &str) -> TestResult {
+    mark(c).await?;
+    c.find(Locator::Css(css)).await?.click().await?;
+    Ok(())
+}
+
+/// The HTTP status of a same-origin URL, fetched by the page (with its cookies).
+pub async fn status_in_browser(c: &Client, href: &str) -> TestResult<u64> {
+    let v = c
+        .execute_async(
+            "const [href, done] = arguments; fetch(href, {credentials: 'same-origin'}).then(r => done(r.status), () => done(0));",
+            vec![json!(href)],
+        )
+        .await?;
+    Ok(v.as_u64().unwrap_or(0))
+}
+
+/// The status of a URL fetched without this browser's cookies (redirects followed).
+pub async fn status_outside(k: &Kerro, href: &str) -> u64 {
+    reqwest::Client::new()
+        .get(format!("{}{href}", k.url))
+        .send()
+        .await
+        .map(|r| u64::from(r.status().as_u16()))
+        .unwrap_or(0)
+}
+
+pub async fn fetch_text(c: &Client, href: &str) -> TestResult<String> {
+    let v = c
+        .execute_async(
+            "const [href, done] = arguments; fetch(href, {credentials: 'same-origin'}).then(r => r.text()).then(done, () => done(''));",
+            vec![json!(href)],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or("").to_owned())
+}
+
+/// Same-origin link targets on the current page.
+pub async fn links(c: &Client) -> TestResult<Vec<String>> {
+    let v = js(
+        c,
+        "return [...document.querySelectorAll('a[href]')].filter(a => a.origin === location.origin).map(a => a.pathname + a.search)",
+    )
+    .await?;
+    Ok(v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+pub async fn api(k: &Kerro, path: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .get(format!("{}{path}", k.url))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The sign-in link in the newest message of the outbox (quoted-printable undone).
+pub fn outbox(k: &Kerro) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(k.data.path().join("outbox"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+    files
+}
+
+pub fn link_in(k: &Kerro, message: &Path) -> String {
+    let raw = std::fs::read_to_string(message).unwrap();
+    let text = raw
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let start = text
+        .find(&format!("{}/login/kml_", k.url))
+        .expect("a sign-in link in the message");
+    text[start..]
+        .chars()
+        .take_while(|ch| !ch.is_whitespace())
+        .collect()
+}

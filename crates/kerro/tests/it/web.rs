@@ -1,0 +1,631 @@
+//! The web pages through the router, in-process: forms of every attribute
+//! kind, submission as the API records it, CSRF, languages, sign-in links,
+//! sessions ended by erasure, Global Privacy Control and the admin sign-in.
+//! The real-browser walk is in `browser.rs`.
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use chrono::Duration;
+use http_body_util::BodyExt;
+use kerro_core::{Actor, Role, SubjectId};
+use serde_json::json;
+use tower::ServiceExt;
+
+use crate::common::TestApp;
+
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    text: String,
+}
+
+impl Page {
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix(&format!("{name}=")))
+            .map(|c| c.split(';').next().unwrap_or("").to_owned())
+    }
+
+    fn csrf(&self) -> String {
+        let at = self
+            .text
+            .find("name=\"csrf\" value=\"")
+            .expect("a CSRF field")
+            + 19;
+        self.text[at..].split('"').next().unwrap().to_owned()
+    }
+
+    fn hidden(&self, name: &str) -> String {
+        let key = format!("name=\"{name}\" value=\"");
+        let at = self.text.find(&key).expect("the field") + key.len();
+        self.text[at..].split('"').next().unwrap().to_owned()
+    }
+
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    cookies: &str,
+    extra: &[(&str, &str)],
+    form: &[(&str, &str)],
+) -> Page {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/x-www-form-urlencoded");
+    if !cookies.is_empty() {
+        req = req.header("cookie", cookies);
+    }
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    let resp = app
+        .router
+        .clone()
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    assert!(
+        status != StatusCode::INTERNAL_SERVER_ERROR,
+        "500 for {path}: {text}"
+    );
+    Page {
+        status,
+        headers,
+        text,
+    }
+}
+
+async fn get(app: &TestApp, path: &str, cookies: &str) -> Page {
+    send(app, Method::GET, path, cookies, &[], &[]).await
+}
+
+fn session_for(app: &TestApp, id: &str) -> String {
+    let id = SubjectId::parse(id).unwrap();
+    let secret = app
+        .store
+        .start_session(*app.clock.lock().unwrap(), &id, Duration::minutes(30))
+        .unwrap();
+    format!("kerro_session={secret}")
+}
+
+#[tokio::test]
+async fn a_form_shows_every_kind_unticked_with_its_notice() {
+    let app = TestApp::new();
+    app.schema().await;
+    let p = get(&app, "/f/survey?lang=en", "").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.text.contains("<html lang=\"en\">"));
+    for needle in [
+        "type=\"checkbox\" id=\"q-interests-cloud\"",
+        "<select id=\"q-size\"",
+        "type=\"number\" id=\"q-employees\"",
+        "<textarea id=\"q-diet\"",
+        "<select id=\"q-attending\"",
+        "type=\"date\" id=\"q-review\"",
+        "id=\"c-offers\"",
+        "id=\"c-events\"",
+        "Tapahtuma Oy",
+        "365 days",
+        "id=\"accept\"",
+        "id=\"decline\"",
+        "href=\"/privacy\"",
+    ] {
+        assert!(p.text.contains(needle), "missing {needle}");
+    }
+    assert!(!p.text.contains(" checked"), "nothing is pre-selected");
+    assert!(!p.text.contains(" selected"), "nothing is pre-selected");
+    // The contract purpose asks no consent.
+    assert!(!p.text.contains("id=\"c-service\""));
+    assert!(p.cookie("kerro_csrf").is_some());
+    let csp = p
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("frame-ancestors 'self'"), "{csp}");
+
+    let missing = get(&app, "/f/nothing?lang=sv", "").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.text.contains("<html lang=\"sv\">"));
+}
+
+#[tokio::test]
+async fn submitting_records_what_the_api_records_and_signs_in() {
+    let app = TestApp::new();
+    app.schema().await;
+    let p = get(&app, "/f/survey?lang=fi", "").await;
+    let cookie = format!("kerro_csrf={}", p.cookie("kerro_csrf").unwrap());
+    let before = app.fingerprint();
+    let forged = send(
+        &app,
+        Method::POST,
+        "/f/survey",
+        &cookie,
+        &[],
+        &[("csrf", "nope"), ("a.size", "large")],
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.text.contains("<html lang=\"fi\">"));
+    assert_eq!(app.fingerprint(), before, "a forged post changes nothing");
+
+    let version = p.hidden("notice_version");
+    let bad = send(
+        &app,
+        Method::POST,
+        "/f/survey",
+        &cookie,
+        &[],
+        &[
+            ("csrf", &p.csrf()),
+            ("notice_version", &version),
+            ("a.employees", "many"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("class=\"error\""));
+    assert_eq!(
+        app.fingerprint(),
+        before,
+        "an invalid answer changes nothing"
+    );
+
+    let ok = send(
+        &app,
+        Method::POST,
+        "/f/survey",
+        &cookie,
+        &[],
+        &[
+            ("csrf", &p.csrf()),
+            ("notice_version", &version),
+            ("a.interests", "cloud"),
+            ("a.interests", "ot"),
+            ("a.size", "large"),
+            ("a.employees", "120"),
+            ("a.diet", "vegan"),
+            ("c.offers", "yes"),
+            ("decision", "accept"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text);
+    assert!(
+        ok.location()
+            .starts_with("/f/survey/thanks?given=offers&dropped=diet"),
+        "{}",
+        ok.location()
+    );
+    let session = ok.cookie("kerro_session").expect("signed in");
+    let data = get(&app, "/me/data", &format!("kerro_session={session}")).await;
+    let at = data.text.find("id=\"subject-id\">").unwrap() + 16;
+    let id = &data.text[at..at + 30];
+    let me = app
+        .get(&format!("/v1/subjects/{id}"), &app.admin)
+        .await
+        .body;
+    let attrs: Vec<&str> = me["declarations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["attribute"].as_str().unwrap())
+        .collect();
+    assert_eq!(attrs, ["employees", "interests", "size"]);
+    assert_eq!(me["declarations"][0]["value"], json!(120));
+    let consents: Vec<(&str, &str)> = me["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["purpose"].as_str().unwrap(), c["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        consents,
+        [("offers", "given")],
+        "an unticked purpose sends nothing"
+    );
+    assert_eq!(me["subject"]["locale"], "fi");
+
+    let thanks = get(&app, ok.location(), &format!("kerro_session={session}")).await;
+    assert!(
+        thanks.text.contains("offers fi"),
+        "what they get: {}",
+        thanks.text
+    );
+}
+
+#[tokio::test]
+async fn declining_refuses_every_purpose_and_keeps_contract_answers() {
+    let app = TestApp::new();
+    app.schema().await;
+    let p = get(&app, "/f/survey?lang=en", "").await;
+    let cookie = format!("kerro_csrf={}", p.cookie("kerro_csrf").unwrap());
+    let ok = send(
+        &app,
+        Method::POST,
+        "/f/survey",
+        &cookie,
+        &[],
+        &[
+            ("csrf", &p.csrf()),
+            ("notice_version", &p.hidden("notice_version")),
+            ("a.interests", "cloud"),
+            ("a.size", "small"),
+            ("c.offers", "yes"),
+            ("decision", "decline"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert!(
+        ok.location().contains("given=&dropped=interests"),
+        "{}",
+        ok.location()
+    );
+}
+
+#[tokio::test]
+async fn an_embedded_form_without_cookies_uses_the_form_token_and_does_not_sign_in() {
+    let app = TestApp::new();
+    app.schema().await;
+    let p = get(&app, "/f/survey?embed=1", "").await;
+    assert!(!p.text.contains("class=\"me-nav\""));
+    let ok = send(
+        &app,
+        Method::POST,
+        "/f/survey?embed=1",
+        "",
+        &[],
+        &[
+            ("form_token", &p.hidden("form_token")),
+            ("notice_version", &p.hidden("notice_version")),
+            ("a.size", "small"),
+            ("decision", "accept"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text);
+    assert!(ok.cookie("kerro_session").is_none());
+    assert_eq!(app.store.subject_count().unwrap(), 1);
+    // A token for another form, or a stale one, is refused.
+    let other = send(
+        &app,
+        Method::POST,
+        "/f/survey",
+        "",
+        &[],
+        &[("form_token", "1.abc"), ("a.size", "small")],
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    app.advance(Duration::hours(5));
+    let stale = send(
+        &app,
+        Method::POST,
+        "/f/survey",
+        "",
+        &[],
+        &[("form_token", &p.hidden("form_token")), ("a.size", "small")],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn language_follows_switch_then_locale_then_accept_language() {
+    let app = TestApp::new();
+    let p = send(
+        &app,
+        Method::GET,
+        "/",
+        "",
+        &[("accept-language", "de, sv;q=0.8, en;q=0.5")],
+        &[],
+    )
+    .await;
+    assert!(p.text.contains("<html lang=\"sv\">"));
+    let p = get(&app, "/privacy?lang=en", "").await;
+    assert!(p.text.contains("<html lang=\"en\">"));
+    assert_eq!(p.cookie("kerro_lang").as_deref(), Some("en"));
+    let p = send(
+        &app,
+        Method::GET,
+        "/privacy",
+        "kerro_lang=en",
+        &[("accept-language", "sv")],
+        &[],
+    )
+    .await;
+    assert!(p.text.contains("<html lang=\"en\">"));
+    // A signed-in subject's own locale (fi) beats the browser's header.
+    let id = app.subject("kieli@example.fi").await;
+    let cookie = session_for(&app, &id);
+    let p = send(
+        &app,
+        Method::GET,
+        "/me",
+        &cookie,
+        &[("accept-language", "en")],
+        &[],
+    )
+    .await;
+    assert!(p.text.contains("<html lang=\"fi\">"), "{}", &p.text[..200]);
+}
+
+#[tokio::test]
+async fn sign_in_links_work_once_and_expire() {
+    let app = TestApp::new();
+    let id = SubjectId::parse(&app.subject("link@example.fi").await).unwrap();
+    let now = *app.clock.lock().unwrap();
+    let actor = Actor::System("test".into());
+    let link = app
+        .store
+        .issue_login_link(&actor, now, &id, Duration::minutes(15))
+        .unwrap()
+        .unwrap();
+    assert!(link.starts_with("kml_"));
+    let (who, _) = app
+        .store
+        .sign_in_with_link(now, &link, Duration::minutes(60))
+        .unwrap()
+        .unwrap();
+    assert_eq!(who, id);
+    assert!(
+        app.store
+            .sign_in_with_link(now, &link, Duration::minutes(60))
+            .unwrap()
+            .is_none(),
+        "single use"
+    );
+    let late = app
+        .store
+        .issue_login_link(&actor, now, &id, Duration::minutes(15))
+        .unwrap()
+        .unwrap();
+    assert!(
+        app.store
+            .sign_in_with_link(now + Duration::minutes(16), &late, Duration::minutes(60))
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+
+    // Through the pages: the confirm button needs the CSRF token.
+    let fresh = app
+        .store
+        .issue_login_link(&actor, now, &id, Duration::minutes(15))
+        .unwrap()
+        .unwrap();
+    let page = get(&app, &format!("/login/{fresh}"), "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let cookie = format!("kerro_csrf={}", page.cookie("kerro_csrf").unwrap());
+    let no = send(
+        &app,
+        Method::POST,
+        &format!("/login/{fresh}"),
+        &cookie,
+        &[],
+        &[],
+    )
+    .await;
+    assert_eq!(no.status, StatusCode::FORBIDDEN);
+    let yes = send(
+        &app,
+        Method::POST,
+        &format!("/login/{fresh}"),
+        &cookie,
+        &[],
+        &[("csrf", &page.csrf())],
+    )
+    .await;
+    assert_eq!(yes.location(), "/me");
+    let again = send(
+        &app,
+        Method::POST,
+        &format!("/login/{fresh}"),
+        &cookie,
+        &[],
+        &[("csrf", &page.csrf())],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+
+    // An unknown address gets the same answer and no mail.
+    let login = get(&app, "/login", "").await;
+    let cookie = format!("kerro_csrf={}", login.cookie("kerro_csrf").unwrap());
+    let r = send(
+        &app,
+        Method::POST,
+        "/login",
+        &cookie,
+        &[],
+        &[("csrf", &login.csrf()), ("email", "nobody@example.fi")],
+    )
+    .await;
+    assert_eq!(r.location(), "/login/sent");
+    assert!(!app.dir.path().join("outbox").exists());
+    let r = send(
+        &app,
+        Method::POST,
+        "/login",
+        &cookie,
+        &[],
+        &[("csrf", &login.csrf()), ("email", "link@example.fi")],
+    )
+    .await;
+    assert_eq!(r.location(), "/login/sent");
+    assert_eq!(
+        std::fs::read_dir(app.dir.path().join("outbox"))
+            .unwrap()
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn erasure_ends_sessions_and_withdrawal_is_one_request() {
+    let app = TestApp::new();
+    app.schema().await;
+    let (id, _) = app.answered_subject("pois@example.fi").await;
+    let cookie = session_for(&app, &id);
+    let page = get(&app, "/me/consents", &cookie).await;
+    assert!(page.text.contains("id=\"toggle-offers\""));
+    let r = send(
+        &app,
+        Method::POST,
+        "/me/consents/offers",
+        &cookie,
+        &[],
+        &[("csrf", &page.csrf()), ("given", "false")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let me = app
+        .get(&format!("/v1/subjects/{id}"), &app.admin)
+        .await
+        .body;
+    let offers = me["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["purpose"] == "offers")
+        .unwrap();
+    assert_eq!(offers["state"], "withdrawn");
+
+    // Another browser's token does not work for this session.
+    let other = session_for(&app, &app.subject("toinen@example.fi").await);
+    let other_page = get(&app, "/me/data", &other).await;
+    let r = send(
+        &app,
+        Method::POST,
+        "/me/delete",
+        &cookie,
+        &[],
+        &[("csrf", &other_page.csrf())],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let r = send(
+        &app,
+        Method::POST,
+        "/me/delete",
+        &cookie,
+        &[],
+        &[("csrf", &page.csrf())],
+    )
+    .await;
+    assert!(r.location().starts_with("/me/deleted?"), "{}", r.location());
+    let after = get(&app, "/me", &cookie).await;
+    assert_eq!(
+        after.status,
+        StatusCode::SEE_OTHER,
+        "the session ended with the erasure"
+    );
+    assert!(after.location().starts_with("/login"));
+    let conn = rusqlite::Connection::open(app.store.db_path()).unwrap();
+    let left: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM web_sessions WHERE subject_id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+#[tokio::test]
+async fn gpc_records_an_objection_to_sharing_once() {
+    let app = TestApp::new();
+    let gpc = get(&app, "/.well-known/gpc.json", "").await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&gpc.text).unwrap()["gpc"],
+        true
+    );
+    let id = app.subject("gpc@example.fi").await;
+    let sid = SubjectId::parse(&id).unwrap();
+    // Not signed in: nothing to record.
+    send(&app, Method::GET, "/privacy", "", &[("sec-gpc", "1")], &[]).await;
+    let cookie = session_for(&app, &id);
+    assert!(!app.store.objected_sharing(&sid).unwrap());
+    for _ in 0..2 {
+        let p = send(&app, Method::GET, "/me", &cookie, &[("sec-gpc", "1")], &[]).await;
+        assert_eq!(p.status, StatusCode::OK);
+    }
+    assert!(app.store.objected_sharing(&sid).unwrap());
+    assert_eq!(
+        app.store
+            .audit_count("sharing_objected", Some(&sid))
+            .unwrap(),
+        1
+    );
+    let me = app
+        .get(&format!("/v1/subjects/{id}"), &app.admin)
+        .await
+        .body;
+    assert_eq!(me["subject"]["objected_sharing"], true);
+}
+
+#[tokio::test]
+async fn admin_needs_an_admin_or_editor_sign_in() {
+    let app = TestApp::new();
+    app.schema().await;
+    app.answered_subject("a@example.fi").await;
+    let r = get(&app, "/admin", "").await;
+    assert!(r.location().starts_with("/admin/login"));
+    let login = get(&app, "/admin/login?lang=en", "").await;
+    let cookie = format!("kerro_csrf={}", login.cookie("kerro_csrf").unwrap());
+    let service = app.staff_token(Role::Service);
+    let r = send(
+        &app,
+        Method::POST,
+        "/admin/login",
+        &cookie,
+        &[],
+        &[("csrf", &login.csrf()), ("token", &service)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = send(
+        &app,
+        Method::POST,
+        "/admin/login",
+        &cookie,
+        &[],
+        &[("csrf", &login.csrf()), ("token", &app.admin)],
+    )
+    .await;
+    let staff = r.cookie("kerro_staff").expect("a staff session");
+    assert!(r
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|c| c.to_str().unwrap().contains("SameSite=Strict")));
+    let page = get(&app, "/admin?lang=en", &format!("kerro_staff={staff}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.matches("<svg").count() >= 3, "charts");
+    assert!(page
+        .text
+        .contains("Every attribute is asked by at least one form."));
+    assert_eq!(app.store.audit_count("statistics_read", None).unwrap(), 1);
+}
