@@ -21,4 +21,4 @@ pub mod value;
 pub use actor::{Actor, Role};
 pub use error::{CoreError, ErrorCode};
 pub use i18n::{Lang, Localized};
-pub use ids::{AttributeKey, FormKey, PurposeKey, RecordId, SubjectId};
+pub use ids::{AttributeKey, FormKey, OfferKey, PurposeKey, RecordId, SubjectId};

@@ -53,10 +53,12 @@ pub fn seed(store: &Store, now: DateTime<Utc>, subjects: usize) -> Result<DemoSe
         .purposes
         .contains_key(&purpose_key(MARKER_PURPOSE)?)
     {
+        crate::demo_offers::define(store, now)?;
         return existing(store, subjects);
     }
     let actor = Actor::System("demo".into());
     define_schema(store, &actor, now - Duration::days(HISTORY_DAYS + 2))?;
+    crate::demo_offers::define(store, now)?;
     let plans = plan_subjects(now, subjects);
     run(store, &actor, &plans)
 }

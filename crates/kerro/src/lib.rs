@@ -6,6 +6,7 @@ pub mod cli;
 pub mod condition_eval;
 pub mod config;
 pub mod demo;
+pub mod demo_offers;
 pub mod http;
 pub mod import;
 pub mod web;

@@ -179,9 +179,14 @@ contact-saved = Your contact preferences were saved.
 
 ## Offers
 offers-title = Why am I seeing these offers?
-offers-intro = Each offer we show you will be listed here with the answers it was based on, where and when you gave them, and the consent that allowed it.
-offers-none = No offers yet: the decision engine that chooses offers is not in use, so no offer has been made to you.
+offers-intro = These are the offers we would show you now, each with the answers it was based on, where and when you gave them, and the consent that allowed it. Nothing else about you is used.
+offers-none = No offer matches now. Offers appear here only on channels you allowed and for purposes you consented to.
 offers-because = Because you told us:
+offers-not-opted-in = You have not allowed any channel, so no offer is made to you.
+offers-consent = Allowed by your consent to "{ $purpose }" given on { $date }.
+offers-basis = Based on "{ $purpose }", which does not need your consent.
+offers-generic = Shown to everyone: it uses none of your answers.
+offers-channels = Channels:
 offers-change = Change your consents
 
 ## History and receipts
@@ -288,10 +293,12 @@ admin-rights-withdrawal = Withdrawals
 admin-rights-export = Downloads
 admin-rights-erasure = Erasures
 admin-min-title = Minimisation report
-admin-min-no-engine = No offers or decision engine yet, so attributes cannot be checked against offers and audiences. Attributes that no form asks are listed below.
+admin-min-no-engine = Attributes that no live offer reads, with how many people hold a value. Consider not asking them, or deleting them.
 admin-min-unasked = Attributes that no form asks
 admin-min-none = Every attribute is asked by at least one form.
 admin-min-held = { $count ->
     [one] { $count } answer held
    *[other] { $count } answers held
 }
+admin-min-unread = Attributes no live offer reads
+admin-min-all-read = Every attribute people hold a value for is read by a live offer.

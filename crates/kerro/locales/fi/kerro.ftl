@@ -179,9 +179,14 @@ contact-saved = Yhteydenottoasetuksesi tallennettiin.
 
 ## Tarjoukset
 offers-title = Miksi näen nämä tarjoukset?
-offers-intro = Jokainen sinulle näytetty tarjous listataan tässä yhdessä niiden vastausten kanssa, joihin se perustui, sekä sen kanssa, missä ja milloin annoit ne ja mikä suostumus sen salli.
-offers-none = Ei vielä tarjouksia: tarjouksia valitseva päätösmoottori ei ole käytössä, joten sinulle ei ole tehty tarjouksia.
+offers-intro = Nämä ovat tarjoukset, jotka näyttäisimme sinulle nyt. Jokaisen kohdalla näet vastaukset, joihin se perustuu, missä ja milloin annoit ne sekä suostumuksen, joka sen salli. Muita tietoja sinusta ei käytetä.
+offers-none = Mikään tarjous ei nyt sovi. Tarjouksia näytetään vain sallimillasi kanavilla ja tarkoituksiin, joihin olet suostunut.
 offers-because = Koska kerroit meille:
+offers-not-opted-in = Et ole sallinut yhtään kanavaa, joten sinulle ei tehdä tarjouksia.
+offers-consent = Sallittu suostumuksellasi tarkoitukseen "{ $purpose }", annettu { $date }.
+offers-basis = Perusteena "{ $purpose }", joka ei edellytä suostumustasi.
+offers-generic = Näytetään kaikille: ei käytä vastauksiasi.
+offers-channels = Kanavat:
 offers-change = Muuta suostumuksiasi
 
 ## Historia ja kuitit
@@ -288,10 +293,12 @@ admin-rights-withdrawal = Perumiset
 admin-rights-export = Lataukset
 admin-rights-erasure = Poistot
 admin-min-title = Tietojen minimointiraportti
-admin-min-no-engine = Tarjouksia tai päätösmoottoria ei vielä ole, joten attribuutteja ei voi verrata tarjouksiin ja kohderyhmiin. Alla ovat attribuutit, joita mikään lomake ei kysy.
+admin-min-no-engine = Attribuutit, joita mikään voimassa oleva tarjous ei lue, ja kuinka monella on niihin arvo. Harkitse, kannattaako niitä kysyä tai säilyttää.
 admin-min-unasked = Attribuutit, joita mikään lomake ei kysy
 admin-min-none = Jokaista attribuuttia kysytään vähintään yhdessä lomakkeessa.
 admin-min-held = { $count ->
     [one] { $count } vastaus tallessa
    *[other] { $count } vastausta tallessa
 }
+admin-min-unread = Attribuutit, joita mikään tarjous ei lue
+admin-min-all-read = Jokaista attribuuttia, johon jollakulla on arvo, lukee jokin voimassa oleva tarjous.

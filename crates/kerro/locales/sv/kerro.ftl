@@ -179,9 +179,14 @@ contact-saved = Dina kontaktinställningar sparades.
 
 ## Erbjudanden
 offers-title = Varför ser jag dessa erbjudanden?
-offers-intro = Varje erbjudande vi visar dig listas här med svaren det byggde på, var och när du gav dem och samtycket som tillät det.
-offers-none = Inga erbjudanden ännu: beslutsmotorn som väljer erbjudanden används inte, så du har inte fått några erbjudanden.
+offers-intro = Det här är erbjudandena vi skulle visa dig nu, vart och ett med svaren det byggde på, var och när du gav dem och samtycket som tillät det. Inget annat om dig används.
+offers-none = Inget erbjudande passar just nu. Erbjudanden visas bara i kanaler du tillåtit och för ändamål du samtyckt till.
 offers-because = Eftersom du berättade:
+offers-not-opted-in = Du har inte tillåtit någon kanal, så du får inga erbjudanden.
+offers-consent = Tillåtet genom ditt samtycke till "{ $purpose }", givet { $date }.
+offers-basis = Grundat på "{ $purpose }", som inte kräver ditt samtycke.
+offers-generic = Visas för alla: använder inga av dina svar.
+offers-channels = Kanaler:
 offers-change = Ändra dina samtycken
 
 ## Historik och kvitton
@@ -288,10 +293,12 @@ admin-rights-withdrawal = Återkallelser
 admin-rights-export = Nedladdningar
 admin-rights-erasure = Raderingar
 admin-min-title = Rapport om uppgiftsminimering
-admin-min-no-engine = Det finns ännu inga erbjudanden eller någon beslutsmotor, så attributen kan inte jämföras med erbjudanden och målgrupper. Attribut som inget formulär frågar efter listas nedan.
+admin-min-no-engine = Attribut som inget gällande erbjudande läser, och hur många som har ett värde. Överväg att sluta fråga efter dem eller radera dem.
 admin-min-unasked = Attribut som inget formulär frågar efter
 admin-min-none = Varje attribut efterfrågas i minst ett formulär.
 admin-min-held = { $count ->
     [one] { $count } svar sparat
    *[other] { $count } svar sparade
 }
+admin-min-unread = Attribut som inget erbjudande läser
+admin-min-all-read = Varje attribut som någon har ett värde för läses av ett gällande erbjudande.

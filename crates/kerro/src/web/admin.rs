@@ -118,6 +118,7 @@ struct OverviewPage {
     rights: Chart,
     answers: Vec<Chart>,
     unasked: Vec<UnusedAttribute>,
+    unread: Vec<UnusedAttribute>,
 }
 
 pub async fn overview(ctx: Ctx) -> Response {
@@ -273,6 +274,25 @@ pub async fn overview(ctx: Ctx) -> Response {
         })
         .collect();
 
+    // P11: collected, yet read by no live offer.
+    let unread = ctx
+        .state
+        .app
+        .store
+        .minimisation_report(ctx.now())
+        .into_iter()
+        .filter(|row| row.subjects_holding > 0)
+        .map(|row| UnusedAttribute {
+            title: schema
+                .attributes
+                .get(&row.attribute)
+                .map(|a| tr.text(&a.title))
+                .unwrap_or_default(),
+            key: row.attribute.to_string(),
+            held: tr.tn("admin-min-held", "count", row.subjects_holding as i64),
+        })
+        .collect();
+
     let page = OverviewPage {
         page: Chrome::new(&ctx, &tr.t("admin-title"), ""),
         subjects: tr.tn("admin-subjects", "count", stats.subjects as i64),
@@ -280,6 +300,7 @@ pub async fn overview(ctx: Ctx) -> Response {
         rights,
         answers,
         unasked,
+        unread,
     };
     ctx.page(StatusCode::OK, &page)
 }

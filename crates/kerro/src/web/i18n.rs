@@ -96,6 +96,14 @@ impl Tr {
         self.l10n.format(self.lang, id, Some(&args))
     }
 
+    /// A message with two text arguments.
+    pub fn t2(&self, id: &str, n1: &str, v1: &str, n2: &str, v2: &str) -> String {
+        let mut args = FluentArgs::new();
+        args.set(n1, FluentValue::from(v1.to_owned()));
+        args.set(n2, FluentValue::from(v2.to_owned()));
+        self.l10n.format(self.lang, id, Some(&args))
+    }
+
     /// A message with one number argument (plural forms select on it).
     pub fn tn(&self, id: &str, name: &str, n: i64) -> String {
         let mut args = FluentArgs::new();

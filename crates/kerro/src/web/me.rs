@@ -447,9 +447,11 @@ pub async fn save_contact(ctx: Ctx, posted: Posted) -> Response {
     }
 }
 
-/// One offer with its reasons (P18); filled once the decision engine lands.
+/// One offer with its reasons (P18).
 pub struct OfferView {
     pub title: String,
+    pub body: String,
+    pub channels: String,
     pub reasons: Vec<String>,
     pub consent: String,
 }
@@ -459,14 +461,102 @@ pub struct OfferView {
 struct OffersPage {
     page: Chrome,
     offers: Vec<OfferView>,
+    opted_in: bool,
 }
 
+/// The offers the engine would choose for the subject now on each channel they
+/// opted in to, with why. A preview: nothing is delivered or logged.
 pub async fn offers(ctx: Ctx) -> Response {
-    let _ = signed_in!(ctx);
+    let (id, data) = signed_in!(ctx);
+    let channels: Vec<Channel> = Channel::ALL
+        .into_iter()
+        .filter(|c| data.contact.opted_in(*c))
+        .collect();
+    let (store, now) = (ctx.state.app.store.clone(), ctx.now());
+    let chans = channels.clone();
+    let decisions = blocking(move || {
+        chans
+            .iter()
+            .map(|c| store.decide(now, &id, *c, 10, true).map(|d| (*c, d)))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await;
+    let Ok(decisions) = decisions else {
+        return ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable");
+    };
+    let tr = &ctx.tr;
+    let snap = ctx.state.app.store.schema();
+    let mut by_offer: BTreeMap<String, (Vec<Channel>, kerro_core::decide::Chosen)> =
+        BTreeMap::new();
+    for (c, d) in decisions {
+        for chosen in d.offers {
+            by_offer
+                .entry(chosen.offer.to_string())
+                .or_insert_with(|| (Vec::new(), chosen))
+                .0
+                .push(c);
+        }
+    }
+    let offers = by_offer
+        .into_values()
+        .map(|(chans, chosen)| {
+            let spec = snap
+                .offers
+                .iter()
+                .find(|o| o.key == chosen.offer)
+                .map(|o| &o.spec);
+            let reasons = chosen
+                .reasons
+                .values
+                .iter()
+                .map(|v| {
+                    let attr = snap.schema.attributes.get(&v.attribute);
+                    format!(
+                        "{}: {} ({}, {})",
+                        attr.map(|a| tr.text(&a.title))
+                            .unwrap_or_else(|| v.attribute.to_string()),
+                        display_value(tr, attr, &v.value),
+                        source_text(tr, &ctx, v.form.as_ref(), None),
+                        tr.date(&v.given_at)
+                    )
+                })
+                .collect();
+            let consent = match &chosen.reasons.consent {
+                Some(c) => {
+                    let title = snap
+                        .schema
+                        .purposes
+                        .get(&c.purpose)
+                        .map(|p| tr.text(&p.title))
+                        .unwrap_or_else(|| c.purpose.to_string());
+                    match c.given_at {
+                        Some(at) => {
+                            tr.t2("offers-consent", "purpose", &title, "date", &tr.date(&at))
+                        }
+                        None => tr.t1("offers-basis", "purpose", &title),
+                    }
+                }
+                None => tr.t("offers-generic"),
+            };
+            OfferView {
+                title: spec
+                    .map(|s| tr.text(&s.title))
+                    .unwrap_or_else(|| chosen.offer.to_string()),
+                body: spec.map(|s| tr.text(&s.body)).unwrap_or_default(),
+                channels: chans
+                    .iter()
+                    .map(|c| tr.t(&format!("channel-{}", c.as_str())))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                reasons,
+                consent,
+            }
+        })
+        .collect();
     let page = OffersPage {
         page: Chrome::new(&ctx, &ctx.tr.t("offers-title"), "/me/offers"),
-        // The decision engine is not part of this version: no offer is made, so none is listed.
-        offers: Vec::new(),
+        offers,
+        opted_in: !channels.is_empty(),
     };
     ctx.page(StatusCode::OK, &page)
 }

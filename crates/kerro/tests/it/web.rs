@@ -629,3 +629,60 @@ async fn admin_needs_an_admin_or_editor_sign_in() {
         .contains("Every attribute is asked by at least one form."));
     assert_eq!(app.store.audit_count("statistics_read", None).unwrap(), 1);
 }
+
+#[tokio::test]
+async fn why_these_offers_shows_each_offer_with_its_reasons() {
+    let app = TestApp::new();
+    app.schema().await;
+    for (key, condition) in [
+        ("cloud", json!({"interests": {"$in": ["cloud"]}})),
+        ("training", json!({"interests": {"$in": ["training"]}})),
+    ] {
+        let r = app
+            .put(
+                &format!("/v1/offers/{key}"),
+                &app.admin,
+                json!({"title": {"en": format!("Offer {key}")}, "body": {"en": "b"}, "purpose": "offers", "condition": condition, "channels": ["web"]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let (id, token) = app.answered_subject("why@example.fi").await;
+    let cookie = format!("{}; kerro_lang=en", session_for(&app, &id));
+    let p = get(&app, "/me/offers", &cookie).await;
+    assert!(
+        p.text.contains("id=\"no-offers\""),
+        "no channel allowed yet"
+    );
+    app.put("/v1/me/contact", &token, json!({"channels": {"web": true}}))
+        .await;
+    let p = get(&app, "/me/offers", &cookie).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.text.contains("Offer cloud"), "{}", p.text);
+    assert!(!p.text.contains("Offer training"), "only matching offers");
+    assert!(
+        p.text.contains("Interests: Cloud, OT"),
+        "the answer it used: {}",
+        p.text
+    );
+    assert!(
+        p.text.contains("Allowed by your consent to"),
+        "and the consent that allowed it"
+    );
+    // A preview only: nothing was delivered or logged.
+    let d = app
+        .post(
+            "/v1/decisions",
+            &app.admin,
+            json!({"subject": id, "channel": "web", "dry_run": true}),
+        )
+        .await;
+    assert_eq!(d.body["offers"].as_array().unwrap().len(), 1);
+    app.put("/v1/me/consents/offers", &token, json!({"given": false}))
+        .await;
+    let p = get(&app, "/me/offers", &cookie).await;
+    assert!(
+        !p.text.contains("Offer cloud"),
+        "withdrawal takes the offer away at once"
+    );
+}
