@@ -16,9 +16,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 use crate::contact::Channel;
-use crate::decide::{
-    rank_and_explain, Decision, Delivery, Limit, Profile, Request, CAP_WINDOW_DAYS,
-};
+use crate::decide::{admission, rank_and_explain, Decision, Delivery, Profile, Request};
 use crate::ids::PurposeKey;
 use crate::offer::CompiledOffer;
 use crate::schema::Schema;
@@ -61,7 +59,6 @@ impl std::fmt::Debug for Catalogue {
             .finish()
     }
 }
-
 
 impl Catalogue {
     pub fn new(schema: &Schema, offers: Vec<CompiledOffer>) -> Catalogue {
@@ -120,33 +117,10 @@ impl Catalogue {
         deliveries: &[Delivery],
         req: &Request,
     ) -> Decision {
-        let none = |why| Decision {
-            offers: Vec::new(),
-            limited_by: Some(why),
+        let (limit, limited_by) = match admission(profile, deliveries, req) {
+            Ok(v) => v,
+            Err(d) => return d,
         };
-        if profile.restricted {
-            return none(Limit::Restricted);
-        }
-        if !profile.contact.opted_in(req.channel) {
-            return none(Limit::ChannelNotOptedIn);
-        }
-        let mut limit = req.limit;
-        let mut limited_by = None;
-        if let Some(cap) = profile.contact.max_per_week {
-            let since = req.now - chrono::Duration::days(CAP_WINDOW_DAYS);
-            let used = deliveries.iter().filter(|d| d.at > since).count();
-            let left = (cap as usize).saturating_sub(used);
-            if left < limit {
-                limit = left;
-                limited_by = Some(Limit::WeeklyCapReached);
-            }
-        }
-        if limit == 0 {
-            return Decision {
-                offers: Vec::new(),
-                limited_by,
-            };
-        }
         let bit = channel_bit(req.channel);
         let groups_map = Map::new();
         let mut candidates: Vec<(&'s CompiledOffer, u32)> = Vec::new();

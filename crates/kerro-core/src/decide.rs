@@ -162,23 +162,23 @@ pub struct Request {
 /// The window the subject's own cap counts over.
 pub const CAP_WINDOW_DAYS: i64 = 7;
 
-/// Decides which offers to show. `offers` may be in any order; the result is ranked.
-pub fn decide(
-    schema: &Schema,
-    offers: &[CompiledOffer],
+/// The contact policy that comes before any offer (P14, P19): how many offers
+/// may be made at all, and why fewer than asked; `Err` is the decision already
+/// made (nothing may be shown).
+pub(crate) fn admission(
     profile: &Profile,
     deliveries: &[Delivery],
     req: &Request,
-) -> Decision {
+) -> Result<(usize, Option<Limit>), Decision> {
     let none = |why| Decision {
         offers: Vec::new(),
         limited_by: Some(why),
     };
     if profile.restricted {
-        return none(Limit::Restricted);
+        return Err(none(Limit::Restricted));
     }
     if !profile.contact.opted_in(req.channel) {
-        return none(Limit::ChannelNotOptedIn);
+        return Err(none(Limit::ChannelNotOptedIn));
     }
     let mut limit = req.limit;
     let mut limited_by = None;
@@ -192,11 +192,26 @@ pub fn decide(
         }
     }
     if limit == 0 {
-        return Decision {
+        return Err(Decision {
             offers: Vec::new(),
             limited_by,
-        };
+        });
     }
+    Ok((limit, limited_by))
+}
+
+/// Decides which offers to show. `offers` may be in any order; the result is ranked.
+pub fn decide(
+    schema: &Schema,
+    offers: &[CompiledOffer],
+    profile: &Profile,
+    deliveries: &[Delivery],
+    req: &Request,
+) -> Decision {
+    let (limit, limited_by) = match admission(profile, deliveries, req) {
+        Ok(v) => v,
+        Err(d) => return d,
+    };
 
     // Masked profiles are built once per purpose, not once per offer.
     let mut masks: Vec<(&PurposeKey, Value)> = Vec::new();

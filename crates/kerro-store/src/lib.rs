@@ -15,6 +15,7 @@ pub use db::SCHEMA_VERSION;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use store::{
-    week_of, AdminStats, AnswerCount, ImportOutcome, ImportRecord, PolicyVersion, Store, StoreOptions, Submission,
-    WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX, STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX,
+    week_of, AdminStats, AnswerCount, ImportOutcome, ImportRecord, PolicyVersion, Store,
+    StoreOptions, Submission, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX, STAFF_TOKEN_PREFIX,
+    SUBJECT_TOKEN_PREFIX,
 };

@@ -60,7 +60,7 @@ pub(crate) fn write_declaration(
     let sid = subject.as_str();
     let sealed = dk.seal(
         sid,
-        &format!("declaration/{attribute}"),
+        &super::subjects::declaration_field(attribute.as_str()),
         value.to_string().as_bytes(),
     )?;
     conn.prepare_cached("UPDATE declarations SET superseded_at = ?3 WHERE subject_id = ?1 AND attribute = ?2 AND superseded_at IS NULL")?.execute(params![sid, attribute.as_str(), ts(now)],

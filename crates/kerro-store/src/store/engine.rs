@@ -115,19 +115,12 @@ pub(crate) fn load_profile(
     )?;
     let mut rows = stmt.query([sid])?;
     while let Some(r) = rows.next()? {
-        let attribute: String = r.get(0)?;
-        let sealed: Vec<u8> = r.get(1)?;
-        let plain = dk.open(sid, &format!("declaration/{attribute}"), &sealed)?;
-        let form: Option<String> = r.get(2)?;
+        let (attribute, value, form) = super::subjects::open_declaration(&dk, sid, r)?;
         p.declared.insert(
-            kerro_core::AttributeKey::parse("attribute", &attribute)
-                .map_err(corrupt("declaration attribute"))?,
+            attribute,
             DeclaredValue {
-                value: serde_json::from_slice(&plain).map_err(corrupt("declaration value"))?,
-                form: form
-                    .map(|f| kerro_core::FormKey::parse("form", &f))
-                    .transpose()
-                    .map_err(corrupt("declaration form"))?,
+                value,
+                form,
                 given_at: parse_ts(&r.get::<_, String>(3)?)?,
             },
         );

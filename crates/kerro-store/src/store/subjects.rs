@@ -136,21 +136,14 @@ pub(crate) fn load_subject_data(
     )?;
     let mut rows = stmt.query([sid])?;
     while let Some(r) = rows.next()? {
-        let attribute: String = r.get(0)?;
-        let sealed: Vec<u8> = r.get(1)?;
-        let plain = dk.open(sid, &format!("declaration/{attribute}"), &sealed)?;
-        let form: Option<String> = r.get(2)?;
+        let (attribute, value, form) = open_declaration(&dk, sid, r)?;
         let method: String = r.get(4)?;
         let superseded: Option<String> = r.get(6)?;
         let d = Declaration {
-            attribute: AttributeKey::parse("attribute", &attribute)
-                .map_err(corrupt("declaration attribute"))?,
-            value: serde_json::from_slice(&plain).map_err(corrupt("declaration value"))?,
+            attribute,
+            value,
             provenance: Provenance {
-                form: form
-                    .map(|f| FormKey::parse("form", &f))
-                    .transpose()
-                    .map_err(corrupt("declaration form"))?,
+                form,
                 notice_version: r.get(3)?,
                 given_at: parse_ts(&r.get::<_, String>(5)?)?,
                 method: Method::parse(&method)
@@ -175,6 +168,31 @@ pub(crate) fn load_subject_data(
         access_log: entries_for(conn, id)?,
         decisions: super::engine::decisions_for(conn, keys, id)?,
     })
+}
+
+/// Reads and decrypts the first three columns of a declarations row
+/// (`attribute`, `value_enc`, `form`).
+pub(crate) fn open_declaration(
+    dk: &DataKey,
+    sid: &str,
+    r: &rusqlite::Row<'_>,
+) -> StoreResult<(AttributeKey, serde_json::Value, Option<FormKey>)> {
+    let attribute: String = r.get(0)?;
+    let sealed: Vec<u8> = r.get(1)?;
+    let plain = dk.open(sid, &declaration_field(&attribute), &sealed)?;
+    let form: Option<String> = r.get(2)?;
+    Ok((
+        AttributeKey::parse("attribute", &attribute).map_err(corrupt("declaration attribute"))?,
+        serde_json::from_slice(&plain).map_err(corrupt("declaration value"))?,
+        form.map(|f| FormKey::parse("form", &f))
+            .transpose()
+            .map_err(corrupt("declaration form"))?,
+    ))
+}
+
+/// The associated-data field name a declaration value is sealed under.
+pub(crate) fn declaration_field(attribute: &str) -> String {
+    format!("declaration/{attribute}")
 }
 
 /// A live subject's e-mail address, decrypted; `None` if it has none or was erased meanwhile.

@@ -548,7 +548,7 @@ impl Store {
                     key = Some((sid.clone(), subject_key(conn, &keys, &id)?));
                 }
                 let Some((_, dk)) = &key else { continue };
-                let plain = dk.open(&sid, &format!("declaration/{attr}"), &sealed)?;
+                let plain = dk.open(&sid, &super::subjects::declaration_field(&attr), &sealed)?;
                 let value: Value = serde_json::from_slice(&plain).map_err(corrupt("declaration"))?;
                 let entry = counts.entry(akey.clone()).or_default();
                 let values: Vec<String> = match value {
