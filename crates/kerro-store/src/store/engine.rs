@@ -383,6 +383,11 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the subject's profile is in memory (a decision then touches no disk).
+    pub fn profile_cached(&self, id: &SubjectId) -> bool {
+        self.inner.index.get(id).is_some()
+    }
+
     /// The subject's in-memory profile, loaded on a miss.
     pub fn profile(&self, id: &SubjectId) -> StoreResult<Arc<Profile>> {
         if let Some(p) = self.inner.index.get(id) {

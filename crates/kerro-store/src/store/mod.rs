@@ -67,6 +67,8 @@ pub(crate) struct Inner {
     default_lang: Lang,
     index: engine::ProfileIndex,
     index_enabled: bool,
+    /// Staff tokens seen valid, by hash, so an authenticated call needs no database read.
+    staff_cache: RwLock<std::collections::HashMap<String, (String, kerro_core::Role)>>,
     decision_log: std::sync::mpsc::Sender<engine::PendingLog>,
 }
 
@@ -99,6 +101,7 @@ impl Store {
             default_lang: opts.default_lang,
             index,
             index_enabled: opts.index,
+            staff_cache: RwLock::default(),
             decision_log: engine::start_flusher(weak.clone()),
         });
         Ok(Store { inner })

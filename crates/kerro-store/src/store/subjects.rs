@@ -587,7 +587,11 @@ impl Store {
     /// The token id and role of a staff token, if it is known and not revoked.
     pub fn staff_for_token(&self, token: &str) -> StoreResult<Option<(String, Role)>> {
         let hash = token_hash(token);
-        self.read(move |conn| {
+        if let Some(hit) = self.staff_token_cached(&hash) {
+            return Ok(Some(hit));
+        }
+        let key = hash.clone();
+        let found = self.read(move |conn| {
             let row: Option<(String, String)> = conn
                 .query_row(
                     "SELECT id, role FROM staff_tokens WHERE hash = ?1 AND revoked_at IS NULL",
@@ -596,7 +600,25 @@ impl Store {
                 )
                 .optional()?;
             Ok(row.and_then(|(id, role)| Role::parse(&role).map(|r| (id, r))))
-        })
+        })?;
+        if let (Some(hit), Ok(mut cache)) = (&found, self.inner.staff_cache.write()) {
+            cache.insert(key, hit.clone());
+        }
+        Ok(found)
+    }
+
+    /// A staff token already seen by this process, without touching the database.
+    /// Tokens cannot be revoked yet; revocation must clear this cache when it lands.
+    pub fn staff_for_token_cached(&self, token: &str) -> Option<(String, Role)> {
+        self.staff_token_cached(&token_hash(token))
+    }
+
+    fn staff_token_cached(&self, hash: &str) -> Option<(String, Role)> {
+        self.inner
+            .staff_cache
+            .read()
+            .ok()
+            .and_then(|c| c.get(hash).cloned())
     }
 
     /// How many live (not erased) subjects the store holds.

@@ -55,6 +55,9 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| unauthenticated("send 'Authorization: Bearer <token>'"))?
             .to_owned();
+        if let Some((token_id, role)) = state.store.staff_for_token_cached(&token) {
+            return Ok(Caller::Staff { token_id, role });
+        }
         let store = state.store.clone();
         let now = state.now();
         let caller = blocking(move || {

@@ -188,8 +188,16 @@ pub async fn decide(
     let channel = channel(&body.channel, "channel")?;
     let limit = limit(body.limit)?;
     let now = body.now.unwrap_or_else(|| state.now());
-    let (store, s) = (state.store.clone(), subject.clone());
-    let d = blocking(move || store.decide(now, &s, channel, limit, body.dry_run)).await?;
+    // A decision over an in-memory profile is pure computation: run it here
+    // rather than hop to the blocking pool; a profile miss reads the disk there.
+    let d = if state.store.profile_cached(&subject) {
+        state
+            .store
+            .decide(now, &subject, channel, limit, body.dry_run)?
+    } else {
+        let (store, s) = (state.store.clone(), subject.clone());
+        blocking(move || store.decide(now, &s, channel, limit, body.dry_run)).await?
+    };
     Ok(Json(decision_view(&state, &subject, channel, now, &d)))
 }
 
