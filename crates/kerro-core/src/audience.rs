@@ -32,8 +32,10 @@ struct AttrIndex {
 }
 
 /// Bitmaps of declared values and reachability, by subject slot.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct AudienceIndex {
+    /// `reachable` answers by purpose and channel, cleared by every change.
+    reach_cache: std::sync::Mutex<HashMap<(PurposeKey, Channel), RoaringBitmap>>,
     live: RoaringBitmap,
     restricted: RoaringBitmap,
     objected_marketing: RoaringBitmap,
@@ -58,6 +60,7 @@ impl AudienceIndex {
     /// Puts (or replaces) the subject in `slot`.
     pub fn set(&mut self, slot: u32, profile: &Profile) {
         self.remove(slot);
+        self.forget_reach();
         self.live.insert(slot);
         if profile.restricted {
             self.restricted.insert(slot);
@@ -99,6 +102,7 @@ impl AudienceIndex {
         if !self.live.remove(slot) {
             return;
         }
+        self.forget_reach();
         self.restricted.remove(slot);
         self.objected_marketing.remove(slot);
         self.channels.values_mut().for_each(|b| {
@@ -132,7 +136,36 @@ impl AudienceIndex {
     /// Subjects who may be reached for `purpose` on `channel`: an active legal
     /// basis, the channel opted in, not restricted, and, for a marketing
     /// purpose, no objection to direct marketing (P14, P19).
+    fn forget_reach(&mut self) {
+        if let Ok(c) = self.reach_cache.get_mut() {
+            c.clear();
+        }
+    }
+
+    /// As `compute_reachable`, remembered until the next change to the index.
     pub fn reachable(
+        &self,
+        schema: &Schema,
+        purpose: &PurposeKey,
+        channel: Channel,
+    ) -> RoaringBitmap {
+        let key = (purpose.clone(), channel);
+        if let Some(hit) = self
+            .reach_cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        {
+            return hit;
+        }
+        let computed = self.compute_reachable(schema, purpose, channel);
+        if let Ok(mut c) = self.reach_cache.lock() {
+            c.insert(key, computed.clone());
+        }
+        computed
+    }
+
+    fn compute_reachable(
         &self,
         schema: &Schema,
         purpose: &PurposeKey,
@@ -159,6 +192,15 @@ impl AudienceIndex {
         out
     }
 
+    /// How many subjects an audience reaches, without building the set.
+    pub fn count(&self, schema: &Schema, q: &AudienceQuery<'_>) -> u64 {
+        let reachable = self.reachable(schema, q.purpose, q.channel);
+        if reachable.is_empty() {
+            return 0;
+        }
+        reachable.intersection_len(&self.node(schema, q.condition.root()))
+    }
+
     /// The subjects an audience reaches.
     pub fn matching(&self, schema: &Schema, q: &AudienceQuery<'_>) -> RoaringBitmap {
         let reachable = self.reachable(schema, q.purpose, q.channel);
@@ -176,14 +218,17 @@ impl AudienceIndex {
     fn node(&self, schema: &Schema, node: &Node) -> RoaringBitmap {
         match node {
             Node::And(children) => {
-                let mut acc = self.live.clone();
-                for c in children {
-                    if acc.is_empty() {
-                        break;
+                // Intersect from the smallest set up; an empty list passes for everyone.
+                let mut parts: Vec<RoaringBitmap> =
+                    children.iter().map(|c| self.node(schema, c)).collect();
+                parts.sort_by_key(RoaringBitmap::len);
+                let mut it = parts.into_iter();
+                match it.next() {
+                    None => self.live.clone(),
+                    Some(first) => {
+                        it.fold(first, |acc, b| if acc.is_empty() { acc } else { acc & b })
                     }
-                    acc &= self.node(schema, c);
                 }
-                acc
             }
             Node::Or(children) => {
                 if children.is_empty() {
@@ -225,7 +270,7 @@ impl AudienceIndex {
             .find(|(k, _)| k.as_str() == attr)
             .map(|(_, a)| a.kind);
         if let (Some(a), Some(kind)) = (index, kind) {
-            if let Some(fast) = fast_path(a, kind, test) {
+            if let Some(fast) = fast_path(a, &self.live, kind, test) {
                 return fast;
             }
         }
@@ -258,45 +303,108 @@ impl AudienceIndex {
 
 /// Direct bitmap answers for the frequent, simple shapes. Each one is written
 /// to agree with GrowthBook's semantics on kerro's normalised values (a choice
-/// is one option string, a multi_choice an array of distinct option strings);
-/// anything else returns `None` and takes the general path.
-fn fast_path(a: &AttrIndex, kind: AttrKind, test: &FieldTest) -> Option<RoaringBitmap> {
-    let FieldTest::Ops(ops) = test else {
-        return None;
-    };
-    let [op] = ops.as_slice() else { return None };
-    let options = |strs: &[String]| {
-        let mut out = RoaringBitmap::new();
-        for s in strs {
-            if let Some(b) = a.by_option.get(s) {
-                out |= b;
-            }
+/// is one option string, a multi_choice an array of distinct option strings, a
+/// number a JSON number); anything else returns `None` and takes the general
+/// path. An operator object passes when every operator does, so its answer is
+/// the intersection of theirs.
+fn fast_path(
+    a: &AttrIndex,
+    live: &RoaringBitmap,
+    kind: AttrKind,
+    test: &FieldTest,
+) -> Option<RoaringBitmap> {
+    match (kind, test) {
+        // `actual + "" === s`: a choice's option string.
+        (AttrKind::Choice, FieldTest::Str(s)) => Some(option(a, s)),
+        (_, FieldTest::Ops(ops)) if !ops.is_empty() => {
+            let mut parts = ops
+                .iter()
+                .map(|op| op_fast_path(a, live, kind, op))
+                .collect::<Option<Vec<_>>>()?;
+            parts.sort_by_key(RoaringBitmap::len);
+            let mut it = parts.into_iter();
+            let first = it.next()?;
+            Some(it.fold(first, |acc, b| acc & b))
         }
-        out
-    };
-    match (kind, op) {
-        (_, Op::Exists(true)) => Some(a.present.clone()),
+        _ => None,
+    }
+}
+
+fn option(a: &AttrIndex, s: &str) -> RoaringBitmap {
+    a.by_option.get(s).cloned().unwrap_or_default()
+}
+
+fn only_strings(set: &kerro_condition::ValueSet) -> bool {
+    set.numbers().is_empty() && !set.has_null() && !set.has_bool(true) && !set.has_bool(false)
+}
+
+fn options<'a>(a: &AttrIndex, strs: impl IntoIterator<Item = &'a String>) -> RoaringBitmap {
+    use roaring::MultiOps;
+    strs.into_iter().filter_map(|s| a.by_option.get(s)).union()
+}
+
+fn op_fast_path(
+    a: &AttrIndex,
+    live: &RoaringBitmap,
+    kind: AttrKind,
+    op: &Op,
+) -> Option<RoaringBitmap> {
+    use kerro_condition::{ElemMatch, Prim, Rel};
+    let choice = matches!(kind, AttrKind::Choice | AttrKind::MultiChoice);
+    match op {
+        Op::Exists(true) => Some(a.present.clone()),
+        Op::Exists(false) => Some(live - &a.present),
         // `$in`: a string matches when it is in the set; an array when one element is.
-        (AttrKind::Choice | AttrKind::MultiChoice, Op::In(set))
-            if set.numbers().is_empty()
-                && !set.has_null()
-                && !set.has_bool(true)
-                && !set.has_bool(false) =>
-        {
-            Some(options(set.strings()))
-        }
+        Op::In(set) if choice && only_strings(set) => Some(options(a, set.strings())),
+        // `$nin` is its negation, so a missing answer passes.
+        Op::Nin(set) if choice && only_strings(set) => Some(live - options(a, set.strings())),
+        Op::Eq(Prim::Str(s)) if kind == AttrKind::Choice => Some(option(a, s)),
+        Op::Ne(Prim::Str(s)) if kind == AttrKind::Choice => Some(live - option(a, s)),
         // `$all` of plain strings on an array: every one must be an element.
-        (AttrKind::MultiChoice, Op::All(tests)) if !tests.is_empty() => {
+        Op::All(tests) if kind == AttrKind::MultiChoice && !tests.is_empty() => {
             let mut acc: Option<RoaringBitmap> = None;
             for t in tests {
                 let FieldTest::Str(s) = t else { return None };
-                let b = a.by_option.get(s).cloned().unwrap_or_default();
+                let b = option(a, s);
                 acc = Some(match acc {
                     Some(x) => x & b,
                     None => b,
                 });
             }
             acc
+        }
+        // `$elemMatch` with `$in` or `$eq` on the elements: some element is one of the options.
+        Op::ElemMatch(ElemMatch::Value(t)) if kind == AttrKind::MultiChoice => match t.as_ref() {
+            FieldTest::Ops(inner) => match inner.as_slice() {
+                [Op::In(set)] if only_strings(set) => Some(options(a, set.strings())),
+                [Op::Eq(Prim::Str(s))] => Some(option(a, s)),
+                _ => None,
+            },
+            _ => None,
+        },
+        // Ordering on numbers: each distinct stored number is compared once. A
+        // missing answer reads as null, which JavaScript orders as 0, so it
+        // passes exactly when 0 does.
+        Op::Cmp(rel, Prim::Num(n)) if kind == AttrKind::Number => {
+            use roaring::MultiOps;
+            let n = *n;
+            let passes = |x: f64| match rel {
+                Rel::Lt => x < n,
+                Rel::Lte => x <= n,
+                Rel::Gt => x > n,
+                Rel::Gte => x >= n,
+            };
+            let held = a
+                .by_value
+                .values()
+                .filter(|(v, _)| v.as_f64().is_some_and(passes))
+                .map(|(_, b)| b)
+                .union();
+            Some(if passes(0.0) {
+                held | (live - &a.present)
+            } else {
+                held
+            })
         }
         _ => None,
     }

@@ -83,6 +83,11 @@ fn leaf() -> impl Strategy<Value = Value> {
         strs.clone().prop_map(|s| json!({"interests": {"$nin": s}})),
         strs.clone().prop_map(|s| json!({"interests": {"$all": s}})),
         Just(json!({"interests": {"$elemMatch": {"$eq": "b"}}})),
+        strs.clone()
+            .prop_map(|s| json!({"interests": {"$elemMatch": {"$in": s}}})),
+        prop_oneof![Just("a"), Just("z")].prop_map(|s| json!({"size": {"$eq": s}})),
+        (0i64..200).prop_map(|n| json!({"employees": {"$lt": n}})),
+        Just(json!({"size": {"$in": ["a"], "$exists": true}})),
         (0u32..3).prop_map(|n| json!({"interests": {"$size": n}})),
         any::<bool>().prop_map(|b| json!({"interests": {"$exists": b}})),
         (0i64..200).prop_map(|n| json!({"employees": {"$gt": n}})),
@@ -188,6 +193,7 @@ proptest! {
         let channel = if web { Channel::Web } else { Channel::Email };
         let got = index.matching(&schema, &AudienceQuery { purpose: &purpose, channel, condition: &compiled });
         let want = brute_force(&schema, &profiles, &purpose, channel, &compiled);
+        prop_assert_eq!(index.count(&schema, &AudienceQuery { purpose: &purpose, channel, condition: &compiled }), want.len());
         prop_assert_eq!(got, want, "condition {}", cond);
     }
 }

@@ -541,6 +541,31 @@ impl Store {
         ))
     }
 
+    /// How many subjects an audience reaches (see `audience`), without building the set.
+    pub fn audience_count(
+        &self,
+        purpose: &PurposeKey,
+        channel: Channel,
+        condition: &serde_json::Value,
+    ) -> StoreResult<u64> {
+        let snap = self.schema();
+        let (compiled, _) = compile_condition(purpose, condition, &snap.schema)?;
+        let a = self
+            .inner
+            .index
+            .audience
+            .read()
+            .map_err(|_| StoreError::Closed)?;
+        Ok(a.index.count(
+            &snap.schema,
+            &AudienceQuery {
+                purpose,
+                channel,
+                condition: &compiled,
+            },
+        ))
+    }
+
     /// The ids (and, for the e-mail channel when asked, the addresses) of an
     /// audience. The export is written to the audit log.
     pub fn audience_export(

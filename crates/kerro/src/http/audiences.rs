@@ -59,8 +59,8 @@ pub async fn count(
 ) -> Result<Json<Value>, ApiError> {
     let (purpose, channel) = parse(&body)?;
     let store = state.store.clone();
-    let members = blocking(move || store.audience(&purpose, channel, &body.condition)).await?;
-    Ok(Json(json!({ "count": members.len() })))
+    let count = blocking(move || store.audience_count(&purpose, channel, &body.condition)).await?;
+    Ok(Json(json!({ "count": count })))
 }
 
 #[utoipa::path(post, path = "/v1/audiences/export", tag = "audiences", request_body = AudienceBody,
