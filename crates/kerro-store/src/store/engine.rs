@@ -125,7 +125,7 @@ pub(crate) fn load_profile(
             },
         );
     }
-    for e in super::ledger::events_for(conn, id)? {
+    for e in super::ledger::latest_events(conn, id)? {
         p.consents.insert(
             e.event.purpose.clone(),
             ConsentInfo {

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use super::audit::{record, AuditAction};
 use super::{corrupt, new_ulid, parse_ts, ts, Store};
 use crate::error::{StoreError, StoreResult};
-use crate::model::{latest_states, ReceiptData, StoredEvent};
+use crate::model::{ReceiptData, StoredEvent};
 
 const EVENT_COLUMNS: &str =
     "seq, record_id, subject_id, purpose, state, form, notice_version, notice_sha256, \
@@ -129,26 +129,35 @@ pub(crate) fn events_for(conn: &Connection, subject: &SubjectId) -> StoreResult<
     Ok(out)
 }
 
+/// The latest event of each purpose for a subject, in ledger order. Reads one
+/// row per purpose through the (subject, purpose, seq) index, however long the
+/// subject's history is.
+pub(crate) fn latest_events(
+    conn: &Connection,
+    subject: &SubjectId,
+) -> StoreResult<Vec<StoredEvent>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {EVENT_COLUMNS} FROM consent_events WHERE seq IN
+            (SELECT MAX(seq) FROM consent_events WHERE subject_id = ?1 GROUP BY purpose)
+         ORDER BY seq"
+    ))?;
+    let mut rows = stmt.query([subject.as_str()])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(event_from_row(r)?);
+    }
+    Ok(out)
+}
+
 /// The latest consent state per purpose for a subject.
 pub(crate) fn current_states(
     conn: &Connection,
     subject: &SubjectId,
 ) -> StoreResult<BTreeMap<PurposeKey, ConsentState>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT purpose, state FROM consent_events WHERE subject_id = ?1 ORDER BY seq",
-    )?;
-    let rows = stmt.query_map([subject.as_str()], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })?;
-    let mut pairs = Vec::new();
-    for row in rows {
-        let (p, s) = row?;
-        let purpose = PurposeKey::parse("purpose", &p).map_err(corrupt("ledger purpose"))?;
-        let state =
-            ConsentState::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("state '{s}'")))?;
-        pairs.push((purpose, state));
-    }
-    Ok(latest_states(pairs.iter().map(|(p, s)| (p, *s))))
+    Ok(latest_events(conn, subject)?
+        .into_iter()
+        .map(|e| (e.event.purpose, e.event.state))
+        .collect())
 }
 
 impl Store {

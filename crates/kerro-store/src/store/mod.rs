@@ -73,7 +73,7 @@ pub(crate) struct Inner {
 }
 
 /// Readers kept open for reuse; more are opened on demand and closed after use.
-const MAX_IDLE_READERS: usize = 16;
+const MAX_IDLE_READERS: usize = 64;
 
 impl Store {
     pub fn open(opts: &StoreOptions) -> StoreResult<Store> {
