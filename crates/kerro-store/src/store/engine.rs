@@ -111,7 +111,8 @@ pub(crate) fn load_profile(
     p.restricted = restricted;
     p.objected_marketing = objected;
     let mut stmt = conn.prepare_cached(
-        "SELECT attribute, value_enc, form, given_at FROM declarations WHERE subject_id = ?1 AND superseded_at IS NULL",
+        "SELECT attribute, value_enc, form, given_at FROM declarations INDEXED BY declarations_current
+         WHERE subject_id = ?1 AND superseded_at IS NULL",
     )?;
     let mut rows = stmt.query([sid])?;
     while let Some(r) = rows.next()? {
