@@ -511,10 +511,17 @@ pub async fn offers(ctx: Ctx) -> Response {
                 .iter()
                 .map(|v| {
                     let attr = snap.schema.attributes.get(&v.attribute);
+                    let question = attr
+                        .map(|a| tr.text(&a.title))
+                        .unwrap_or_else(|| v.attribute.to_string());
+                    // A question already ends in its own punctuation.
+                    let sep = if question.ends_with(['?', ':']) {
+                        " "
+                    } else {
+                        ": "
+                    };
                     format!(
-                        "{}: {} ({}, {})",
-                        attr.map(|a| tr.text(&a.title))
-                            .unwrap_or_else(|| v.attribute.to_string()),
+                        "{question}{sep}{} ({}, {})",
                         display_value(tr, attr, &v.value),
                         source_text(tr, &ctx, v.form.as_ref(), None),
                         tr.date(&v.given_at)
