@@ -11,8 +11,9 @@
 //!   mmapped blocks) after the build minus before it, with every profile
 //!   dropped, i.e. what the index holds including allocator slack; the RSS
 //!   delta (after `malloc_trim`) is reported beside it;
-//! - count: `compile_condition` + `AudienceIndex::matching` + `len()`, which is
-//!   what `Store::audience` does under its read lock; median of `--rounds` calls;
+//! - count: `compile_condition` + `AudienceIndex::count` (asserted equal to
+//!   `matching(..).len()`), which is what `Store::audience_count` (behind
+//!   `POST /v1/audiences/count`) does under its read lock; median of `--rounds` calls;
 //! - export, for the condition whose count is nearest 130,000 at N = 10M
 //!   (`a_1pct`): `matching` and then (1) the member slots written into a
 //!   preallocated `Vec<u32>`, and (2) each member's subject id looked up in a
@@ -172,8 +173,23 @@ fn main() -> anyhow::Result<()> {
                 channel,
                 condition: &compiled,
             };
-            count = black_box(index.matching(&schema, &q)).len();
+            count = black_box(index.count(&schema, &q));
         });
+        assert_eq!(
+            count,
+            index
+                .matching(
+                    &schema,
+                    &AudienceQuery {
+                        purpose: &purpose,
+                        channel,
+                        condition: &compile_condition(&purpose, &case.condition, &schema)?.0,
+                    }
+                )
+                .len(),
+            "count() and matching() disagree on {}",
+            case.name
+        );
         println!(
             "  {:<8}  {count:>10}  {:>7.3}%  {us:>12.1}  {:>5.0}..{:.0}",
             case.name,
@@ -223,7 +239,7 @@ fn main() -> anyhow::Result<()> {
                 condition: &compiled,
             };
             let (us, _) = time_us(rounds.min(5), || {
-                black_box(index.matching(&schema, &q));
+                black_box(index.count(&schema, &q));
             });
             println!("    {} part {leaf}: {us:.1} us", case.name);
             parts.push(json!({"case": case.name, "part": leaf, "us": us}));

@@ -238,12 +238,15 @@ pub fn ak(s: &str) -> AttributeKey {
 
 pub const FORM: &str = "bench_survey";
 
-/// The benchmark schema's definitions, in the order they can be put into a store.
-pub fn definitions() -> (
+/// Purposes, attributes and forms, each with its key.
+pub type Definitions = (
     Vec<(PurposeKey, PurposeSpec)>,
     Vec<(AttributeKey, AttributeSpec)>,
     Vec<(FormKey, FormSpec)>,
-) {
+);
+
+/// The benchmark schema's definitions, in the order they can be put into a store.
+pub fn definitions() -> Definitions {
     let purpose = |title: &str, basis, uses: &[Use]| PurposeSpec {
         title: en(title),
         description: en(title),

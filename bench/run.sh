@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# kerro's benchmarks, each side by side with its baseline in the same run.
+#
+#   bench/run.sh decision|audience|http|ingest|all
+#
+# Every benchmark builds what it needs (release), installs its tools (npm ci
+# for the GrowthBook SDK, apt-get for wrk), checks that kerro and the baseline
+# give the same answers, then prints kerro's figure, the baseline's and the
+# ratio. Results and logs go to $BENCH_OUT (default target/bench). See
+# docs/benchmarks.md for what each one measures.
+#
+# Settings (environment):
+#   BENCH_SEED=1           the generator's seed (profiles, offers)
+#   BENCH_RUNS=3           repetitions of each measurement; medians are reported
+#   DECISION_KS=100,1000,10000
+#   AUDIENCE_N="1000000 10000000"
+#   HTTP_K=1000 HTTP_SUBJECTS=1000 HTTP_SECONDS=10 HTTP_CONNECTIONS=16
+#   HTTP_PORT=18080 (kerro) and HTTP_PORT+1 (baseline)
+#   INGEST_CLIENTS=1,16,64 INGEST_SECONDS=5
+#   PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres PGDATABASE=test
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bench="$root/bench"
+out="${BENCH_OUT:-$root/target/bench}"
+seed="${BENCH_SEED:-1}"
+runs="${BENCH_RUNS:-3}"
+export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}" PGDATABASE="${PGDATABASE:-test}"
+mkdir -p "$out"
+
+log() { echo "== $*" >&2; }
+
+# What was measured: the commit, and whether the work tree had changes.
+revision() {
+  local rev
+  rev=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)
+  echo "# $(date -u +%Y-%m-%dT%H:%MZ), kerro $rev, $(nproc) cores, $(uname -r)"
+}
+
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'
+}
+
+target_dir() {
+  echo "${CARGO_TARGET_DIR:-$root/target}"
+}
+
+build() {
+  log "cargo build --release $*"
+  (cd "$root" && cargo build --release --quiet -p kerro "$@")
+}
+
+ensure_node() {
+  command -v node >/dev/null || { echo "bench: Node.js is needed (apt-get install -y nodejs npm)" >&2; exit 1; }
+  if [ ! -d "$bench/node/node_modules/@growthbook/growthbook" ]; then
+    log "npm ci (GrowthBook SDK, pinned)"
+    (cd "$bench/node" && npm ci --no-audit --no-fund --silent)
+  fi
+}
+
+ensure_pg() {
+  command -v psql >/dev/null || { echo "bench: psql is needed (apt-get install -y postgresql-client)" >&2; exit 1; }
+  psql -X -q -At -c "SELECT 1" >/dev/null || { echo "bench: PostgreSQL does not answer at $PGHOST:$PGPORT (user $PGUSER, database $PGDATABASE)" >&2; exit 1; }
+}
+
+ensure_wrk() {
+  if ! command -v wrk >/dev/null; then
+    log "apt-get install -y wrk"
+    apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; }
+  fi
+}
+
+# ---------------------------------------------------------------------------
+
+run_decision() {
+  ensure_node
+  build --example bench_decision
+  local bin dir ks
+  bin="$(target_dir)/release/examples/bench_decision"
+  dir="$out/decision"
+  ks="${DECISION_KS:-100,1000,10000}"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  for r in $(seq 1 "$runs"); do
+    log "decision: kerro run $r/$runs"
+    "$bin" --seed "$seed" --ks "$ks" --out "$dir" --tag "_$r" >"$dir/kerro_$r.txt"
+    cat "$dir/kerro_$r.txt" >&2
+  done
+  log "decision: GrowthBook JS (equality first, then timing)"
+  { revision; node "$bench/node/decision.mjs" "$dir" "$ks"; } | tee "$out/decision.txt"
+}
+
+run_audience() {
+  ensure_node
+  ensure_pg
+  build --example bench_audience --example bench_gen
+  local bin gen n dir
+  bin="$(target_dir)/release/examples/bench_audience"
+  gen="$(target_dir)/release/examples/bench_gen"
+  revision >"$out/audience.txt"
+  for n in ${AUDIENCE_N:-1000000 10000000}; do
+    dir="$out/audience_$n"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    "$bench/pg/load_subjects.sh" "$seed" "$n" "$gen"
+    local files=()
+    for r in $(seq 1 "$runs"); do
+      log "audience N=$n: kerro run $r/$runs"
+      "$bin" --seed "$seed" --n "$n" --out "$dir/kerro_$r.json" >"$dir/kerro_$r.txt"
+      cat "$dir/kerro_$r.txt" >&2
+      files+=("$dir/kerro_$r.json")
+    done
+    log "audience N=$n: PostgreSQL (counts compared first)"
+    node "$bench/node/audience_pg.mjs" "bench_subjects_$n" 5 "${files[@]}" | tee -a "$out/audience.txt"
+  done
+}
+
+http_pids=()
+stop_http() {
+  for p in ${http_pids[@]+"${http_pids[@]}"}; do
+    kill "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  http_pids=()
+}
+
+wait_port() {
+  local url="$1"
+  for _ in $(seq 1 100); do
+    if curl -s -o /dev/null -X POST "$url/v1/decisions"; then return 0; fi
+    sleep 0.1
+  done
+  echo "bench: nothing answers at $url" >&2
+  return 1
+}
+
+run_http() {
+  ensure_node
+  ensure_wrk
+  build --bin kerro --example bench_http_seed
+  local td data port bport k nsub secs conns
+  td="$(target_dir)"
+  k="${HTTP_K:-1000}"
+  nsub="${HTTP_SUBJECTS:-1000}"
+  secs="${HTTP_SECONDS:-10}"
+  conns="${HTTP_CONNECTIONS:-16}"
+  port="${HTTP_PORT:-18080}"
+  bport=$((port + 1))
+  data="$out/http-data"
+  "$td/release/examples/bench_http_seed" --seed "$seed" --k "$k" --subjects "$nsub" --data "$data"
+  node -e 'const m=require(process.argv[1]); const fs=require("fs");
+    fs.writeFileSync(process.argv[2], m.token+"\n"); fs.writeFileSync(process.argv[3], m.subjects.join("\n")+"\n")' \
+    "$data/bench_http.json" "$out/http_token.txt" "$out/http_subjects.txt"
+  trap stop_http EXIT
+  log "http: kerro serve on core 0, baseline node server on core 0 (one at a time under load), wrk on core 1"
+  KERRO_LOG=warn taskset -c 0 "$td/release/kerro" serve --data "$data" --listen "127.0.0.1:$port" >"$out/http_kerro.log" 2>&1 &
+  http_pids+=($!)
+  taskset -c 0 node "$bench/node/server.mjs" "$data" "$bport" >"$out/http_baseline.log" 2>&1 &
+  http_pids+=($!)
+  wait_port "http://127.0.0.1:$port"
+  wait_port "http://127.0.0.1:$bport"
+  node "$bench/node/http_check.mjs" "$data" "http://127.0.0.1:$port" "http://127.0.0.1:$bport" 200
+  local kr=() kp=() br=() bp=() line
+  for r in $(seq 1 "$runs"); do
+    for side in kerro baseline; do
+      local p=$port
+      [ "$side" = baseline ] && p=$bport
+      # Warm-up, then the measured run.
+      taskset -c 1 wrk -t1 -c"$conns" -d2s -s "$bench/wrk/decisions.lua" "http://127.0.0.1:$p" -- "$out/http_token.txt" "$out/http_subjects.txt" >/dev/null
+      line=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$bench/wrk/decisions.lua" "http://127.0.0.1:$p" -- "$out/http_token.txt" "$out/http_subjects.txt" | tee "$out/http_${side}_$r.txt" | grep '^RESULT')
+      log "http $side run $r/$runs: $line"
+      case "$line" in *" errors=0 non2xx=0") ;; *) echo "bench: $side answered with errors: $line" >&2; exit 1 ;; esac
+      local rps p99
+      rps=$(sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$line")
+      p99=$(sed -E 's/.*p99_us=([0-9]+).*/\1/' <<<"$line")
+      if [ "$side" = kerro ]; then kr+=("$rps"); kp+=("$p99"); else br+=("$rps"); bp+=("$p99"); fi
+    done
+  done
+  stop_http
+  trap - EXIT
+  local mkr mkp mbr mbp
+  mkr=$(median "${kr[@]}"); mkp=$(median "${kp[@]}"); mbr=$(median "${br[@]}"); mbp=$(median "${bp[@]}")
+  {
+    revision
+    echo "http: POST /v1/decisions (dry run, e-mail, limit 3), K = $k offers, $nsub subjects in turn; server on one core (taskset -c 0), wrk -t1 -c$conns -d${secs}s on the other; median of $runs runs"
+    printf '%-28s %14s %12s\n' "" "requests/s" "p99 ms"
+    printf '%-28s %14.0f %12.2f\n' "kerro serve" "$mkr" "$(echo "$mkp / 1000" | bc -l)"
+    printf '%-28s %14.0f %12.2f\n' "Node + GrowthBook JS" "$mbr" "$(echo "$mbp / 1000" | bc -l)"
+    printf '%-28s %13.2fx\n' "kerro / baseline" "$(echo "$mkr / $mbr" | bc -l)"
+    local met=MISSED
+    if [ "$(echo "$mkr >= 30000 && $mkp < 2000" | bc)" = 1 ]; then met=met; fi
+    echo "target >= 30,000 requests/s with p99 < 2 ms: $met (runs: kerro ${kr[*]} req/s, p99 ${kp[*]} us; baseline ${br[*]} req/s, p99 ${bp[*]} us)"
+  } | tee "$out/http.txt"
+}
+
+run_ingest() {
+  ensure_pg
+  build --example ingest --example bench_ingest
+  local td clients secs c
+  td="$(target_dir)"
+  clients="${INGEST_CLIENTS:-1,16,64}"
+  secs="${INGEST_SECONDS:-5}"
+  # kr/kp: ingest.rs (one subject per client); vr/vp: bench_ingest.rs (a pool of
+  # subjects per client); pr/pp: pgbench.
+  declare -A kr kp vr vp pr pp
+  for r in $(seq 1 "$runs"); do
+    log "ingest: kerro run $r/$runs, one subject per client (crates/kerro/examples/ingest.rs)"
+    "$td/release/examples/ingest" --clients "$clients" --seconds "$secs" | tee "$out/ingest_kerro_$r.txt" >&2
+    while read -r n rate p99; do
+      kr[$n]+="$rate "
+      kp[$n]+="$p99 "
+    done < <(awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $1, $2, $4 }' "$out/ingest_kerro_$r.txt")
+    log "ingest: kerro run $r/$runs, 200 subjects per client in turn (crates/kerro/examples/bench_ingest.rs)"
+    "$td/release/examples/bench_ingest" --clients "$clients" --seconds "$secs" --pool 200 | tee "$out/ingest_kerro_pool_$r.txt" >&2
+    while read -r n rate p99; do
+      vr[$n]+="$rate "
+      vp[$n]+="$p99 "
+    done < <(awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $1, $2, $4 }' "$out/ingest_kerro_pool_$r.txt")
+  done
+  psql -X -q -v ON_ERROR_STOP=1 -f "$bench/pg/ingest_schema.sql"
+  local logs="$out/pgbench_logs"
+  for r in $(seq 1 "$runs"); do
+    for c in ${clients//,/ }; do
+      rm -rf "$logs"
+      mkdir -p "$logs"
+      local j=$((c < 2 ? c : 2)) tps p99
+      tps=$(cd "$logs" && PGOPTIONS='-c synchronous_commit=on' pgbench -n -M prepared -f "$bench/pg/ingest.sql" \
+        -c "$c" -j "$j" -T "$secs" -l --log-prefix="$logs/tx" 2>&1 | sed -nE 's/^tps = ([0-9.]+) \(without initial connection time\)/\1/p')
+      p99=$(cat "$logs"/tx* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END { print a[int(NR*0.99)] / 1000 }')
+      log "ingest: pgbench run $r/$runs, $c clients: $tps tps, p99 $p99 ms"
+      pr[$c]+="$tps "
+      pp[$c]+="$p99 "
+    done
+  done
+  rm -rf "$logs"
+  {
+    revision
+    echo "ingest: durable submissions per second, ${secs} s per point, median of $runs runs"
+    echo "  kerro: HTTP API in-process (client and server share the 2 cores), SQLite WAL synchronous=FULL, group commit;"
+    echo "         'one subject' = ingest.rs (each client re-submits for its own subject), 'pool' = bench_ingest.rs (200 subjects per client in turn)"
+    echo "  PostgreSQL: pgbench -M prepared, one transaction = 1 declarations row + 1 consent row, synchronous_commit=on"
+    printf '%8s %14s %10s %14s %10s %14s %10s %12s %8s\n' clients "kerro 1 subj" p99 "kerro pool" p99 "PostgreSQL" p99 "pool / PG" target
+    for c in ${clients//,/ }; do
+      local a ap v vp2 b bp2 met="-"
+      # shellcheck disable=SC2086
+      a=$(median ${kr[$c]}); ap=$(median ${kp[$c]}); v=$(median ${vr[$c]}); vp2=$(median ${vp[$c]}); b=$(median ${pr[$c]}); bp2=$(median ${pp[$c]})
+      if [ "$c" = 64 ]; then
+        met=MISSED
+        [ "$(echo "$a >= 10000 || $v >= 10000" | bc)" = 1 ] && met=met
+      fi
+      printf '%8s %14.0f %8.1fms %14.0f %8.1fms %14.0f %8.1fms %11.2fx %8s\n' "$c" "$a" "$ap" "$v" "$vp2" "$b" "$bp2" "$(echo "$v / $b" | bc -l)" "$met"
+    done
+    echo "target: >= 10,000 submissions/s at 64 clients on SQLite"
+  } | tee "$out/ingest.txt"
+}
+
+case "${1:-}" in
+  decision) run_decision ;;
+  audience) run_audience ;;
+  http) run_http ;;
+  ingest) run_ingest ;;
+  all)
+    run_decision
+    run_audience
+    run_http
+    run_ingest
+    ;;
+  *)
+    echo "usage: bench/run.sh decision|audience|http|ingest|all" >&2
+    exit 2
+    ;;
+esac
