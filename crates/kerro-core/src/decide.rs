@@ -272,13 +272,20 @@ pub(crate) fn rank_and_explain(
     profile: &Profile,
     limit: usize,
 ) -> Vec<Chosen> {
-    candidates.sort_by(|(a, ra), (b, rb)| {
+    // The order is total (keys are unique), so selecting the best `limit` and
+    // sorting only those gives exactly the head of a full sort.
+    let order = |(a, ra): &(&CompiledOffer, u32), (b, rb): &(&CompiledOffer, u32)| {
         b.spec
             .priority
             .cmp(&a.spec.priority)
             .then(rb.cmp(ra))
             .then_with(|| a.key.cmp(&b.key))
-    });
+    };
+    if candidates.len() > limit && limit > 0 {
+        candidates.select_nth_unstable_by(limit - 1, order);
+        candidates.truncate(limit);
+    }
+    candidates.sort_by(order);
     candidates
         .into_iter()
         .take(limit)

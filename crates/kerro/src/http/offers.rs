@@ -11,7 +11,6 @@ use kerro_core::offer::{CompiledOffer, OfferSpec};
 use kerro_core::{CoreError, ErrorCode, Lang};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 use super::auth::{Decide, Reports, SchemaRead, SchemaWrite, Staff, SubjectSession};
 use super::{blocking, path_key, ApiError, AppState, Body};
@@ -142,13 +141,16 @@ fn decision_view(
         .ok()
         .and_then(|p| p.language)
         .unwrap_or(default);
-    let by_key: BTreeMap<&OfferKey, &CompiledOffer> =
-        snap.offers.iter().map(|o| (&o.key, o)).collect();
     let offers: Vec<Value> = d
         .offers
         .iter()
         .map(|c| {
-            let o = by_key.get(&c.offer);
+            // Offers are kept in key order: find the chosen ones without a per-request map.
+            let o = snap
+                .offers
+                .binary_search_by(|o| o.key.cmp(&c.offer))
+                .ok()
+                .map(|i| &snap.offers[i]);
             json!({
                 "key": c.offer,
                 "title": o.map(|o| o.spec.title.get(lang, default)),
