@@ -195,17 +195,17 @@ run_http() {
 
 run_ingest() {
   ensure_pg
-  build --example ingest --example bench_ingest
+  build --example bench_ingest
   local td clients secs c
   td="$(target_dir)"
   clients="${INGEST_CLIENTS:-1,16,64}"
   secs="${INGEST_SECONDS:-5}"
-  # kr/kp: ingest.rs (one subject per client); vr/vp: bench_ingest.rs (a pool of
+  # kr/kp: bench_ingest --pool 1 (one subject per client); vr/vp: --pool 200 (a pool of
   # subjects per client); pr/pp: pgbench.
   declare -A kr kp vr vp pr pp
   for r in $(seq 1 "$runs"); do
-    log "ingest: kerro run $r/$runs, one subject per client (crates/kerro/examples/ingest.rs)"
-    "$td/release/examples/ingest" --clients "$clients" --seconds "$secs" | tee "$out/ingest_kerro_$r.txt" >&2
+    log "ingest: kerro run $r/$runs, one subject per client (bench_ingest --pool 1)"
+    "$td/release/examples/bench_ingest" --pool 1 --clients "$clients" --seconds "$secs" | tee "$out/ingest_kerro_$r.txt" >&2
     while read -r n rate p99; do
       kr[$n]+="$rate "
       kp[$n]+="$p99 "
@@ -237,7 +237,7 @@ run_ingest() {
     revision
     echo "ingest: durable submissions per second, ${secs} s per point, median of $runs runs"
     echo "  kerro: HTTP API in-process (client and server share the 2 cores), SQLite WAL synchronous=FULL, group commit;"
-    echo "         'one subject' = ingest.rs (each client re-submits for its own subject), 'pool' = bench_ingest.rs (200 subjects per client in turn)"
+    echo "         'one subject' = bench_ingest --pool 1 (each client re-submits for its own subject), 'pool' = --pool 200 (200 subjects per client in turn)"
     echo "  PostgreSQL: pgbench -M prepared, one transaction = 1 declarations row + 1 consent row, synchronous_commit=on"
     printf '%8s %14s %10s %14s %10s %14s %10s %12s %8s\n' clients "kerro 1 subj" p99 "kerro pool" p99 "PostgreSQL" p99 "pool / PG" target
     for c in ${clients//,/ }; do

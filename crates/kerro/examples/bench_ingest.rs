@@ -1,10 +1,10 @@
-//! Ingestion benchmark, a variant of `ingest.rs` (same server, same form, same
-//! answers, same output) in which submissions rotate over a pool of subjects
-//! instead of one subject per client.
+//! Ingestion benchmark: durable submissions per second through the real HTTP
+//! API on SQLite, with submissions rotating over a pool of subjects per client
+//! (`--pool 1`: one subject per client, every submission adding to its history).
 //!
 //! `cargo run --release -p kerro --example bench_ingest -- [--clients 1,16,64] [--seconds 5] [--pool 200]`
 //!
-//! `ingest.rs` has each client re-submit for its one subject, so within seconds
+//! With `--pool 1` each client re-submits for its one subject, so within seconds
 //! a subject holds hundreds or thousands of consent events and declarations,
 //! and every submission's work that reads the subject's history grows with it.
 //! Here each client cycles through `--pool` subjects of its own (created up

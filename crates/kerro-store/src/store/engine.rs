@@ -524,22 +524,9 @@ impl Store {
         channel: Channel,
         condition: &serde_json::Value,
     ) -> StoreResult<RoaringBitmap> {
-        let snap = self.schema();
-        let (compiled, _) = compile_condition(purpose, condition, &snap.schema)?;
-        let a = self
-            .inner
-            .index
-            .audience
-            .read()
-            .map_err(|_| StoreError::Closed)?;
-        Ok(a.index.matching(
-            &snap.schema,
-            &AudienceQuery {
-                purpose,
-                channel,
-                condition: &compiled,
-            },
-        ))
+        self.with_audience(purpose, channel, condition, |index, schema, q| {
+            index.matching(schema, q)
+        })
     }
 
     /// How many subjects an audience reaches (see `audience`), without building the set.
@@ -549,6 +536,19 @@ impl Store {
         channel: Channel,
         condition: &serde_json::Value,
     ) -> StoreResult<u64> {
+        self.with_audience(purpose, channel, condition, |index, schema, q| {
+            index.count(schema, q)
+        })
+    }
+
+    /// Type-checks the condition for the purpose and runs `f` on the audience index.
+    fn with_audience<T>(
+        &self,
+        purpose: &PurposeKey,
+        channel: Channel,
+        condition: &serde_json::Value,
+        f: impl FnOnce(&AudienceIndex, &kerro_core::schema::Schema, &AudienceQuery<'_>) -> T,
+    ) -> StoreResult<T> {
         let snap = self.schema();
         let (compiled, _) = compile_condition(purpose, condition, &snap.schema)?;
         let a = self
@@ -557,7 +557,8 @@ impl Store {
             .audience
             .read()
             .map_err(|_| StoreError::Closed)?;
-        Ok(a.index.count(
+        Ok(f(
+            &a.index,
             &snap.schema,
             &AudienceQuery {
                 purpose,
