@@ -308,25 +308,7 @@ fn value_set(v: &Value, insensitive: bool) -> Option<ValueSet> {
     let Value::Array(items) = v else {
         return None;
     };
-    let mut set = ValueSet::default();
-    for item in items {
-        match item {
-            Value::String(s) if insensitive => set.strs.push(s.to_lowercase()),
-            Value::String(s) => set.strs.push(s.clone()),
-            // Adding 0.0 turns -0 into 0, which `includes` treats as equal anyway.
-            Value::Number(n) => set.nums.push(n.as_f64().unwrap_or(f64::NAN) + 0.0),
-            Value::Bool(true) => set.true_ = true,
-            Value::Bool(false) => set.false_ = true,
-            Value::Null => set.null = true,
-            Value::Array(_) | Value::Object(_) => {}
-        }
-    }
-    set.strs.sort();
-    set.strs.dedup();
-    set.nums.retain(|n| !n.is_nan());
-    set.nums.sort_by(f64::total_cmp);
-    set.nums.dedup();
-    Some(set)
+    Some(ValueSet::from_items(items, insensitive))
 }
 
 /// Prepares a regex operator. A non-string operand fails, and so does a pattern

@@ -75,23 +75,7 @@ fn compile_group(entry: &Value) -> Group {
 
 /// The members of a group as an `$in` set (composite members never match `===`).
 fn members_set(items: &[Value]) -> ValueSet {
-    let mut set = ValueSet::default();
-    for item in items {
-        match item {
-            Value::String(s) => set.strs.push(s.clone()),
-            Value::Number(n) => set.nums.push(n.as_f64().unwrap_or(f64::NAN) + 0.0),
-            Value::Bool(true) => set.true_ = true,
-            Value::Bool(false) => set.false_ = true,
-            Value::Null => set.null = true,
-            Value::Array(_) | Value::Object(_) => {}
-        }
-    }
-    set.strs.sort();
-    set.strs.dedup();
-    set.nums.retain(|n| !n.is_nan());
-    set.nums.sort_by(f64::total_cmp);
-    set.nums.dedup();
-    set
+    ValueSet::from_items(items, false)
 }
 
 /// Where evaluation finds saved groups.

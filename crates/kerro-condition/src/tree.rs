@@ -210,6 +210,31 @@ pub struct ValueSet {
 }
 
 impl ValueSet {
+    /// The primitive members of `items`, sorted and deduplicated; strings
+    /// lowercased when `insensitive` (`$ini`/`$nini`). Arrays and objects are
+    /// dropped: strict equality never matches them.
+    pub(crate) fn from_items(items: &[Value], insensitive: bool) -> ValueSet {
+        let mut set = ValueSet::default();
+        for item in items {
+            match item {
+                Value::String(s) if insensitive => set.strs.push(s.to_lowercase()),
+                Value::String(s) => set.strs.push(s.clone()),
+                // Adding 0.0 turns -0 into 0, which `includes` treats as equal anyway.
+                Value::Number(n) => set.nums.push(n.as_f64().unwrap_or(f64::NAN) + 0.0),
+                Value::Bool(true) => set.true_ = true,
+                Value::Bool(false) => set.false_ = true,
+                Value::Null => set.null = true,
+                Value::Array(_) | Value::Object(_) => {}
+            }
+        }
+        set.strs.sort();
+        set.strs.dedup();
+        set.nums.retain(|n| !n.is_nan());
+        set.nums.sort_by(f64::total_cmp);
+        set.nums.dedup();
+        set
+    }
+
     /// The string members, sorted (lowercased for `$ini`/`$nini`).
     pub fn strings(&self) -> &[String] {
         &self.strs
