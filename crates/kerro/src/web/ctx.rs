@@ -340,6 +340,28 @@ impl Ctx {
     }
 
     /// The 403 page for a missing or wrong CSRF token.
+    /// A sign-out: checks the CSRF token and ends the session behind `secret`
+    /// (if any). `Err` is the page to answer with instead.
+    pub async fn end_session(
+        self,
+        posted: &Posted,
+        secret: Option<String>,
+    ) -> Result<Ctx, Response> {
+        if !self.csrf_ok(posted) {
+            return Err(self.csrf_failed());
+        }
+        if let Some(secret) = secret {
+            let store = self.state.app.store.clone();
+            if blocking(move || store.end_web_session(&secret))
+                .await
+                .is_err()
+            {
+                return Err(self.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"));
+            }
+        }
+        Ok(self)
+    }
+
     pub fn csrf_failed(self) -> Response {
         self.error(StatusCode::FORBIDDEN, "error-csrf")
     }

@@ -155,19 +155,12 @@ pub async fn confirm(mut ctx: Ctx, Path(secret): Path<String>, posted: Posted) -
     }
 }
 
-pub async fn logout(mut ctx: Ctx, posted: Posted) -> Response {
-    if !ctx.csrf_ok(&posted) {
-        return ctx.csrf_failed();
-    }
-    if let Some(secret) = ctx.session_secret.clone() {
-        let store = ctx.state.app.store.clone();
-        if blocking(move || store.end_web_session(&secret))
-            .await
-            .is_err()
-        {
-            return ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable");
-        }
-    }
+pub async fn logout(ctx: Ctx, posted: Posted) -> Response {
+    let secret = ctx.session_secret.clone();
+    let mut ctx = match ctx.end_session(&posted, secret).await {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let secure = ctx.state.secure_cookies();
     ctx.set_cookie(cookie(SESSION_COOKIE, "", 0, secure));
     let lang = ctx.lang;
