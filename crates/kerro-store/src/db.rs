@@ -1,22 +1,131 @@
-//! Opening SQLite the way kerro needs it (WAL, synchronous commits, secure
-//! delete) and the embedded, versioned migrations.
+//! Where the database is (a `sqlite://` or `postgres://` URL), opening
+//! connections the way kerro needs them, and the embedded, versioned
+//! migrations of each dialect.
+//!
+//! SQLite runs in WAL mode with synchronous commits and secure delete.
+//! PostgreSQL connections get a connect timeout and TCP keepalives, so a
+//! lost server is noticed instead of waited on.
 
-use rusqlite::{Connection, OpenFlags};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Duration;
 
 use crate::error::{StoreError, StoreResult};
+use crate::sql::{Conn, Dialect};
 
-/// Migrations, applied in order; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[
+/// SQLite migrations, applied in order; the index + 1 is the schema version.
+const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0001_init.sql"),
     include_str!("migrations/sqlite/0002_decisions.sql"),
     include_str!("migrations/sqlite/0003_web.sql"),
+    include_str!("migrations/sqlite/0004_outbox.sql"),
 ];
 
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+/// The same versions for PostgreSQL.
+const POSTGRES_MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres/0001_init.sql"),
+    include_str!("migrations/postgres/0002_decisions.sql"),
+    include_str!("migrations/postgres/0003_web.sql"),
+    include_str!("migrations/postgres/0004_outbox.sql"),
+];
 
-pub fn open(path: &Path, write: bool) -> StoreResult<Connection> {
+pub const SCHEMA_VERSION: i64 = SQLITE_MIGRATIONS.len() as i64;
+
+const _: () = assert!(SQLITE_MIGRATIONS.len() == POSTGRES_MIGRATIONS.len());
+
+/// The advisory lock that serialises migrations when several nodes start at once.
+const MIGRATION_LOCK: i64 = 0x6b65_7272_6f00_0001;
+
+/// A database location, parsed from its URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// `sqlite://PATH`: the database file (its WAL sits beside it).
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`, kept as given.
+    Postgres(String),
+}
+
+impl Location {
+    /// Parses a database URL. The scheme picks the backend; anything else is an error.
+    pub fn parse(url: &str) -> StoreResult<Location> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(StoreError::Config(
+                    "the database URL sqlite:// names no file; write sqlite://PATH, e.g. sqlite:///var/lib/kerro/kerro.db".into(),
+                ));
+            }
+            return Ok(Location::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            postgres::Config::from_str(url).map_err(|e| {
+                StoreError::Config(format!("the PostgreSQL URL cannot be read: {e}"))
+            })?;
+            return Ok(Location::Postgres(url.to_owned()));
+        }
+        let scheme = url.split("://").next().filter(|_| url.contains("://"));
+        Err(StoreError::Config(match scheme {
+            Some(s) => format!(
+                "unknown database URL scheme '{s}://'; kerro speaks sqlite://PATH and postgres://USER@HOST/DB"
+            ),
+            None => "the database URL has no scheme; write sqlite://PATH or postgres://USER@HOST/DB".into(),
+        }))
+    }
+
+    /// The URL with any password masked, for logs and messages.
+    pub fn display(&self) -> String {
+        match self {
+            Location::Sqlite(p) => format!("sqlite://{}", p.display()),
+            Location::Postgres(url) => mask_password(url),
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Location::Sqlite(_) => Dialect::Sqlite,
+            Location::Postgres(_) => Dialect::Postgres,
+        }
+    }
+}
+
+fn mask_password(url: &str) -> String {
+    // postgres://user:secret@host/db -> postgres://user:***@host/db
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Opens a connection. `write` matters to SQLite only (PostgreSQL connections can always write).
+pub fn connect(location: &Location, write: bool) -> StoreResult<Conn> {
+    match location {
+        Location::Sqlite(path) => open_sqlite(path, write).map(Conn::sqlite),
+        Location::Postgres(url) => connect_postgres(url).map(Conn::postgres),
+    }
+}
+
+/// A plain PostgreSQL client (the change listener uses it for LISTEN).
+pub fn connect_postgres(url: &str) -> StoreResult<postgres::Client> {
+    let mut config = postgres::Config::from_str(url)
+        .map_err(|e| StoreError::Config(format!("the PostgreSQL URL cannot be read: {e}")))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(5));
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("kerro");
+    }
+    config.keepalives(true);
+    config.keepalives_idle(Duration::from_secs(30));
+    Ok(config.connect(postgres::NoTls)?)
+}
+
+fn open_sqlite(path: &Path, write: bool) -> StoreResult<rusqlite::Connection> {
+    use rusqlite::{Connection, OpenFlags};
     let flags = if write {
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -43,26 +152,106 @@ pub fn open(path: &Path, write: bool) -> StoreResult<Connection> {
     Ok(conn)
 }
 
-pub fn migrate(conn: &mut Connection) -> StoreResult<()> {
-    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
-    let current: i64 = conn.query_row(
+/// The schema version the database is at (0 for an empty database).
+pub fn current_version(conn: &Conn) -> StoreResult<i64> {
+    let exists: i64 = match conn.dialect() {
+        Dialect::Sqlite => conn.query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+            (),
+            |r| r.get(0),
+        )?,
+        Dialect::Postgres => conn.query_row(
+            "SELECT COUNT(*) FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_name = 'schema_version'",
+            (),
+            |r| r.get(0),
+        )?,
+    };
+    if exists == 0 {
+        return Ok(0);
+    }
+    conn.query_row(
         "SELECT COALESCE(MAX(version), 0) FROM schema_version",
-        [],
+        (),
         |r| r.get(0),
-    )?;
-    if current > SCHEMA_VERSION {
-        return Err(StoreError::Config(format!(
-            "the database has schema version {current}, newer than this kerro knows ({SCHEMA_VERSION}); upgrade kerro"
-        )));
+    )
+}
+
+/// Brings the schema up to date; refuses a database newer than this binary.
+pub fn migrate(conn: &Conn) -> StoreResult<()> {
+    let migrations = match conn.dialect() {
+        Dialect::Sqlite => SQLITE_MIGRATIONS,
+        Dialect::Postgres => POSTGRES_MIGRATIONS,
+    };
+    conn.execute_batch(match conn.dialect() {
+        Dialect::Sqlite => "BEGIN IMMEDIATE",
+        Dialect::Postgres => "BEGIN",
+    })?;
+    let result = (|| {
+        if conn.dialect() == Dialect::Postgres {
+            conn.query_row("SELECT pg_advisory_xact_lock(?1)", [MIGRATION_LOCK], |_| {
+                Ok(())
+            })?;
+        }
+        conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
+        let current = current_version(conn)?;
+        if current > SCHEMA_VERSION {
+            return Err(StoreError::Config(format!(
+                "the database has schema version {current}, newer than this kerro knows ({SCHEMA_VERSION}); upgrade kerro"
+            )));
+        }
+        for (i, sql) in migrations.iter().enumerate().skip(current as usize) {
+            conn.execute_batch(sql)?;
+            conn.execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [i as i64 + 1],
+            )?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.execute(
-            "INSERT INTO schema_version (version) VALUES (?1)",
-            [i as i64 + 1],
-        )?;
-        tx.commit()?;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheme_picks_the_backend_and_nothing_else_is_accepted() {
+        assert_eq!(
+            Location::parse("sqlite:///var/lib/kerro/kerro.db").unwrap(),
+            Location::Sqlite(PathBuf::from("/var/lib/kerro/kerro.db"))
+        );
+        assert_eq!(
+            Location::parse("sqlite://data/kerro.db").unwrap(),
+            Location::Sqlite(PathBuf::from("data/kerro.db"))
+        );
+        for url in [
+            "postgres://kerro@db/kerro",
+            "postgresql://u:p@127.0.0.1:5432/test",
+        ] {
+            assert_eq!(Location::parse(url).unwrap().dialect(), Dialect::Postgres);
+        }
+        for bad in [
+            "mysql://root@localhost/x",
+            "kerro.db",
+            "sqlite://",
+            "http://x",
+        ] {
+            let e = Location::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("sqlite://"), "{bad}: {e}");
+        }
     }
-    Ok(())
+
+    #[test]
+    fn passwords_are_masked_in_messages() {
+        let l = Location::parse("postgres://kerro:hunter2@db:5432/kerro").unwrap();
+        assert_eq!(l.display(), "postgres://kerro:***@db:5432/kerro");
+    }
 }

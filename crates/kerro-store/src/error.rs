@@ -10,6 +10,10 @@ pub enum StoreError {
     Core(#[from] CoreError),
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),
+    #[error("postgresql: {0}")]
+    Pg(#[from] postgres::Error),
+    #[error("the query returned no rows")]
+    NoRows,
     #[error("crypto: {0}")]
     Crypto(String),
     #[error("configuration: {0}")]
@@ -40,11 +44,44 @@ impl StoreError {
                     "the database is unavailable; nothing was changed",
                 )
             }
+            StoreError::Pg(e) if pg_unavailable(e) => CoreError::new(
+                ErrorCode::Unavailable,
+                "the database is unavailable; nothing was changed",
+            ),
             StoreError::Closed => CoreError::new(
                 ErrorCode::Unavailable,
                 "the store could not take the write; nothing was changed",
             ),
             _ => CoreError::new(ErrorCode::Internal, "internal error; nothing was changed"),
+        }
+    }
+}
+
+/// Errors that mean "try again later": the connection is gone, the server is
+/// shutting down or starting, or a transaction lost a race it may win next time.
+pub fn pg_unavailable(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        Some(code) => {
+            let c = code.code();
+            c.starts_with("08")
+                || c.starts_with("57P")
+                || c == "53300"
+                || c == "40001"
+                || c == "40P01"
+                || c == "25006"
+        }
+        // No SQLSTATE: an I/O error, a timeout, a refused connection or a
+        // closed socket (as opposed to a value that failed to convert).
+        None => {
+            let io = std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>());
+            let text = e.to_string();
+            io || text.starts_with("error connecting")
+                || text.starts_with("error communicating")
+                || text.starts_with("timeout")
+                || text.starts_with("connection closed")
         }
     }
 }

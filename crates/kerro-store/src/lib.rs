@@ -8,10 +8,11 @@ pub mod crypto;
 mod db;
 pub mod error;
 pub mod model;
+pub mod sql;
 mod store;
 mod writer;
 
-pub use db::SCHEMA_VERSION;
+pub use db::{Location, SCHEMA_VERSION};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use store::{

@@ -33,6 +33,10 @@ struct StoreArgs {
     /// Configuration file; default <data>/kerro.toml when it exists, or KERRO_CONFIG.
     #[arg(long = "config", value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB; default sqlite://<data>/kerro.db,
+    /// or KERRO_DATABASE_URL, or `database` in the configuration file.
+    #[arg(long = "database", value_name = "URL")]
+    database: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -156,6 +160,7 @@ fn open_store(
         &Overrides {
             config_file: store.config.clone(),
             data_dir: store.data.clone(),
+            database: store.database.clone(),
             listen,
         },
         &env,
@@ -165,9 +170,17 @@ fn open_store(
         master_key_file: cfg.master_key_file.clone(),
         default_lang: cfg.default_language,
         index,
+        database: cfg.database.clone(),
     };
-    let store = Store::open(&opts)
-        .with_context(|| format!("cannot open the store in {}", cfg.data_dir.display()))?;
+    let store = Store::open(&opts).with_context(|| match &cfg.database {
+        Some(url) => format!(
+            "cannot open the store at {}",
+            kerro_store::Location::parse(url)
+                .map(|l| l.display())
+                .unwrap_or_default()
+        ),
+        None => format!("cannot open the store in {}", cfg.data_dir.display()),
+    })?;
     Ok((cfg, store))
 }
 

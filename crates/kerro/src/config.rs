@@ -85,6 +85,8 @@ impl Default for WebConfig {
 pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// The database URL: `sqlite://PATH` or `postgres://USER@HOST/DB`; default `<data_dir>/kerro.db`.
+    pub database: Option<String>,
     pub master_key_file: Option<PathBuf>,
     pub default_language: Lang,
     /// ISO 3166 code of the jurisdiction receipts name.
@@ -102,6 +104,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./kerro-data"),
+            database: None,
             master_key_file: None,
             default_language: Lang::Fi,
             jurisdiction: "FI".into(),
@@ -119,6 +122,7 @@ impl Default for Config {
 pub struct Overrides {
     pub config_file: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
+    pub database: Option<String>,
     pub listen: Option<SocketAddr>,
 }
 
@@ -151,6 +155,12 @@ impl Config {
                 .parse()
                 .with_context(|| format!("KERRO_LISTEN '{v}' is not an address"))?;
         }
+        if let Some(v) = env("KERRO_DATABASE_URL") {
+            cfg.database = Some(v);
+        }
+        if let Some(v) = &cli.database {
+            cfg.database = Some(v.clone());
+        }
         if let Some(v) = env("KERRO_MASTER_KEY_FILE") {
             cfg.master_key_file = Some(PathBuf::from(v));
         }
@@ -177,6 +187,9 @@ impl Config {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        if let Some(url) = &self.database {
+            kerro_store::Location::parse(url).map_err(|e| anyhow::anyhow!("database: {e}"))?;
+        }
         if self.jurisdiction.len() != 2
             || !self.jurisdiction.bytes().all(|b| b.is_ascii_uppercase())
         {

@@ -2,10 +2,10 @@
 //! the same transaction as the change or read they describe, hash-chained
 //! like the consent ledger. Entries name fields, never values.
 
+use crate::sql::{params, Conn, OptionalExtension};
 use chrono::{DateTime, Utc};
 use kerro_core::consent::{link, ChainBreak, ChainVerifier, GENESIS};
 use kerro_core::{Actor, SubjectId};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value};
 
 use super::{parse_ts, ts, Store};
@@ -157,7 +157,7 @@ fn canonical(time: &str, actor: &str, action: &str, subject: Option<&str>, detai
 }
 
 pub(crate) fn record(
-    conn: &Connection,
+    conn: &Conn,
     now: &DateTime<Utc>,
     actor: &Actor,
     subject: Option<&SubjectId>,
@@ -166,7 +166,7 @@ pub(crate) fn record(
     let prev: String = conn
         .query_row(
             "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-            [],
+            (),
             |r| r.get(0),
         )
         .optional()?
@@ -174,6 +174,7 @@ pub(crate) fn record(
     let time = ts(now);
     let actor = actor.label();
     let name = action.name();
+    publish(conn, now, subject, &action)?;
     let subject = subject.map(SubjectId::as_str);
     let detail = action.detail().to_string();
     let hash = link(&prev, &canonical(&time, &actor, name, subject, &detail));
@@ -185,7 +186,50 @@ pub(crate) fn record(
     Ok(())
 }
 
-pub(crate) fn entries_for(conn: &Connection, subject: &SubjectId) -> StoreResult<Vec<AuditEntry>> {
+/// Changes other nodes must follow (and webhooks will announce) go to the
+/// outbox in the same transaction. Consent events are published by the ledger.
+fn publish(
+    conn: &Conn,
+    now: &DateTime<Utc>,
+    subject: Option<&SubjectId>,
+    action: &AuditAction<'_>,
+) -> StoreResult<()> {
+    use super::outbox::{emit, forget, kind};
+    let (event, payload) = match action {
+        AuditAction::SchemaChanged { kind: k, key } if k.starts_with("offer") => {
+            (kind::OFFER_CHANGED, json!({"key": key, "change": k}))
+        }
+        AuditAction::SchemaChanged { kind: k, key } => {
+            (kind::SCHEMA_CHANGED, json!({"kind": k, "key": key}))
+        }
+        AuditAction::SubjectCreated => (kind::SUBJECT_CREATED, json!({})),
+        AuditAction::Submission { form, fields, .. } => (
+            kind::DECLARATION_CHANGED,
+            json!({"form": form, "attributes": fields}),
+        ),
+        AuditAction::DeclarationsChanged { fields } => {
+            (kind::DECLARATION_CHANGED, json!({"attributes": fields}))
+        }
+        AuditAction::ContactChanged => (kind::SUBJECT_CHANGED, json!({"changed": "contact"})),
+        AuditAction::RightsChanged { .. } | AuditAction::SharingObjected { .. } => {
+            (kind::SUBJECT_CHANGED, json!({"changed": "rights"}))
+        }
+        AuditAction::SubjectErased => {
+            if let Some(s) = subject {
+                forget(conn, s)?;
+            }
+            (kind::SUBJECT_ERASED, json!({}))
+        }
+        _ => return Ok(()),
+    };
+    let mut payload = payload;
+    if let Some(s) = subject {
+        payload["subject"] = json!(s.as_str());
+    }
+    emit(conn, event, subject, payload, now)
+}
+
+pub(crate) fn entries_for(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<AuditEntry>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, time, actor, action, detail FROM audit_log WHERE subject_id = ?1 ORDER BY seq",
     )?;
@@ -219,7 +263,7 @@ impl Store {
             let mut stmt = conn.prepare(
                 "SELECT seq, time, actor, action, subject_id, detail, prev_hash, hash FROM audit_log ORDER BY seq",
             )?;
-            let mut rows = stmt.query([])?;
+            let mut rows = stmt.query(())?;
             let mut v = ChainVerifier::default();
             while let Some(r) = rows.next()? {
                 let seq: i64 = r.get(0)?;

@@ -3,13 +3,13 @@
 //! subject's data key; a new answer supersedes the old one, it never
 //! overwrites it silently. When consent goes, values held only for it go too (P6).
 
+use crate::sql::{params, Conn, OptionalExtension};
 use chrono::{DateTime, Utc};
 use kerro_core::consent::{basis_active, state_for_choice, ConsentState, Method, NoticeRef};
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, SubjectId};
 use kerro_core::schema::{LegalBasis, Schema};
 use kerro_core::submission::{plan_rectification, plan_submission};
 use kerro_core::{Actor, CoreError, ErrorCode, Lang};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,7 +34,7 @@ pub struct Submission {
     pub language: Option<Lang>,
 }
 
-fn subject_locale(conn: &Connection, id: &SubjectId) -> StoreResult<Option<Lang>> {
+fn subject_locale(conn: &Conn, id: &SubjectId) -> StoreResult<Option<Lang>> {
     let raw: Option<Option<String>> = conn
         .query_row(
             "SELECT locale FROM subjects WHERE id = ?1",
@@ -48,7 +48,7 @@ fn subject_locale(conn: &Connection, id: &SubjectId) -> StoreResult<Option<Lang>
 /// Writes one declared value, superseding the current one.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn write_declaration(
-    conn: &Connection,
+    conn: &Conn,
     dk: &DataKey,
     subject: &SubjectId,
     attribute: &AttributeKey,
@@ -81,7 +81,7 @@ pub(crate) fn write_declaration(
 
 /// Deletes every value, current and past, of attributes that no longer have an active legal basis (P6).
 fn purge_unsupported(
-    conn: &Connection,
+    conn: &Conn,
     schema: &Schema,
     subject: &SubjectId,
     states: &BTreeMap<PurposeKey, ConsentState>,

@@ -8,6 +8,7 @@
 //! hot path never waits for an fsync; the deliveries they imply are counted in
 //! memory at once, so caps hold from the very next decision.
 
+use crate::sql::{params, Conn};
 use chrono::{DateTime, Duration, Utc};
 use kerro_core::audience::{AudienceIndex, AudienceQuery};
 use kerro_core::consent::ConsentState;
@@ -19,12 +20,12 @@ use kerro_core::offer::{compile_offer, OfferSpec};
 use kerro_core::PurposeKey;
 use kerro_core::{Actor, CoreError};
 use roaring::RoaringBitmap;
-use rusqlite::{params, Connection};
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::audit::{record, AuditAction};
+use super::outbox;
 use super::schema_ops::{load_snapshot, to_json};
 use super::subjects::subject_key;
 use super::{corrupt, parse_ts, ts, Store};
@@ -95,11 +96,7 @@ pub(crate) fn profile_from(data: &SubjectData) -> Profile {
 /// Loads just what a decision needs about one subject: current declarations
 /// (decrypted), the latest consent event per purpose, contact preferences and
 /// flags. Lighter than the full `load_subject_data` (no history, audit or log).
-pub(crate) fn load_profile(
-    conn: &Connection,
-    keys: &Keyring,
-    id: &SubjectId,
-) -> StoreResult<Profile> {
+pub(crate) fn load_profile(conn: &Conn, keys: &Keyring, id: &SubjectId) -> StoreResult<Profile> {
     let dk = subject_key(conn, keys, id)?;
     let sid = id.as_str();
     let mut p = Profile::new(id.clone());
@@ -146,10 +143,10 @@ pub(crate) fn load_profile(
 }
 
 /// Loads every live subject's profile and recent deliveries (at start).
-pub(crate) fn load_index(conn: &Connection, keys: &Keyring) -> StoreResult<ProfileIndex> {
+pub(crate) fn load_index(conn: &Conn, keys: &Keyring) -> StoreResult<ProfileIndex> {
     let ids: Vec<String> = conn
         .prepare("SELECT id FROM subjects")?
-        .query_map([], |r| r.get(0))?
+        .query_map((), |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let mut profiles = HashMap::with_capacity(ids.len());
     for id in ids {
@@ -162,7 +159,7 @@ pub(crate) fn load_index(conn: &Connection, keys: &Keyring) -> StoreResult<Profi
     let mut deliveries: HashMap<SubjectId, Vec<Delivery>> = HashMap::new();
     let mut stmt =
         conn.prepare("SELECT subject_id, offer, decided_at FROM decisions ORDER BY id")?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map((), |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
@@ -234,6 +231,13 @@ impl ProfileIndex {
         }
     }
 
+    /// Counts a delivery another node made.
+    pub(crate) fn add_delivery(&self, subject: SubjectId, offer: OfferKey, at: DateTime<Utc>) {
+        if let Ok(mut d) = self.deliveries.lock() {
+            d.entry(subject).or_default().push(Delivery { offer, at });
+        }
+    }
+
     /// A snapshot of every profile, for audiences and reports.
     pub(crate) fn all(&self) -> Vec<Arc<Profile>> {
         self.profiles
@@ -272,17 +276,17 @@ pub(crate) fn start_flusher(store: std::sync::Weak<super::Inner>) -> mpsc::Sende
     tx
 }
 
-fn write_logs(conn: &Connection, keys: &Keyring, batch: Vec<PendingLog>) -> StoreResult<()> {
+fn write_logs(conn: &Conn, keys: &Keyring, batch: Vec<PendingLog>) -> StoreResult<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO decisions (subject_id, offer, channel, decided_at, personalized, reasons_enc)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM subjects WHERE id = ?1)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     let mut dk_cache: HashMap<SubjectId, Option<crate::crypto::DataKey>> = HashMap::new();
     for log in batch {
         let dk = dk_cache
             .entry(log.subject.clone())
             .or_insert_with(|| subject_key(conn, keys, &log.subject).ok());
-        // An erased subject's pending decisions are dropped with it.
+        // An erased subject (its key is gone) has its pending decisions dropped with it.
         let Some(dk) = dk else { continue };
         let sealed = dk.seal(
             log.subject.as_str(),
@@ -297,12 +301,23 @@ fn write_logs(conn: &Connection, keys: &Keyring, batch: Vec<PendingLog>) -> Stor
             log.personalized,
             sealed
         ])?;
+        outbox::emit(
+            conn,
+            outbox::kind::OFFER_DELIVERED,
+            Some(&log.subject),
+            serde_json::json!({
+                "offer": log.offer.as_str(),
+                "channel": log.channel.as_str(),
+                "at": ts(&log.at),
+            }),
+            &log.at,
+        )?;
     }
     Ok(())
 }
 
 pub(crate) fn decisions_for(
-    conn: &Connection,
+    conn: &Conn,
     keys: &Keyring,
     id: &SubjectId,
 ) -> StoreResult<Vec<LoggedDecision>> {
@@ -341,7 +356,7 @@ impl Store {
             let created = conn
                 .query_row("SELECT 1 FROM offers WHERE key = ?1", [key.as_str()], |_| Ok(()))
                 .map(|_| false)
-                .or_else(|e| if matches!(e, rusqlite::Error::QueryReturnedNoRows) { Ok(true) } else { Err(e) })?;
+                .or_else(|e| if matches!(e, StoreError::NoRows) { Ok(true) } else { Err(e) })?;
             conn.execute(
                 "INSERT INTO offers (key, spec, updated_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT(key) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at",

@@ -6,12 +6,12 @@
 //! own savepoint, so one bad record is refused and reported without failing
 //! its neighbours.
 
+use crate::sql::{params, Conn, OptionalExtension};
 use chrono::{DateTime, Utc};
 use kerro_core::consent::{Method, NoticeRef};
 use kerro_core::ids::{FormKey, SubjectId};
 use kerro_core::submission::plan_submission;
 use kerro_core::{Actor, CoreError, ErrorCode, Lang};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -93,7 +93,7 @@ impl Store {
 }
 
 fn import_one(
-    conn: &Connection,
+    conn: &Conn,
     keys: &crate::crypto::Keyring,
     schema: &kerro_core::schema::Schema,
     actor: &Actor,
@@ -218,7 +218,7 @@ fn import_one(
 
 /// Finds a live subject by external id, with its data key.
 fn find_subject(
-    conn: &Connection,
+    conn: &Conn,
     keys: &crate::crypto::Keyring,
     rec: &ImportRecord,
 ) -> StoreResult<Option<(SubjectId, DataKey)>> {
@@ -242,7 +242,7 @@ fn find_subject(
 
 /// Creates the subject with a new data key.
 fn create_subject(
-    conn: &Connection,
+    conn: &Conn,
     keys: &crate::crypto::Keyring,
     rec: &ImportRecord,
 ) -> StoreResult<(SubjectId, DataKey)> {

@@ -3,13 +3,13 @@
 //! Rows are never updated or deleted, not even on erasure: they carry only
 //! the pseudonymous subject id, so they stay as the proof P13 allows.
 
+use crate::sql::{params, Conn, OptionalExtension, Row};
 use chrono::{DateTime, Utc};
 use kerro_core::consent::{
     ChainBreak, ChainVerifier, ConsentEvent, ConsentState, Method, NoticeRef, GENESIS,
 };
 use kerro_core::ids::{FormKey, PurposeKey, RecordId, SubjectId};
 use kerro_core::{Actor, CoreError, Lang};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::collections::BTreeMap;
 
 use super::audit::{record, AuditAction};
@@ -34,11 +34,11 @@ pub(crate) struct NewEvent<'a> {
 }
 
 /// Appends one event to the chain. Runs inside the writer's transaction, which serialises appends.
-pub(crate) fn append(conn: &Connection, new: NewEvent<'_>) -> StoreResult<StoredEvent> {
+pub(crate) fn append(conn: &Conn, new: NewEvent<'_>) -> StoreResult<StoredEvent> {
     let prev: String = conn
         .query_row(
             "SELECT hash FROM consent_events ORDER BY seq DESC LIMIT 1",
-            [],
+            (),
             |r| r.get(0),
         )
         .optional()?
@@ -57,9 +57,9 @@ pub(crate) fn append(conn: &Connection, new: NewEvent<'_>) -> StoreResult<Stored
     };
     let hash = event.hash();
     let notice = event.notice.as_ref();
-    conn.prepare_cached("INSERT INTO consent_events (record_id, subject_id, purpose, state, form, notice_version, notice_sha256,
+    let seq: i64 = conn.prepare_cached("INSERT INTO consent_events (record_id, subject_id, purpose, state, form, notice_version, notice_sha256,
                                      language, event_time, actor, method, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")?.execute(params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING seq")?.query_row(params![
             event.record_id.as_str(),
             event.subject.as_str(),
             event.purpose.as_str(),
@@ -74,15 +74,31 @@ pub(crate) fn append(conn: &Connection, new: NewEvent<'_>) -> StoreResult<Stored
             event.prev_hash,
             hash,
         ],
+        |r| r.get(0),
     )?;
-    Ok(StoredEvent {
-        seq: conn.last_insert_rowid(),
-        event,
-        hash,
-    })
+    super::outbox::emit(
+        conn,
+        match event.state {
+            ConsentState::Given | ConsentState::Renewed => super::outbox::kind::CONSENT_GIVEN,
+            ConsentState::Withdrawn => super::outbox::kind::CONSENT_WITHDRAWN,
+            ConsentState::Refused => super::outbox::kind::CONSENT_REFUSED,
+            ConsentState::Expired => super::outbox::kind::CONSENT_EXPIRED,
+        },
+        Some(&event.subject),
+        serde_json::json!({
+            "subject": event.subject.as_str(),
+            "record_id": event.record_id.as_str(),
+            "purpose": event.purpose.as_str(),
+            "state": event.state.as_str(),
+            "event_time": ts(&event.event_time),
+            "ledger_seq": seq,
+        }),
+        &event.event_time,
+    )?;
+    Ok(StoredEvent { seq, event, hash })
 }
 
-fn event_from_row(r: &Row<'_>) -> StoreResult<StoredEvent> {
+fn event_from_row(r: &Row) -> StoreResult<StoredEvent> {
     let get_s = |i: usize| -> StoreResult<String> { Ok(r.get::<_, String>(i)?) };
     let form: Option<String> = r.get(5)?;
     let notice = match form {
@@ -117,7 +133,7 @@ fn event_from_row(r: &Row<'_>) -> StoreResult<StoredEvent> {
     })
 }
 
-pub(crate) fn events_for(conn: &Connection, subject: &SubjectId) -> StoreResult<Vec<StoredEvent>> {
+pub(crate) fn events_for(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<StoredEvent>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {EVENT_COLUMNS} FROM consent_events WHERE subject_id = ?1 ORDER BY seq"
     ))?;
@@ -132,10 +148,7 @@ pub(crate) fn events_for(conn: &Connection, subject: &SubjectId) -> StoreResult<
 /// The latest event of each purpose for a subject, in ledger order. Reads one
 /// row per purpose through the (subject, purpose, seq) index, however long the
 /// subject's history is.
-pub(crate) fn latest_events(
-    conn: &Connection,
-    subject: &SubjectId,
-) -> StoreResult<Vec<StoredEvent>> {
+pub(crate) fn latest_events(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<StoredEvent>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {EVENT_COLUMNS} FROM consent_events WHERE seq IN
             (SELECT MAX(seq) FROM consent_events WHERE subject_id = ?1 GROUP BY purpose)
@@ -151,7 +164,7 @@ pub(crate) fn latest_events(
 
 /// The latest consent state per purpose for a subject.
 pub(crate) fn current_states(
-    conn: &Connection,
+    conn: &Conn,
     subject: &SubjectId,
 ) -> StoreResult<BTreeMap<PurposeKey, ConsentState>> {
     Ok(latest_events(conn, subject)?
@@ -167,7 +180,7 @@ impl Store {
             let mut stmt = conn.prepare(&format!(
                 "SELECT {EVENT_COLUMNS} FROM consent_events ORDER BY seq"
             ))?;
-            let mut rows = stmt.query([])?;
+            let mut rows = stmt.query(())?;
             let mut v = ChainVerifier::default();
             while let Some(r) = rows.next()? {
                 let seq: i64 = r.get(0)?;
@@ -203,7 +216,7 @@ impl Store {
     ) -> StoreResult<ReceiptData> {
         let record_id = record_id.to_owned();
         let actor = actor.clone();
-        let load = move |conn: &Connection| -> StoreResult<ReceiptData> {
+        let load = move |conn: &Conn| -> StoreResult<ReceiptData> {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {EVENT_COLUMNS} FROM consent_events WHERE record_id = ?1"
             ))?;

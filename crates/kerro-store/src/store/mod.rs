@@ -1,11 +1,14 @@
-//! The SQLite store: opening, the reader pool, the group-commit writer and the
-//! in-memory schema snapshot. Operations live in the sibling modules by topic.
+//! The store: opening either backend, the reader pool, the group-commit
+//! writer, the in-memory schema snapshot and (on PostgreSQL) following the
+//! changes other nodes make. Operations live in the sibling modules by topic.
 
 mod audit;
 mod declare;
 mod engine;
+mod follow;
 mod import;
 mod ledger;
+pub(crate) mod outbox;
 mod schema_ops;
 mod subjects;
 mod web;
@@ -19,14 +22,15 @@ pub use web::{
 
 use chrono::{DateTime, Utc};
 use kerro_core::Lang;
-use rusqlite::Connection;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::time::Instant;
 
 use crate::crypto::Keyring;
-use crate::db;
+use crate::db::{self, Location};
 use crate::error::{StoreError, StoreResult};
 use crate::model::SchemaSnapshot;
+use crate::sql::{Conn, Dialect};
 use crate::writer::Writer;
 
 /// Where and how to open a store.
@@ -39,6 +43,8 @@ pub struct StoreOptions {
     pub default_lang: Lang,
     /// Keep the in-memory profile and audience index (the server does; one-shot CLI commands need not).
     pub index: bool,
+    /// The database URL (`sqlite://PATH` or `postgres://…`); `None` means `<data_dir>/kerro.db`.
+    pub database: Option<String>,
 }
 
 impl StoreOptions {
@@ -48,6 +54,7 @@ impl StoreOptions {
             master_key_file: None,
             default_lang: Lang::Fi,
             index: true,
+            database: None,
         }
     }
 }
@@ -61,8 +68,10 @@ pub struct Store {
 pub(crate) struct Inner {
     pub(crate) keys: Arc<Keyring>,
     pub(crate) writer: Writer,
-    readers: Mutex<Vec<Connection>>,
-    db_path: PathBuf,
+    readers: Pool,
+    location: Location,
+    /// This process's id in the outbox, so it skips its own events when following.
+    pub(crate) node: Arc<str>,
     snapshot: RwLock<Arc<SchemaSnapshot>>,
     default_lang: Lang,
     index: engine::ProfileIndex,
@@ -75,6 +84,43 @@ pub(crate) struct Inner {
 /// Readers kept open for reuse; more are opened on demand and closed after use.
 const MAX_IDLE_READERS: usize = 64;
 
+/// At most this many PostgreSQL read connections per node (the server's
+/// `max_connections` is shared by every node); further readers wait their turn.
+const MAX_PG_READERS: usize = 16;
+
+/// Idle read connections, and a cap on how many are in use at once.
+struct Pool {
+    idle: Mutex<Vec<(Conn, Instant)>>,
+    in_use: Mutex<usize>,
+    freed: Condvar,
+    max_in_use: usize,
+}
+
+impl Pool {
+    fn new(max_in_use: usize) -> Pool {
+        Pool {
+            idle: Mutex::new(Vec::new()),
+            in_use: Mutex::new(0),
+            freed: Condvar::new(),
+            max_in_use,
+        }
+    }
+
+    fn acquire(&self) {
+        let mut n = self.in_use.lock().unwrap_or_else(|p| p.into_inner());
+        while *n >= self.max_in_use {
+            n = self.freed.wait(n).unwrap_or_else(|p| p.into_inner());
+        }
+        *n += 1;
+    }
+
+    fn release(&self) {
+        let mut n = self.in_use.lock().unwrap_or_else(|p| p.into_inner());
+        *n -= 1;
+        self.freed.notify_one();
+    }
+}
+
 impl Store {
     pub fn open(opts: &StoreOptions) -> StoreResult<Store> {
         create_private_dir(&opts.data_dir)?;
@@ -83,20 +129,38 @@ impl Store {
             .clone()
             .unwrap_or_else(|| opts.data_dir.join("master.key"));
         let keys = Arc::new(Keyring::load_or_create(&key_path)?);
-        let db_path = opts.data_dir.join("kerro.db");
-        let mut conn = db::open(&db_path, true)?;
-        db::migrate(&mut conn)?;
+        let location = match &opts.database {
+            Some(url) => Location::parse(url)?,
+            None => Location::Sqlite(opts.data_dir.join("kerro.db")),
+        };
+        let node: Arc<str> = Arc::from(new_ulid().as_str());
+        let conn = db::connect(&location, true)?.with_node(node.clone());
+        db::migrate(&conn)?;
+        // Events after this point are replayed by the follower; replaying one already loaded is harmless.
+        let followed_from = outbox::last_seq(&conn)?;
         let snapshot = schema_ops::load_snapshot(&conn)?;
         let index = if opts.index {
             engine::load_index(&conn, &keys)?
         } else {
             engine::ProfileIndex::default()
         };
+        let (connect_location, writer_node) = (location.clone(), node.clone());
+        let writer = Writer::start(
+            conn,
+            Box::new(move || {
+                Ok(db::connect(&connect_location, true)?.with_node(writer_node.clone()))
+            }),
+        );
+        let max_readers = match location.dialect() {
+            Dialect::Sqlite => usize::MAX,
+            Dialect::Postgres => MAX_PG_READERS,
+        };
         let inner = Arc::new_cyclic(|weak| Inner {
             keys,
-            writer: Writer::start(conn),
-            readers: Mutex::new(Vec::new()),
-            db_path,
+            writer,
+            readers: Pool::new(max_readers),
+            location: location.clone(),
+            node: node.clone(),
             snapshot: RwLock::new(Arc::new(snapshot)),
             default_lang: opts.default_lang,
             index,
@@ -104,12 +168,32 @@ impl Store {
             staff_cache: RwLock::default(),
             decision_log: engine::start_flusher(weak.clone()),
         });
+        if let Location::Postgres(url) = &location {
+            follow::start(Arc::downgrade(&inner), url.clone(), followed_from);
+        }
         Ok(Store { inner })
     }
 
-    /// The SQLite database file (its WAL sits beside it as `-wal`).
-    pub fn db_path(&self) -> &Path {
-        &self.inner.db_path
+    /// The SQLite database file (its WAL sits beside it as `-wal`); `None` on PostgreSQL.
+    pub fn db_path(&self) -> Option<&Path> {
+        match &self.inner.location {
+            Location::Sqlite(p) => Some(p),
+            Location::Postgres(_) => None,
+        }
+    }
+
+    /// Where the database is, with any password masked.
+    pub fn database(&self) -> String {
+        self.inner.location.display()
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.inner.location.dialect()
+    }
+
+    /// This process's node id (as written to the outbox).
+    pub fn node_id(&self) -> &str {
+        &self.inner.node
     }
 
     pub fn default_lang(&self) -> Lang {
@@ -122,6 +206,13 @@ impl Store {
             Ok(s) => s.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    /// Reloads the schema, notices and offers from the database (after another node changed them).
+    pub(crate) fn reload_snapshot(&self) -> StoreResult<()> {
+        let snapshot = self.read(schema_ops::load_snapshot)?;
+        self.set_snapshot(snapshot);
+        Ok(())
     }
 
     fn set_snapshot(&self, snapshot: SchemaSnapshot) {
@@ -137,19 +228,45 @@ impl Store {
     }
 
     /// Runs `f` on a pooled read connection inside one read transaction (a consistent snapshot).
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let pooled = self.inner.readers.lock().ok().and_then(|mut v| v.pop());
-        let conn = match pooled {
+    fn read<T>(&self, f: impl FnOnce(&Conn) -> StoreResult<T>) -> StoreResult<T> {
+        let pool = &self.inner.readers;
+        pool.acquire();
+        let result = self.read_on_pooled(f);
+        pool.release();
+        result
+    }
+
+    fn read_on_pooled<T>(&self, f: impl FnOnce(&Conn) -> StoreResult<T>) -> StoreResult<T> {
+        let pool = &self.inner.readers;
+        let mut conn = None;
+        while let Some((c, idle_since)) = pool.idle.lock().ok().and_then(|mut v| v.pop()) {
+            // A connection idle for a while may have lost its server (a restart); check it first.
+            let stale = c.dialect() == Dialect::Postgres
+                && idle_since.elapsed() >= crate::writer::CHECK_AFTER_IDLE
+                && !c.is_valid();
+            if !stale && !c.is_broken() {
+                conn = Some(c);
+                break;
+            }
+        }
+        let conn = match conn {
             Some(c) => c,
-            None => db::open(&self.inner.db_path, true)?,
+            None => db::connect(&self.inner.location, true)?,
         };
-        conn.execute_batch("BEGIN")?;
+        conn.execute_batch(match conn.dialect() {
+            Dialect::Sqlite => "BEGIN",
+            Dialect::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ",
+        })?;
         let result = f(&conn);
-        let ended = conn.execute_batch("COMMIT");
-        if ended.is_ok() {
-            if let Ok(mut pool) = self.inner.readers.lock() {
-                if pool.len() < MAX_IDLE_READERS {
-                    pool.push(conn);
+        let ended = if result.is_ok() {
+            conn.execute_batch("COMMIT")
+        } else {
+            conn.execute_batch("ROLLBACK")
+        };
+        if ended.is_ok() && !conn.is_broken() {
+            if let Ok(mut idle) = pool.idle.lock() {
+                if idle.len() < MAX_IDLE_READERS {
+                    idle.push((conn, Instant::now()));
                 }
             }
         }
@@ -160,7 +277,7 @@ impl Store {
     fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&Conn) -> StoreResult<T> + Send + 'static,
     {
         self.inner.writer.write(f)
     }

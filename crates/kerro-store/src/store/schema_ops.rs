@@ -3,6 +3,7 @@
 //! definition breaking P8 or P10; a change to anything a notice shows makes a
 //! new notice version of each form concerned.
 
+use crate::sql::{params, Conn, OptionalExtension};
 use chrono::{DateTime, Utc};
 use kerro_core::catalogue::Catalogue;
 use kerro_core::ids::{AttributeKey, FormKey, OfferKey, PurposeKey};
@@ -10,7 +11,6 @@ use kerro_core::notice::NoticeBundle;
 use kerro_core::offer::{compile_offer, CompiledOffer, OfferSpec};
 use kerro_core::schema::{AttributeSpec, FormSpec, PurposeSpec, Schema};
 use kerro_core::{Actor, CoreError};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -131,7 +131,7 @@ fn apply(schema: &mut Schema, put: &Put) -> StoreResult<bool> {
 }
 
 /// Checks that every definition, offers included, is still valid in the changed schema.
-fn validate_all(conn: &Connection, schema: &Schema) -> StoreResult<()> {
+fn validate_all(conn: &Conn, schema: &Schema) -> StoreResult<()> {
     let specs: BTreeMap<OfferKey, OfferSpec> =
         load_table(conn, "offers", |k| OfferKey::parse("key", k).ok())?;
     for (k, spec) in specs {
@@ -159,11 +159,7 @@ fn within(prefix: &str, mut e: CoreError) -> StoreError {
 }
 
 /// Appends a notice version for every form whose notice bundle changed.
-fn bump_notices(
-    conn: &Connection,
-    snap: &mut SchemaSnapshot,
-    now: &DateTime<Utc>,
-) -> StoreResult<()> {
+fn bump_notices(conn: &Conn, snap: &mut SchemaSnapshot, now: &DateTime<Utc>) -> StoreResult<()> {
     for (key, form) in &snap.schema.forms {
         let bundle = NoticeBundle::build(form, &snap.schema);
         let sha = bundle.sha256();
@@ -193,12 +189,12 @@ pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
 }
 
 pub(crate) fn load_table<K: Ord, V: DeserializeOwned>(
-    conn: &Connection,
+    conn: &Conn,
     table: &str,
     parse_key: impl Fn(&str) -> Option<K>,
 ) -> StoreResult<BTreeMap<K, V>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT key, spec FROM {table}"))?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let rows = stmt.query_map((), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     let mut out = BTreeMap::new();
     for row in rows {
         let (k, spec) = row?;
@@ -209,7 +205,7 @@ pub(crate) fn load_table<K: Ord, V: DeserializeOwned>(
     Ok(out)
 }
 
-pub(crate) fn load_snapshot(conn: &Connection) -> StoreResult<SchemaSnapshot> {
+pub(crate) fn load_snapshot(conn: &Conn) -> StoreResult<SchemaSnapshot> {
     let schema = Schema {
         purposes: load_table(conn, "purposes", |k| PurposeKey::parse("key", k).ok())?,
         attributes: load_table(conn, "attributes", |k| AttributeKey::parse("key", k).ok())?,
@@ -246,7 +242,7 @@ pub(crate) fn load_snapshot(conn: &Connection) -> StoreResult<SchemaSnapshot> {
 }
 
 /// Compiles every stored offer against `schema`.
-pub(crate) fn load_offers(conn: &Connection, schema: &Schema) -> StoreResult<Vec<CompiledOffer>> {
+pub(crate) fn load_offers(conn: &Conn, schema: &Schema) -> StoreResult<Vec<CompiledOffer>> {
     let specs: BTreeMap<OfferKey, OfferSpec> =
         load_table(conn, "offers", |k| OfferKey::parse("key", k).ok())?;
     specs

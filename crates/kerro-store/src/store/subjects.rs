@@ -2,6 +2,7 @@
 //! blind indexes, reads (audited for staff), contact preferences, subject and
 //! staff tokens, and erasure by crypto-shredding.
 
+use crate::sql::{params, Conn, OptionalExtension};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use kerro_core::consent::Method;
@@ -9,7 +10,6 @@ use kerro_core::contact::ContactPrefs;
 use kerro_core::ids::{AttributeKey, FormKey, SubjectId};
 use kerro_core::{Actor, CoreError, ErrorCode, Lang, Role};
 use rand::RngCore;
-use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use super::audit::{entries_for, record, AuditAction};
@@ -46,11 +46,7 @@ fn check_identifier(field: &str, v: &Option<String>) -> StoreResult<Option<Strin
 }
 
 /// Loads and unwraps a live subject's data key; erased subjects are `gone`, unknown ones `not_found`.
-pub(crate) fn subject_key(
-    conn: &Connection,
-    keys: &Keyring,
-    id: &SubjectId,
-) -> StoreResult<DataKey> {
+pub(crate) fn subject_key(conn: &Conn, keys: &Keyring, id: &SubjectId) -> StoreResult<DataKey> {
     let wrapped: Option<Vec<u8>> = conn
         .query_row(
             "SELECT wrapped_key FROM subjects WHERE id = ?1",
@@ -92,7 +88,7 @@ fn new_token(prefix: &str) -> String {
 }
 
 pub(crate) fn load_subject_data(
-    conn: &Connection,
+    conn: &Conn,
     keys: &Keyring,
     id: &SubjectId,
 ) -> StoreResult<SubjectData> {
@@ -175,7 +171,7 @@ pub(crate) fn load_subject_data(
 pub(crate) fn open_declaration(
     dk: &DataKey,
     sid: &str,
-    r: &rusqlite::Row<'_>,
+    r: &crate::sql::Row,
 ) -> StoreResult<(AttributeKey, serde_json::Value, Option<FormKey>)> {
     let attribute: String = r.get(0)?;
     let sealed: Vec<u8> = r.get(1)?;
@@ -196,11 +192,7 @@ pub(crate) fn declaration_field(attribute: &str) -> String {
 }
 
 /// A live subject's e-mail address, decrypted; `None` if it has none or was erased meanwhile.
-pub(crate) fn email_of(
-    conn: &Connection,
-    keys: &Keyring,
-    id: &SubjectId,
-) -> StoreResult<Option<String>> {
+pub(crate) fn email_of(conn: &Conn, keys: &Keyring, id: &SubjectId) -> StoreResult<Option<String>> {
     let Ok(dk) = subject_key(conn, keys, id) else {
         return Ok(None);
     };
@@ -212,7 +204,7 @@ pub(crate) fn email_of(
         .transpose()
 }
 
-pub(crate) fn load_contact(conn: &Connection, id: &SubjectId) -> StoreResult<ContactPrefs> {
+pub(crate) fn load_contact(conn: &Conn, id: &SubjectId) -> StoreResult<ContactPrefs> {
     let raw: Option<String> = conn
         .query_row(
             "SELECT prefs FROM contact_prefs WHERE subject_id = ?1",
@@ -510,9 +502,12 @@ impl Store {
         self.index().remove(&summary.subject);
         // Fold the WAL into the main file and truncate it, so the wrapped key's
         // old pages do not linger in the log. Best effort: the commit stands either way.
+        // (PostgreSQL has no such log to fold: its WAL segments are recycled
+        // by the server, and VACUUM reclaims the dead row versions.)
         let _ = self.read(|conn| {
-            conn.prepare_cached("PRAGMA wal_checkpoint(TRUNCATE)")?
-                .query_row([], |_| Ok(()))?;
+            if let Some(sqlite) = conn.as_sqlite() {
+                sqlite.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            }
             Ok(())
         });
         Ok(summary)
@@ -626,7 +621,7 @@ impl Store {
         self.read(|conn| {
             Ok(conn
                 .prepare_cached("SELECT COUNT(*) FROM subjects")?
-                .query_row([], |r| r.get::<_, i64>(0))? as u64)
+                .query_row((), |r| r.get::<_, i64>(0))? as u64)
         })
     }
 }

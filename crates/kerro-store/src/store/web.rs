@@ -5,6 +5,7 @@
 //! Secrets are stored only as SHA-256 hashes. Rendering, cookies and CSRF
 //! live in `kerro::web`; this module only keeps state and writes the audit log.
 
+use crate::sql::{params, Conn, OptionalExtension};
 use base64::Engine;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use kerro_core::consent::ConsentState;
@@ -13,7 +14,6 @@ use kerro_core::ids::{AttributeKey, PurposeKey, SubjectId};
 use kerro_core::schema::{AttrKind, LegalBasis};
 use kerro_core::{Actor, Lang, Role};
 use rand::RngCore;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -93,7 +93,7 @@ pub fn week_of(t: DateTime<Utc>) -> NaiveDate {
 }
 
 /// Deletes a subject's sign-in links and sessions; called from the erasure, in its transaction.
-pub(crate) fn erase_web(conn: &Connection, subject: &SubjectId) -> StoreResult<u64> {
+pub(crate) fn erase_web(conn: &Conn, subject: &SubjectId) -> StoreResult<u64> {
     let sid = subject.as_str();
     let links = conn.execute("DELETE FROM web_login_links WHERE subject_id = ?1", [sid])?;
     let sessions = conn.execute("DELETE FROM web_sessions WHERE subject_id = ?1", [sid])?;
@@ -101,7 +101,7 @@ pub(crate) fn erase_web(conn: &Connection, subject: &SubjectId) -> StoreResult<u
 }
 
 fn new_session(
-    conn: &Connection,
+    conn: &Conn,
     now: DateTime<Utc>,
     ttl: Duration,
     subject: Option<&SubjectId>,
@@ -390,11 +390,11 @@ impl Store {
         now: DateTime<Utc>,
         sha256: &str,
     ) -> StoreResult<Vec<PolicyVersion>> {
-        let load = |conn: &Connection| -> StoreResult<Vec<PolicyVersion>> {
+        let load = |conn: &Conn| -> StoreResult<Vec<PolicyVersion>> {
             let mut stmt = conn.prepare_cached(
                 "SELECT version, sha256, created_at FROM privacy_policy_versions ORDER BY version",
             )?;
-            let rows = stmt.query_map([], |r| {
+            let rows = stmt.query_map((), |r| {
                 Ok((
                     r.get::<_, u32>(0)?,
                     r.get::<_, String>(1)?,
@@ -516,14 +516,14 @@ impl Store {
             }
 
             stats.subjects =
-                conn.query_row("SELECT COUNT(*) FROM subjects", [], |r| r.get::<_, i64>(0))? as u64;
+                conn.query_row("SELECT COUNT(*) FROM subjects", (), |r| r.get::<_, i64>(0))? as u64;
             let mut counts: BTreeMap<AttributeKey, BTreeMap<String, u64>> = BTreeMap::new();
             let mut stmt = conn.prepare(
                 "SELECT d.subject_id, d.attribute, d.value_enc FROM declarations d
                  JOIN subjects s ON s.id = d.subject_id
                  WHERE d.superseded_at IS NULL AND s.restricted = 0 ORDER BY d.subject_id",
             )?;
-            let mut rows = stmt.query([])?;
+            let mut rows = stmt.query(())?;
             let mut key: Option<(String, crate::crypto::DataKey)> = None;
             while let Some(r) = rows.next()? {
                 let (sid, attr, sealed): (String, String, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?);

@@ -269,7 +269,7 @@ impl TestApp {
 
     /// Row counts of every table and the newest hashes: equal fingerprints mean nothing was written.
     pub fn fingerprint(&self) -> Vec<(String, i64)> {
-        let conn = rusqlite::Connection::open(self.store.db_path()).unwrap();
+        let conn = rusqlite::Connection::open(self.store.db_path().unwrap()).unwrap();
         let tables: Vec<String> = conn
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
             .unwrap()

@@ -260,7 +260,7 @@ async fn the_weekly_cap_holds_and_the_log_is_exported_and_erased() {
     assert_eq!(logged, 4);
     // Erasure removes it with everything else.
     app.call(Method::DELETE, "/v1/me", Some(&token), None).await;
-    let conn = rusqlite::Connection::open(app.store.db_path()).unwrap();
+    let conn = rusqlite::Connection::open(app.store.db_path().unwrap()).unwrap();
     let left: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM decisions WHERE subject_id = ?1",

@@ -7,7 +7,7 @@ use std::process::Command;
 use crate::common::TestApp;
 
 fn raw_files(app: &TestApp) -> Vec<u8> {
-    let db = app.store.db_path().to_owned();
+    let db = app.store.db_path().unwrap().to_owned();
     let mut bytes = std::fs::read(&db).unwrap();
     let wal = db.with_extension("db-wal");
     if let Ok(w) = std::fs::read(&wal) {
@@ -67,7 +67,7 @@ async fn personal_values_never_reach_the_files_and_erasure_shreds() {
     for s in secrets {
         assert!(!contains(&after, s));
     }
-    let conn = rusqlite::Connection::open(app.store.db_path()).unwrap();
+    let conn = rusqlite::Connection::open(app.store.db_path().unwrap()).unwrap();
     let left: i64 = conn
         .query_row(
             "SELECT (SELECT COUNT(*) FROM subjects WHERE id = ?1) + (SELECT COUNT(*) FROM declarations WHERE subject_id = ?1)",
@@ -103,7 +103,7 @@ async fn ledger_edit_is_detected_by_the_cli() {
     assert!(String::from_utf8_lossy(&ok.stdout).contains("6 entries"));
 
     // Someone turns a refusal into a grant directly in the database.
-    let conn = rusqlite::Connection::open(app.store.db_path()).unwrap();
+    let conn = rusqlite::Connection::open(app.store.db_path().unwrap()).unwrap();
     let changed = conn
         .execute(
             "UPDATE consent_events SET state = 'given' WHERE seq = 4 AND state = 'refused'",

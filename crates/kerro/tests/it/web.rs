@@ -543,7 +543,7 @@ async fn erasure_ends_sessions_and_withdrawal_is_one_request() {
         "the session ended with the erasure"
     );
     assert!(after.location().starts_with("/login"));
-    let conn = rusqlite::Connection::open(app.store.db_path()).unwrap();
+    let conn = rusqlite::Connection::open(app.store.db_path().unwrap()).unwrap();
     let left: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM web_sessions WHERE subject_id = ?1",

@@ -1,0 +1,164 @@
+//! Following other nodes (PostgreSQL only). Each node keeps the schema
+//! snapshot, the compiled offers and the profile and audience index in
+//! memory. When another node changes something, its write transaction adds
+//! outbox events and ends with `NOTIFY kerro_outbox`; this thread LISTENs on
+//! a connection of its own, reads the outbox past the last `seq` it applied,
+//! and refreshes what those events touch. It also polls every 250 ms, so a
+//! lost notification (or a reconnect) delays a change by at most that long.
+//!
+//! Outbox numbers are drawn under the writers' shared advisory lock, so a
+//! transaction with a higher `seq` always commits after every lower one:
+//! reading `seq > last` never skips an event that commits later.
+
+use std::collections::BTreeMap;
+use std::sync::Weak;
+use std::thread;
+use std::time::Duration;
+
+use chrono::DateTime;
+use fallible_iterator::FallibleIterator;
+use kerro_core::ids::{OfferKey, SubjectId};
+
+use super::outbox::{kind, since, OutboxEvent};
+use super::{Inner, Store};
+use crate::db;
+use crate::error::StoreResult;
+use crate::sql::Conn;
+use crate::writer::CHANNEL;
+
+/// How long the follower waits for a notification before looking anyway.
+const POLL: Duration = Duration::from_millis(250);
+
+pub(crate) fn start(store: Weak<Inner>, url: String, from_seq: i64) {
+    let spawned = thread::Builder::new()
+        .name("kerro-follow".into())
+        .spawn(move || run(store, url, from_seq));
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the follower thread: {e}");
+    }
+}
+
+fn run(store: Weak<Inner>, url: String, mut last: i64) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        if store.strong_count() == 0 {
+            return;
+        }
+        let conn = match db::connect_postgres(&url) {
+            Ok(c) => Conn::postgres(c),
+            Err(e) => {
+                tracing::warn!("the follower cannot reach PostgreSQL, retrying: {e}");
+                thread::sleep(backoff);
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+                continue;
+            }
+        };
+        if let Err(e) = conn.execute_batch(&format!("LISTEN {CHANNEL}")) {
+            tracing::warn!("the follower cannot LISTEN, retrying: {e}");
+            thread::sleep(backoff);
+            continue;
+        }
+        backoff = Duration::from_millis(100);
+        loop {
+            let Some(inner) = store.upgrade() else { return };
+            let store = Store { inner };
+            if let Err(e) = catch_up(&store, &conn, &mut last) {
+                tracing::warn!("the follower lost its connection, reconnecting: {e}");
+                break;
+            }
+            drop(store);
+            if let Err(e) = wait(&conn) {
+                tracing::warn!("the follower lost its connection, reconnecting: {e}");
+                break;
+            }
+        }
+    }
+}
+
+/// Waits for a notification or `POLL`, then drains any others pending.
+fn wait(conn: &Conn) -> StoreResult<()> {
+    let Some(mut client) = conn.pg_client() else {
+        return Ok(());
+    };
+    let mut notes = client.notifications();
+    if notes.timeout_iter(POLL).next()?.is_some() {
+        while notes.iter().next()?.is_some() {}
+    }
+    Ok(())
+}
+
+fn catch_up(store: &Store, conn: &Conn, last: &mut i64) -> StoreResult<()> {
+    loop {
+        let events = since(conn, *last, 2000)?;
+        let Some(newest) = events.last().map(|e| e.seq) else {
+            return Ok(());
+        };
+        apply(store, &events);
+        *last = newest;
+    }
+}
+
+/// What one subject needs after a run of events.
+enum Refresh {
+    Reload,
+    Drop,
+}
+
+fn apply(store: &Store, events: &[OutboxEvent]) {
+    let node = store.node_id();
+    let mut schema = false;
+    let mut subjects: BTreeMap<String, Refresh> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.node != node) {
+        match e.kind.as_str() {
+            kind::SCHEMA_CHANGED | kind::OFFER_CHANGED => schema = true,
+            kind::SUBJECT_ERASED => {
+                if let Some(s) = &e.subject {
+                    subjects.insert(s.clone(), Refresh::Drop);
+                }
+            }
+            kind::OFFER_DELIVERED => delivered(store, e),
+            _ => {
+                if let Some(s) = &e.subject {
+                    subjects.entry(s.clone()).or_insert(Refresh::Reload);
+                }
+            }
+        }
+    }
+    if schema {
+        if let Err(e) = store.reload_snapshot() {
+            tracing::warn!("cannot reload the schema another node changed: {e}");
+        }
+    }
+    if !store.inner.index_enabled {
+        return;
+    }
+    for (id, what) in subjects {
+        let Ok(id) = SubjectId::parse(&id) else {
+            continue;
+        };
+        match what {
+            Refresh::Drop => store.inner.index.remove(&id),
+            Refresh::Reload => {
+                if let Err(e) = store.refresh_profile(&id) {
+                    tracing::debug!(subject = %id, "profile not reloaded: {e}");
+                }
+            }
+        }
+    }
+}
+
+/// Another node delivered an offer: count it here too, so caps hold across nodes.
+fn delivered(store: &Store, e: &OutboxEvent) {
+    let (Some(subject), Some(offer), Some(at)) = (
+        e.subject.as_deref().and_then(|s| SubjectId::parse(s).ok()),
+        e.payload["offer"]
+            .as_str()
+            .and_then(|o| OfferKey::parse("offer", o).ok()),
+        e.payload["at"]
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok()),
+    ) else {
+        return;
+    };
+    store.inner.index.add_delivery(subject, offer, at.to_utc());
+}

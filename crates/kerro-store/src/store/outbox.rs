@@ -1,0 +1,102 @@
+//! The transactional outbox: domain events written in the same transaction
+//! as the change they describe, numbered by `seq`. Other kerro nodes follow
+//! it (see `follow`); later it feeds webhooks. An event names the
+//! pseudonymous subject id, keys and times, never a declared value, an
+//! e-mail address or any other personal value.
+
+use chrono::{DateTime, Utc};
+use kerro_core::ids::SubjectId;
+use serde_json::Value;
+
+use super::ts;
+use crate::error::StoreResult;
+use crate::sql::{params, Conn};
+
+/// The kinds of events, as stored in `outbox.kind`.
+pub mod kind {
+    pub const CONSENT_GIVEN: &str = "consent.given";
+    pub const CONSENT_WITHDRAWN: &str = "consent.withdrawn";
+    pub const CONSENT_REFUSED: &str = "consent.refused";
+    pub const CONSENT_EXPIRED: &str = "consent.expired";
+    pub const DECLARATION_CHANGED: &str = "declaration.changed";
+    pub const SUBJECT_CREATED: &str = "subject.created";
+    /// Contact preferences, restriction or objection changed.
+    pub const SUBJECT_CHANGED: &str = "subject.changed";
+    pub const SUBJECT_ERASED: &str = "subject.erased";
+    pub const SCHEMA_CHANGED: &str = "schema.changed";
+    pub const OFFER_CHANGED: &str = "offer.changed";
+    /// An offer was delivered (counted against contact caps on every node).
+    pub const OFFER_DELIVERED: &str = "offer.delivered";
+}
+
+/// Appends one event; call it inside the write that makes the change.
+pub(crate) fn emit(
+    conn: &Conn,
+    kind: &str,
+    subject: Option<&SubjectId>,
+    payload: Value,
+    now: &DateTime<Utc>,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO outbox (kind, subject_id, payload, node, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        kind,
+        subject.map(|s| s.as_str()),
+        payload.to_string(),
+        conn.node(),
+        ts(now)
+    ])?;
+    Ok(())
+}
+
+/// Forgets a subject's earlier events (on erasure); the erasure event itself is written after.
+pub(crate) fn forget(conn: &Conn, subject: &SubjectId) -> StoreResult<u64> {
+    Ok(conn
+        .prepare_cached("DELETE FROM outbox WHERE subject_id = ?1")?
+        .execute([subject.as_str()])? as u64)
+}
+
+/// The newest event's number (0 when there is none).
+pub(crate) fn last_seq(conn: &Conn) -> StoreResult<i64> {
+    conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM outbox", (), |r| r.get(0))
+}
+
+/// One stored event.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OutboxEvent {
+    pub seq: i64,
+    pub kind: String,
+    pub subject: Option<String>,
+    pub payload: Value,
+    pub node: String,
+    pub created_at: String,
+}
+
+/// Events after `after`, oldest first, at most `limit`.
+pub(crate) fn since(conn: &Conn, after: i64, limit: i64) -> StoreResult<Vec<OutboxEvent>> {
+    conn.query_map(
+        "SELECT seq, kind, subject_id, payload, node, created_at FROM outbox
+         WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        [after, limit],
+        |r| {
+            let payload: String = r.get(3)?;
+            Ok(OutboxEvent {
+                seq: r.get(0)?,
+                kind: r.get(1)?,
+                subject: r.get(2)?,
+                payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+                node: r.get(4)?,
+                created_at: r.get(5)?,
+            })
+        },
+    )?
+    .collect()
+}
+
+impl super::Store {
+    /// Outbox events after `after` (oldest first, at most `limit`), for webhooks and tests.
+    pub fn outbox_since(&self, after: i64, limit: i64) -> StoreResult<Vec<OutboxEvent>> {
+        self.read(|conn| since(conn, after, limit))
+    }
+}
