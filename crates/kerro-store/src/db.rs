@@ -57,7 +57,7 @@ impl Location {
             return Ok(Location::Sqlite(PathBuf::from(path)));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            postgres::Config::from_str(url).map_err(|e| {
+            tokio_postgres::Config::from_str(url).map_err(|e| {
                 StoreError::Config(format!("the PostgreSQL URL cannot be read: {e}"))
             })?;
             return Ok(Location::Postgres(url.to_owned()));
@@ -109,9 +109,9 @@ pub fn connect(location: &Location, write: bool) -> StoreResult<Conn> {
     }
 }
 
-/// A plain PostgreSQL client (the change listener uses it for LISTEN).
-pub fn connect_postgres(url: &str) -> StoreResult<postgres::Client> {
-    let mut config = postgres::Config::from_str(url)
+/// A PostgreSQL connection with a connect timeout and TCP keepalives.
+pub fn connect_postgres(url: &str) -> StoreResult<crate::sql::PgConn> {
+    let mut config = tokio_postgres::Config::from_str(url)
         .map_err(|e| StoreError::Config(format!("the PostgreSQL URL cannot be read: {e}")))?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(5));
@@ -121,7 +121,7 @@ pub fn connect_postgres(url: &str) -> StoreResult<postgres::Client> {
     }
     config.keepalives(true);
     config.keepalives_idle(Duration::from_secs(30));
-    Ok(config.connect(postgres::NoTls)?)
+    Ok(crate::sql::PgConn::connect(config)?)
 }
 
 fn open_sqlite(path: &Path, write: bool) -> StoreResult<rusqlite::Connection> {

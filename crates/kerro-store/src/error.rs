@@ -10,8 +10,8 @@ pub enum StoreError {
     Core(#[from] CoreError),
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),
-    #[error("postgresql: {0}")]
-    Pg(#[from] postgres::Error),
+    #[error("postgresql: {}", pg_message(.0))]
+    Pg(#[from] tokio_postgres::Error),
     #[error("the query returned no rows")]
     NoRows,
     #[error("crypto: {0}")]
@@ -57,9 +57,18 @@ impl StoreError {
     }
 }
 
+/// The server's own message (and SQLSTATE) where there is one; `tokio_postgres::Error`'s
+/// Display says only "db error".
+pub fn pg_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
 /// Errors that mean "try again later": the connection is gone, the server is
 /// shutting down or starting, or a transaction lost a race it may win next time.
-pub fn pg_unavailable(e: &postgres::Error) -> bool {
+pub fn pg_unavailable(e: &tokio_postgres::Error) -> bool {
     if e.is_closed() {
         return true;
     }

@@ -4,6 +4,7 @@
 //! The domain rules live in `kerro-core`; this crate applies them inside
 //! transactions and never decides policy on its own.
 
+pub mod copy;
 pub mod crypto;
 mod db;
 pub mod error;
@@ -12,7 +13,8 @@ pub mod sql;
 mod store;
 mod writer;
 
-pub use db::{Location, SCHEMA_VERSION};
+pub use copy::{copy, table_counts, CopyProgress, CopyReport};
+pub use db::{connect, Location, SCHEMA_VERSION};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use store::{

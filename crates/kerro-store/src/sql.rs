@@ -7,6 +7,10 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use crate::error::{StoreError, StoreResult};
 
@@ -278,9 +282,125 @@ impl<T> OptionalExtension<T> for StoreResult<T> {
 }
 
 /// A PostgreSQL connection with its statement cache. Used from one thread at a time.
+///
+/// The store is synchronous (its callers are the writer thread and blocking
+/// tasks), while tokio-postgres is asynchronous. Each call runs on a small
+/// runtime of kerro's own (`pg_runtime`) and the caller waits on a plain
+/// channel, so a call works from any thread, inside an async runtime or not.
 pub struct PgConn {
-    client: RefCell<postgres::Client>,
-    statements: RefCell<HashMap<String, postgres::Statement>>,
+    client: Arc<tokio_postgres::Client>,
+    statements: RefCell<HashMap<String, tokio_postgres::Statement>>,
+    notifications: std::sync::mpsc::Receiver<tokio_postgres::Notification>,
+    closed: Arc<AtomicBool>,
+}
+
+/// The runtime every PostgreSQL connection of this process does its I/O on.
+fn pg_runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("kerro-pg")
+            .enable_all()
+            .build()
+            .expect("the PostgreSQL I/O runtime starts")
+    })
+}
+
+/// Runs `fut` on the PostgreSQL runtime and waits for it.
+fn on_pg<T: Send + 'static>(fut: impl Future<Output = T> + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    pg_runtime().spawn(async move {
+        let _ = tx.send(fut.await);
+    });
+    rx.recv()
+        .expect("the PostgreSQL runtime answers every call")
+}
+
+impl PgConn {
+    /// Connects and starts the task that drives the connection (and collects notifications).
+    pub fn connect(config: tokio_postgres::Config) -> Result<PgConn, tokio_postgres::Error> {
+        let (client, connection) =
+            on_pg(async move { config.connect(tokio_postgres::NoTls).await })?;
+        let (tx, notifications) = std::sync::mpsc::channel();
+        let closed = Arc::new(AtomicBool::new(false));
+        let flag = closed.clone();
+        pg_runtime().spawn(async move {
+            let mut connection = connection;
+            loop {
+                match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                    Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) => {
+                        let _ = tx.send(n);
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => {
+                        tracing::debug!("a PostgreSQL connection ended: {e}");
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            flag.store(true, Ordering::SeqCst);
+        });
+        Ok(PgConn {
+            client: Arc::new(client),
+            statements: RefCell::default(),
+            notifications,
+            closed,
+        })
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst) || self.client.is_closed()
+    }
+
+    fn prepare(&self, sql: &str) -> StoreResult<tokio_postgres::Statement> {
+        if let Some(s) = self.statements.borrow().get(sql) {
+            return Ok(s.clone());
+        }
+        let client = self.client.clone();
+        let text = to_postgres(sql);
+        let stmt = on_pg(async move { client.prepare(&text).await })?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+
+    fn execute(&self, sql: &str, vals: Vec<Val>) -> StoreResult<u64> {
+        let stmt = self.prepare(sql)?;
+        let client = self.client.clone();
+        Ok(on_pg(async move {
+            let refs = pg_params(&vals);
+            client.execute(&stmt, &refs).await
+        })?)
+    }
+
+    fn query(&self, sql: &str, vals: Vec<Val>) -> StoreResult<Vec<Row>> {
+        let stmt = self.prepare(sql)?;
+        let client = self.client.clone();
+        let rows = on_pg(async move {
+            let refs = pg_params(&vals);
+            client.query(&stmt, &refs).await
+        })?;
+        rows.iter().map(pg_row).collect()
+    }
+
+    fn batch(&self, sql: &str) -> StoreResult<()> {
+        let client = self.client.clone();
+        let sql = sql.to_owned();
+        Ok(on_pg(async move { client.batch_execute(&sql).await })?)
+    }
+
+    /// Waits up to `timeout` for a notification (of a channel this connection LISTENs on).
+    pub fn wait_notification(&self, timeout: Duration) -> Option<tokio_postgres::Notification> {
+        self.notifications.recv_timeout(timeout).ok()
+    }
+
+    /// Takes notifications already received without waiting.
+    pub fn drain_notifications(&self) -> usize {
+        self.notifications.try_iter().count()
+    }
 }
 
 enum Backend {
@@ -303,12 +423,9 @@ impl Conn {
         }
     }
 
-    pub fn postgres(client: postgres::Client) -> Conn {
+    pub fn postgres(pg: PgConn) -> Conn {
         Conn {
-            backend: Backend::Pg(PgConn {
-                client: RefCell::new(client),
-                statements: RefCell::default(),
-            }),
+            backend: Backend::Pg(pg),
             node: std::sync::Arc::from("local"),
         }
     }
@@ -334,11 +451,7 @@ impl Conn {
     pub fn is_broken(&self) -> bool {
         match &self.backend {
             Backend::Sqlite(_) => false,
-            Backend::Pg(pg) => pg
-                .client
-                .try_borrow()
-                .map(|c| c.is_closed())
-                .unwrap_or(false),
+            Backend::Pg(pg) => pg.is_closed(),
         }
     }
 
@@ -346,18 +459,22 @@ impl Conn {
     pub fn is_valid(&self) -> bool {
         match &self.backend {
             Backend::Sqlite(_) => true,
-            Backend::Pg(pg) => match pg.client.try_borrow_mut() {
-                Ok(mut c) => c.is_valid(std::time::Duration::from_secs(2)).is_ok(),
-                Err(_) => false,
-            },
+            Backend::Pg(pg) => {
+                let client = pg.client.clone();
+                on_pg(async move {
+                    tokio::time::timeout(Duration::from_secs(2), client.simple_query(""))
+                        .await
+                        .is_ok_and(|r| r.is_ok())
+                })
+            }
         }
     }
 
-    /// The underlying PostgreSQL client (LISTEN, COPY and other PostgreSQL-only steps).
-    pub fn pg_client(&self) -> Option<std::cell::RefMut<'_, postgres::Client>> {
+    /// The PostgreSQL connection (for notifications), `None` on SQLite.
+    pub fn as_postgres(&self) -> Option<&PgConn> {
         match &self.backend {
             Backend::Sqlite(_) => None,
-            Backend::Pg(pg) => Some(pg.client.borrow_mut()),
+            Backend::Pg(pg) => Some(pg),
         }
     }
 
@@ -373,7 +490,7 @@ impl Conn {
     pub fn execute_batch(&self, sql: &str) -> StoreResult<()> {
         match &self.backend {
             Backend::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Backend::Pg(pg) => Ok(pg.client.borrow_mut().batch_execute(sql)?),
+            Backend::Pg(pg) => pg.batch(sql),
         }
     }
 
@@ -385,12 +502,7 @@ impl Conn {
                 let mut stmt = c.prepare_cached(sql)?;
                 Ok(stmt.execute(rusqlite::params_from_iter(vals.iter()))?)
             }
-            Backend::Pg(pg) => {
-                let stmt = pg.prepare(sql)?;
-                let refs = pg_params(&vals);
-                let n = pg.client.borrow_mut().execute(&stmt, &refs)?;
-                Ok(n as usize)
-            }
+            Backend::Pg(pg) => Ok(pg.execute(sql, vals)? as usize),
         }
     }
 
@@ -412,12 +524,7 @@ impl Conn {
                 }
                 Ok(out)
             }
-            Backend::Pg(pg) => {
-                let stmt = pg.prepare(sql)?;
-                let refs = pg_params(&vals);
-                let rows = pg.client.borrow_mut().query(&stmt, &refs)?;
-                rows.iter().map(pg_row).collect()
-            }
+            Backend::Pg(pg) => pg.query(sql, vals),
         }
     }
 
@@ -494,19 +601,6 @@ impl Stmt<'_> {
     }
 }
 
-impl PgConn {
-    fn prepare(&self, sql: &str) -> StoreResult<postgres::Statement> {
-        if let Some(s) = self.statements.borrow().get(sql) {
-            return Ok(s.clone());
-        }
-        let stmt = self.client.borrow_mut().prepare(&to_postgres(sql))?;
-        self.statements
-            .borrow_mut()
-            .insert(sql.to_owned(), stmt.clone());
-        Ok(stmt)
-    }
-}
-
 /// `?1` becomes `$1`; a bare `?` takes the next number. Quoted text is left alone.
 pub fn to_postgres(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
@@ -560,14 +654,14 @@ impl rusqlite::ToSql for Val {
     }
 }
 
-fn pg_params(vals: &[Val]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+fn pg_params(vals: &[Val]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
     vals.iter()
-        .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+        .map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync))
         .collect()
 }
 
-fn pg_row(r: &postgres::Row) -> StoreResult<Row> {
-    use postgres::types::Type;
+fn pg_row(r: &tokio_postgres::Row) -> StoreResult<Row> {
+    use tokio_postgres::types::Type;
     let mut vals = Vec::with_capacity(r.len());
     for (i, col) in r.columns().iter().enumerate() {
         let ty = col.type_();
@@ -585,6 +679,8 @@ fn pg_row(r: &postgres::Row) -> StoreResult<Row> {
             r.try_get::<_, Option<f32>>(i)?.map(|v| Val::Real(v.into()))
         } else if *ty == Type::BYTEA {
             r.try_get::<_, Option<Vec<u8>>>(i)?.map(Val::Blob)
+        } else if *ty == Type::VOID {
+            None
         } else if *ty == Type::OID {
             r.try_get::<_, Option<u32>>(i)?.map(|v| Val::Int(v.into()))
         } else {
@@ -595,13 +691,13 @@ fn pg_row(r: &postgres::Row) -> StoreResult<Row> {
     Ok(Row { vals })
 }
 
-impl postgres::types::ToSql for Val {
+impl tokio_postgres::types::ToSql for Val {
     fn to_sql(
         &self,
-        ty: &postgres::types::Type,
+        ty: &tokio_postgres::types::Type,
         out: &mut bytes::BytesMut,
-    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        use postgres::types::{IsNull, Type};
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use tokio_postgres::types::{IsNull, Type};
         match self {
             Val::Null => Ok(IsNull::Yes),
             Val::Int(i) => {
@@ -635,11 +731,11 @@ impl postgres::types::ToSql for Val {
         }
     }
 
-    fn accepts(_: &postgres::types::Type) -> bool {
+    fn accepts(_: &tokio_postgres::types::Type) -> bool {
         true
     }
 
-    postgres::types::to_sql_checked!();
+    tokio_postgres::types::to_sql_checked!();
 }
 
 #[cfg(test)]

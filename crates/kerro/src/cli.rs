@@ -86,6 +86,11 @@ enum Command {
         #[arg(long, default_value_t = 2000)]
         batch: usize,
     },
+    /// The database itself: moving an installation between backends.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
     /// Targeting conditions (GrowthBook's condition language).
     Condition {
         #[command(subcommand)]
@@ -98,6 +103,23 @@ enum ConditionCommand {
     /// Read JSON lines {"condition", "attributes", "savedGroups"} on stdin and print
     /// `true` or `false` per line, or `error: ...` for a line that is not such an object.
     Eval,
+}
+
+#[derive(Subcommand, Debug)]
+enum DbCommand {
+    /// Copy a whole installation into a new, empty database (e.g. SQLite to PostgreSQL),
+    /// then check every table's row count and the ledger and audit hash chains on the copy.
+    /// Ciphertexts are copied as they are: the copy needs the same master key.
+    Copy {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Source database URL (sqlite://PATH or postgres://...).
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// Target database URL; it must be empty.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -269,6 +291,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Db {
+            command: DbCommand::Copy { store, from, to },
+        } => crate::db_copy::run(&store.data, &store.config, &from, &to),
         Command::Condition {
             command: ConditionCommand::Eval,
         } => {

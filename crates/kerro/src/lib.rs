@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod condition_eval;
 pub mod config;
+pub mod db_copy;
 pub mod demo;
 pub mod demo_offers;
 pub mod http;

@@ -288,7 +288,7 @@ impl Store {
         let action = action.to_owned();
         let subject = subject.map(|s| s.as_str().to_owned());
         self.read(move |conn| {
-            let n: i64 = conn.prepare_cached("SELECT COUNT(*) FROM audit_log WHERE action = ?1 AND (?2 IS NULL OR subject_id = ?2)")?.query_row(params![action, subject],
+            let n: i64 = conn.prepare_cached("SELECT COUNT(*) FROM audit_log WHERE action = ?1 AND (CAST(?2 AS TEXT) IS NULL OR subject_id = ?2)")?.query_row(params![action, subject],
                 |r| r.get(0),
             )?;
             Ok(n as u64)

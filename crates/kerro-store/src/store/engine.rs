@@ -8,7 +8,7 @@
 //! hot path never waits for an fsync; the deliveries they imply are counted in
 //! memory at once, so caps hold from the very next decision.
 
-use crate::sql::{params, Conn};
+use crate::sql::{params, Conn, Dialect};
 use chrono::{DateTime, Duration, Utc};
 use kerro_core::audience::{AudienceIndex, AudienceQuery};
 use kerro_core::consent::ConsentState;
@@ -107,10 +107,18 @@ pub(crate) fn load_profile(conn: &Conn, keys: &Keyring, id: &SubjectId) -> Store
         .query_row([sid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     p.restricted = restricted;
     p.objected_marketing = objected;
-    let mut stmt = conn.prepare_cached(
-        "SELECT attribute, value_enc, form, given_at FROM declarations INDEXED BY declarations_current
-         WHERE subject_id = ?1 AND superseded_at IS NULL",
-    )?;
+    // SQLite's planner sometimes prefers the (subject, id) index, which also
+    // walks superseded rows; PostgreSQL picks the partial index by itself.
+    let mut stmt = conn.prepare_cached(match conn.dialect() {
+        Dialect::Sqlite => {
+            "SELECT attribute, value_enc, form, given_at FROM declarations INDEXED BY declarations_current
+             WHERE subject_id = ?1 AND superseded_at IS NULL"
+        }
+        Dialect::Postgres => {
+            "SELECT attribute, value_enc, form, given_at FROM declarations
+             WHERE subject_id = ?1 AND superseded_at IS NULL"
+        }
+    })?;
     let mut rows = stmt.query([sid])?;
     while let Some(r) = rows.next()? {
         let (attribute, value, form) = super::subjects::open_declaration(&dk, sid, r)?;

@@ -16,7 +16,6 @@ use std::thread;
 use std::time::Duration;
 
 use chrono::DateTime;
-use fallible_iterator::FallibleIterator;
 use kerro_core::ids::{OfferKey, SubjectId};
 
 use super::outbox::{kind, since, OutboxEvent};
@@ -77,12 +76,14 @@ fn run(store: Weak<Inner>, url: String, mut last: i64) {
 
 /// Waits for a notification or `POLL`, then drains any others pending.
 fn wait(conn: &Conn) -> StoreResult<()> {
-    let Some(mut client) = conn.pg_client() else {
+    let Some(pg) = conn.as_postgres() else {
         return Ok(());
     };
-    let mut notes = client.notifications();
-    if notes.timeout_iter(POLL).next()?.is_some() {
-        while notes.iter().next()?.is_some() {}
+    if pg.wait_notification(POLL).is_some() {
+        pg.drain_notifications();
+    }
+    if conn.is_broken() {
+        return Err(crate::error::StoreError::Closed);
     }
     Ok(())
 }

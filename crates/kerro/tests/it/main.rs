@@ -1,5 +1,9 @@
 //! kerro's integration tests, one binary: in-process HTTP tests through the
-//! router on a temporary store, and end-to-end tests of the real binary.
+//! router on a temporary SQLite store, and end-to-end tests of the real
+//! binary. The `pg` test binary runs the same in-process suite on PostgreSQL.
+
+/// The backend `TestApp::start` opens in this binary.
+pub const BACKEND: common::Backend = common::Backend::Sqlite;
 
 mod api;
 mod bad_input;
@@ -9,6 +13,7 @@ mod common;
 mod decisions;
 mod e2e;
 mod import;
+mod pg_support;
 mod roles;
 mod security;
 mod web;

@@ -4,27 +4,52 @@ use axum::http::{Method, StatusCode};
 use serde_json::json;
 use std::process::Command;
 
-use crate::common::TestApp;
+use crate::common::{Backend, TestApp};
 
+/// Everything the database holds, as bytes: on SQLite the file and its WAL,
+/// on PostgreSQL a full `pg_dump` (which prints bytea columns in hex, so
+/// `contains` looks for the hex form too).
 fn raw_files(app: &TestApp) -> Vec<u8> {
-    let db = app.store.db_path().unwrap().to_owned();
-    let mut bytes = std::fs::read(&db).unwrap();
-    let wal = db.with_extension("db-wal");
-    if let Ok(w) = std::fs::read(&wal) {
-        bytes.extend(w);
+    match app.backend {
+        Backend::Sqlite => {
+            let db = app.store.db_path().unwrap().to_owned();
+            let mut bytes = std::fs::read(&db).unwrap();
+            let wal = db.with_extension("db-wal");
+            if let Ok(w) = std::fs::read(&wal) {
+                bytes.extend(w);
+            }
+            bytes
+        }
+        Backend::Postgres => {
+            let out = Command::new("pg_dump")
+                .arg("--dbname")
+                .arg(app.database.as_ref().unwrap())
+                .output()
+                .expect("pg_dump (Debian's postgresql-client) runs");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                String::from_utf8_lossy(&out.stdout).contains("CREATE TABLE public.consent_events"),
+                "the dump is a whole database"
+            );
+            out.stdout
+        }
     }
-    bytes
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
+    let hex = hex::encode(needle.as_bytes());
+    [needle.as_bytes(), hex.as_bytes()]
+        .iter()
+        .any(|n| haystack.windows(n.len()).any(|w| w == *n))
 }
 
 #[tokio::test]
 async fn personal_values_never_reach_the_files_and_erasure_shreds() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let secrets = [
         "tuuli.virtanen@turvakide.example",
@@ -67,7 +92,7 @@ async fn personal_values_never_reach_the_files_and_erasure_shreds() {
     for s in secrets {
         assert!(!contains(&after, s));
     }
-    let conn = rusqlite::Connection::open(app.store.db_path().unwrap()).unwrap();
+    let conn = app.sql();
     let left: i64 = conn
         .query_row(
             "SELECT (SELECT COUNT(*) FROM subjects WHERE id = ?1) + (SELECT COUNT(*) FROM declarations WHERE subject_id = ?1)",
@@ -81,16 +106,16 @@ async fn personal_values_never_reach_the_files_and_erasure_shreds() {
 
 #[tokio::test]
 async fn ledger_edit_is_detected_by_the_cli() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     for i in 0..3 {
         app.answered_subject(&format!("l{i}@example.fi")).await;
     }
-    let dir = app.dir.path().to_owned();
+    let args = app.store_args();
     let verify = || {
         Command::new(env!("CARGO_BIN_EXE_kerro"))
-            .args(["ledger", "verify", "--data"])
-            .arg(&dir)
+            .args(["ledger", "verify"])
+            .args(&args)
             .output()
             .unwrap()
     };
@@ -103,11 +128,11 @@ async fn ledger_edit_is_detected_by_the_cli() {
     assert!(String::from_utf8_lossy(&ok.stdout).contains("6 entries"));
 
     // Someone turns a refusal into a grant directly in the database.
-    let conn = rusqlite::Connection::open(app.store.db_path().unwrap()).unwrap();
+    let conn = app.sql();
     let changed = conn
         .execute(
             "UPDATE consent_events SET state = 'given' WHERE seq = 4 AND state = 'refused'",
-            [],
+            (),
         )
         .unwrap();
     assert_eq!(changed, 1);
@@ -120,11 +145,11 @@ async fn ledger_edit_is_detected_by_the_cli() {
     // Deleting an event instead breaks the link of the one after it.
     conn.execute(
         "UPDATE consent_events SET state = 'refused' WHERE seq = 4",
-        [],
+        (),
     )
     .unwrap();
     assert!(app.store.verify_ledger().unwrap().is_ok());
-    conn.execute("DELETE FROM consent_events WHERE seq = 2", [])
+    conn.execute("DELETE FROM consent_events WHERE seq = 2", ())
         .unwrap();
     assert_eq!(app.store.verify_ledger().unwrap().unwrap_err().seq, 3);
 
@@ -132,7 +157,7 @@ async fn ledger_edit_is_detected_by_the_cli() {
     assert!(app.store.verify_audit().unwrap().is_ok());
     conn.execute(
         "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2",
-        [],
+        (),
     )
     .unwrap();
     assert_eq!(app.store.verify_audit().unwrap().unwrap_err().seq, 2);
@@ -140,7 +165,7 @@ async fn ledger_edit_is_detected_by_the_cli() {
 
 #[tokio::test]
 async fn a_subject_reaches_only_its_own_data() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let (a, token_a) = app.answered_subject("a@example.fi").await;
     let (b, token_b) = app.answered_subject("b@example.fi").await;
@@ -175,7 +200,7 @@ async fn a_subject_reaches_only_its_own_data() {
 
 #[tokio::test]
 async fn staff_reads_are_audited() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let (id, _) = app.answered_subject("audit@example.fi").await;
     let support = app.staff_token(kerro_core::Role::Support);

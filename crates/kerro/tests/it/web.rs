@@ -109,7 +109,7 @@ fn session_for(app: &TestApp, id: &str) -> String {
 
 #[tokio::test]
 async fn a_form_shows_every_kind_unticked_with_its_notice() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let p = get(&app, "/f/survey?lang=en", "").await;
     assert_eq!(p.status, StatusCode::OK);
@@ -151,7 +151,7 @@ async fn a_form_shows_every_kind_unticked_with_its_notice() {
 
 #[tokio::test]
 async fn submitting_records_what_the_api_records_and_signs_in() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let p = get(&app, "/f/survey?lang=fi", "").await;
     let cookie = format!("kerro_csrf={}", p.cookie("kerro_csrf").unwrap());
@@ -256,7 +256,7 @@ async fn submitting_records_what_the_api_records_and_signs_in() {
 
 #[tokio::test]
 async fn declining_refuses_every_purpose_and_keeps_contract_answers() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let p = get(&app, "/f/survey?lang=en", "").await;
     let cookie = format!("kerro_csrf={}", p.cookie("kerro_csrf").unwrap());
@@ -286,7 +286,7 @@ async fn declining_refuses_every_purpose_and_keeps_contract_answers() {
 
 #[tokio::test]
 async fn an_embedded_form_without_cookies_uses_the_form_token_and_does_not_sign_in() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let p = get(&app, "/f/survey?embed=1", "").await;
     assert!(!p.text.contains("class=\"me-nav\""));
@@ -333,7 +333,7 @@ async fn an_embedded_form_without_cookies_uses_the_form_token_and_does_not_sign_
 
 #[tokio::test]
 async fn language_follows_switch_then_locale_then_accept_language() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     let p = send(
         &app,
         Method::GET,
@@ -374,7 +374,7 @@ async fn language_follows_switch_then_locale_then_accept_language() {
 
 #[tokio::test]
 async fn sign_in_links_work_once_and_expire() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     let id = SubjectId::parse(&app.subject("link@example.fi").await).unwrap();
     let now = *app.clock.lock().unwrap();
     let actor = Actor::System("test".into());
@@ -484,7 +484,7 @@ async fn sign_in_links_work_once_and_expire() {
 
 #[tokio::test]
 async fn erasure_ends_sessions_and_withdrawal_is_one_request() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let (id, _) = app.answered_subject("pois@example.fi").await;
     let cookie = session_for(&app, &id);
@@ -543,7 +543,7 @@ async fn erasure_ends_sessions_and_withdrawal_is_one_request() {
         "the session ended with the erasure"
     );
     assert!(after.location().starts_with("/login"));
-    let conn = rusqlite::Connection::open(app.store.db_path().unwrap()).unwrap();
+    let conn = app.sql();
     let left: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM web_sessions WHERE subject_id = ?1",
@@ -556,7 +556,7 @@ async fn erasure_ends_sessions_and_withdrawal_is_one_request() {
 
 #[tokio::test]
 async fn gpc_records_an_objection_to_sharing_once() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     let gpc = get(&app, "/.well-known/gpc.json", "").await;
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&gpc.text).unwrap()["gpc"],
@@ -588,7 +588,7 @@ async fn gpc_records_an_objection_to_sharing_once() {
 
 #[tokio::test]
 async fn admin_needs_an_admin_or_editor_sign_in() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     app.answered_subject("a@example.fi").await;
     let r = get(&app, "/admin", "").await;
@@ -632,7 +632,7 @@ async fn admin_needs_an_admin_or_editor_sign_in() {
 
 #[tokio::test]
 async fn why_these_offers_shows_each_offer_with_its_reasons() {
-    let app = TestApp::new();
+    let Some(app) = TestApp::start() else { return };
     app.schema().await;
     for (key, condition) in [
         ("cloud", json!({"interests": {"$in": ["cloud"]}})),

@@ -1,0 +1,29 @@
+//! The store suite on PostgreSQL: the same in-process tests as the `it`
+//! binary (the API, bad input, roles, decisions, web pages, import,
+//! encryption and crypto-shredding), each on a fresh database, plus the tests
+//! only PostgreSQL has: several nodes on one database, concurrent ledger
+//! writers, `db copy`. Without a server each test says SKIPPED and returns;
+//! `.ci/run` sets `KERRO_REQUIRE_POSTGRES=1` so there a missing server fails.
+
+/// The backend `TestApp::start` opens in this binary.
+pub const BACKEND: common::Backend = common::Backend::Postgres;
+
+#[path = "../it/api.rs"]
+mod api;
+#[path = "../it/bad_input.rs"]
+mod bad_input;
+mod cluster;
+#[path = "../it/common.rs"]
+mod common;
+#[path = "../it/decisions.rs"]
+mod decisions;
+#[path = "../it/import.rs"]
+mod import;
+#[path = "../it/pg_support.rs"]
+mod pg_support;
+#[path = "../it/roles.rs"]
+mod roles;
+#[path = "../it/security.rs"]
+mod security;
+#[path = "../it/web.rs"]
+mod web;
