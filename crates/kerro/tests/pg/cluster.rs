@@ -1,1 +1,442 @@
-//! placeholder
+//! Several real `kerro serve` processes on one PostgreSQL database, and
+//! `kerro db copy` from SQLite to PostgreSQL.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::TestApp;
+use crate::pg_support::{fresh_database, skipped, PgDatabase};
+
+pub const ADMIN: &str = "cluster-admin-token-0123456789abcdef012345";
+
+/// One `kerro serve` process; killed when dropped.
+pub struct Node {
+    child: Child,
+    pub url: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts a node with its own data directory and the shared master key.
+pub fn start_node(data: &Path, key: &Path, database: &str) -> Node {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kerro"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(["--database", database])
+        .env("KERRO_MASTER_KEY_FILE", key)
+        .env("KERRO_ADMIN_TOKEN", ADMIN)
+        .env("KERRO_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("the node prints its address, not '{line}'"))
+        .to_owned();
+    Node {
+        child,
+        url,
+        http: reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap(),
+    }
+}
+
+impl Node {
+    /// A request; status 0 when the node could not be reached.
+    pub fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        match req.send() {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                (status, r.json().unwrap_or(Value::Null))
+            }
+            Err(_) => (0, Value::Null),
+        }
+    }
+
+    fn ok(&self, method: &str, path: &str, token: &str, body: Value) -> Value {
+        let (s, b) = self.call(method, path, token, Some(body));
+        assert!(s == 200 || s == 201, "{method} {path}: {s} {b}");
+        b
+    }
+
+    /// The offers a (dry-run) decision on `web` gives `subject`, or the HTTP status when refused.
+    fn offers(&self, subject: &str) -> Result<Vec<String>, u16> {
+        let (s, b) = self.call(
+            "POST",
+            "/v1/decisions",
+            ADMIN,
+            Some(json!({"subject": subject, "channel": "web", "limit": 10, "dry_run": true})),
+        );
+        if s != 200 {
+            return Err(s);
+        }
+        Ok(b["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["key"].as_str().unwrap().to_owned())
+            .collect())
+    }
+}
+
+/// Two data directories, one master key file, one fresh database.
+pub struct Cluster {
+    pub db: PgDatabase,
+    pub dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    pub fn new() -> Option<Cluster> {
+        let db = fresh_database()?;
+        Some(Cluster {
+            db,
+            dir: tempfile::tempdir().unwrap(),
+        })
+    }
+
+    pub fn key(&self) -> PathBuf {
+        self.dir.path().join("master.key")
+    }
+
+    pub fn node(&self, name: &str) -> Node {
+        let data = self.dir.path().join(name);
+        start_node(&data, &self.key(), &self.db.url)
+    }
+
+    /// `kerro <args> --data <dir>/a --database URL` with the shared key.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_kerro"))
+            .args(args)
+            .arg("--data")
+            .arg(self.dir.path().join("a"))
+            .args(["--database", &self.db.url])
+            .env("KERRO_MASTER_KEY_FILE", self.key())
+            .output()
+            .unwrap()
+    }
+}
+
+/// A purpose, two attributes, a form and two offers (one capped at one delivery).
+fn define_schema(node: &Node) {
+    node.ok(
+        "PUT",
+        "/v1/purposes/offers",
+        ADMIN,
+        json!({"title": {"en": "Offers"}, "description": {"en": "Offers that fit"}, "legal_basis": "consent",
+               "uses": ["personalization", "communication"], "retention_days": 365}),
+    );
+    node.ok(
+        "PUT",
+        "/v1/purposes/events",
+        ADMIN,
+        json!({"title": {"en": "Events"}, "description": {"en": "Event invitations"}, "legal_basis": "consent",
+               "uses": ["communication"], "retention_days": 365}),
+    );
+    node.ok(
+        "PUT",
+        "/v1/attributes/interests",
+        ADMIN,
+        json!({"title": {"en": "Interests"}, "kind": "multi_choice", "purposes": ["offers"],
+               "options": [{"value": "cloud", "title": {"en": "Cloud"}}, {"value": "ot", "title": {"en": "OT"}}]}),
+    );
+    node.ok(
+        "PUT",
+        "/v1/attributes/city",
+        ADMIN,
+        json!({"title": {"en": "City"}, "kind": "text", "max_length": 40, "purposes": ["events"]}),
+    );
+    node.ok(
+        "PUT",
+        "/v1/forms/survey",
+        ADMIN,
+        json!({"title": {"en": "Survey"}, "notice": {"en": "We ask what interests you."},
+               "attributes": ["interests", "city"], "purposes": ["offers", "events"]}),
+    );
+    node.ok(
+        "PUT",
+        "/v1/offers/cloud",
+        ADMIN,
+        json!({"title": {"en": "Cloud audit"}, "body": {"en": "b"}, "purpose": "offers",
+               "condition": {"interests": {"$in": ["cloud"]}}, "channels": ["web"], "priority": 5}),
+    );
+    node.ok(
+        "PUT",
+        "/v1/offers/once",
+        ADMIN,
+        json!({"title": {"en": "Once"}, "body": {"en": "b"}, "purpose": "offers", "condition": {},
+               "channels": ["web"], "priority": 1, "max_per_subject": 1, "period_days": 30}),
+    );
+}
+
+/// A subject who answered the survey through `node`, consenting to offers; returns (id, token).
+fn answered(node: &Node, n: usize) -> (String, String) {
+    let id = node.ok(
+        "POST",
+        "/v1/subjects",
+        ADMIN,
+        json!({"email": format!("c{n}@example.fi")}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = node.ok("POST", &format!("/v1/subjects/{id}/tokens"), ADMIN, json!({}))["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    node.ok(
+        "POST",
+        "/v1/forms/survey/submissions",
+        &token,
+        json!({"answers": {"interests": ["cloud"], "city": "Tampere"},
+               "consents": {"offers": true, "events": true}, "notice_version": 1}),
+    );
+    node.ok(
+        "PUT",
+        "/v1/me/contact",
+        &token,
+        json!({"channels": {"web": true}}),
+    );
+    (id, token)
+}
+
+/// Polls `check` every 5 ms until it holds; returns how long that took, or panics after `limit`.
+fn within(limit: Duration, what: &str, mut check: impl FnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    loop {
+        if check() {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < limit,
+            "{what}: not seen within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn changes_through_one_node_reach_the_other_within_a_second() {
+    let Some(cluster) = Cluster::new() else {
+        return skipped("cluster::changes_through_one_node_reach_the_other_within_a_second");
+    };
+    let a = cluster.node("a");
+    let b = cluster.node("b");
+    let second = Duration::from_secs(1);
+    define_schema(&a);
+    let (id, token) = answered(&a, 1);
+    // Schema, offers and the new subject's profile, all written through A, reach B.
+    let seen = within(second, "A's subject, schema and offers on B", || {
+        b.offers(&id).map(|o| o.contains(&"cloud".to_owned())) == Ok(true)
+    });
+    eprintln!("cluster: a new subject and offers reached node B in {seen:?}");
+
+    // The withdrawal is honoured by B's decisions within a second.
+    a.ok("PUT", "/v1/me/consents/offers", &token, json!({"given": false}));
+    // Only the offer that reads no answer is left (P6).
+    let took = within(second, "the withdrawal on B", || {
+        b.offers(&id) == Ok(vec!["once".to_owned()])
+    });
+    eprintln!("cluster: a withdrawal through node A was honoured on node B after {took:?}");
+
+    // The other way round: answers and consent given again (the withdrawal
+    // deleted the answers it covered) and a new offer, all through B, reach A.
+    b.ok(
+        "POST",
+        "/v1/forms/survey/submissions",
+        &token,
+        json!({"answers": {"interests": ["cloud"]}, "consents": {"offers": true}, "notice_version": 1}),
+    );
+    b.ok(
+        "PUT",
+        "/v1/offers/ot",
+        ADMIN,
+        json!({"title": {"en": "OT"}, "body": {"en": "b"}, "purpose": "offers",
+               "condition": {"interests": {"$in": ["cloud"]}}, "channels": ["web"], "priority": 3}),
+    );
+    within(second, "B's consent and offer on A", || {
+        a.offers(&id).map(|o| o == ["cloud", "ot", "once"]) == Ok(true)
+    });
+
+    // A delivery on A counts against the offer's cap on B too.
+    let (s, d) = a.call(
+        "POST",
+        "/v1/decisions",
+        ADMIN,
+        Some(json!({"subject": id, "channel": "web", "limit": 10})),
+    );
+    assert_eq!(s, 200, "{d}");
+    assert!(d["offers"].as_array().unwrap().iter().any(|o| o["key"] == "once"));
+    within(second, "A's delivery counted on B", || {
+        b.offers(&id).map(|o| !o.contains(&"once".to_owned())) == Ok(true)
+    });
+
+    // Erasure through B: A refuses to decide for the subject at once.
+    let (s, _) = b.call("DELETE", "/v1/me", &token, None);
+    assert_eq!(s, 200);
+    within(second, "B's erasure on A", || a.offers(&id) == Err(410));
+}
+
+#[test]
+fn two_nodes_writing_at_once_keep_one_valid_ledger_chain() {
+    let Some(cluster) = Cluster::new() else {
+        return skipped("cluster::two_nodes_writing_at_once_keep_one_valid_ledger_chain");
+    };
+    let a = cluster.node("a");
+    let b = cluster.node("b");
+    define_schema(&a);
+    within(Duration::from_secs(1), "the form on B", || {
+        b.call("GET", "/v1/forms/survey", ADMIN, None).0 == 200
+    });
+    let (a, b) = (std::sync::Arc::new(a), std::sync::Arc::new(b));
+    // Eight writers, four per node, each submitting for its own subjects at once.
+    let per_writer = 20;
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let node = if w % 2 == 0 { a.clone() } else { b.clone() };
+            std::thread::spawn(move || {
+                for i in 0..per_writer {
+                    answered(&node, w * 1000 + i);
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    // Each submission gave two consents.
+    let expected = 8 * per_writer * 2;
+    for (cmd, what) in [("ledger", "ledger"), ("audit", "audit log")] {
+        let out = cluster.cli(&[cmd, "verify"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{what}: {text}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(text.contains("hash chain intact"), "{text}");
+        if cmd == "ledger" {
+            assert!(text.contains(&format!("ok: {expected} entries")), "{text}");
+        }
+        eprintln!("cluster: {}", text.trim());
+    }
+}
+
+#[tokio::test]
+async fn db_copy_moves_a_sqlite_installation_to_postgresql() {
+    let Some(target) = fresh_database() else {
+        return skipped("cluster::db_copy_moves_a_sqlite_installation_to_postgresql");
+    };
+    // A SQLite installation with schema, answers, consents, a withdrawal, an erasure and logged decisions.
+    let app = TestApp::new();
+    app.schema().await;
+    let (id, token) = app.answered_subject("copy1@example.fi").await;
+    let (gone, gone_token) = app.answered_subject("copy2@example.fi").await;
+    app.put("/v1/me/consents/offers", &token, json!({"given": false}))
+        .await;
+    app.call(axum::http::Method::DELETE, "/v1/me", Some(&gone_token), None)
+        .await;
+    let source_path = app.store.db_path().unwrap().to_owned();
+    let before = app
+        .get(&format!("/v1/subjects/{id}"), &app.admin)
+        .await
+        .body;
+    let source_counts = kerro_store::table_counts(&app.sql()).unwrap();
+
+    let copy = |to: &str| {
+        Command::new(env!("CARGO_BIN_EXE_kerro"))
+            .args(["db", "copy", "--data"])
+            .arg(&app.data_dir)
+            .arg("--from")
+            .arg(format!("sqlite://{}", source_path.display()))
+            .args(["--to", to])
+            .output()
+            .unwrap()
+    };
+    let out = copy(&target.url);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("ledger ok: 5 entries, hash chain intact"), "{text}");
+    assert!(text.contains("audit log ok"), "{text}");
+    assert!(text.contains("row counts equal"), "{text}");
+
+    // The copy holds the same rows, and the same key opens the same data.
+    let pg = kerro_store::connect(&kerro_store::Location::Postgres(target.url.clone()), true)
+        .unwrap();
+    assert_eq!(kerro_store::table_counts(&pg).unwrap(), source_counts);
+    let mut opts = kerro_store::StoreOptions::new(&app.data_dir);
+    opts.database = Some(target.url.clone());
+    let copied = kerro_store::Store::open(&opts).unwrap();
+    let subject = kerro_core::SubjectId::parse(&id).unwrap();
+    let data = copied
+        .subject_data(
+            &kerro_core::Actor::System("test".into()),
+            chrono::Utc::now(),
+            &subject,
+        )
+        .unwrap();
+    assert_eq!(data.subject.email.as_deref(), Some("copy1@example.fi"));
+    let copied_answers: Vec<(String, Value)> = data
+        .declarations
+        .iter()
+        .map(|d| (d.attribute.as_str().to_owned(), d.value.clone()))
+        .collect();
+    let sqlite_answers: Vec<(String, Value)> = before["declarations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["attribute"].as_str().unwrap().to_owned(), d["value"].clone()))
+        .collect();
+    assert!(!copied_answers.is_empty());
+    assert_eq!(copied_answers, sqlite_answers, "the answers decrypt to what SQLite held");
+    let gone = kerro_core::SubjectId::parse(&gone).unwrap();
+    assert!(
+        copied
+            .subject_data(&kerro_core::Actor::System("t".into()), chrono::Utc::now(), &gone)
+            .is_err(),
+        "the erased subject stays erased"
+    );
+    // New writes continue the copied sequences and chains.
+    copied
+        .create_subject(
+            &kerro_core::Actor::System("t".into()),
+            chrono::Utc::now(),
+            kerro_store::NewSubject::default(),
+        )
+        .unwrap();
+    assert!(copied.verify_ledger().unwrap().is_ok());
+    assert!(copied.verify_audit().unwrap().is_ok());
+    drop(copied);
+
+    // A target that already holds data is refused, and left as it was.
+    let again = copy(&target.url);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
