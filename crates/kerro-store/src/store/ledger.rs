@@ -99,7 +99,7 @@ pub(crate) fn append(conn: &Conn, new: NewEvent<'_>) -> StoreResult<StoredEvent>
 }
 
 fn event_from_row(r: &Row) -> StoreResult<StoredEvent> {
-    let get_s = |i: usize| -> StoreResult<String> { Ok(r.get::<_, String>(i)?) };
+    let get_s = |i: usize| -> StoreResult<String> { r.get::<_, String>(i) };
     let form: Option<String> = r.get(5)?;
     let notice = match form {
         Some(f) => Some(NoticeRef {

@@ -2,226 +2,12 @@
 //! `kerro db copy` from SQLite to PostgreSQL.
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::TestApp;
-use crate::pg_support::{fresh_database, skipped, PgDatabase};
-
-pub const ADMIN: &str = "cluster-admin-token-0123456789abcdef012345";
-
-/// One `kerro serve` process; killed when dropped.
-pub struct Node {
-    child: Child,
-    pub url: String,
-    http: reqwest::blocking::Client,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts a node with its own data directory and the shared master key.
-pub fn start_node(data: &Path, key: &Path, database: &str) -> Node {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kerro"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .args(["--database", database])
-        .env("KERRO_MASTER_KEY_FILE", key)
-        .env("KERRO_ADMIN_TOKEN", ADMIN)
-        .env("KERRO_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("the node prints its address, not '{line}'"))
-        .to_owned();
-    Node {
-        child,
-        url,
-        http: reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap(),
-    }
-}
-
-impl Node {
-    /// A request; status 0 when the node could not be reached.
-    pub fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        match req.send() {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                (status, r.json().unwrap_or(Value::Null))
-            }
-            Err(_) => (0, Value::Null),
-        }
-    }
-
-    fn ok(&self, method: &str, path: &str, token: &str, body: Value) -> Value {
-        let (s, b) = self.call(method, path, token, Some(body));
-        assert!(s == 200 || s == 201, "{method} {path}: {s} {b}");
-        b
-    }
-
-    /// The offers a (dry-run) decision on `web` gives `subject`, or the HTTP status when refused.
-    fn offers(&self, subject: &str) -> Result<Vec<String>, u16> {
-        let (s, b) = self.call(
-            "POST",
-            "/v1/decisions",
-            ADMIN,
-            Some(json!({"subject": subject, "channel": "web", "limit": 10, "dry_run": true})),
-        );
-        if s != 200 {
-            return Err(s);
-        }
-        Ok(b["offers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| o["key"].as_str().unwrap().to_owned())
-            .collect())
-    }
-}
-
-/// Two data directories, one master key file, one fresh database.
-pub struct Cluster {
-    pub db: PgDatabase,
-    pub dir: tempfile::TempDir,
-}
-
-impl Cluster {
-    pub fn new() -> Option<Cluster> {
-        let db = fresh_database()?;
-        Some(Cluster {
-            db,
-            dir: tempfile::tempdir().unwrap(),
-        })
-    }
-
-    pub fn key(&self) -> PathBuf {
-        self.dir.path().join("master.key")
-    }
-
-    pub fn node(&self, name: &str) -> Node {
-        let data = self.dir.path().join(name);
-        start_node(&data, &self.key(), &self.db.url)
-    }
-
-    /// `kerro <args> --data <dir>/a --database URL` with the shared key.
-    pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        Command::new(env!("CARGO_BIN_EXE_kerro"))
-            .args(args)
-            .arg("--data")
-            .arg(self.dir.path().join("a"))
-            .args(["--database", &self.db.url])
-            .env("KERRO_MASTER_KEY_FILE", self.key())
-            .output()
-            .unwrap()
-    }
-}
-
-/// A purpose, two attributes, a form and two offers (one capped at one delivery).
-fn define_schema(node: &Node) {
-    node.ok(
-        "PUT",
-        "/v1/purposes/offers",
-        ADMIN,
-        json!({"title": {"en": "Offers"}, "description": {"en": "Offers that fit"}, "legal_basis": "consent",
-               "uses": ["personalization", "communication"], "retention_days": 365}),
-    );
-    node.ok(
-        "PUT",
-        "/v1/purposes/events",
-        ADMIN,
-        json!({"title": {"en": "Events"}, "description": {"en": "Event invitations"}, "legal_basis": "consent",
-               "uses": ["communication"], "retention_days": 365}),
-    );
-    node.ok(
-        "PUT",
-        "/v1/attributes/interests",
-        ADMIN,
-        json!({"title": {"en": "Interests"}, "kind": "multi_choice", "purposes": ["offers"],
-               "options": [{"value": "cloud", "title": {"en": "Cloud"}}, {"value": "ot", "title": {"en": "OT"}}]}),
-    );
-    node.ok(
-        "PUT",
-        "/v1/attributes/city",
-        ADMIN,
-        json!({"title": {"en": "City"}, "kind": "text", "max_length": 40, "purposes": ["events"]}),
-    );
-    node.ok(
-        "PUT",
-        "/v1/forms/survey",
-        ADMIN,
-        json!({"title": {"en": "Survey"}, "notice": {"en": "We ask what interests you."},
-               "attributes": ["interests", "city"], "purposes": ["offers", "events"]}),
-    );
-    node.ok(
-        "PUT",
-        "/v1/offers/cloud",
-        ADMIN,
-        json!({"title": {"en": "Cloud audit"}, "body": {"en": "b"}, "purpose": "offers",
-               "condition": {"interests": {"$in": ["cloud"]}}, "channels": ["web"], "priority": 5}),
-    );
-    node.ok(
-        "PUT",
-        "/v1/offers/once",
-        ADMIN,
-        json!({"title": {"en": "Once"}, "body": {"en": "b"}, "purpose": "offers", "condition": {},
-               "channels": ["web"], "priority": 1, "max_per_subject": 1, "period_days": 30}),
-    );
-}
-
-/// A subject who answered the survey through `node`, consenting to offers; returns (id, token).
-fn answered(node: &Node, n: usize) -> (String, String) {
-    let id = node.ok(
-        "POST",
-        "/v1/subjects",
-        ADMIN,
-        json!({"email": format!("c{n}@example.fi")}),
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let token = node.ok("POST", &format!("/v1/subjects/{id}/tokens"), ADMIN, json!({}))["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    node.ok(
-        "POST",
-        "/v1/forms/survey/submissions",
-        &token,
-        json!({"answers": {"interests": ["cloud"], "city": "Tampere"},
-               "consents": {"offers": true, "events": true}, "notice_version": 1}),
-    );
-    node.ok(
-        "PUT",
-        "/v1/me/contact",
-        &token,
-        json!({"channels": {"web": true}}),
-    );
-    (id, token)
-}
+use crate::node::{answered, define_schema, Cluster, ADMIN};
+use crate::pg_support::{fresh_database, skipped};
 
 /// Polls `check` every 5 ms until it holds; returns how long that took, or panics after `limit`.
 fn within(limit: Duration, what: &str, mut check: impl FnMut() -> bool) -> Duration {
@@ -255,7 +41,12 @@ fn changes_through_one_node_reach_the_other_within_a_second() {
     eprintln!("cluster: a new subject and offers reached node B in {seen:?}");
 
     // The withdrawal is honoured by B's decisions within a second.
-    a.ok("PUT", "/v1/me/consents/offers", &token, json!({"given": false}));
+    a.ok(
+        "PUT",
+        "/v1/me/consents/offers",
+        &token,
+        json!({"given": false}),
+    );
     // Only the offer that reads no answer is left (P6).
     let took = within(second, "the withdrawal on B", || {
         b.offers(&id) == Ok(vec!["once".to_owned()])
@@ -289,7 +80,11 @@ fn changes_through_one_node_reach_the_other_within_a_second() {
         Some(json!({"subject": id, "channel": "web", "limit": 10})),
     );
     assert_eq!(s, 200, "{d}");
-    assert!(d["offers"].as_array().unwrap().iter().any(|o| o["key"] == "once"));
+    assert!(d["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["key"] == "once"));
     within(second, "A's delivery counted on B", || {
         b.offers(&id).map(|o| !o.contains(&"once".to_owned())) == Ok(true)
     });
@@ -332,7 +127,11 @@ fn two_nodes_writing_at_once_keep_one_valid_ledger_chain() {
     for (cmd, what) in [("ledger", "ledger"), ("audit", "audit log")] {
         let out = cluster.cli(&[cmd, "verify"]);
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{what}: {text}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{what}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(text.contains("hash chain intact"), "{text}");
         if cmd == "ledger" {
             assert!(text.contains(&format!("ok: {expected} entries")), "{text}");
@@ -353,8 +152,13 @@ async fn db_copy_moves_a_sqlite_installation_to_postgresql() {
     let (gone, gone_token) = app.answered_subject("copy2@example.fi").await;
     app.put("/v1/me/consents/offers", &token, json!({"given": false}))
         .await;
-    app.call(axum::http::Method::DELETE, "/v1/me", Some(&gone_token), None)
-        .await;
+    app.call(
+        axum::http::Method::DELETE,
+        "/v1/me",
+        Some(&gone_token),
+        None,
+    )
+    .await;
     let source_path = app.store.db_path().unwrap().to_owned();
     let before = app
         .get(&format!("/v1/subjects/{id}"), &app.admin)
@@ -379,13 +183,16 @@ async fn db_copy_moves_a_sqlite_installation_to_postgresql() {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.contains("ledger ok: 5 entries, hash chain intact"), "{text}");
+    assert!(
+        text.contains("ledger ok: 5 entries, hash chain intact"),
+        "{text}"
+    );
     assert!(text.contains("audit log ok"), "{text}");
     assert!(text.contains("row counts equal"), "{text}");
 
     // The copy holds the same rows, and the same key opens the same data.
-    let pg = kerro_store::connect(&kerro_store::Location::Postgres(target.url.clone()), true)
-        .unwrap();
+    let pg =
+        kerro_store::connect(&kerro_store::Location::Postgres(target.url.clone()), true).unwrap();
     assert_eq!(kerro_store::table_counts(&pg).unwrap(), source_counts);
     let mut opts = kerro_store::StoreOptions::new(&app.data_dir);
     opts.database = Some(target.url.clone());
@@ -408,14 +215,26 @@ async fn db_copy_moves_a_sqlite_installation_to_postgresql() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["attribute"].as_str().unwrap().to_owned(), d["value"].clone()))
+        .map(|d| {
+            (
+                d["attribute"].as_str().unwrap().to_owned(),
+                d["value"].clone(),
+            )
+        })
         .collect();
     assert!(!copied_answers.is_empty());
-    assert_eq!(copied_answers, sqlite_answers, "the answers decrypt to what SQLite held");
+    assert_eq!(
+        copied_answers, sqlite_answers,
+        "the answers decrypt to what SQLite held"
+    );
     let gone = kerro_core::SubjectId::parse(&gone).unwrap();
     assert!(
         copied
-            .subject_data(&kerro_core::Actor::System("t".into()), chrono::Utc::now(), &gone)
+            .subject_data(
+                &kerro_core::Actor::System("t".into()),
+                chrono::Utc::now(),
+                &gone
+            )
             .is_err(),
         "the erased subject stays erased"
     );

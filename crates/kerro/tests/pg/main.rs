@@ -19,6 +19,7 @@ mod common;
 mod decisions;
 #[path = "../it/import.rs"]
 mod import;
+mod node;
 #[path = "../it/pg_support.rs"]
 mod pg_support;
 #[path = "../it/roles.rs"]
