@@ -348,11 +348,30 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
         if let Some(b) = banner {
             println!("{}", b.replace(&planned_url, &cfg.public_url()));
         }
+        let retention = chrono::Duration::days(i64::from(cfg.outbox_retention_days));
         let state = AppState {
             store,
             config: Arc::new(cfg),
             clock: system_clock(),
         };
+        // Outbox events older than the retention are pruned hourly (every node
+        // may do it; deleting what another node already deleted is harmless).
+        let pruning = state.store.clone();
+        tokio::spawn(async move {
+            let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                hourly.tick().await;
+                let store = pruning.clone();
+                let pruned =
+                    tokio::task::spawn_blocking(move || store.prune_outbox(Utc::now() - retention))
+                        .await;
+                match pruned {
+                    Ok(Ok(n)) if n > 0 => tracing::info!("pruned {n} outbox events"),
+                    Ok(Err(e)) => tracing::warn!("cannot prune the outbox: {e}"),
+                    _ => {}
+                }
+            }
+        });
         axum::serve(listener, router(state))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -94,6 +94,8 @@ pub struct Config {
     /// The URL kerro is reached at, for links in receipts.
     pub public_url: Option<String>,
     pub subject_token_minutes: u32,
+    /// How long domain events stay in the outbox (other nodes read them within a second).
+    pub outbox_retention_days: u32,
     pub controller: Controller,
     pub mail: MailConfig,
     pub web: WebConfig,
@@ -110,6 +112,7 @@ impl Default for Config {
             jurisdiction: "FI".into(),
             public_url: None,
             subject_token_minutes: 60,
+            outbox_retention_days: 7,
             controller: Controller::default(),
             mail: MailConfig::default(),
             web: WebConfig::default(),
@@ -194,6 +197,9 @@ impl Config {
             || !self.jurisdiction.bytes().all(|b| b.is_ascii_uppercase())
         {
             bail!("jurisdiction must be a two-letter ISO 3166 code such as FI");
+        }
+        if self.outbox_retention_days == 0 {
+            bail!("outbox_retention_days must be at least 1");
         }
         if self.subject_token_minutes == 0 || self.subject_token_minutes > 7 * 24 * 60 {
             bail!("subject_token_minutes must be between 1 and 10080");

@@ -85,6 +85,7 @@ fn purge_unsupported(
     schema: &Schema,
     subject: &SubjectId,
     states: &BTreeMap<PurposeKey, ConsentState>,
+    now: &DateTime<Utc>,
 ) -> StoreResult<Vec<String>> {
     let mut stmt =
         conn.prepare_cached("SELECT DISTINCT attribute FROM declarations WHERE subject_id = ?1")?;
@@ -112,6 +113,15 @@ fn purge_unsupported(
             .execute(params![subject.as_str(), attr])?;
             purged.push(attr);
         }
+    }
+    if !purged.is_empty() {
+        super::outbox::emit(
+            conn,
+            super::outbox::kind::DECLARATION_DELETED,
+            Some(subject),
+            serde_json::json!({"subject": subject.as_str(), "attributes": purged, "reason": "no_legal_basis"}),
+            now,
+        )?;
     }
     Ok(purged)
 }
@@ -182,7 +192,7 @@ impl Store {
             }
             if plan.consents.iter().any(|(_, s)| !s.is_active()) {
                 let after = current_states(conn, &sub.subject)?;
-                purge_unsupported(conn, &snapshot.schema, &sub.subject, &after)?;
+                purge_unsupported(conn, &snapshot.schema, &sub.subject, &after, &now)?;
             }
             let fields: Vec<String> = plan
                 .declarations
@@ -322,7 +332,7 @@ impl Store {
             )?;
             states.insert(key.clone(), state);
             if !state.is_active() {
-                purge_unsupported(conn, &snapshot.schema, &id, &states)?;
+                purge_unsupported(conn, &snapshot.schema, &id, &states, &now)?;
             }
             record(
                 conn,

@@ -19,6 +19,8 @@ pub mod kind {
     pub const CONSENT_REFUSED: &str = "consent.refused";
     pub const CONSENT_EXPIRED: &str = "consent.expired";
     pub const DECLARATION_CHANGED: &str = "declaration.changed";
+    /// Answers deleted because no purpose gives them a legal basis any more (P6).
+    pub const DECLARATION_DELETED: &str = "declaration.deleted";
     pub const SUBJECT_CREATED: &str = "subject.created";
     /// Contact preferences, restriction or objection changed.
     pub const SUBJECT_CHANGED: &str = "subject.changed";
@@ -95,6 +97,16 @@ pub(crate) fn since(conn: &Conn, after: i64, limit: i64) -> StoreResult<Vec<Outb
 }
 
 impl super::Store {
+    /// Deletes outbox events created before `before`; returns how many.
+    pub fn prune_outbox(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let cutoff = ts(&before);
+        self.write(move |conn| {
+            Ok(conn
+                .prepare_cached("DELETE FROM outbox WHERE created_at < ?1")?
+                .execute([cutoff])? as u64)
+        })
+    }
+
     /// Outbox events after `after` (oldest first, at most `limit`), for webhooks and tests.
     pub fn outbox_since(&self, after: i64, limit: i64) -> StoreResult<Vec<OutboxEvent>> {
         self.read(|conn| since(conn, after, limit))

@@ -598,3 +598,81 @@ async fn schema_changes_that_break_other_definitions_are_refused() {
         )
     );
 }
+
+#[tokio::test]
+async fn domain_events_reach_the_outbox_with_the_change_and_without_personal_values() {
+    let Some(app) = TestApp::start() else { return };
+    app.schema().await;
+    let (id, token) = app.answered_subject("outbox@example.fi").await;
+    app.put("/v1/me/consents/offers", &token, json!({"given": false}))
+        .await;
+    app.call(Method::DELETE, "/v1/me", Some(&token), None).await;
+    let events = app.store.outbox_since(0, 1000).unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    for schema_kind in ["schema.changed"] {
+        assert!(kinds.contains(&schema_kind), "{kinds:?}");
+    }
+    // The subject's own events were forgotten with it; only the erasure remains, last.
+    let mine: Vec<&str> = events
+        .iter()
+        .filter(|e| e.subject.as_deref() == Some(id.as_str()))
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(mine, ["subject.erased"]);
+    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+    let all = serde_json::to_string(&events).unwrap();
+    for personal in ["outbox@example.fi", "cloud", "large"] {
+        assert!(!all.contains(personal), "'{personal}' in the outbox: {all}");
+    }
+
+    // Before erasure, a submission and a withdrawal each leave their events, in order.
+    let (other, token) = app.answered_subject("outbox2@example.fi").await;
+    app.put("/v1/me/consents/offers", &token, json!({"given": false}))
+        .await;
+    let theirs: Vec<(String, Value)> = app
+        .store
+        .outbox_since(0, 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.subject.as_deref() == Some(other.as_str()))
+        .map(|e| (e.kind, e.payload))
+        .collect();
+    let kinds: Vec<&str> = theirs.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "subject.created",
+            "consent.given",
+            "consent.refused",
+            "declaration.changed",
+            "consent.withdrawn",
+            "declaration.deleted"
+        ],
+        "{theirs:?}"
+    );
+    let withdrawn = theirs
+        .iter()
+        .find(|(k, _)| k == "consent.withdrawn")
+        .unwrap();
+    assert_eq!(withdrawn.1["purpose"], "offers");
+    assert_eq!(theirs[5].1["attributes"], json!(["interests", "review"]));
+    assert!(withdrawn.1["record_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("rec_"));
+
+    // Old events are pruned; newer ones stay.
+    let n = app.store.outbox_since(0, 1000).unwrap().len();
+    assert_eq!(
+        app.store
+            .prune_outbox(chrono::Utc::now() - chrono::Duration::days(36500))
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        app.store
+            .prune_outbox(chrono::Utc::now() + chrono::Duration::days(36500))
+            .unwrap() as usize,
+        n
+    );
+}

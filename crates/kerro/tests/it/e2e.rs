@@ -352,3 +352,41 @@ fn master_key_comes_from_kerro_master_key_file() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("64 hex characters"));
 }
+
+#[test]
+fn the_database_url_scheme_picks_the_backend_and_nothing_else_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |url: &str, env_url: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kerro"));
+        cmd.args(["ledger", "verify", "--data"]).arg(dir.path());
+        if !url.is_empty() {
+            cmd.args(["--database", url]);
+        }
+        match env_url {
+            Some(u) => cmd.env("KERRO_DATABASE_URL", u),
+            None => cmd.env_remove("KERRO_DATABASE_URL"),
+        };
+        cmd.output().unwrap()
+    };
+    // An unknown scheme, from the flag or the environment, stops kerro before
+    // anything is created; it never falls back to SQLite.
+    for (flag, env) in [
+        ("mysql://root@localhost/kerro", None),
+        ("", Some("kerro.db")),
+    ] {
+        let out = run(flag, env);
+        assert_eq!(out.status.code(), Some(2), "{flag} {env:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("sqlite://PATH"), "{err}");
+        assert!(!dir.path().join("kerro.db").exists());
+    }
+    // sqlite://PATH puts the database where it says.
+    let file = dir.path().join("elsewhere.db");
+    let out = run(&format!("sqlite://{}", file.display()), None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(file.exists() && !dir.path().join("kerro.db").exists());
+}

@@ -259,3 +259,37 @@ async fn db_copy_moves_a_sqlite_installation_to_postgresql() {
         String::from_utf8_lossy(&again.stderr)
     );
 }
+
+#[test]
+fn a_postgresql_schema_from_a_newer_kerro_is_refused() {
+    let Some(cluster) = Cluster::new() else {
+        return skipped("cluster::a_postgresql_schema_from_a_newer_kerro_is_refused");
+    };
+    let ok = cluster.cli(&["ledger", "verify"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let conn = kerro_store::connect(
+        &kerro_store::Location::Postgres(cluster.db.url.clone()),
+        true,
+    )
+    .unwrap();
+    assert_eq!(
+        conn.query_row("SELECT MAX(version) FROM schema_version", (), |r| r
+            .get::<_, i64>(0))
+            .unwrap(),
+        kerro_store::SCHEMA_VERSION,
+        "every migration ran"
+    );
+    conn.execute("INSERT INTO schema_version (version) VALUES (999)", ())
+        .unwrap();
+    let refused = cluster.cli(&["ledger", "verify"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("newer than this kerro knows"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
