@@ -57,7 +57,8 @@ impl Location {
             return Ok(Location::Sqlite(PathBuf::from(path)));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            tokio_postgres::Config::from_str(url).map_err(|e| {
+            let pg = PgUrl::parse(url)?;
+            tokio_postgres::Config::from_str(&pg.url).map_err(|e| {
                 StoreError::Config(format!("the PostgreSQL URL cannot be read: {e}"))
             })?;
             return Ok(Location::Postgres(url.to_owned()));
@@ -109,9 +110,17 @@ pub fn connect(location: &Location, write: bool) -> StoreResult<Conn> {
     }
 }
 
-/// A PostgreSQL connection with a connect timeout and TCP keepalives.
+/// A PostgreSQL connection with a connect timeout and TCP keepalives, over
+/// TLS when the URL says `sslmode=require` (or `verify-ca`/`verify-full`).
+///
+/// With TLS the server's certificate is always verified, against the
+/// system's roots or, when the URL names one, `sslrootcert=PATH` alone
+/// (stricter than libpq's `require`, which encrypts without verifying).
+/// Without `sslmode`, or with `disable` or `prefer`, kerro connects in plain
+/// text, as for a server on the same host or a private network.
 pub fn connect_postgres(url: &str) -> StoreResult<crate::sql::PgConn> {
-    let mut config = tokio_postgres::Config::from_str(url)
+    let pg = PgUrl::parse(url)?;
+    let mut config = tokio_postgres::Config::from_str(&pg.url)
         .map_err(|e| StoreError::Config(format!("the PostgreSQL URL cannot be read: {e}")))?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(5));
@@ -121,7 +130,109 @@ pub fn connect_postgres(url: &str) -> StoreResult<crate::sql::PgConn> {
     }
     config.keepalives(true);
     config.keepalives_idle(Duration::from_secs(30));
-    Ok(crate::sql::PgConn::connect(config)?)
+    let tls = if pg.tls {
+        Some(tls_config(pg.root_cert.as_deref())?)
+    } else {
+        None
+    };
+    Ok(crate::sql::PgConn::connect(config, tls)?)
+}
+
+/// A PostgreSQL URL with kerro's TLS settings taken out of its query string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PgUrl {
+    /// The URL tokio-postgres reads (`sslmode` normalised, `sslrootcert` removed).
+    url: String,
+    tls: bool,
+    root_cert: Option<PathBuf>,
+}
+
+impl PgUrl {
+    fn parse(url: &str) -> StoreResult<PgUrl> {
+        let (head, query) = match url.split_once('?') {
+            Some((h, q)) => (h, q),
+            None => (url, ""),
+        };
+        let mut kept = Vec::new();
+        let (mut tls, mut root_cert) = (false, None);
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            match k {
+                "sslrootcert" => root_cert = Some(PathBuf::from(
+                        percent_encoding::percent_decode_str(v)
+                            .decode_utf8_lossy()
+                            .into_owned(),
+                    )),
+                "sslmode" => match v {
+                    "disable" | "prefer" | "allow" => kept.push("sslmode=disable".to_owned()),
+                    "require" | "verify-ca" | "verify-full" => {
+                        tls = true;
+                        kept.push("sslmode=require".to_owned());
+                    }
+                    other => {
+                        return Err(StoreError::Config(format!(
+                            "sslmode={other} is not one of disable, prefer, require, verify-ca, verify-full"
+                        )))
+                    }
+                },
+                _ => kept.push(pair.to_owned()),
+            }
+        }
+        if root_cert.is_some() && !tls {
+            return Err(StoreError::Config(
+                "sslrootcert is given but sslmode is not require, verify-ca or verify-full".into(),
+            ));
+        }
+        let url = if kept.is_empty() {
+            head.to_owned()
+        } else {
+            format!("{head}?{}", kept.join("&"))
+        };
+        Ok(PgUrl {
+            url,
+            tls,
+            root_cert,
+        })
+    }
+}
+
+/// The TLS client: ring for the cryptography, the system's roots or `root_cert`.
+fn tls_config(root_cert: Option<&Path>) -> StoreResult<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    match root_cert {
+        Some(path) => {
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| {
+                    StoreError::Config(format!("cannot read sslrootcert {}: {e}", path.display()))
+                })?;
+            let (added, _) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(StoreError::Config(format!(
+                    "sslrootcert {} holds no usable certificate",
+                    path.display()
+                )));
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+            if roots.is_empty() {
+                return Err(StoreError::Config(
+                    "no system root certificates found for sslmode=require; give sslrootcert=PATH"
+                        .into(),
+                ));
+            }
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Crypto(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 fn open_sqlite(path: &Path, write: bool) -> StoreResult<rusqlite::Connection> {
@@ -246,6 +357,34 @@ mod tests {
         ] {
             let e = Location::parse(bad).unwrap_err().to_string();
             assert!(e.contains("sqlite://"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn tls_settings_come_from_sslmode_and_sslrootcert() {
+        let plain = PgUrl::parse("postgres://k@db/kerro").unwrap();
+        assert!(!plain.tls);
+        let tls = PgUrl::parse(
+            "postgres://k@db/kerro?application_name=x&sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem",
+        )
+        .unwrap();
+        assert!(tls.tls);
+        assert_eq!(tls.root_cert, Some(PathBuf::from("/etc/ca.pem")));
+        assert_eq!(
+            tls.url,
+            "postgres://k@db/kerro?application_name=x&sslmode=require"
+        );
+        assert_eq!(
+            PgUrl::parse("postgres://k@db/kerro?sslmode=prefer")
+                .unwrap()
+                .url,
+            "postgres://k@db/kerro?sslmode=disable"
+        );
+        for bad in [
+            "postgres://k@db/kerro?sslmode=sometimes",
+            "postgres://k@db/kerro?sslrootcert=/ca.pem",
+        ] {
+            assert!(Location::parse(bad).is_err(), "{bad}");
         }
     }
 

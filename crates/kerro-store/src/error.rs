@@ -60,10 +60,20 @@ impl StoreError {
 /// The server's own message (and SQLSTATE) where there is one; `tokio_postgres::Error`'s
 /// Display says only "db error".
 pub fn pg_message(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
+    if let Some(db) = e.as_db_error() {
+        return format!("{} ({})", db.message(), db.code().code());
     }
+    // The causes (a refused connection, a certificate for another name) are in the source chain.
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text = format!("{text}: {c}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Errors that mean "try again later": the connection is gone, the server is
@@ -90,6 +100,7 @@ pub fn pg_unavailable(e: &tokio_postgres::Error) -> bool {
             io || text.starts_with("error connecting")
                 || text.starts_with("error communicating")
                 || text.starts_with("timeout")
+                || text.starts_with("error performing TLS handshake")
                 || text.starts_with("connection closed")
         }
     }

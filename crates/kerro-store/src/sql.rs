@@ -307,6 +307,31 @@ fn pg_runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
+/// Drives one connection until it ends, passing notifications on.
+async fn drive<S, T>(
+    mut connection: tokio_postgres::Connection<S, T>,
+    notes: std::sync::mpsc::Sender<tokio_postgres::Notification>,
+    closed: Arc<AtomicBool>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    loop {
+        match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) => {
+                let _ = notes.send(n);
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => {
+                tracing::debug!("a PostgreSQL connection ended: {e}");
+                break;
+            }
+            None => break,
+        }
+    }
+    closed.store(true, Ordering::SeqCst);
+}
+
 /// Runs `fut` on the PostgreSQL runtime and waits for it.
 fn on_pg<T: Send + 'static>(fut: impl Future<Output = T> + Send + 'static) -> T {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
@@ -318,30 +343,29 @@ fn on_pg<T: Send + 'static>(fut: impl Future<Output = T> + Send + 'static) -> T 
 }
 
 impl PgConn {
-    /// Connects and starts the task that drives the connection (and collects notifications).
-    pub fn connect(config: tokio_postgres::Config) -> Result<PgConn, tokio_postgres::Error> {
-        let (client, connection) =
-            on_pg(async move { config.connect(tokio_postgres::NoTls).await })?;
+    /// Connects (over TLS when `tls` is given) and starts the task that drives
+    /// the connection and collects its notifications.
+    pub fn connect(
+        config: tokio_postgres::Config,
+        tls: Option<rustls::ClientConfig>,
+    ) -> Result<PgConn, tokio_postgres::Error> {
         let (tx, notifications) = std::sync::mpsc::channel();
         let closed = Arc::new(AtomicBool::new(false));
         let flag = closed.clone();
-        pg_runtime().spawn(async move {
-            let mut connection = connection;
-            loop {
-                match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-                    Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) => {
-                        let _ = tx.send(n);
-                    }
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => {
-                        tracing::debug!("a PostgreSQL connection ended: {e}");
-                        break;
-                    }
-                    None => break,
-                }
+        let client = match tls {
+            None => {
+                let (client, connection) =
+                    on_pg(async move { config.connect(tokio_postgres::NoTls).await })?;
+                pg_runtime().spawn(drive(connection, tx, flag));
+                client
             }
-            flag.store(true, Ordering::SeqCst);
-        });
+            Some(tls) => {
+                let make = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
+                let (client, connection) = on_pg(async move { config.connect(make).await })?;
+                pg_runtime().spawn(drive(connection, tx, flag));
+                client
+            }
+        };
         Ok(PgConn {
             client: Arc::new(client),
             statements: RefCell::default(),

@@ -269,12 +269,30 @@ pub(crate) fn start_flusher(store: std::sync::Weak<super::Inner>) -> mpsc::Sende
                     batch.push(more);
                 }
                 let Some(inner) = store.upgrade() else { return };
-                let keys = inner.keys.clone();
-                let result = inner
-                    .writer
-                    .write(move |conn| write_logs(conn, &keys, batch));
-                if let Err(e) = result {
-                    tracing::error!("cannot write the decision log: {e}");
+                // While the database is unavailable (PostgreSQL restarting), the
+                // batch is kept and retried for up to two minutes.
+                let batch = Arc::new(batch);
+                for attempt in 1.. {
+                    let (keys, b) = (inner.keys.clone(), batch.clone());
+                    match inner.writer.write(move |conn| write_logs(conn, &keys, &b)) {
+                        Ok(()) => break,
+                        Err(e)
+                            if attempt < 240
+                                && e.to_core().code == kerro_core::ErrorCode::Unavailable =>
+                        {
+                            if attempt == 1 {
+                                tracing::warn!("the decision log waits for the database: {e}");
+                            }
+                            std::thread::sleep(std::time::Duration::from_millis(500));
+                        }
+                        Err(e) => {
+                            tracing::error!(
+                                "cannot write the decision log; {} decisions not logged: {e}",
+                                batch.len()
+                            );
+                            break;
+                        }
+                    }
                 }
             }
         });
@@ -284,7 +302,7 @@ pub(crate) fn start_flusher(store: std::sync::Weak<super::Inner>) -> mpsc::Sende
     tx
 }
 
-fn write_logs(conn: &Conn, keys: &Keyring, batch: Vec<PendingLog>) -> StoreResult<()> {
+fn write_logs(conn: &Conn, keys: &Keyring, batch: &[PendingLog]) -> StoreResult<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO decisions (subject_id, offer, channel, decided_at, personalized, reasons_enc)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

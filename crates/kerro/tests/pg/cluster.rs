@@ -293,3 +293,62 @@ fn a_postgresql_schema_from_a_newer_kerro_is_refused() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+#[test]
+fn sslmode_require_encrypts_and_verifies_the_server() {
+    const SNAKEOIL: &str = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+    let Some(db) = fresh_database() else {
+        return skipped("cluster::sslmode_require_encrypts_and_verifies_the_server");
+    };
+    let plain =
+        kerro_store::connect(&kerro_store::Location::parse(&db.url).unwrap(), true).unwrap();
+    let ssl_on: String = plain.query_row("SHOW ssl", (), |r| r.get(0)).unwrap();
+    // Debian's server has TLS on with a "snakeoil" certificate for localhost.
+    if ssl_on != "on" || !std::path::Path::new(SNAKEOIL).exists() || !db.url.contains("@127.0.0.1:")
+    {
+        return skipped(
+            "cluster::sslmode_require (the server has no TLS with Debian's snakeoil certificate)",
+        );
+    }
+    let url = |host: &str| {
+        format!(
+            "{}?sslmode=require&sslrootcert={SNAKEOIL}",
+            db.url.replace("@127.0.0.1:", &format!("@{host}:"))
+        )
+    };
+    let tls = kerro_store::connect(
+        &kerro_store::Location::parse(&url("localhost")).unwrap(),
+        true,
+    )
+    .unwrap();
+    let encrypted: i64 = tls
+        .query_row(
+            "SELECT CAST(ssl AS INTEGER) FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            (),
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(encrypted, 1, "the connection is TLS");
+    let unencrypted: i64 = plain
+        .query_row(
+            "SELECT CAST(ssl AS INTEGER) FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            (),
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(unencrypted, 0, "without sslmode the connection is plain");
+    // The certificate names localhost, not 127.0.0.1: refused, however valid the chain.
+    let Err(e) = kerro_store::connect(
+        &kerro_store::Location::parse(&url("127.0.0.1")).unwrap(),
+        true,
+    ) else {
+        panic!("a certificate for another name was accepted");
+    };
+    assert!(e.to_string().contains("not valid for name"), "{e}");
+    // A whole store works over TLS.
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = kerro_store::StoreOptions::new(dir.path());
+    opts.database = Some(url("localhost"));
+    let store = kerro_store::Store::open(&opts).unwrap();
+    assert!(store.verify_ledger().unwrap().is_ok());
+}
