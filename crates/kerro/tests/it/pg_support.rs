@@ -41,11 +41,16 @@ fn admin() -> Option<Conn> {
     }
 }
 
-/// Says loudly that one test did not run.
+/// Says loudly that one test did not run for want of a PostgreSQL server.
 pub fn skipped(test: &str) {
+    skipped_because(test, "no PostgreSQL server");
+}
+
+/// Says loudly that one test did not run, and why.
+pub fn skipped_because(test: &str, why: &str) {
     let _ = writeln!(
         std::io::stderr(),
-        "\x1b[1;33mSKIPPED (no PostgreSQL): {test}\x1b[0m"
+        "\x1b[1;33mSKIPPED ({why}): {test}\x1b[0m"
     );
 }
 

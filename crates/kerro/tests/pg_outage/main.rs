@@ -72,8 +72,9 @@ struct Seen {
 #[test]
 fn writes_fail_with_503_while_postgresql_is_down_and_no_acknowledged_write_is_lost() {
     if std::env::var("KERRO_TEST_PG_RESTART").as_deref() != Ok("1") {
-        return pg_support::skipped(
-            "pg_outage (it stops and starts the local PostgreSQL; set KERRO_TEST_PG_RESTART=1 to allow it)",
+        return pg_support::skipped_because(
+            "pg_outage",
+            "it stops and starts the local PostgreSQL; set KERRO_TEST_PG_RESTART=1 to allow it",
         );
     }
     let Some(cluster_name) = local_cluster() else {
