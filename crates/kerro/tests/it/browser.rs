@@ -260,17 +260,7 @@ async fn survey_in_finnish(c: &Client, k: &Kerro) -> TestResult {
     let id = c.find(Locator::Css("#subject-id")).await?.text().await?;
     let (status, me) = api(k, &format!("/v1/subjects/{id}")).await;
     assert_eq!(status, 200, "{me}");
-    let held: BTreeMap<String, Value> = me["declarations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["attribute"].as_str().unwrap().to_owned(),
-                d["value"].clone(),
-            )
-        })
-        .collect();
+    let held: BTreeMap<String, Value> = crate::common::declared(&me).into_iter().collect();
     assert_eq!(
         held,
         BTreeMap::from([

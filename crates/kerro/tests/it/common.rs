@@ -352,3 +352,19 @@ impl TestApp {
         out
     }
 }
+
+/// The `(attribute, value)` pairs of a subject view's `declarations`.
+#[allow(dead_code)] // not every test binary reads them
+pub fn declared(me: &Value) -> Vec<(String, Value)> {
+    me["declarations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["attribute"].as_str().unwrap().to_owned(),
+                d["value"].clone(),
+            )
+        })
+        .collect()
+}

@@ -17,23 +17,13 @@ struct Server {
 }
 
 fn start(data: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kerro"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .env("KERRO_ADMIN_TOKEN", ADMIN)
-        .env("KERRO_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("the server prints its address")
-        .to_owned();
+    let (child, url) = crate::serve::spawn_listening(
+        Command::new(env!("CARGO_BIN_EXE_kerro"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env("KERRO_ADMIN_TOKEN", ADMIN)
+            .env("KERRO_LOG", "warn"),
+    );
     Server { child, url }
 }
 

@@ -16,4 +16,5 @@ mod import;
 mod pg_support;
 mod roles;
 mod security;
+mod serve;
 mod web;

@@ -211,17 +211,7 @@ async fn db_copy_moves_a_sqlite_installation_to_postgresql() {
         .iter()
         .map(|d| (d.attribute.as_str().to_owned(), d.value.clone()))
         .collect();
-    let sqlite_answers: Vec<(String, Value)> = before["declarations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["attribute"].as_str().unwrap().to_owned(),
-                d["value"].clone(),
-            )
-        })
-        .collect();
+    let sqlite_answers = crate::common::declared(&before);
     assert!(!copied_answers.is_empty());
     assert_eq!(
         copied_answers, sqlite_answers,

@@ -26,5 +26,7 @@ mod pg_support;
 mod roles;
 #[path = "../it/security.rs"]
 mod security;
+#[path = "../it/serve.rs"]
+mod serve;
 #[path = "../it/web.rs"]
 mod web;

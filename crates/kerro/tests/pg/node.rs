@@ -2,9 +2,8 @@
 //! and outage tests: starting nodes, calling them, a small schema.
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use crate::pg_support::{fresh_database, PgDatabase};
@@ -27,25 +26,15 @@ impl Drop for Node {
 
 /// Starts a node with its own data directory and the shared master key.
 pub fn start_node(data: &Path, key: &Path, database: &str) -> Node {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kerro"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .args(["--database", database])
-        .env("KERRO_MASTER_KEY_FILE", key)
-        .env("KERRO_ADMIN_TOKEN", ADMIN)
-        .env("KERRO_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("the node prints its address, not '{line}'"))
-        .to_owned();
+    let (child, url) = crate::serve::spawn_listening(
+        Command::new(env!("CARGO_BIN_EXE_kerro"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .args(["--database", database])
+            .env("KERRO_MASTER_KEY_FILE", key)
+            .env("KERRO_ADMIN_TOKEN", ADMIN)
+            .env("KERRO_LOG", "warn"),
+    );
     Node {
         child,
         url,

@@ -14,6 +14,8 @@
 mod node;
 #[path = "../it/pg_support.rs"]
 mod pg_support;
+#[path = "../it/serve.rs"]
+mod serve;
 
 use serde_json::json;
 use std::process::Command;
