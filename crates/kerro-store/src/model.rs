@@ -27,6 +27,9 @@ pub struct SchemaSnapshot {
     pub offers: Vec<kerro_core::offer::CompiledOffer>,
     /// The same offers prepared for the decision hot path.
     pub catalogue: std::sync::Arc<kerro_core::catalogue::Catalogue>,
+    /// The newest outbox event this snapshot reflects: a snapshot never
+    /// replaces a newer one (a node's follower and its own writes may race).
+    pub outbox_seq: i64,
 }
 
 /// The fields a new subject may carry.

@@ -332,14 +332,15 @@ async fn drive<S, T>(
     closed.store(true, Ordering::SeqCst);
 }
 
-/// Runs `fut` on the PostgreSQL runtime and waits for it.
-fn on_pg<T: Send + 'static>(fut: impl Future<Output = T> + Send + 'static) -> T {
+/// Runs `fut` on the PostgreSQL runtime and waits for it. Should the task
+/// die without an answer (a panic in the driver), the call fails as
+/// "unavailable" instead of taking the caller down.
+fn on_pg<T: Send + 'static>(fut: impl Future<Output = T> + Send + 'static) -> StoreResult<T> {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     pg_runtime().spawn(async move {
         let _ = tx.send(fut.await);
     });
-    rx.recv()
-        .expect("the PostgreSQL runtime answers every call")
+    rx.recv().map_err(|_| StoreError::Closed)
 }
 
 impl PgConn {
@@ -348,20 +349,20 @@ impl PgConn {
     pub fn connect(
         config: tokio_postgres::Config,
         tls: Option<rustls::ClientConfig>,
-    ) -> Result<PgConn, tokio_postgres::Error> {
+    ) -> StoreResult<PgConn> {
         let (tx, notifications) = std::sync::mpsc::channel();
         let closed = Arc::new(AtomicBool::new(false));
         let flag = closed.clone();
         let client = match tls {
             None => {
                 let (client, connection) =
-                    on_pg(async move { config.connect(tokio_postgres::NoTls).await })?;
+                    on_pg(async move { config.connect(tokio_postgres::NoTls).await })??;
                 pg_runtime().spawn(drive(connection, tx, flag));
                 client
             }
             Some(tls) => {
                 let make = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
-                let (client, connection) = on_pg(async move { config.connect(make).await })?;
+                let (client, connection) = on_pg(async move { config.connect(make).await })??;
                 pg_runtime().spawn(drive(connection, tx, flag));
                 client
             }
@@ -384,7 +385,7 @@ impl PgConn {
         }
         let client = self.client.clone();
         let text = to_postgres(sql);
-        let stmt = on_pg(async move { client.prepare(&text).await })?;
+        let stmt = on_pg(async move { client.prepare(&text).await })??;
         self.statements
             .borrow_mut()
             .insert(sql.to_owned(), stmt.clone());
@@ -397,7 +398,7 @@ impl PgConn {
         Ok(on_pg(async move {
             let refs = pg_params(&vals);
             client.execute(&stmt, &refs).await
-        })?)
+        })??)
     }
 
     fn query(&self, sql: &str, vals: Vec<Val>) -> StoreResult<Vec<Row>> {
@@ -406,14 +407,14 @@ impl PgConn {
         let rows = on_pg(async move {
             let refs = pg_params(&vals);
             client.query(&stmt, &refs).await
-        })?;
+        })??;
         rows.iter().map(pg_row).collect()
     }
 
     fn batch(&self, sql: &str) -> StoreResult<()> {
         let client = self.client.clone();
         let sql = sql.to_owned();
-        Ok(on_pg(async move { client.batch_execute(&sql).await })?)
+        Ok(on_pg(async move { client.batch_execute(&sql).await })??)
     }
 
     /// Waits up to `timeout` for a notification (of a channel this connection LISTENs on).
@@ -490,6 +491,7 @@ impl Conn {
                         .await
                         .is_ok_and(|r| r.is_ok())
                 })
+                .unwrap_or(false)
             }
         }
     }

@@ -270,9 +270,14 @@ impl Store {
                 Some(&id),
                 AuditAction::DeclarationsChanged { fields },
             )?;
-            load_subject_data(conn, &keys, &id)
+            let version = super::outbox::subject_version(conn, &id)?;
+            Ok((load_subject_data(conn, &keys, &id)?, version))
         })
-        .inspect(|data| self.index().put(super::engine::profile_from(data)))
+        .map(|(data, version)| {
+            self.index()
+                .put_versioned(super::engine::profile_from(&data), version);
+            data
+        })
     }
 
     /// Grants or withdraws one purpose: the same call both ways (P6).

@@ -40,6 +40,9 @@ pub const MAX_CAP_WINDOW_DAYS: i64 = 3650;
 #[derive(Default)]
 pub(crate) struct ProfileIndex {
     profiles: RwLock<HashMap<SubjectId, Arc<Profile>>>,
+    /// The newest outbox event each profile reflects; `i64::MAX` marks an
+    /// erased subject, so a reload that raced the erasure cannot bring it back.
+    versions: Mutex<HashMap<SubjectId, i64>>,
     deliveries: Mutex<HashMap<SubjectId, Vec<Delivery>>>,
     audience: RwLock<Audience>,
 }
@@ -185,6 +188,7 @@ pub(crate) fn load_index(conn: &Conn, keys: &Keyring) -> StoreResult<ProfileInde
     }
     let index = ProfileIndex {
         profiles: RwLock::new(HashMap::new()),
+        versions: Mutex::default(),
         deliveries: Mutex::new(deliveries),
         audience: RwLock::default(),
     };
@@ -199,7 +203,15 @@ impl ProfileIndex {
         self.profiles.read().ok().and_then(|p| p.get(id).cloned())
     }
 
-    pub(crate) fn put(&self, profile: Profile) {
+    /// Installs a profile read as of outbox event `version`, unless a newer
+    /// one is in place or the subject was erased.
+    pub(crate) fn put_versioned(&self, profile: Profile, version: i64) {
+        let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+        let newest = versions.entry(profile.subject.clone()).or_insert(version);
+        if version < *newest {
+            return;
+        }
+        *newest = version;
         self.put_arc(Arc::new(profile));
     }
 
@@ -223,6 +235,10 @@ impl ProfileIndex {
     }
 
     pub(crate) fn remove(&self, id: &SubjectId) {
+        self.versions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.clone(), i64::MAX);
         if let Ok(mut a) = self.audience.write() {
             if let Some(slot) = a.slots.remove(id) {
                 a.index.remove(slot);
@@ -446,9 +462,13 @@ impl Store {
     pub(crate) fn refresh_profile(&self, id: &SubjectId) -> StoreResult<()> {
         let keys = self.keys();
         let id2 = id.clone();
-        match self.read(move |conn| load_profile(conn, &keys, &id2)) {
-            Ok(profile) => {
-                self.inner.index.put(profile);
+        let loaded = self.read(move |conn| {
+            let version = outbox::subject_version(conn, &id2)?;
+            Ok((load_profile(conn, &keys, &id2)?, version))
+        });
+        match loaded {
+            Ok((profile, version)) => {
+                self.inner.index.put_versioned(profile, version);
                 Ok(())
             }
             Err(e) => {
@@ -676,6 +696,27 @@ mod tests {
     use kerro_core::schema::{AttrKind, AttributeSpec, FormSpec, LegalBasis, PurposeSpec, Use};
     use kerro_core::{AttributeKey, FormKey, Localized};
     use serde_json::json;
+
+    /// A reload that read older data than the profile in place (a follower
+    /// racing a node's own write) is ignored, and an erased subject stays out.
+    #[test]
+    fn older_profiles_never_replace_newer_ones_nor_erased_ones() {
+        let index = ProfileIndex::default();
+        let id = SubjectId::parse("sub_01M8JQ29V5QZTS17QGFRYCWWRA").unwrap();
+        let with_language = |lang| {
+            let mut p = Profile::new(id.clone());
+            p.language = Some(lang);
+            p
+        };
+        index.put_versioned(with_language(kerro_core::Lang::Fi), 7);
+        index.put_versioned(with_language(kerro_core::Lang::Sv), 5);
+        assert_eq!(index.get(&id).unwrap().language, Some(kerro_core::Lang::Fi));
+        index.put_versioned(with_language(kerro_core::Lang::En), 9);
+        assert_eq!(index.get(&id).unwrap().language, Some(kerro_core::Lang::En));
+        index.remove(&id);
+        index.put_versioned(with_language(kerro_core::Lang::Fi), 10);
+        assert!(index.get(&id).is_none(), "an erased subject came back");
+    }
 
     /// The light profile load and the one derived from the full subject data agree.
     #[test]

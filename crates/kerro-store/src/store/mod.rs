@@ -215,12 +215,15 @@ impl Store {
         Ok(())
     }
 
+    /// Installs `snapshot` unless the one in place reflects a newer outbox event.
     fn set_snapshot(&self, snapshot: SchemaSnapshot) {
         let mut guard = match self.inner.snapshot.write() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        *guard = Arc::new(snapshot);
+        if snapshot.outbox_seq >= guard.outbox_seq {
+            *guard = Arc::new(snapshot);
+        }
     }
 
     fn keys(&self) -> Arc<Keyring> {

@@ -64,6 +64,12 @@ pub(crate) fn last_seq(conn: &Conn) -> StoreResult<i64> {
     conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM outbox", (), |r| r.get(0))
 }
 
+/// The newest event about `subject` (0 when there is none): the version of what is read with it.
+pub(crate) fn subject_version(conn: &Conn, subject: &SubjectId) -> StoreResult<i64> {
+    conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM outbox WHERE subject_id = ?1")?
+        .query_row([subject.as_str()], |r| r.get(0))
+}
+
 /// One stored event.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OutboxEvent {

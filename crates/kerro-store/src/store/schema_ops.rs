@@ -238,6 +238,7 @@ pub(crate) fn load_snapshot(conn: &Conn) -> StoreResult<SchemaSnapshot> {
         notices,
         offers,
         catalogue,
+        outbox_seq: super::outbox::last_seq(conn)?,
     })
 }
 
