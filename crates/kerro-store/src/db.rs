@@ -135,7 +135,7 @@ pub fn connect_postgres(url: &str) -> StoreResult<crate::sql::PgConn> {
     } else {
         None
     };
-    Ok(crate::sql::PgConn::connect(config, tls)?)
+    crate::sql::PgConn::connect(config, tls)
 }
 
 /// A PostgreSQL URL with kerro's TLS settings taken out of its query string.
