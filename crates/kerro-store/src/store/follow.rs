@@ -1,4 +1,4 @@
-//! Following other nodes (PostgreSQL only). Each node keeps the schema
+//! Following other nodes, and other processes. Each node keeps the schema
 //! snapshot, the compiled offers and the profile and audience index in
 //! memory. When another node changes something, its write transaction adds
 //! outbox events and ends with `NOTIFY kerro_outbox`; this thread LISTENs on
@@ -8,7 +8,12 @@
 //!
 //! Outbox numbers are drawn under the writers' shared advisory lock, so a
 //! transaction with a higher `seq` always commits after every lower one:
-//! reading `seq > last` never skips an event that commits later.
+//! reading `seq > last` never skips an event that commits later. (On
+//! SQLite the one writer of the file serialises them the same way.)
+//!
+//! On SQLite there is one server, but other processes may write the same
+//! file (`kerro import`, `kerro token create`): the follower polls the outbox
+//! there too, so a running server sees an import without a restart.
 
 use std::collections::BTreeMap;
 use std::sync::Weak;
@@ -20,39 +25,43 @@ use kerro_core::ids::{OfferKey, SubjectId};
 
 use super::outbox::{kind, since, OutboxEvent};
 use super::{Inner, Store};
-use crate::db;
+use crate::db::{self, Location};
 use crate::error::StoreResult;
-use crate::sql::Conn;
+use crate::sql::{Conn, Dialect};
 use crate::writer::CHANNEL;
 
 /// How long the follower waits for a notification before looking anyway.
 const POLL: Duration = Duration::from_millis(250);
 
-pub(crate) fn start(store: Weak<Inner>, url: String, from_seq: i64) {
+pub(crate) fn start(store: Weak<Inner>, location: Location, from_seq: i64) {
     let spawned = thread::Builder::new()
         .name("kerro-follow".into())
-        .spawn(move || run(store, url, from_seq));
+        .spawn(move || run(store, location, from_seq));
     if let Err(e) = spawned {
         tracing::error!("cannot start the follower thread: {e}");
     }
 }
 
-fn run(store: Weak<Inner>, url: String, mut last: i64) {
+fn run(store: Weak<Inner>, location: Location, mut last: i64) {
     let mut backoff = Duration::from_millis(100);
     loop {
         if store.strong_count() == 0 {
             return;
         }
-        let conn = match db::connect_postgres(&url) {
-            Ok(c) => Conn::postgres(c),
+        let conn = match db::connect(&location, false) {
+            Ok(c) => c,
             Err(e) => {
-                tracing::warn!("the follower cannot reach PostgreSQL, retrying: {e}");
+                tracing::warn!("the follower cannot reach the database, retrying: {e}");
                 thread::sleep(backoff);
                 backoff = (backoff * 2).min(Duration::from_secs(2));
                 continue;
             }
         };
-        if let Err(e) = conn.execute_batch(&format!("LISTEN {CHANNEL}")) {
+        let listen = match conn.dialect() {
+            Dialect::Postgres => conn.execute_batch(&format!("LISTEN {CHANNEL}")),
+            Dialect::Sqlite => Ok(()),
+        };
+        if let Err(e) = listen {
             tracing::warn!("the follower cannot LISTEN, retrying: {e}");
             thread::sleep(backoff);
             continue;
@@ -74,9 +83,11 @@ fn run(store: Weak<Inner>, url: String, mut last: i64) {
     }
 }
 
-/// Waits for a notification or `POLL`, then drains any others pending.
+/// Waits for a notification or `POLL`, then drains any others pending
+/// (SQLite has no notifications: it just waits).
 fn wait(conn: &Conn) -> StoreResult<()> {
     let Some(pg) = conn.as_postgres() else {
+        thread::sleep(POLL);
         return Ok(());
     };
     if pg.wait_notification(POLL).is_some() {

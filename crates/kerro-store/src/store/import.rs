@@ -274,5 +274,12 @@ fn create_subject(
         rec.locale.map(Lang::as_str),
         ts(&rec.given_at),
     ])?;
+    super::outbox::emit(
+        conn,
+        super::outbox::kind::SUBJECT_CREATED,
+        Some(&id),
+        serde_json::json!({"subject": sid, "via": "import"}),
+        &rec.given_at,
+    )?;
     Ok((id, dk))
 }

@@ -168,8 +168,8 @@ impl Store {
             staff_cache: RwLock::default(),
             decision_log: engine::start_flusher(weak.clone()),
         });
-        if let Location::Postgres(url) = &location {
-            follow::start(Arc::downgrade(&inner), url.clone(), followed_from);
+        if opts.index {
+            follow::start(Arc::downgrade(&inner), location, followed_from);
         }
         Ok(Store { inner })
     }

@@ -32,7 +32,9 @@ pub struct TestApp {
     pub data_dir: std::path::PathBuf,
     /// The database URL the store was opened with (`None`: `<dir>/kerro.db`).
     pub database: Option<String>,
-    /// Declared last so the store's connections close before the database is dropped.
+    /// Held for its `Drop` (which drops the database); declared last so the
+    /// store's connections close first.
+    #[allow(dead_code)]
     pub pg: Option<crate::pg_support::PgDatabase>,
 }
 

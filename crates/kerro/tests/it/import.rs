@@ -11,15 +11,15 @@ use crate::common::TestApp;
 #[tokio::test]
 async fn import_refuses_lines_without_provenance_or_evidence() {
     let dir = tempfile::tempdir().unwrap();
-    // Define the schema through the API on a store in `dir` (and, on
-    // PostgreSQL, a database that outlives the app).
-    let (store_args, database, _db) = {
-        let Some(mut app) = TestApp::at(dir.path()) else {
-            return;
-        };
-        app.schema().await;
-        (app.store_args(), app.database.clone(), app.pg.take())
+    // The schema through the API of a running store in `dir` (and, on
+    // PostgreSQL, its database), which stays up during the import.
+    let Some(app) = TestApp::at(dir.path()) else {
+        return;
     };
+    app.schema().await;
+    let (store_args, database) = (app.store_args(), app.database.clone());
+    let offers = kerro_core::PurposeKey::parse("purpose", "offers").unwrap();
+    assert_eq!(app.store.consenting_count(&offers), 0);
     let ok = |ext: &str, extra: serde_json::Value| {
         let mut l = json!({
             "subject": {"external_id": ext, "email": format!("{ext}@example.fi"), "locale": "sv"},
@@ -73,6 +73,15 @@ async fn import_refuses_lines_without_provenance_or_evidence() {
         );
     }
     assert!(err.contains("imported 2 records (3 declarations)"), "{err}");
+    // The running store follows the other process's writes through the outbox.
+    let started = std::time::Instant::now();
+    while app.store.consenting_count(&offers) != 1 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "the running store did not see the import"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 
     let mut opts = StoreOptions::new(dir.path());
     opts.database = database;
