@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # kerro's benchmarks, each side by side with its baseline in the same run.
 #
-#   bench/run.sh decision|audience|http|ingest|all
+#   bench/run.sh decision|audience|http|ingest|cluster|all
 #
 # Every benchmark builds what it needs (release), installs its tools (npm ci
 # for the GrowthBook SDK, apt-get for wrk), checks that kerro and the baseline
 # give the same answers, then prints kerro's figure, the baseline's and the
-# ratio. Results and logs go to $BENCH_OUT (default target/bench). See
-# docs/benchmarks.md for what each one measures.
+# ratio (the cluster mode has no baseline: it compares SQLite with PostgreSQL
+# and one node with two, through real `kerro serve` processes). Results and
+# logs go to $BENCH_OUT (default target/bench). See docs/benchmarks.md for what
+# each one measures.
 #
 # Settings (environment):
 #   BENCH_SEED=1           the generator's seed (profiles, offers)
@@ -16,7 +18,9 @@
 #   AUDIENCE_N="1000000 10000000"
 #   HTTP_K=1000 HTTP_SUBJECTS=1000 HTTP_SECONDS=10 HTTP_CONNECTIONS=16
 #   HTTP_PORT=18080 (kerro) and HTTP_PORT+1 (baseline)
-#   INGEST_CLIENTS=1,16,64 INGEST_SECONDS=5
+#   INGEST_CLIENTS=1,16,64 INGEST_SECONDS=5 (also the cluster mode's)
+#   CLUSTER_SUBJECTS=50 (subjects per client slot) CLUSTER_MIXED_CLIENTS=16
+#   CLUSTER_PORT=18180 (the cluster mode's nodes listen on CLUSTER_PORT..+3)
 #   PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres PGDATABASE=test
 set -euo pipefail
 
@@ -254,19 +258,168 @@ run_ingest() {
   } | tee "$out/ingest.txt"
 }
 
+# The cluster mode: real `kerro serve` processes (SQLite 1 node, PostgreSQL 1
+# node, PostgreSQL 2 nodes on one database), all started up front and measured
+# in turn within each run, driven over HTTP by bench_cluster.
+cluster_pids=()
+cluster_dbs=()
+cluster_token="bench-cluster-admin-token-0123456789abcdef0123456789"
+stop_cluster() {
+  for p in ${cluster_pids[@]+"${cluster_pids[@]}"}; do
+    kill "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  cluster_pids=()
+  for d in ${cluster_dbs[@]+"${cluster_dbs[@]}"}; do
+    psql -X -q -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
+  done
+  cluster_dbs=()
+}
+
+# cluster_node LOG PORT DATA KEY [DATABASE_URL]: starts one node, waits for "listening on".
+cluster_node() {
+  local logf="$1" port="$2" data="$3" key="$4" db="${5:-}" pid
+  local args=(serve --listen "127.0.0.1:$port" --data "$data")
+  [ -n "$db" ] && args+=(--database "$db")
+  KERRO_ADMIN_TOKEN="$cluster_token" KERRO_LOG=warn KERRO_MASTER_KEY_FILE="$key" \
+    "$(target_dir)/release/kerro" "${args[@]}" >"$logf" 2>&1 &
+  pid=$!
+  cluster_pids+=("$pid")
+  for _ in $(seq 1 600); do
+    grep -q '^listening on ' "$logf" && return 0
+    kill -0 "$pid" 2>/dev/null || { echo "bench: kerro serve on port $port exited:" >&2; cat "$logf" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "bench: kerro serve on port $port did not print 'listening on' within 60 s" >&2
+  return 1
+}
+
+# cluster_start NAME NODES sqlite|pg FIRST_PORT: starts the nodes (one master key
+# file, one data directory each, a fresh database kerro_bench_NAME on PostgreSQL),
+# runs bench_cluster setup; sets cluster_urls to the comma-separated node URLs.
+# (Not called in a subshell: cluster_pids and cluster_dbs must keep what it adds.)
+cluster_start() {
+  local name="$1" n="$2" backend="$3" port="$4" dir db="" urls="" i
+  dir="$out/cluster_$name"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$dir/master.key")
+  if [ "$backend" = pg ]; then
+    PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 \
+      -c "DROP DATABASE IF EXISTS kerro_bench_$name WITH (FORCE)" -c "CREATE DATABASE kerro_bench_$name" >&2
+    cluster_dbs+=("kerro_bench_$name")
+    db="postgres://$PGUSER@$PGHOST:$PGPORT/kerro_bench_$name"
+  fi
+  for i in $(seq 1 "$n"); do
+    cluster_node "$dir/node$i.log" "$((port + i - 1))" "$dir/node$i" "$dir/master.key" "$db"
+    urls+="${urls:+,}http://127.0.0.1:$((port + i - 1))"
+  done
+  log "cluster $name: $n node(s) at $urls${db:+ on $db}; bench_cluster setup"
+  "$(target_dir)/release/examples/bench_cluster" setup --nodes "$urls" --token "$cluster_token" \
+    --state "$dir/state.json" --clients "$cluster_clients" --subjects "$cluster_subjects" >&2
+  cluster_urls="$urls"
+}
+
+# cluster_parse FILE PREFIX: adds each "clients rate p50 p99 errors" line of FILE to
+# the arrays cr/cp5/cp9/ce under the key PREFIX,clients.
+cluster_parse() {
+  local n rate p50 p99 err
+  while read -r n rate p50 p99 err; do
+    cr[$2,$n]+="$rate "
+    cp5[$2,$n]+="$p50 "
+    cp9[$2,$n]+="$p99 "
+    ce[$2,$n]=$(( ${ce[$2,$n]:-0} + err ))
+  done < <(awk '$1 ~ /^[0-9]+$/ { print $1, $2, $3, $4, $5 }' "$1")
+}
+
+run_cluster() {
+  ensure_pg
+  build --bin kerro --example bench_cluster
+  local bin secs port mixed r cfg urls a b
+  bin="$(target_dir)/release/examples/bench_cluster"
+  cluster_clients="${INGEST_CLIENTS:-1,16,64}"
+  cluster_subjects="${CLUSTER_SUBJECTS:-50}"
+  secs="${INGEST_SECONDS:-5}"
+  port="${CLUSTER_PORT:-18180}"
+  mixed="${CLUSTER_MIXED_CLIENTS:-16}"
+  trap stop_cluster EXIT
+  declare -A url cr cp5 cp9 ce
+  cluster_start sqlite1 1 sqlite "$port"
+  url[sqlite1]="$cluster_urls"
+  cluster_start pg1 1 pg "$((port + 1))"
+  url[pg1]="$cluster_urls"
+  cluster_start pg2 2 pg "$((port + 2))"
+  url[pg2]="$cluster_urls"
+  a="${url[pg2]%%,*}"
+  b="${url[pg2]##*,}"
+  for r in $(seq 1 "$runs"); do
+    for cfg in sqlite1 pg1 pg2; do
+      log "cluster: ingest, $cfg, run $r/$runs"
+      "$bin" ingest --nodes "${url[$cfg]}" --token "$cluster_token" --state "$out/cluster_$cfg/state.json" \
+        --clients "$cluster_clients" --seconds "$secs" | tee "$out/cluster_ingest_${cfg}_$r.txt" >&2
+      cluster_parse "$out/cluster_ingest_${cfg}_$r.txt" "$cfg"
+    done
+    log "cluster: decisions on node B ($b) alone, $mixed clients, run $r/$runs"
+    "$bin" decide --nodes "$b" --token "$cluster_token" --state "$out/cluster_pg2/state.json" \
+      --clients "$mixed" --seconds "$secs" | tee "$out/cluster_decide_alone_$r.txt" >&2
+    cluster_parse "$out/cluster_decide_alone_$r.txt" alone
+    log "cluster: ingestion on node A ($a) alone, $mixed clients, run $r/$runs"
+    "$bin" ingest --nodes "$a" --token "$cluster_token" --state "$out/cluster_pg2/state.json" \
+      --clients "$mixed" --seconds "$secs" | tee "$out/cluster_ingest_alone_$r.txt" >&2
+    cluster_parse "$out/cluster_ingest_alone_$r.txt" ingest_alone
+    log "cluster: decisions on node B ($b) while node A ($a) ingests, $mixed + $mixed clients, run $r/$runs"
+    "$bin" ingest --nodes "$a" --token "$cluster_token" --state "$out/cluster_pg2/state.json" \
+      --clients "$mixed" --seconds "$secs" >"$out/cluster_mixed_ingest_$r.txt" &
+    local ing=$!
+    "$bin" decide --nodes "$b" --token "$cluster_token" --state "$out/cluster_pg2/state.json" \
+      --clients "$mixed" --seconds "$secs" >"$out/cluster_mixed_decide_$r.txt"
+    wait "$ing"
+    cat "$out/cluster_mixed_ingest_$r.txt" "$out/cluster_mixed_decide_$r.txt" >&2
+    cluster_parse "$out/cluster_mixed_ingest_$r.txt" mixed_ingest
+    cluster_parse "$out/cluster_mixed_decide_$r.txt" mixed_decide
+  done
+  stop_cluster
+  trap - EXIT
+  # shellcheck disable=SC2086
+  cell() { printf '%.0f (%.1f/%.1f ms)' "$(median ${cr[$1]:-})" "$(median ${cp5[$1]:-})" "$(median ${cp9[$1]:-})"; }
+  {
+    revision
+    echo "cluster: durable submissions per second through HTTP (only 201 counted: kerro answers after the COMMIT), ${secs} s per point, median of $runs runs"
+    echo "  real kerro serve processes; bench_cluster (one keep-alive connection per client, clients round-robin over the nodes,"
+    echo "  each submission with its subject's own token, $cluster_subjects subjects per client slot divided among the clients)"
+    echo "  nodes, PostgreSQL and the load generator share the $(nproc) cores; figures are rate (p50/p99)"
+    printf '%8s  %-28s %-28s %s\n' clients "SQLite, 1 node" "PostgreSQL, 1 node" "PostgreSQL, 2 nodes"
+    local c errs=0
+    for c in ${cluster_clients//,/ }; do
+      printf '%8s  %-28s %-28s %s\n' "$c" "$(cell "sqlite1,$c")" "$(cell "pg1,$c")" "$(cell "pg2,$c")"
+      errs=$((errs + ${ce[sqlite1,$c]:-0} + ${ce[pg1,$c]:-0} + ${ce[pg2,$c]:-0}))
+    done
+    echo "decisions per second on node B while node A ingests (POST /v1/decisions, dry run, web, limit 10), PostgreSQL, 2 nodes,"
+    echo "  $mixed clients on each node, ${secs} s at the same time, median of $runs runs"
+    printf '%-36s %-28s %s\n' "" "decisions/s on B (p50/p99)" "submissions/s on A (p50/p99)"
+    printf '%-36s %-28s %s\n' "B decides, A idle" "$(cell "alone,$mixed")" "-"
+    printf '%-36s %-28s %s\n' "A ingests, B idle" "-" "$(cell "ingest_alone,$mixed")"
+    printf '%-36s %-28s %s\n' "B decides while A ingests" "$(cell "mixed_decide,$mixed")" "$(cell "mixed_ingest,$mixed")"
+    errs=$((errs + ${ce[alone,$mixed]:-0} + ${ce[ingest_alone,$mixed]:-0} + ${ce[mixed_decide,$mixed]:-0} + ${ce[mixed_ingest,$mixed]:-0}))
+    echo "errors (non-201/200 answers, timeouts, connection errors), all runs: $errs"
+  } | tee "$out/cluster.txt"
+}
+
 case "${1:-}" in
   decision) run_decision ;;
   audience) run_audience ;;
   http) run_http ;;
   ingest) run_ingest ;;
+  cluster) run_cluster ;;
   all)
     run_decision
     run_audience
     run_http
     run_ingest
+    run_cluster
     ;;
   *)
-    echo "usage: bench/run.sh decision|audience|http|ingest|all" >&2
+    echo "usage: bench/run.sh decision|audience|http|ingest|cluster|all" >&2
     exit 2
     ;;
 esac
