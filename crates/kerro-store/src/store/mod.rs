@@ -1,6 +1,6 @@
 //! The store: opening either backend, the reader pool, the group-commit
-//! writer, the in-memory schema snapshot and (on PostgreSQL) following the
-//! changes other nodes make. Operations live in the sibling modules by topic.
+//! writer, the in-memory schema snapshot and following the changes other
+//! nodes (or processes) make. Operations live in the sibling modules by topic.
 
 mod audit;
 mod declare;
@@ -106,18 +106,24 @@ impl Pool {
         }
     }
 
-    fn acquire(&self) {
+    /// Waits for a turn; the turn ends when the returned guard is dropped (even by a panic).
+    fn acquire(&self) -> Turn<'_> {
         let mut n = self.in_use.lock().unwrap_or_else(|p| p.into_inner());
         while *n >= self.max_in_use {
             n = self.freed.wait(n).unwrap_or_else(|p| p.into_inner());
         }
         *n += 1;
+        Turn(self)
     }
+}
 
-    fn release(&self) {
-        let mut n = self.in_use.lock().unwrap_or_else(|p| p.into_inner());
+struct Turn<'a>(&'a Pool);
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut n = self.0.in_use.lock().unwrap_or_else(|p| p.into_inner());
         *n -= 1;
-        self.freed.notify_one();
+        self.0.freed.notify_one();
     }
 }
 
@@ -232,11 +238,8 @@ impl Store {
 
     /// Runs `f` on a pooled read connection inside one read transaction (a consistent snapshot).
     fn read<T>(&self, f: impl FnOnce(&Conn) -> StoreResult<T>) -> StoreResult<T> {
-        let pool = &self.inner.readers;
-        pool.acquire();
-        let result = self.read_on_pooled(f);
-        pool.release();
-        result
+        let _turn = self.inner.readers.acquire();
+        self.read_on_pooled(f)
     }
 
     fn read_on_pooled<T>(&self, f: impl FnOnce(&Conn) -> StoreResult<T>) -> StoreResult<T> {
