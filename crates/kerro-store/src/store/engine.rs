@@ -255,10 +255,13 @@ impl ProfileIndex {
         }
     }
 
-    /// Counts a delivery another node made.
+    /// Counts a delivery another node made (once: the follower may read an event again).
     pub(crate) fn add_delivery(&self, subject: SubjectId, offer: OfferKey, at: DateTime<Utc>) {
         if let Ok(mut d) = self.deliveries.lock() {
-            d.entry(subject).or_default().push(Delivery { offer, at });
+            let list = d.entry(subject).or_default();
+            if !list.iter().any(|x| x.offer == offer && x.at == at) {
+                list.push(Delivery { offer, at });
+            }
         }
     }
 
@@ -458,7 +461,9 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt(format!("profile of {id} could not be loaded")))
     }
 
-    /// Reloads a subject's profile after a write; an erased or unknown subject is dropped.
+    /// Reloads a subject's profile after a write. An erased subject is dropped
+    /// for good; when the database cannot be read (unavailable), the profile in
+    /// place stays and the error is returned, so a caller may try again.
     pub(crate) fn refresh_profile(&self, id: &SubjectId) -> StoreResult<()> {
         let keys = self.keys();
         let id2 = id.clone();
@@ -472,7 +477,9 @@ impl Store {
                 Ok(())
             }
             Err(e) => {
-                self.inner.index.remove(id);
+                if e.to_core().code == kerro_core::ErrorCode::Gone {
+                    self.inner.index.remove(id);
+                }
                 Err(e)
             }
         }

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use chrono::DateTime;
 use kerro_core::ids::{OfferKey, SubjectId};
+use kerro_core::ErrorCode;
 
 use super::outbox::{kind, since, OutboxEvent};
 use super::{Inner, Store};
@@ -105,7 +106,9 @@ fn catch_up(store: &Store, conn: &Conn, last: &mut i64) -> StoreResult<()> {
         let Some(newest) = events.last().map(|e| e.seq) else {
             return Ok(());
         };
-        apply(store, &events);
+        // An event is passed only once applied: if the database went away
+        // meanwhile, the same events are read again after reconnecting.
+        apply(store, &events)?;
         *last = newest;
     }
 }
@@ -116,7 +119,7 @@ enum Refresh {
     Drop,
 }
 
-fn apply(store: &Store, events: &[OutboxEvent]) {
+fn apply(store: &Store, events: &[OutboxEvent]) -> StoreResult<()> {
     let node = store.node_id();
     let mut schema = false;
     let mut subjects: BTreeMap<String, Refresh> = BTreeMap::new();
@@ -137,12 +140,10 @@ fn apply(store: &Store, events: &[OutboxEvent]) {
         }
     }
     if schema {
-        if let Err(e) = store.reload_snapshot() {
-            tracing::warn!("cannot reload the schema another node changed: {e}");
-        }
+        store.reload_snapshot()?;
     }
     if !store.inner.index_enabled {
-        return;
+        return Ok(());
     }
     for (id, what) in subjects {
         let Ok(id) = SubjectId::parse(&id) else {
@@ -150,13 +151,15 @@ fn apply(store: &Store, events: &[OutboxEvent]) {
         };
         match what {
             Refresh::Drop => store.inner.index.remove(&id),
-            Refresh::Reload => {
-                if let Err(e) = store.refresh_profile(&id) {
-                    tracing::debug!(subject = %id, "profile not reloaded: {e}");
-                }
-            }
+            Refresh::Reload => match store.refresh_profile(&id) {
+                Ok(()) => {}
+                Err(e) if e.to_core().code == ErrorCode::Unavailable => return Err(e),
+                // Erased or unknown by now: nothing to follow.
+                Err(e) => tracing::debug!(subject = %id, "profile not reloaded: {e}"),
+            },
         }
     }
+    Ok(())
 }
 
 /// Another node delivered an offer: count it here too, so caps hold across nodes.

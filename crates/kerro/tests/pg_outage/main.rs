@@ -9,7 +9,6 @@
 //! Debian's `pg_ctlcluster` (the cluster is the one under /etc/postgresql).
 //! Otherwise it says SKIPPED.
 
-#[allow(dead_code)] // the cluster tests use the rest
 #[path = "../pg/node.rs"]
 mod node;
 #[path = "../it/pg_support.rs"]
@@ -23,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use node::{define_schema, Cluster, ADMIN};
+use node::{answered, define_schema, Cluster, ADMIN};
 
 /// The local cluster, as `pg_ctlcluster` names it (version, name).
 fn local_cluster() -> Option<(String, String)> {
@@ -86,7 +85,23 @@ fn writes_fail_with_503_while_postgresql_is_down_and_no_acknowledged_write_is_lo
         return pg_support::skipped("pg_outage");
     };
     let node = Arc::new(cluster.node("a"));
+    let follower = cluster.node("b");
     define_schema(&node);
+    // A subject the second node knows before the outage.
+    let (known, known_token) = answered(&node, 1);
+    let until = |what: &str, check: &dyn Fn() -> bool| {
+        let started = Instant::now();
+        while !check() {
+            assert!(
+                started.elapsed() < Duration::from_secs(1),
+                "{what}: not within 1 s"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    until("the subject on node B", &|| {
+        follower.offers(&known) == Ok(vec!["cloud".into(), "once".into()])
+    });
 
     let seen: Arc<Mutex<Seen>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
@@ -184,6 +199,22 @@ fn writes_fail_with_503_while_postgresql_is_down_and_no_acknowledged_write_is_lo
         "every failure is a 503 JSON error: {:?}",
         &seen.other[..seen.other.len().min(5)]
     );
+
+    // Node B followed through the outage: it still decides for the subject it
+    // knew, and sees a withdrawal made through node A afterwards.
+    assert_eq!(
+        follower.offers(&known),
+        Ok(vec!["cloud".into(), "once".into()])
+    );
+    node.ok(
+        "PUT",
+        "/v1/me/consents/offers",
+        &known_token,
+        json!({"given": false}),
+    );
+    until("the withdrawal on node B after the outage", &|| {
+        follower.offers(&known) == Ok(vec!["once".into()])
+    });
 
     // Nothing acknowledged is missing.
     for (id, city, record) in &seen.acked {
