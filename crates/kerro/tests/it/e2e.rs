@@ -34,25 +34,7 @@ fn client() -> reqwest::blocking::Client {
         .unwrap()
 }
 
-fn call(
-    c: &reqwest::blocking::Client,
-    method: reqwest::Method,
-    url: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = c.request(method, url).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    match req.send() {
-        Ok(r) => {
-            let status = r.status().as_u16();
-            (status, r.json().unwrap_or(Value::Null))
-        }
-        Err(_) => (0, Value::Null),
-    }
-}
+use crate::serve::call;
 
 #[test]
 fn acknowledged_writes_survive_sigkill() {

@@ -1,6 +1,7 @@
 //! Starting the real binary: `kerro serve` (or `demo`) on port 0, reading
 //! back the address it prints first.
 
+use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
@@ -21,4 +22,27 @@ pub fn spawn_listening(cmd: &mut Command) -> (Child, String) {
         .unwrap_or_else(|| panic!("kerro prints its address first, not '{line}'"))
         .to_owned();
     (child, url)
+}
+
+/// A request with a bearer token and an optional JSON body; the status and
+/// the JSON answer (`Null` when there is none), or status 0 when the server
+/// could not be reached.
+pub fn call(
+    c: &reqwest::blocking::Client,
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = c.request(method, url).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    match req.send() {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            (status, r.json().unwrap_or(Value::Null))
+        }
+        Err(_) => (0, Value::Null),
+    }
 }

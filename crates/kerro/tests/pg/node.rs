@@ -49,20 +49,13 @@ impl Node {
     /// A request; status 0 when the node could not be reached.
     pub fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        match req.send() {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                (status, r.json().unwrap_or(Value::Null))
-            }
-            Err(_) => (0, Value::Null),
-        }
+        crate::serve::call(
+            &self.http,
+            method,
+            &format!("{}{path}", self.url),
+            token,
+            body,
+        )
     }
 
     pub fn ok(&self, method: &str, path: &str, token: &str, body: Value) -> Value {
