@@ -136,6 +136,8 @@ fn run(conn: Conn, connect: Connect, rx: mpsc::Receiver<Job>) {
             continue;
         }
         let Some(c) = conn.as_ref() else { continue };
+        // Under the write lock nobody else appends: the chain heads can be remembered.
+        c.set_chain_heads(Some(Default::default()));
         let mut replies = Vec::with_capacity(batch.len());
         let mut wrote = false;
         for job in batch {
@@ -143,7 +145,12 @@ fn run(conn: Conn, connect: Connect, rx: mpsc::Receiver<Job>) {
                 tracing::error!("cannot open a savepoint: {e}");
                 continue;
             }
+            let heads = c.chain_heads();
             let (ok, reply) = job(c);
+            if !ok {
+                // The job's appends are rolled back with its savepoint.
+                c.set_chain_heads(heads);
+            }
             wrote |= ok;
             let end = if ok {
                 "RELEASE SAVEPOINT job"
@@ -160,6 +167,7 @@ fn run(conn: Conn, connect: Connect, rx: mpsc::Receiver<Job>) {
         } else {
             c.execute_batch("COMMIT")
         };
+        c.set_chain_heads(None);
         if let Err(e) = &commit {
             tracing::error!("commit failed: {e}");
             let _ = c.execute_batch("ROLLBACK");

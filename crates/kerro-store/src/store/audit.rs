@@ -2,7 +2,7 @@
 //! the same transaction as the change or read they describe, hash-chained
 //! like the consent ledger. Entries name fields, never values.
 
-use crate::sql::{params, Conn, OptionalExtension};
+use crate::sql::{params, Conn};
 use chrono::{DateTime, Utc};
 use kerro_core::consent::{link, ChainBreak, ChainVerifier, GENESIS};
 use kerro_core::{Actor, SubjectId};
@@ -163,14 +163,7 @@ pub(crate) fn record(
     subject: Option<&SubjectId>,
     action: AuditAction<'_>,
 ) -> StoreResult<()> {
-    let prev: String = conn
-        .query_row(
-            "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-            (),
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or_else(|| GENESIS.to_owned());
+    let prev = conn.chain_head("audit_log", GENESIS)?;
     let time = ts(now);
     let actor = actor.label();
     let name = action.name();
@@ -183,6 +176,7 @@ pub(crate) fn record(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![time, actor, name, subject, detail, prev, hash])?;
+    conn.advance_chain("audit_log", &hash);
     Ok(())
 }
 

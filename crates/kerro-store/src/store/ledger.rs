@@ -35,14 +35,7 @@ pub(crate) struct NewEvent<'a> {
 
 /// Appends one event to the chain. Runs inside the writer's transaction, which serialises appends.
 pub(crate) fn append(conn: &Conn, new: NewEvent<'_>) -> StoreResult<StoredEvent> {
-    let prev: String = conn
-        .query_row(
-            "SELECT hash FROM consent_events ORDER BY seq DESC LIMIT 1",
-            (),
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or_else(|| GENESIS.to_owned());
+    let prev = conn.chain_head("consent_events", GENESIS)?;
     let event = ConsentEvent {
         record_id: RecordId::from_suffix(&new_ulid()),
         subject: new.subject.clone(),
@@ -76,6 +69,7 @@ pub(crate) fn append(conn: &Conn, new: NewEvent<'_>) -> StoreResult<StoredEvent>
         ],
         |r| r.get(0),
     )?;
+    conn.advance_chain("consent_events", &hash);
     super::outbox::emit(
         conn,
         match event.state {
@@ -273,5 +267,59 @@ impl Store {
             }),
             _ => self.read(load),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StoreOptions;
+
+    /// The writer remembers the chain's head within a transaction; a job rolled
+    /// back after appending must not leave its hash behind for the next job of
+    /// the same group commit.
+    #[test]
+    fn jobs_rolled_back_after_appending_do_not_fork_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreOptions::new(dir.path())).unwrap();
+        let subject = SubjectId::from_suffix(&new_ulid());
+        let purpose = PurposeKey::parse("purpose", "offers").unwrap();
+        let threads: Vec<_> = (0..16)
+            .map(|i| {
+                let (store, subject, purpose) = (store.clone(), subject.clone(), purpose.clone());
+                std::thread::spawn(move || {
+                    for j in 0..20 {
+                        let (subject, purpose) = (subject.clone(), purpose.clone());
+                        let _ = store.write(move |conn| {
+                            append(
+                                conn,
+                                NewEvent {
+                                    subject: &subject,
+                                    purpose: &purpose,
+                                    state: ConsentState::Given,
+                                    notice: None,
+                                    language: Lang::Fi,
+                                    now: Utc::now(),
+                                    actor: &Actor::System("test".into()),
+                                    method: Method::Form,
+                                },
+                            )?;
+                            if (i + j) % 3 == 0 {
+                                return Err(CoreError::invalid("test", "rolled back").into());
+                            }
+                            Ok(())
+                        });
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let kept = (0..16)
+            .flat_map(|i| (0..20).map(move |j| (i + j) % 3 != 0))
+            .filter(|k| *k)
+            .count() as u64;
+        assert_eq!(store.verify_ledger().unwrap(), Ok(kept));
     }
 }
