@@ -128,32 +128,28 @@ fn event_from_row(r: &Row) -> StoreResult<StoredEvent> {
 }
 
 pub(crate) fn events_for(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<StoredEvent>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {EVENT_COLUMNS} FROM consent_events WHERE subject_id = ?1 ORDER BY seq"
-    ))?;
-    let mut rows = stmt.query([subject.as_str()])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        out.push(event_from_row(r)?);
-    }
-    Ok(out)
+    conn.query_map(
+        &format!("SELECT {EVENT_COLUMNS} FROM consent_events WHERE subject_id = ?1 ORDER BY seq"),
+        [subject.as_str()],
+        event_from_row,
+    )?
+    .collect()
 }
 
 /// The latest event of each purpose for a subject, in ledger order. Reads one
 /// row per purpose through the (subject, purpose, seq) index, however long the
 /// subject's history is.
 pub(crate) fn latest_events(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<StoredEvent>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {EVENT_COLUMNS} FROM consent_events WHERE seq IN
-            (SELECT MAX(seq) FROM consent_events WHERE subject_id = ?1 GROUP BY purpose)
-         ORDER BY seq"
-    ))?;
-    let mut rows = stmt.query([subject.as_str()])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        out.push(event_from_row(r)?);
-    }
-    Ok(out)
+    conn.query_map(
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM consent_events WHERE seq IN
+                (SELECT MAX(seq) FROM consent_events WHERE subject_id = ?1 GROUP BY purpose)
+             ORDER BY seq"
+        ),
+        [subject.as_str()],
+        event_from_row,
+    )?
+    .collect()
 }
 
 /// The latest consent state per purpose for a subject.
