@@ -36,31 +36,10 @@ fn main() -> anyhow::Result<()> {
     let file = dir.path().join("import.ndjson");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
     let mut rng = StdRng::seed_from_u64(7);
-    let interests = [
-        "breach_prevention",
-        "staff_training",
-        "cloud_security",
-        "endpoint_security",
-        "identity_access",
-        "incident_response",
-        "ot_security",
-        "supply_chain",
-    ];
-    let areas = [
-        "customer_data",
-        "payments",
-        "production",
-        "r_and_d",
-        "email",
-        "remote_work",
-    ];
-    let sizes = [
-        "size_1_9",
-        "size_10_49",
-        "size_50_249",
-        "size_250_999",
-        "size_1000_plus",
-    ];
+    // The demo's B2B survey options, so the records fit the demo schema.
+    let interests = kerro::demo::SECURITY_INTERESTS;
+    let areas = kerro::demo::PROTECT_AREAS;
+    let sizes = kerro::demo::COMPANY_SIZES.map(|(key, _, _)| key);
     let base = Utc::now() - Duration::days(400);
     for i in 0..records {
         let mut pick = |from: &[&'static str], n: usize| {

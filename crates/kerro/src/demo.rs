@@ -277,7 +277,8 @@ fn form(
     })
 }
 
-const SECURITY_INTERESTS: [&str; 8] = [
+/// The B2B survey's options (also the import benchmark's).
+pub const SECURITY_INTERESTS: [&str; 8] = [
     "breach_prevention",
     "staff_training",
     "cloud_security",
@@ -287,7 +288,7 @@ const SECURITY_INTERESTS: [&str; 8] = [
     "ot_security",
     "supply_chain",
 ];
-const PROTECT_AREAS: [&str; 6] = [
+pub const PROTECT_AREAS: [&str; 6] = [
     "customer_data",
     "payments",
     "production",
@@ -299,7 +300,7 @@ const PROTECT_AREAS: [&str; 6] = [
 const COMPLIANCE_NEEDS: [&str; 5] = ["nis2", "iso27001", "gdpr", "dora", "pci_dss"];
 /// Option values must start with a letter, hence `size_` before the head-count range.
 /// Each with the range of employees it stands for.
-const COMPANY_SIZES: [(&str, u32, u32); 5] = [
+pub const COMPANY_SIZES: [(&str, u32, u32); 5] = [
     ("size_1_9", 1, 9),
     ("size_10_49", 10, 49),
     ("size_50_249", 50, 249),
