@@ -30,6 +30,8 @@ pub enum ErrorCode {
     Forbidden,
     /// The body is larger than the endpoint accepts.
     PayloadTooLarge,
+    /// The body did not arrive within the server's body timeout; nothing was changed.
+    RequestTimeout,
     /// The path exists but not with this HTTP method.
     MethodNotAllowed,
     /// The store is unreachable or failed; nothing was changed.
@@ -53,6 +55,7 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
@@ -60,7 +63,7 @@ impl ErrorCode {
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidValue,
         ErrorCode::NotFound,
@@ -73,6 +76,7 @@ impl ErrorCode {
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
         ErrorCode::PayloadTooLarge,
+        ErrorCode::RequestTimeout,
         ErrorCode::MethodNotAllowed,
         ErrorCode::Unavailable,
         ErrorCode::Internal,

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod consent;
 pub mod contact;
 pub mod decide;
+pub mod email;
 pub mod error;
 pub mod i18n;
 pub mod ids;

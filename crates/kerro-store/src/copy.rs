@@ -26,6 +26,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("decisions", &["id"]),
     ("web_login_links", &["hash"]),
     ("web_sessions", &["hash"]),
+    ("web_form_tokens", &["hash"]),
     ("privacy_policy_versions", &["version"]),
     ("outbox", &["seq"]),
 ];

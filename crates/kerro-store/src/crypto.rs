@@ -122,9 +122,13 @@ impl DataKey {
     }
 }
 
-/// Normalises an e-mail address for its blind index: trimmed and lower-cased.
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
+/// The value an e-mail address's blind index is computed from, or `None` if `raw`
+/// is not an address. One documented normalisation for every caller:
+/// `kerro_core::email` (canonical form, then lower case).
+pub fn normalize_email(raw: &str) -> Option<String> {
+    kerro_core::email::canonical("email", raw)
+        .ok()
+        .map(|c| kerro_core::email::lookup_key(&c))
 }
 
 fn aad(subject: &str, field: &str) -> Vec<u8> {

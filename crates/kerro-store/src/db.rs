@@ -19,6 +19,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0002_decisions.sql"),
     include_str!("migrations/sqlite/0003_web.sql"),
     include_str!("migrations/sqlite/0004_outbox.sql"),
+    include_str!("migrations/sqlite/0005_form_tokens.sql"),
 ];
 
 /// The same versions for PostgreSQL.
@@ -27,6 +28,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0002_decisions.sql"),
     include_str!("migrations/postgres/0003_web.sql"),
     include_str!("migrations/postgres/0004_outbox.sql"),
+    include_str!("migrations/postgres/0005_form_tokens.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = SQLITE_MIGRATIONS.len() as i64;

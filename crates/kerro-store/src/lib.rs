@@ -18,7 +18,8 @@ pub use db::{connect, Location, SCHEMA_VERSION};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use store::{
-    week_of, AdminStats, AnswerCount, ImportOutcome, ImportRecord, PolicyVersion, Store,
+    is_sign_in_secret, week_of, AdminStats, AnswerCount, ImportOutcome, ImportRecord, LoginLink,
+    PolicyVersion, Store,
     StoreOptions, Submission, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX, STAFF_TOKEN_PREFIX,
     SUBJECT_TOKEN_PREFIX,
 };

@@ -372,10 +372,11 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
                 }
             }
         });
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+        let limits = state.config.server.clone();
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        crate::server::serve(listener, router(state), &limits, shutdown)
             .await
             .context("server failed")?;
         Ok(ExitCode::SUCCESS)

@@ -68,6 +68,15 @@ pub struct WebConfig {
     pub session_minutes: u32,
     /// How long an e-mailed sign-in link works, in minutes.
     pub login_link_minutes: u32,
+    /// Anonymous hosted-form submissions one client address may make per minute
+    /// (IPv6 clients are counted per /64). Over it: 429 with `Retry-After`.
+    pub form_posts_per_minute: u32,
+    /// Sign-in requests (`POST /login`, `POST /admin/login`) one client address may make per minute.
+    pub sign_in_requests_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` kerro believes: the client is then the
+    /// nearest address in that header that is not itself one of these. Empty: the peer
+    /// address of the connection is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for WebConfig {
@@ -76,6 +85,35 @@ impl Default for WebConfig {
             embed_origins: Vec::new(),
             session_minutes: 120,
             login_link_minutes: 15,
+            form_posts_per_minute: 30,
+            sign_in_requests_per_minute: 10,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// The HTTP listener's limits against slow and idle clients (see docs/operations.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Seconds a client has to send a request's line and headers, from their first byte.
+    pub header_read_timeout_secs: u32,
+    /// Seconds a client has to send a whole request body, from the end of its headers.
+    pub body_timeout_secs: u32,
+    /// Seconds a connection may stay open with no request under way and nothing sent
+    /// either way (a new connection before its first request, or a kept-alive one).
+    pub idle_timeout_secs: u32,
+    /// Connections served at once; further ones wait in the operating system's queue.
+    pub max_connections: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            header_read_timeout_secs: 10,
+            body_timeout_secs: 30,
+            idle_timeout_secs: 60,
+            max_connections: 1024,
         }
     }
 }
@@ -99,6 +137,7 @@ pub struct Config {
     pub controller: Controller,
     pub mail: MailConfig,
     pub web: WebConfig,
+    pub server: ServerConfig,
 }
 
 impl Default for Config {
@@ -116,6 +155,7 @@ impl Default for Config {
             controller: Controller::default(),
             mail: MailConfig::default(),
             web: WebConfig::default(),
+            server: ServerConfig::default(),
         }
     }
 }
@@ -234,6 +274,18 @@ impl Config {
         }
         if self.web.login_link_minutes == 0 || self.web.login_link_minutes > 60 {
             bail!("web.login_link_minutes must be between 1 and 60");
+        }
+        for (name, v, max) in [
+            ("web.form_posts_per_minute", self.web.form_posts_per_minute, 100_000),
+            ("web.sign_in_requests_per_minute", self.web.sign_in_requests_per_minute, 100_000),
+            ("server.header_read_timeout_secs", self.server.header_read_timeout_secs, 3600),
+            ("server.body_timeout_secs", self.server.body_timeout_secs, 3600),
+            ("server.idle_timeout_secs", self.server.idle_timeout_secs, 3600),
+            ("server.max_connections", self.server.max_connections, 1_000_000),
+        ] {
+            if v == 0 || v > max {
+                bail!("{name} must be between 1 and {max}");
+            }
         }
         Ok(())
     }

@@ -10,4 +10,5 @@ pub mod demo;
 pub mod demo_offers;
 pub mod http;
 pub mod import;
+pub mod server;
 pub mod web;

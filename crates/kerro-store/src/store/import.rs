@@ -20,7 +20,7 @@ use super::declare::write_declaration;
 use super::ledger::{append, current_states, NewEvent};
 use super::subjects::subject_key;
 use super::{new_ulid, ts, Store};
-use crate::crypto::{normalize_email, DataKey};
+use crate::crypto::DataKey;
 use crate::error::{StoreError, StoreResult};
 
 /// One record to import, already parsed.
@@ -99,7 +99,7 @@ fn import_one(
     actor: &Actor,
     default_lang: Lang,
     notices: &mut HashMap<(FormKey, u32), Option<String>>,
-    rec: ImportRecord,
+    mut rec: ImportRecord,
 ) -> StoreResult<(SubjectId, usize)> {
     if !rec.evidence.as_object().is_some_and(|e| {
         e.get("source")
@@ -139,14 +139,12 @@ fn import_one(
 
     let existing = find_subject(conn, keys, &rec)?;
     if existing.is_none() {
-        if let Some(e) = &rec.email {
-            let ok = e
-                .split_once('@')
-                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'));
-            if !ok {
-                return Err(CoreError::invalid("subject.email", "not an e-mail address").into());
-            }
-        }
+        // The same canonical form as `Store::create_subject` (kerro_core::email).
+        rec.email = rec
+            .email
+            .as_deref()
+            .map(|e| kerro_core::email::canonical("subject.email", e))
+            .transpose()?;
     }
     let states = match &existing {
         Some((id, _)) => current_states(conn, id)?,
@@ -267,7 +265,7 @@ fn create_subject(
         sid,
         wrapped,
         ext_bidx,
-        rec.email.as_ref().map(|e| keys.blind_index("email", &normalize_email(e))),
+        rec.email.as_ref().map(|e| keys.blind_index("email", &kerro_core::email::lookup_key(e))),
         seal("external_id", &rec.external_id)?,
         seal("email", &rec.email)?,
         seal("organization", &rec.organization)?,

@@ -17,7 +17,8 @@ pub use declare::Submission;
 pub use import::{ImportOutcome, ImportRecord};
 pub use subjects::{STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX};
 pub use web::{
-    week_of, AdminStats, AnswerCount, PolicyVersion, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX,
+    is_sign_in_secret, week_of, AdminStats, AnswerCount, LoginLink, PolicyVersion, WebSession,
+    LOGIN_LINK_PREFIX, SESSION_PREFIX,
 };
 
 use chrono::{DateTime, Utc};
@@ -198,6 +199,14 @@ impl Store {
     }
 
     /// This process's node id (as written to the outbox).
+    /// Whether the database answers a trivial query (for `/healthz`).
+    pub fn ping(&self) -> StoreResult<()> {
+        self.read(|conn| {
+            conn.query_row("SELECT 1", (), |r| r.get::<_, i64>(0))?;
+            Ok(())
+        })
+    }
+
     pub fn node_id(&self) -> &str {
         &self.inner.node
     }

@@ -227,15 +227,12 @@ impl Store {
     ) -> StoreResult<SubjectId> {
         let external_id = check_identifier("external_id", &new.external_id)?;
         let organization = check_identifier("organization", &new.organization)?;
-        let email = check_identifier("email", &new.email)?;
-        if let Some(e) = &email {
-            let ok = e
-                .split_once('@')
-                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.ends_with('.'));
-            if !ok || e.contains(char::is_whitespace) {
-                return Err(CoreError::invalid("email", "not an e-mail address").into());
-            }
-        }
+        // Stored, looked up and mailed to in its one canonical form (kerro_core::email).
+        let email = new
+            .email
+            .as_deref()
+            .map(|e| kerro_core::email::canonical("email", e))
+            .transpose()?;
         let keys = self.keys();
         let actor = actor.clone();
         self.write(move |conn| {
@@ -258,7 +255,7 @@ impl Store {
                     sid,
                     wrapped,
                     ext_bidx,
-                    email.as_ref().map(|e| keys.blind_index("email", &normalize_email(e))),
+                    email.as_ref().map(|e| keys.blind_index("email", &kerro_core::email::lookup_key(e))),
                     seal("external_id", &external_id)?,
                     seal("email", &email)?,
                     seal("organization", &organization)?,
@@ -323,8 +320,12 @@ impl Store {
     }
 
     /// Finds live subjects by e-mail through its blind index.
+    /// Oldest first. Not an address: none.
     pub fn find_by_email(&self, email: &str) -> StoreResult<Vec<SubjectId>> {
-        let bidx = self.keys().blind_index("email", &normalize_email(email));
+        let Some(key) = normalize_email(email) else {
+            return Ok(Vec::new());
+        };
+        let bidx = self.keys().blind_index("email", &key);
         self.read(move |conn| {
             let mut stmt =
                 conn.prepare_cached("SELECT id FROM subjects WHERE email_bidx = ?1 ORDER BY id")?;
@@ -339,7 +340,10 @@ impl Store {
 
     /// Whether an e-mail address belongs to an erased subject (the hashed suppression list).
     pub fn is_suppressed(&self, email: &str) -> StoreResult<bool> {
-        let bidx = self.keys().blind_index("email", &normalize_email(email));
+        let Some(key) = normalize_email(email) else {
+            return Ok(false);
+        };
+        let bidx = self.keys().blind_index("email", &key);
         self.read(move |conn| {
             Ok(conn
                 .query_row(

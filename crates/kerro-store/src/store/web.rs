@@ -28,8 +28,6 @@ pub const LOGIN_LINK_PREFIX: &str = "kml_";
 /// Browser session ids start with this.
 pub const SESSION_PREFIX: &str = "kws_";
 
-/// At most this many unused sign-in links per subject at once, so nobody can flood a mailbox.
-const MAX_OPEN_LINKS: i64 = 5;
 
 fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
@@ -100,6 +98,54 @@ pub(crate) fn erase_web(conn: &Conn, subject: &SubjectId) -> StoreResult<u64> {
     Ok((links + sessions) as u64)
 }
 
+/// A sign-in link issued for an address: whom it signs in, its secret, and the
+/// stored address to send it to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginLink {
+    pub subject: SubjectId,
+    pub secret: String,
+    pub email: String,
+}
+
+/// Replaces the subject's open sign-in links with a new one and audits it.
+fn insert_login_link(
+    conn: &Conn,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: &SubjectId,
+    ttl: Duration,
+) -> StoreResult<String> {
+    conn.execute(
+        "DELETE FROM web_login_links WHERE subject_id = ?1 OR expires_at < ?2",
+        params![id.as_str(), ts(&now)],
+    )?;
+    let secret = new_secret(LOGIN_LINK_PREFIX);
+    let expires = now.checked_add_signed(ttl).unwrap_or(now);
+    conn.execute(
+        "INSERT INTO web_login_links (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![hash(&secret), id.as_str(), ts(&expires), ts(&now)],
+    )?;
+    record(conn, &now, actor, Some(id), AuditAction::SignInLinkIssued)?;
+    Ok(secret)
+}
+
+/// Whether `secret` has the exact shape of a sign-in link (`kml_`) or a subject token
+/// (`ksu_`): the prefix and 43 characters of unpadded base64url (32 random bytes).
+/// Anything else is refused before it is looked up or shown on a page.
+pub fn is_sign_in_secret(secret: &str) -> bool {
+    let body = secret
+        .strip_prefix(LOGIN_LINK_PREFIX)
+        .or_else(|| secret.strip_prefix(crate::SUBJECT_TOKEN_PREFIX));
+    body.is_some_and(|b| {
+        b.len() == SECRET_CHARS
+            && b.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    })
+}
+
+/// Characters of a 32-byte secret in unpadded base64url.
+const SECRET_CHARS: usize = 43;
+
 fn new_session(
     conn: &Conn,
     now: DateTime<Utc>,
@@ -130,38 +176,91 @@ impl Store {
         self.keys().blind_index(&format!("web:{purpose}"), value)
     }
 
-    /// Issues a single-use sign-in link secret for a subject, valid for `ttl`.
-    /// `None` when the subject already has too many unused links.
+    /// Issues a single-use sign-in link secret for a subject, valid for `ttl`. It
+    /// replaces the subject's open links, so asking again never locks anyone out.
     pub fn issue_login_link(
         &self,
         actor: &Actor,
         now: DateTime<Utc>,
         id: &SubjectId,
         ttl: Duration,
-    ) -> StoreResult<Option<String>> {
+    ) -> StoreResult<String> {
         let keys = self.keys();
         let (actor, id) = (actor.clone(), id.clone());
         self.write(move |conn| {
             subject_key(conn, &keys, &id)?;
+            insert_login_link(conn, now, &actor, &id, ttl)
+        })
+    }
+
+    /// A sign-in link for the address `email`: one link, for the oldest live subject
+    /// holding it (a profile someone else created later with the same address cannot
+    /// take the owner's place), replacing every open link of that address. Returns the
+    /// subject, the secret and the address as stored (mail goes there, never to what
+    /// was typed). `None`: no live subject has the address, or it is not an address.
+    pub fn issue_login_link_for_email(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        email: &str,
+        ttl: Duration,
+    ) -> StoreResult<Option<LoginLink>> {
+        let Some(key) = crate::crypto::normalize_email(email) else {
+            return Ok(None);
+        };
+        let keys = self.keys();
+        let bidx = keys.blind_index("email", &key);
+        let actor = actor.clone();
+        self.write(move |conn| {
+            let first: Option<String> = conn
+                .query_row(
+                    "SELECT id FROM subjects WHERE email_bidx = ?1 ORDER BY id LIMIT 1",
+                    [&bidx],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(sid) = first else {
+                return Ok(None);
+            };
+            let id = SubjectId::parse(&sid).map_err(corrupt("subject id"))?;
+            let Some(email) = super::subjects::email_of(conn, &keys, &id)? else {
+                return Ok(None);
+            };
             conn.execute(
-                "DELETE FROM web_login_links WHERE expires_at < ?1",
+                "DELETE FROM web_login_links WHERE subject_id IN
+                   (SELECT id FROM subjects WHERE email_bidx = ?1)",
+                [&bidx],
+            )?;
+            let secret = insert_login_link(conn, now, &actor, &id, ttl)?;
+            Ok(Some(LoginLink {
+                subject: id,
+                secret,
+                email,
+            }))
+        })
+    }
+
+    /// Uses up an anonymous form's token (by its hash): `true` the first time, `false`
+    /// if it was used before. It is remembered until `expires_at`, after which the
+    /// token itself is refused as stale.
+    pub fn use_form_token(
+        &self,
+        now: DateTime<Utc>,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let h = token_hash.to_owned();
+        self.write(move |conn| {
+            conn.execute(
+                "DELETE FROM web_form_tokens WHERE expires_at < ?1",
                 [ts(&now)],
             )?;
-            let open: i64 = conn.query_row(
-                "SELECT COUNT(*) FROM web_login_links WHERE subject_id = ?1",
-                [id.as_str()],
-                |r| r.get(0),
+            let fresh = conn.execute(
+                "INSERT INTO web_form_tokens (hash, expires_at) VALUES (?1, ?2)
+                 ON CONFLICT (hash) DO NOTHING",
+                params![h, ts(&expires_at)],
             )?;
-            if open >= MAX_OPEN_LINKS {
-                return Ok(None);
-            }
-            let secret = new_secret(LOGIN_LINK_PREFIX);
-            conn.execute(
-                "INSERT INTO web_login_links (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![hash(&secret), id.as_str(), ts(&(now + ttl)), ts(&now)],
-            )?;
-            record(conn, &now, &actor, Some(&id), AuditAction::SignInLinkIssued)?;
-            Ok(Some(secret))
+            Ok(fresh == 1)
         })
     }
 
@@ -173,6 +272,9 @@ impl Store {
         secret: &str,
         session_ttl: Duration,
     ) -> StoreResult<Option<(SubjectId, String)>> {
+        if !is_sign_in_secret(secret) {
+            return Ok(None);
+        }
         let table = if secret.starts_with(LOGIN_LINK_PREFIX) {
             "web_login_links"
         } else if secret.starts_with(crate::SUBJECT_TOKEN_PREFIX) {

@@ -36,6 +36,14 @@ error-field-length = The answer can be at most { $max } characters long.
 error-answer-empty = Give an answer, or delete it with the other button.
 error-no-basis = This answer serves only purposes you have not consented to, so it cannot be stored.
 error-max-per-week = Enter a whole number from 0 to 100, or leave the field empty.
+error-too-many-title = Too many attempts
+error-too-many = { $seconds ->
+    [one] Too many requests came from your network in a short time, so nothing was changed. Please try again in { $seconds } second.
+   *[other] Too many requests came from your network in a short time, so nothing was changed. Please try again in { $seconds } seconds.
+}
+error-form-used = This form has already been sent, so nothing more was changed. Open the form again to send new answers.
+error-too-large = The form was too large to send, so nothing was changed. Shorten your answers and try again.
+error-timeout = The form took too long to arrive, so nothing was changed. Please send it again.
 
 ## Values
 value-yes = Yes

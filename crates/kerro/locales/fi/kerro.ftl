@@ -36,6 +36,14 @@ error-field-length = Vastaus voi olla enintään { $max } merkkiä pitkä.
 error-answer-empty = Anna vastaus tai poista se toisella painikkeella.
 error-no-basis = Tätä vastausta käytetään vain tarkoituksiin, joihin et ole antanut suostumusta, joten sitä ei voi tallentaa.
 error-max-per-week = Anna kokonaisluku väliltä 0–100 tai jätä kenttä tyhjäksi.
+error-too-many-title = Liian monta yritystä
+error-too-many = { $seconds ->
+    [one] Verkostasi tuli lyhyessä ajassa liian monta pyyntöä, joten mitään ei muutettu. Yritä uudelleen { $seconds } sekunnin kuluttua.
+   *[other] Verkostasi tuli lyhyessä ajassa liian monta pyyntöä, joten mitään ei muutettu. Yritä uudelleen { $seconds } sekunnin kuluttua.
+}
+error-form-used = Tämä lomake on jo lähetetty, joten mitään muuta ei muutettu. Avaa lomake uudelleen, jos haluat lähettää uudet vastaukset.
+error-too-large = Lomake oli liian suuri lähetettäväksi, joten mitään ei muutettu. Lyhennä vastauksiasi ja yritä uudelleen.
+error-timeout = Lomakkeen saapuminen kesti liian kauan, joten mitään ei muutettu. Lähetä se uudelleen.
 
 ## Arvot
 value-yes = Kyllä

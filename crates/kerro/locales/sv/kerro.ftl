@@ -36,6 +36,14 @@ error-field-length = Svaret får vara högst { $max } tecken långt.
 error-answer-empty = Ge ett svar, eller radera det med den andra knappen.
 error-no-basis = Svaret används bara för ändamål som du inte har samtyckt till, så det kan inte sparas.
 error-max-per-week = Ange ett heltal från 0 till 100, eller lämna fältet tomt.
+error-too-many-title = För många försök
+error-too-many = { $seconds ->
+    [one] För många förfrågningar kom från ditt nätverk på kort tid, så ingenting ändrades. Försök igen om { $seconds } sekund.
+   *[other] För många förfrågningar kom från ditt nätverk på kort tid, så ingenting ändrades. Försök igen om { $seconds } sekunder.
+}
+error-form-used = Formuläret har redan skickats, så ingenting mer ändrades. Öppna formuläret igen för att skicka nya svar.
+error-too-large = Formuläret var för stort för att skickas, så ingenting ändrades. Korta dina svar och försök igen.
+error-timeout = Formuläret tog för lång tid att komma fram, så ingenting ändrades. Skicka det igen.
 
 ## Värden
 value-yes = Ja

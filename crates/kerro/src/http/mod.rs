@@ -100,15 +100,15 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router(state))
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "The server and its store answer")))]
+/// Liveness for load balancers: `{"status":"ok"}` when the store answers, else 503
+/// `unavailable`. Unauthenticated, so it tells nothing else (no counts, no versions).
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "`{\"status\":\"ok\"}`: the server and its store answer"), (status = 503, description = "the store does not answer")))]
 async fn healthz(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let store = state.store.clone();
-    let subjects = blocking(move || store.subject_count()).await?;
-    Ok(Json(
-        json!({"status": "ok", "subjects": subjects, "schema_version": kerro_store::SCHEMA_VERSION}),
-    ))
+    blocking(move || store.ping()).await?;
+    Ok(Json(json!({"status": "ok"})))
 }
 
 /// A safety net: an error response the framework made itself (405, a path it
@@ -165,6 +165,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -227,6 +228,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                     ApiError(CoreError::new(
                         ErrorCode::PayloadTooLarge,
                         format!("the body is larger than {MAX_BODY} bytes"),
+                    ))
+                } else if crate::server::is_body_timeout(&rej) {
+                    ApiError(CoreError::new(
+                        ErrorCode::RequestTimeout,
+                        "the request body did not arrive in time; nothing was changed",
                     ))
                 } else {
                     ApiError(CoreError::new(

@@ -45,7 +45,11 @@ fn staff_cookie(value: &str, max_age: i64, secure: bool) -> String {
     )
 }
 
-pub async fn login(mut ctx: Ctx, posted: Posted) -> Response {
+pub async fn login(ctx: Ctx, posted: Posted) -> Response {
+    let mut ctx = match ctx.within_limit(super::limits::Limit::SignIn) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     if !ctx.csrf_ok(&posted) {
         return ctx.csrf_failed();
     }

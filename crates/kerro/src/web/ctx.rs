@@ -1,7 +1,8 @@
 //! What every page request carries: its language (switch, then the subject's
 //! locale, then `Accept-Language`), the signed-in subject or staff member from
-//! the session cookie, the CSRF token, Global Privacy Control, and the cookies
-//! the response must set. Also the posted-form body and friendly error pages.
+//! the session cookie, the CSRF token, single-use form tokens, Global Privacy
+//! Control, the client's address for rate limits, and the cookies the response
+//! must set. Also the posted-form body and friendly error pages.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -13,8 +14,10 @@ use chrono::{Duration, Utc};
 use kerro_core::{Actor, Lang, Role, SubjectId};
 use kerro_store::WebSession;
 use rand::RngCore;
+use std::net::IpAddr;
 
 use super::i18n::Tr;
+use super::limits::{client_ip, Limit};
 use super::WebState;
 use crate::http::blocking;
 
@@ -97,7 +100,16 @@ pub struct Ctx {
     pub embed: bool,
     /// The query string's pairs.
     pub query: Vec<(String, String)>,
+    /// Who is asking, for rate limits (`limits::client_ip`).
+    pub client: IpAddr,
     set_cookies: Vec<String>,
+}
+
+/// A form token that passed its check: the key it is remembered by once used, and
+/// until when it would have been accepted.
+pub struct FormToken {
+    pub used_key: String,
+    pub expires_at: chrono::DateTime<Utc>,
 }
 
 impl FromRequestParts<WebState> for Ctx {
@@ -120,6 +132,7 @@ impl FromRequestParts<WebState> for Ctx {
             .find(|(k, _)| k == "lang")
             .and_then(|(_, v)| Lang::parse(v));
         let embed = query.iter().any(|(k, v)| k == "embed" && v == "1");
+        let client = client_ip(parts, &state.app.config.web.trusted_proxies);
         let now = state.app.now();
         let store = state.app.store.clone();
         let (session_secret, staff_secret) = (get(SESSION_COOKIE), get(STAFF_COOKIE));
@@ -154,13 +167,8 @@ impl FromRequestParts<WebState> for Ctx {
             );
             error_page(&tr, StatusCode::SERVICE_UNAVAILABLE, "error-unavailable")
         })?;
-        let remembered = get(LANG_COOKIE).as_deref().and_then(Lang::parse);
-        let accept = parts
-            .headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok());
         let default = state.app.config.default_language;
-        let lang = choose_lang(switch.or(remembered), locale, accept, default);
+        let lang = request_lang(parts, state, locale);
         let gpc = parts
             .headers
             .get("sec-gpc")
@@ -198,6 +206,7 @@ impl FromRequestParts<WebState> for Ctx {
             gpc,
             embed,
             query,
+            client,
             set_cookies,
             state: state.clone(),
         };
@@ -269,33 +278,53 @@ impl Ctx {
 
     /// A token for an anonymous form submission that does not rely on cookies (a form
     /// embedded in another site's page may get none). It proves the page was fetched from
-    /// kerro recently; a submission carrying only it never signs the browser in.
+    /// kerro recently, works once (`Store::use_form_token`) and never signs the browser in.
+    /// Shape: `{issued}.{nonce}.{mac}`, the MAC over form, time and nonce.
     pub fn form_token(&self, form: &str) -> String {
         let issued = self.state.app.now().timestamp();
+        let nonce = random_value();
         let mac = self
             .state
             .app
             .store
-            .web_mac("form", &format!("{form}|{issued}"));
-        format!("{issued}.{mac}")
+            .web_mac("form", &format!("{form}|{issued}|{nonce}"));
+        format!("{issued}.{nonce}.{mac}")
     }
 
-    pub fn form_token_ok(&self, form: &str, token: &str) -> bool {
-        let Some((issued, mac)) = token.split_once('.') else {
-            return false;
-        };
-        let Ok(at) = issued.parse::<i64>() else {
-            return false;
-        };
-        let now = self.state.app.now().timestamp();
-        let fresh = at <= now + 60 && now - at <= Duration::hours(FORM_TOKEN_HOURS).num_seconds();
-        fresh
-            && self
-                .state
-                .app
-                .store
-                .web_mac("form", &format!("{form}|{at}"))
-                == mac
+    /// Checks a form token's MAC and age (not whether it was used: that is a write).
+    pub fn form_token_check(&self, form: &str, token: &str) -> Option<FormToken> {
+        let mut parts = token.splitn(3, '.');
+        let (issued, nonce, mac) = (parts.next()?, parts.next()?, parts.next()?);
+        let at = issued.parse::<i64>().ok()?;
+        let issued_at = chrono::DateTime::<Utc>::from_timestamp(at, 0)?;
+        let now = self.state.app.now();
+        let lifetime = Duration::hours(FORM_TOKEN_HOURS);
+        let expires_at = issued_at.checked_add_signed(lifetime)?;
+        let fresh = issued_at <= now + Duration::minutes(1) && now <= expires_at;
+        let store = &self.state.app.store;
+        let expected = store.web_mac("form", &format!("{form}|{at}|{nonce}"));
+        (fresh && expected == mac).then(|| FormToken {
+            used_key: store.web_mac("form-used", token),
+            expires_at,
+        })
+    }
+
+    /// Takes one request from this client's allowance; over it, `Err` is the 429 page.
+    pub fn within_limit(self, which: Limit) -> Result<Ctx, Response> {
+        match self.state.limits.check(which, self.client) {
+            Ok(()) => Ok(self),
+            Err(wait) => Err(self.too_many(wait)),
+        }
+    }
+
+    /// 429 with `Retry-After` (whole seconds, at least 1) and a page saying when to try again.
+    pub fn too_many(self, wait: std::time::Duration) -> Response {
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as i64;
+        let mut page = too_many_page(&self.tr, seconds);
+        if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+            page.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        self.finish(page)
     }
 
     pub fn set_cookie(&mut self, value: String) {
@@ -392,18 +421,30 @@ pub fn error_page(tr: &Tr, status: StatusCode, message_id: &str) -> Response {
         "error-not-found-title"
     } else if status == StatusCode::FORBIDDEN {
         "error-forbidden-title"
+    } else if status == StatusCode::TOO_MANY_REQUESTS {
+        "error-too-many-title"
     } else {
         "error-title"
     };
+    error_page_with(tr, status, heading_id, tr.t(message_id))
+}
+
+/// The 429 page: how many seconds until the client may try again.
+fn too_many_page(tr: &Tr, seconds: i64) -> Response {
+    let message = tr.tn("error-too-many", "seconds", seconds);
+    error_page_with(tr, StatusCode::TOO_MANY_REQUESTS, "error-too-many-title", message)
+}
+
+fn error_page_with(tr: &Tr, status: StatusCode, heading_id: &str, message: String) -> Response {
     let page = ErrorPage {
         page: super::Chrome::plain(tr, &tr.t(heading_id)),
         heading: tr.t(heading_id),
-        message: tr.t(message_id),
+        message,
         tr,
     };
     match askama::Template::render(&page) {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(_) => (status, tr.t(message_id)).into_response(),
+        Err(_) => (status, page.message).into_response(),
     }
 }
 
@@ -426,17 +467,56 @@ impl Posted {
     }
 }
 
-impl<S: Send + Sync> FromRequest<S> for Posted {
+impl FromRequest<WebState> for Posted {
     type Rejection = Response;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
-            (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large").into_response()
-        })?;
-        Ok(Posted(
-            form_urlencoded::parse(&bytes).into_owned().collect(),
-        ))
+    /// A body over the limit is 413, one that did not arrive in time 408, anything else
+    /// unreadable 400: each as a page in the visitor's language.
+    async fn from_request(req: Request, state: &WebState) -> Result<Self, Response> {
+        let (parts, body) = req.into_parts();
+        let lang = request_lang(&parts, state, None);
+        let req = Request::from_parts(parts, body);
+        match Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(Posted(
+                form_urlencoded::parse(&bytes).into_owned().collect(),
+            )),
+            Err(rejection) => {
+                let tr = Tr::new(state.l10n.clone(), lang, state.app.config.default_language);
+                let (status, message) = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    (StatusCode::PAYLOAD_TOO_LARGE, "error-too-large")
+                } else if crate::server::is_body_timeout(&rejection) {
+                    (StatusCode::REQUEST_TIMEOUT, "error-timeout")
+                } else {
+                    (StatusCode::BAD_REQUEST, "error-csrf")
+                };
+                Err(error_page(&tr, status, message))
+            }
+        }
     }
+}
+
+/// The language of a request before its session is known: the switch (`?lang=`), the
+/// remembered choice, then the subject's locale if given, then `Accept-Language`.
+fn request_lang(parts: &Parts, state: &WebState, locale: Option<Lang>) -> Lang {
+    let switch = parts.uri.query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| Lang::parse(&v))
+    });
+    let remembered = cookies(&parts.headers)
+        .into_iter()
+        .find(|(k, _)| k == LANG_COOKIE)
+        .and_then(|(_, v)| Lang::parse(&v));
+    let accept = parts
+        .headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    choose_lang(
+        switch.or(remembered),
+        locale,
+        accept,
+        state.app.config.default_language,
+    )
 }
 
 #[cfg(test)]

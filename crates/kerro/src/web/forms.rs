@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use super::ctx::{cookie, Ctx, Posted, SESSION_COOKIE};
 use super::fields::{display_value, field_view, posted_answer, FieldView};
 use super::i18n::Tr;
+use super::limits::Limit;
 use super::Chrome;
 use crate::http::blocking;
 
@@ -237,20 +238,45 @@ pub async fn show(ctx: Ctx, Path(raw): Path<String>) -> Response {
     ctx.page(StatusCode::OK, &page)
 }
 
-pub async fn submit(mut ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Response {
+/// Whether an anonymous post may go on: within its client's allowance, and carrying a
+/// form token that is genuine, fresh and used now for the first time. `Err` is the page
+/// to answer with (429, 403, or 503 when the token could not be recorded as used).
+async fn admit_anonymous(ctx: Ctx, form: &FormKey, posted: &Posted) -> Result<Ctx, Response> {
+    let ctx = ctx.within_limit(Limit::FormPost)?;
+    let checked = posted
+        .get("form_token")
+        .and_then(|t| ctx.form_token_check(form.as_str(), t));
+    let Some(token) = checked else {
+        return Err(ctx.csrf_failed());
+    };
+    let (store, now) = (ctx.state.app.store.clone(), ctx.now());
+    match blocking(move || store.use_form_token(now, &token.used_key, token.expires_at)).await {
+        Ok(true) => Ok(ctx),
+        Ok(false) => Err(ctx.error(StatusCode::FORBIDDEN, "error-form-used")),
+        Err(_) => Err(ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable")),
+    }
+}
+
+pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Response {
     let Some(f) = load(&ctx, &raw) else {
         return ctx.error(StatusCode::NOT_FOUND, "error-no-form");
     };
-    // With a cookie the token is bound to it and the browser may be signed in afterwards;
-    // without one (an embedded form), a fresh signed form token is accepted for an
-    // anonymous submission only.
+    // A signed-in subject's post carries the CSRF token bound to its session. An
+    // anonymous post carries a single-use form token, which needs no cookie (a form
+    // embedded in another site may get none); with the CSRF cookie as well, the
+    // browser is signed in afterwards. Anonymous posts are rate-limited per client.
     let bound = ctx.csrf_ok(&posted);
-    let stateless = posted
-        .get("form_token")
-        .is_some_and(|t| ctx.form_token_ok(f.key.as_str(), t));
-    if !bound && (ctx.subject.is_some() || !stateless) {
-        return ctx.csrf_failed();
-    }
+    let mut ctx = if ctx.subject.is_some() {
+        if !bound {
+            return ctx.csrf_failed();
+        }
+        ctx
+    } else {
+        match admit_anonymous(ctx, &f.key, &posted).await {
+            Ok(ctx) => ctx,
+            Err(page) => return page,
+        }
+    };
     let (states, active) = match subject_states(&ctx).await {
         Ok(v) => v,
         Err(r) => return r,

@@ -13,11 +13,13 @@ mod ctx;
 mod fields;
 mod forms;
 pub mod i18n;
+mod limits;
 mod mail;
 mod me;
 mod me_data;
 mod privacy;
 mod signin;
+mod signin_queue;
 
 pub use ctx::{choose_lang, parse_accept_language};
 pub use mail::Mailer;
@@ -26,7 +28,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use kerro_core::Lang;
 use std::sync::Arc;
@@ -38,21 +40,29 @@ use i18n::{L10n, Tr};
 /// The largest form body a page takes.
 const MAX_FORM_BODY: usize = 64 * 1024;
 
-/// Shared state of the pages: the API's state plus translations and the mailer.
+/// Shared state of the pages: the API's state plus translations, the mailer, the
+/// sign-in mail queue and the per-client rate limits.
 #[derive(Clone)]
 pub struct WebState {
     pub app: AppState,
     pub l10n: Arc<L10n>,
     pub mailer: Arc<Mailer>,
+    pub sign_in: signin_queue::SignInQueue,
+    pub limits: Arc<limits::Limits>,
 }
 
 impl WebState {
     pub fn new(app: AppState) -> WebState {
         let mailer = Arc::new(Mailer::from_config(&app.config));
+        let l10n = Arc::new(L10n::load());
+        let sign_in = signin_queue::SignInQueue::start(&app, l10n.clone(), mailer.clone());
+        let limits = Arc::new(limits::Limits::new(&app.config.web));
         WebState {
             app,
-            l10n: Arc::new(L10n::load()),
+            l10n,
             mailer,
+            sign_in,
+            limits,
         }
     }
 
@@ -62,45 +72,60 @@ impl WebState {
     }
 }
 
+/// Every page route with its handlers. The router is built from this one list, and
+/// the tests check that every form a page renders posts to one of these paths.
+fn routes() -> Vec<(&'static str, MethodRouter<WebState>)> {
+    vec![
+        ("/", get(forms::home)),
+        ("/static/kerro.css", get(stylesheet)),
+        ("/f/{form}", get(forms::show).post(forms::submit)),
+        ("/f/{form}/thanks", get(forms::thanks)),
+        ("/login", get(signin::page).post(signin::request)),
+        ("/login/sent", get(signin::sent)),
+        (
+            "/login/confirm",
+            get(signin::confirm_get).post(signin::confirm),
+        ),
+        ("/login/{token}", get(signin::confirm_page)),
+        ("/logout", post(signin::logout)),
+        ("/me", get(me::overview)),
+        (
+            "/me/answers/{attribute}",
+            get(me::edit_answer).post(me::save_answer),
+        ),
+        ("/me/consents", get(me::consents)),
+        ("/me/consents/{purpose}", post(me::toggle_consent)),
+        ("/me/contact", get(me::contact).post(me::save_contact)),
+        ("/me/offers", get(me::offers)),
+        ("/me/history", get(me_data::history)),
+        ("/me/receipts/{record}", get(me_data::receipt)),
+        ("/me/data", get(me_data::data)),
+        ("/me/export", get(me_data::export)),
+        (
+            "/me/delete",
+            get(me_data::confirm_delete).post(me_data::delete),
+        ),
+        ("/me/deleted", get(me_data::deleted)),
+        ("/me/{*rest}", get(not_found)),
+        ("/privacy", get(privacy::page)),
+        ("/.well-known/gpc.json", get(privacy::gpc_json)),
+        ("/admin", get(admin::overview)),
+        ("/admin/login", get(admin::login_page).post(admin::login)),
+        ("/admin/logout", post(admin::logout)),
+    ]
+}
+
+/// The path patterns of every page route (`{name}` is one segment, `{*name}` the rest).
+pub fn route_paths() -> Vec<&'static str> {
+    routes().into_iter().map(|(path, _)| path).collect()
+}
+
 /// The web pages' router, merged beside the API's in `http::router`.
 pub fn router(app: AppState) -> Router {
     let state = WebState::new(app);
-    Router::new()
-        .route("/", get(forms::home))
-        .route("/static/kerro.css", get(stylesheet))
-        .route("/f/{form}", get(forms::show).post(forms::submit))
-        .route("/f/{form}/thanks", get(forms::thanks))
-        .route("/login", get(signin::page).post(signin::request))
-        .route("/login/sent", get(signin::sent))
-        .route(
-            "/login/{token}",
-            get(signin::confirm_page).post(signin::confirm),
-        )
-        .route("/logout", post(signin::logout))
-        .route("/me", get(me::overview))
-        .route(
-            "/me/answers/{attribute}",
-            get(me::edit_answer).post(me::save_answer),
-        )
-        .route("/me/consents", get(me::consents))
-        .route("/me/consents/{purpose}", post(me::toggle_consent))
-        .route("/me/contact", get(me::contact).post(me::save_contact))
-        .route("/me/offers", get(me::offers))
-        .route("/me/history", get(me_data::history))
-        .route("/me/receipts/{record}", get(me_data::receipt))
-        .route("/me/data", get(me_data::data))
-        .route("/me/export", get(me_data::export))
-        .route(
-            "/me/delete",
-            get(me_data::confirm_delete).post(me_data::delete),
-        )
-        .route("/me/deleted", get(me_data::deleted))
-        .route("/me/{*rest}", get(not_found))
-        .route("/privacy", get(privacy::page))
-        .route("/.well-known/gpc.json", get(privacy::gpc_json))
-        .route("/admin", get(admin::overview))
-        .route("/admin/login", get(admin::login_page).post(admin::login))
-        .route("/admin/logout", post(admin::logout))
+    routes()
+        .into_iter()
+        .fold(Router::new(), |r, (path, handlers)| r.route(path, handlers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security_headers,
@@ -200,12 +225,13 @@ pub const ME_PAGES: [(&str, &str); 6] = [
 impl Chrome {
     pub fn new(ctx: &Ctx, title: &str, section: &str) -> Chrome {
         let query = ctx.query_without_lang();
+        let path = plain_path(&ctx.path);
         let langs = Lang::ALL
             .into_iter()
             .map(|l| LangLink {
                 code: l.as_str(),
                 name: Tr::native_name(l),
-                href: format!("{}?{}lang={}", ctx.path, query, l.as_str()),
+                href: format!("{path}?{query}lang={}", l.as_str()),
                 current: l == ctx.lang,
             })
             .collect();
@@ -256,6 +282,43 @@ impl Chrome {
             nav: Vec::new(),
             embed: false,
             controller: String::new(),
+        }
+    }
+}
+
+/// The request path, for links back to the same page, if it is a plain path kerro
+/// itself links to (letters, digits, `/ _ - .`, no `..`, not `//`); otherwise `/`, so
+/// no crafted path is ever written back into a page.
+fn plain_path(path: &str) -> &str {
+    let plain = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains("..")
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_-.".contains(&b));
+    if plain {
+        path
+    } else {
+        "/"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_plain_paths_are_linked_back() {
+        for (path, shown) in [
+            ("/f/b2b_survey", "/f/b2b_survey"),
+            ("/login/kml_AbC-_9", "/login/kml_AbC-_9"),
+            ("/.well-known/gpc.json", "/.well-known/gpc.json"),
+            ("//evil.example/x", "/"),
+            ("/login/..%2Fme%2Fdelete", "/"),
+            ("/login/../me/delete", "/"),
+            ("/f/a\\b", "/"),
+            ("/f/a\"onmouseover=x", "/"),
+            ("", "/"),
+        ] {
+            assert_eq!(super::plain_path(path), shown, "{path}");
         }
     }
 }

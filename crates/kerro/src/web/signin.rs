@@ -1,15 +1,18 @@
 //! Signing in to the preference centre: a single-use link by e-mail
 //! (`/login`), or a subject token from the company's own site, both opened at
-//! `/login/{secret}` and confirmed with one button (so a mail scanner that
-//! follows links cannot use them up). Sign-out ends the session.
+//! `/login/{secret}` and confirmed with one button posting to the fixed
+//! `/login/confirm` (so a mail scanner that follows links cannot use them up,
+//! and no part of a link ever becomes a form's target). Sign-out ends the session.
 
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Duration;
-use kerro_core::Actor;
+use kerro_store::is_sign_in_secret;
 
 use super::ctx::{cookie, Ctx, Posted, SESSION_COOKIE};
+use super::limits::Limit;
+use super::signin_queue::SignInJob;
 use super::Chrome;
 use crate::http::blocking;
 
@@ -33,66 +36,31 @@ pub async fn page(ctx: Ctx) -> Response {
     ctx.page(StatusCode::OK, &page)
 }
 
-fn looks_like_email(s: &str) -> bool {
-    s.split_once('@')
-        .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.ends_with('.'))
-        && !s.contains(char::is_whitespace)
-        && s.len() <= 254
-}
-
-/// Sends a sign-in link to every live subject with this address. The answer is the
-/// same whether or not the address is known, so the page reveals nothing.
+/// Queues a sign-in link for the address and answers at once, the same whether or
+/// not the address is known: looking it up and mailing happen off the request path
+/// (`signin_queue`), so neither the page nor its timing tells who is a customer.
 pub async fn request(ctx: Ctx, posted: Posted) -> Response {
+    let ctx = match ctx.within_limit(Limit::SignIn) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     if !ctx.csrf_ok(&posted) {
         return ctx.csrf_failed();
     }
-    let email = posted.get("email").map(str::trim).unwrap_or("").to_owned();
-    if !looks_like_email(&email) {
+    let typed = posted.get("email").unwrap_or("");
+    let Ok(email) = kerro_core::email::canonical("email", typed) else {
         let page = LoginPage {
             page: Chrome::new(&ctx, &ctx.tr.t("login-title"), ""),
             error: ctx.tr.t("error-email"),
-            email,
+            email: typed.trim().to_owned(),
         };
         return ctx.page(StatusCode::UNPROCESSABLE_ENTITY, &page);
-    }
-    let store = ctx.state.app.store.clone();
-    let mailer = ctx.state.mailer.clone();
-    let now = ctx.now();
-    let cfg = ctx.state.app.config.clone();
-    let ttl = Duration::minutes(i64::from(cfg.web.login_link_minutes));
-    let (tr, base) = (ctx.tr.clone(), cfg.public_url());
-    let result = blocking(move || {
-        let mut links = Vec::new();
-        for id in store.find_by_email(&email)? {
-            let actor = Actor::System("web-sign-in".into());
-            if let Some(secret) = store.issue_login_link(&actor, now, &id, ttl)? {
-                links.push(format!("{base}/login/{secret}"));
-            }
-        }
-        if links.is_empty() {
-            return Ok(());
-        }
-        let minutes = i64::from(cfg.web.login_link_minutes);
-        let body = format!(
-            "{}\n\n{}\n\n{}\n",
-            tr.t("mail-body-intro"),
-            links.join("\n\n"),
-            tr.tn("mail-body-expiry", "minutes", minutes)
-        );
-        if let Err(e) = mailer.send(&email, &tr.t("mail-subject"), body) {
-            tracing::error!("could not send a sign-in link: {e}");
-        }
-        if cfg.mail.print_links {
-            for l in &links {
-                println!("sign-in link (demo): {l}");
-            }
-        }
-        Ok(())
-    })
-    .await;
-    match result {
-        Ok(()) => ctx.redirect("/login/sent"),
-        Err(_) => ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
+    };
+    let lang = ctx.lang;
+    if ctx.state.sign_in.push(SignInJob { email, lang }) {
+        ctx.redirect("/login/sent")
+    } else {
+        ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable")
     }
 }
 
@@ -122,7 +90,12 @@ struct ConfirmPage {
     secret: String,
 }
 
+/// The page a link opens. Only a secret of the exact shape kerro issues is shown,
+/// and only inside a hidden field; anything else is 400 before rendering.
 pub async fn confirm_page(ctx: Ctx, Path(secret): Path<String>) -> Response {
+    if !is_sign_in_secret(&secret) {
+        return ctx.error(StatusCode::BAD_REQUEST, "error-link-invalid");
+    }
     let page = ConfirmPage {
         page: Chrome::new(&ctx, &ctx.tr.t("login-confirm-title"), ""),
         secret,
@@ -130,9 +103,18 @@ pub async fn confirm_page(ctx: Ctx, Path(secret): Path<String>) -> Response {
     ctx.page(StatusCode::OK, &page)
 }
 
-pub async fn confirm(mut ctx: Ctx, Path(secret): Path<String>, posted: Posted) -> Response {
+/// `GET /login/confirm` (a bookmarked or retyped form target) leads to the sign-in page.
+pub async fn confirm_get(ctx: Ctx) -> Response {
+    ctx.redirect("/login")
+}
+
+pub async fn confirm(mut ctx: Ctx, posted: Posted) -> Response {
     if !ctx.csrf_ok(&posted) {
         return ctx.csrf_failed();
+    }
+    let secret = posted.get("secret").unwrap_or("").to_owned();
+    if !is_sign_in_secret(&secret) {
+        return ctx.error(StatusCode::BAD_REQUEST, "error-link-invalid");
     }
     let (store, now) = (ctx.state.app.store.clone(), ctx.now());
     let ttl = Duration::minutes(i64::from(ctx.state.app.config.web.session_minutes));
