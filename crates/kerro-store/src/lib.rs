@@ -19,7 +19,6 @@ pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use store::{
     is_sign_in_secret, week_of, AdminStats, AnswerCount, ImportOutcome, ImportRecord, LoginLink,
-    PolicyVersion, Store,
-    StoreOptions, Submission, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX, STAFF_TOKEN_PREFIX,
-    SUBJECT_TOKEN_PREFIX,
+    PolicyVersion, Store, StoreOptions, Submission, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX,
+    STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX,
 };

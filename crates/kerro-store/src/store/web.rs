@@ -28,7 +28,6 @@ pub const LOGIN_LINK_PREFIX: &str = "kml_";
 /// Browser session ids start with this.
 pub const SESSION_PREFIX: &str = "kws_";
 
-
 fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }

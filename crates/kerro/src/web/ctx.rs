@@ -432,7 +432,12 @@ pub fn error_page(tr: &Tr, status: StatusCode, message_id: &str) -> Response {
 /// The 429 page: how many seconds until the client may try again.
 fn too_many_page(tr: &Tr, seconds: i64) -> Response {
     let message = tr.tn("error-too-many", "seconds", seconds);
-    error_page_with(tr, StatusCode::TOO_MANY_REQUESTS, "error-too-many-title", message)
+    error_page_with(
+        tr,
+        StatusCode::TOO_MANY_REQUESTS,
+        "error-too-many-title",
+        message,
+    )
 }
 
 fn error_page_with(tr: &Tr, status: StatusCode, heading_id: &str, message: String) -> Response {

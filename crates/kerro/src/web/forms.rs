@@ -16,7 +16,7 @@ use kerro_store::{NewSubject, Submission};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-use super::ctx::{cookie, Ctx, Posted, SESSION_COOKIE};
+use super::ctx::{cookie, Ctx, FormToken, Posted, SESSION_COOKIE};
 use super::fields::{display_value, field_view, posted_answer, FieldView};
 use super::i18n::Tr;
 use super::limits::Limit;
@@ -239,22 +239,28 @@ pub async fn show(ctx: Ctx, Path(raw): Path<String>) -> Response {
 }
 
 /// Whether an anonymous post may go on: within its client's allowance, and carrying a
-/// form token that is genuine, fresh and used now for the first time. `Err` is the page
-/// to answer with (429, 403, or 503 when the token could not be recorded as used).
-async fn admit_anonymous(ctx: Ctx, form: &FormKey, posted: &Posted) -> Result<Ctx, Response> {
+/// genuine, fresh form token (whether it was used before is checked where the answers
+/// are written, so a post with mistakes can be corrected). `Err` is the 429 or 403 page.
+fn admit_anonymous(
+    ctx: Ctx,
+    form: &FormKey,
+    posted: &Posted,
+) -> Result<(Ctx, FormToken), Response> {
     let ctx = ctx.within_limit(Limit::FormPost)?;
     let checked = posted
         .get("form_token")
         .and_then(|t| ctx.form_token_check(form.as_str(), t));
-    let Some(token) = checked else {
-        return Err(ctx.csrf_failed());
-    };
-    let (store, now) = (ctx.state.app.store.clone(), ctx.now());
-    match blocking(move || store.use_form_token(now, &token.used_key, token.expires_at)).await {
-        Ok(true) => Ok(ctx),
-        Ok(false) => Err(ctx.error(StatusCode::FORBIDDEN, "error-form-used")),
-        Err(_) => Err(ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable")),
+    match checked {
+        Some(token) => Ok((ctx, token)),
+        None => Err(ctx.csrf_failed()),
     }
+}
+
+/// What the write of a submission found: done (with a session to start, if any), or
+/// its form token already used.
+enum Written {
+    Done(Option<String>),
+    TokenUsed,
 }
 
 pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Response {
@@ -266,14 +272,14 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
     // embedded in another site may get none); with the CSRF cookie as well, the
     // browser is signed in afterwards. Anonymous posts are rate-limited per client.
     let bound = ctx.csrf_ok(&posted);
-    let mut ctx = if ctx.subject.is_some() {
+    let (mut ctx, token) = if ctx.subject.is_some() {
         if !bound {
             return ctx.csrf_failed();
         }
-        ctx
+        (ctx, None)
     } else {
-        match admit_anonymous(ctx, &f.key, &posted).await {
-            Ok(ctx) => ctx,
+        match admit_anonymous(ctx, &f.key, &posted) {
+            Ok((ctx, token)) => (ctx, Some(token)),
             Err(page) => return page,
         }
     };
@@ -394,6 +400,12 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
     let session_ttl = Duration::minutes(i64::from(ctx.state.app.config.web.session_minutes));
     let (form_key, answers2, consents2) = (f.key.clone(), answers.clone(), consents.clone());
     let result = blocking(move || {
+        // A form token works once: remembered here, just before the answers are written.
+        if let Some(t) = &token {
+            if !store.use_form_token(now, &t.used_key, t.expires_at)? {
+                return Ok(Written::TokenUsed);
+            }
+        }
         let subject = match existing {
             Some(id) => id,
             None => store.create_subject(
@@ -423,11 +435,12 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
         } else {
             None
         };
-        Ok(session)
+        Ok(Written::Done(session))
     })
     .await;
     match result {
-        Ok(session) => {
+        Ok(Written::TokenUsed) => ctx.error(StatusCode::FORBIDDEN, "error-form-used"),
+        Ok(Written::Done(session)) => {
             if let Some(s) = session {
                 let secure = ctx.state.secure_cookies();
                 ctx.set_cookie(cookie(

@@ -175,7 +175,10 @@ mod tests {
             assert!(limits.check(Limit::FormPost, a).is_ok());
         }
         let wait = limits.check(Limit::FormPost, b).unwrap_err();
-        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(20), "{wait:?}");
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
         assert!(limits.check(Limit::FormPost, c).is_ok(), "another network");
         assert!(limits.check(Limit::SignIn, a).is_ok(), "another allowance");
     }
