@@ -276,12 +276,36 @@ impl Config {
             bail!("web.login_link_minutes must be between 1 and 60");
         }
         for (name, v, max) in [
-            ("web.form_posts_per_minute", self.web.form_posts_per_minute, 100_000),
-            ("web.sign_in_requests_per_minute", self.web.sign_in_requests_per_minute, 100_000),
-            ("server.header_read_timeout_secs", self.server.header_read_timeout_secs, 3600),
-            ("server.body_timeout_secs", self.server.body_timeout_secs, 3600),
-            ("server.idle_timeout_secs", self.server.idle_timeout_secs, 3600),
-            ("server.max_connections", self.server.max_connections, 1_000_000),
+            (
+                "web.form_posts_per_minute",
+                self.web.form_posts_per_minute,
+                100_000,
+            ),
+            (
+                "web.sign_in_requests_per_minute",
+                self.web.sign_in_requests_per_minute,
+                100_000,
+            ),
+            (
+                "server.header_read_timeout_secs",
+                self.server.header_read_timeout_secs,
+                3600,
+            ),
+            (
+                "server.body_timeout_secs",
+                self.server.body_timeout_secs,
+                3600,
+            ),
+            (
+                "server.idle_timeout_secs",
+                self.server.idle_timeout_secs,
+                3600,
+            ),
+            (
+                "server.max_connections",
+                self.server.max_connections,
+                1_000_000,
+            ),
         ] {
             if v == 0 || v > max {
                 bail!("{name} must be between 1 and {max}");

@@ -10,10 +10,10 @@
 //!
 //! Routing and handlers are the router's; TLS and HTTP/2 belong to a proxy in front.
 
+use axum::body::Bytes;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
 use axum::Router;
-use axum::body::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -137,10 +137,8 @@ async fn serve_connection(
         .keep_alive(true)
         .serve_connection(io, service);
     tokio::pin!(conn);
-    let step = (limits.header.min(limits.idle) / 4).clamp(
-        Duration::from_millis(20),
-        Duration::from_secs(1),
-    );
+    let step = (limits.header.min(limits.idle) / 4)
+        .clamp(Duration::from_millis(20), Duration::from_secs(1));
     let mut tick = tokio::time::interval(step);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stopping = false;
@@ -200,12 +198,9 @@ impl Activity {
         let now = self.now();
         self.last_io.store(now, Ordering::Relaxed);
         if self.in_flight.load(Ordering::Acquire) == 0 {
-            let _ = self.head_started.compare_exchange(
-                0,
-                now + 1,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            );
+            let _ =
+                self.head_started
+                    .compare_exchange(0, now + 1, Ordering::AcqRel, Ordering::Relaxed);
         }
     }
 

@@ -233,7 +233,8 @@ fn demo_prints_a_url_and_working_tokens() {
         &admin,
         None,
     );
-    assert_eq!(health["subjects"], 30);
+    // Unauthenticated, so it says only whether kerro is well (no counts, no versions).
+    assert_eq!(health, serde_json::json!({"status": "ok"}));
     child.kill().unwrap();
     child.wait().unwrap();
 }
