@@ -17,6 +17,8 @@ async fn bad_input_table() {
         "x".repeat(1024 * 1024 + 10)
     );
     let s = |v: &str| v.to_owned();
+    let review =
+        |date: &str| format!("{{\"answers\": {{\"review\": \"{date}\"}}, \"notice_version\": 1}}");
     let decision = |now: &str, dry_run: bool| {
         format!("{{\"subject\": \"{id}\", \"channel\": \"web\", \"now\": {now}, \"dry_run\": {dry_run}}}")
     };
@@ -53,6 +55,21 @@ async fn bad_input_table() {
         (Method::POST, s("/v1/forms/survey/submissions"), &subject, s("{\"answers\": {\"employees\": 100001}, \"notice_version\": 1}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.employees"),
         (Method::POST, s("/v1/forms/survey/submissions"), &subject, s("{\"answers\": {\"employees\": \"12\"}, \"notice_version\": 1}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.employees"),
         (Method::POST, s("/v1/forms/survey/submissions"), &subject, s("{\"answers\": {\"review\": \"2027-02-30\"}, \"notice_version\": 1}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("2020-1-1"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review(" 2020-01-01"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("+2020-01-01"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("-262143-01-01"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("2020-01-01T00:00:00Z"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("20200101"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("2020-13-01"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("0000-01-01"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("2021-02-29"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("２０２０-01-01"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("10000-01-01"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::PATCH, s("/v1/me/declarations"), &subject, s("{\"review\": \"2027-1-31\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "declarations.review"),
+        (Method::PATCH, s("/v1/me/declarations"), &subject, s("{\"review\": \"+2027-01-31\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "declarations.review"),
+        (Method::PUT, s("/v1/offers/o2"), &admin, s("{\"title\": {\"en\": \"t\"}, \"body\": {\"en\": \"b\"}, \"purpose\": \"offers\", \"channels\": [\"web\"], \"condition\": {\"review\": {\"$lt\": \"2027-1-31\"}}}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "condition.review.$gt"),
+        (Method::PUT, s("/v1/offers/o2"), &admin, s("{\"title\": {\"en\": \"t\"}, \"body\": {\"en\": \"b\"}, \"purpose\": \"offers\", \"channels\": [\"web\"], \"condition\": {\"review\": {\"$in\": [\"-262143-01-01\"]}}}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "condition.review.$in"),
         (Method::POST, s("/v1/forms/survey/submissions"), &subject, s("{\"answers\": {\"attending\": \"yes\"}, \"notice_version\": 1}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.attending"),
         (Method::POST, s("/v1/forms/survey/submissions"), &subject, s("{\"answers\": {\"size\": \"small\"}, \"notice_version\": 1, \"language\": \"de\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "language"),
         (Method::PATCH, s("/v1/me/declarations"), &subject, s("{\"size\": \"huge\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "declarations.size"),
