@@ -20,6 +20,7 @@ use crate::decide::{admission, rank_and_explain, Decision, Delivery, Profile, Re
 use crate::ids::PurposeKey;
 use crate::offer::CompiledOffer;
 use crate::schema::Schema;
+use crate::time::days_before;
 
 /// A required option: attribute key and option value.
 type Literal = (String, String);
@@ -212,7 +213,7 @@ impl Catalogue {
             return;
         }
         if let (Some(max), Some(days)) = (o.spec.max_per_subject, o.spec.period_days) {
-            let since = ctx.req.now - chrono::Duration::days(i64::from(days));
+            let since = days_before(ctx.req.now, i64::from(days));
             if ctx
                 .deliveries
                 .iter()

@@ -10,7 +10,7 @@
 //!
 //! Pure: the caller passes the profile, the recent deliveries and `now`.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -20,6 +20,7 @@ use crate::contact::{Channel, ContactPrefs};
 use crate::ids::{AttributeKey, FormKey, PurposeKey, RecordId, SubjectId};
 use crate::offer::{CompiledOffer, OfferKey};
 use crate::schema::{LegalBasis, Schema};
+use crate::time::days_before;
 
 /// One declared value as the engine sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,7 +184,7 @@ pub(crate) fn admission(
     let mut limit = req.limit;
     let mut limited_by = None;
     if let Some(cap) = profile.contact.max_per_week {
-        let since = req.now - Duration::days(CAP_WINDOW_DAYS);
+        let since = days_before(req.now, CAP_WINDOW_DAYS);
         let used = deliveries.iter().filter(|d| d.at > since).count();
         let left = (cap as usize).saturating_sub(used);
         if left < limit {
@@ -229,7 +230,7 @@ pub fn decide(
             continue;
         }
         if let (Some(max), Some(days)) = (spec.max_per_subject, spec.period_days) {
-            let since = req.now - Duration::days(i64::from(days));
+            let since = days_before(req.now, i64::from(days));
             let used = deliveries
                 .iter()
                 .filter(|d| d.offer == offer.key && d.at > since)

@@ -1,7 +1,7 @@
 use super::*;
 use crate::offer::compile_offer;
 use crate::offer::tests::{schema, spec};
-use chrono::TimeZone;
+use chrono::{Duration, TimeZone};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -287,5 +287,87 @@ proptest! {
         }
         let after = decide(&s, &offers, &changed2, &[], &req(Channel::Email, 10));
         prop_assert!(after.offers.iter().all(|c| !c.offer.as_str().starts_with('n')));
+    }
+}
+
+/// Extreme instants (a client may send any `now` it likes) never panic, and
+/// windows that would reach past chrono's range saturate: a delivery inside
+/// the window still counts.
+#[test]
+fn extreme_times_saturate_instead_of_panicking() {
+    use crate::catalogue::Catalogue;
+    let s = schema();
+    let (min, max) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+    let generic = compile_offer(
+        OfferKey::parse("k", "generic").unwrap(),
+        spec("offers", json!({})),
+        &s,
+    )
+    .unwrap();
+    // `compile_offer` refuses periods over 3650 days; the engine must not rely on it.
+    let mut capped = spec("offers", json!({}));
+    capped.max_per_subject = Some(1);
+    capped.period_days = Some(30);
+    let mut capped = compile_offer(OfferKey::parse("k", "capped").unwrap(), capped, &s).unwrap();
+    capped.spec.period_days = Some(u32::MAX);
+    let mut always = spec("offers", json!({}));
+    always.valid_from = Some(min);
+    let always = compile_offer(OfferKey::parse("k", "always").unwrap(), always, &s).unwrap();
+    let offers = vec![generic, capped, always];
+    let mut p = profile();
+    p.contact.max_per_week = Some(3);
+    let sent = |offer: &str, at: DateTime<Utc>| Delivery {
+        offer: OfferKey::parse("k", offer).unwrap(),
+        at,
+    };
+    let day = Duration::days(1);
+    /// (now, deliveries, offers shown, limited_by)
+    type Case<'a> = (DateTime<Utc>, Vec<Delivery>, Vec<&'a str>, Option<Limit>);
+    let cases: Vec<Case> = vec![
+        (min, vec![], vec!["always", "capped", "generic"], None),
+        (max, vec![], vec!["always", "capped", "generic"], None),
+        (min + day, vec![], vec!["always", "capped", "generic"], None),
+        // Half a day after the minimum: inside both the week and the offer's period.
+        (
+            min + day,
+            vec![sent("capped", min + Duration::hours(12))],
+            vec!["always", "generic"],
+            Some(Limit::WeeklyCapReached),
+        ),
+        // A month before the maximum: outside the week, inside "u32::MAX days".
+        (
+            max,
+            vec![sent("capped", max - Duration::days(30))],
+            vec!["always", "generic"],
+            None,
+        ),
+        (
+            max,
+            vec![sent("generic", max - day), sent("generic", max - day)],
+            vec!["always"],
+            Some(Limit::WeeklyCapReached),
+        ),
+        // At an ordinary time, "u32::MAX days" reaches back to the beginning of time.
+        (
+            now(),
+            vec![sent("capped", min + day)],
+            vec!["always", "generic"],
+            None,
+        ),
+    ];
+    let catalogue = Catalogue::new(&s, offers.clone());
+    for (at, deliveries, want, limited_by) in cases {
+        let r = Request {
+            channel: Channel::Email,
+            limit: 3,
+            now: at,
+        };
+        let plain = decide(&s, &offers, &p, &deliveries, &r);
+        assert_eq!(
+            (keys(&plain), plain.limited_by),
+            (want, limited_by),
+            "at {at}"
+        );
+        assert_eq!(catalogue.decide(&s, &p, &deliveries, &r), plain, "at {at}");
     }
 }

@@ -17,6 +17,7 @@ pub mod notice;
 pub mod offer;
 pub mod schema;
 pub mod submission;
+pub mod time;
 pub mod value;
 
 pub use actor::{Actor, Role};

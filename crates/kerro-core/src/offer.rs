@@ -348,7 +348,10 @@ impl Checker<'_> {
                     {
                         Ok(())
                     }
-                    AttrKind::Text | AttrKind::Date if set.numbers().is_empty() => Ok(()),
+                    AttrKind::Text if set.numbers().is_empty() => Ok(()),
+                    AttrKind::Date if set.numbers().is_empty() => {
+                        set.strings().iter().try_for_each(|s| date(&f, s))
+                    }
                     _ => Err(mismatch(&f, kind)),
                 }
             }
@@ -434,10 +437,13 @@ impl Checker<'_> {
     }
 }
 
+/// A date in a condition is read as strictly as a date answer, so the text
+/// comparison the condition makes is between two canonical dates.
 fn date(field: &str, s: &str) -> CoreResult<()> {
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map(|_| ())
-        .map_err(|_| bad(field.into(), format!("'{s}' is not a date YYYY-MM-DD")))
+    match crate::time::parse_date(s) {
+        Some(_) => Ok(()),
+        None => Err(bad(field.into(), crate::value::not_a_date(s))),
+    }
 }
 
 fn kind_name(kind: AttrKind) -> &'static str {

@@ -137,6 +137,35 @@ fn type_checks() {
         json!({"review": {"$gt": "soon"}}),
         Err("condition.review.$gt"),
     );
+    // Dates in conditions are read as strictly as date answers, so the text
+    // comparison is between canonical dates.
+    check(json!({"review": "2027-01-31"}), Ok(()));
+    check(
+        json!({"review": {"$in": ["2027-01-31", "0001-01-01"]}}),
+        Ok(()),
+    );
+    check(json!({"review": {"$gte": "9999-12-31"}}), Ok(()));
+    for bad in [
+        "2027-1-31",
+        " 2027-01-31",
+        "+2027-01-31",
+        "-262143-01-01",
+        "0000-01-01",
+        "2027-02-29",
+        "2027-01-31T00:00:00Z",
+    ] {
+        check(json!({"review": {"$lt": bad}}), Err("condition.review.$gt"));
+        check(json!({"review": bad}), Err("condition.review"));
+        check(json!({"review": {"$eq": bad}}), Err("condition.review.$eq"));
+        check(
+            json!({"review": {"$in": ["2027-01-31", bad]}}),
+            Err("condition.review.$in"),
+        );
+        check(
+            json!({"review": {"$nin": [bad]}}),
+            Err("condition.review.$nin"),
+        );
+    }
     check(
         json!({"wishes": {"$regex": "("}}),
         Err("condition.wishes.$regex"),

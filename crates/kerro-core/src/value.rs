@@ -6,6 +6,12 @@ use std::collections::BTreeSet;
 
 use crate::error::{CoreError, CoreResult};
 use crate::schema::{AttrKind, AttributeSpec, DEFAULT_TEXT_MAX};
+use crate::time::{format_date, parse_date, MAX_DATE, MIN_DATE};
+
+/// Why `s` is refused as a date (answers and offer conditions alike).
+pub(crate) fn not_a_date(s: &str) -> String {
+    format!("'{s}' is not a date YYYY-MM-DD from {MIN_DATE} to {MAX_DATE}")
+}
 
 /// Validates `value` for attribute `spec`; `field` names it in errors (e.g. `answers.company_size`).
 pub fn normalize(field: &str, spec: &AttributeSpec, value: &Value) -> CoreResult<Value> {
@@ -101,10 +107,10 @@ pub fn normalize(field: &str, spec: &AttributeSpec, value: &Value) -> CoreResult
             let s = value
                 .as_str()
                 .ok_or_else(|| CoreError::invalid(field, "expected a date YYYY-MM-DD"))?;
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-                CoreError::invalid(field, format!("'{s}' is not a date YYYY-MM-DD"))
-            })?;
-            Ok(Value::String(s.to_owned()))
+            // Stored as re-formatted from the parsed date, so every stored date is
+            // canonical and `$lt`/`$gt` (which compare text) order them correctly.
+            let date = parse_date(s).ok_or_else(|| CoreError::invalid(field, not_a_date(s)))?;
+            Ok(Value::String(format_date(date)))
         }
     }
 }
@@ -173,5 +179,22 @@ mod tests {
         check(Date, json!("2026-02-30"), None);
         check(Date, json!("28.2.2026"), None);
         check(Date, json!(null), None);
+        // Only exactly YYYY-MM-DD, a real day from 0001-01-01 to 9999-12-31 (chrono's
+        // `%Y-%m-%d` takes all of the refused ones but the last four).
+        check(Date, json!("2020-1-1"), None);
+        check(Date, json!(" 2020-01-01"), None);
+        check(Date, json!("+2020-01-01"), None);
+        check(Date, json!("-262143-01-01"), None);
+        check(Date, json!("02020-01-01"), None);
+        check(Date, json!("2020-01-01T00:00:00Z"), None);
+        check(Date, json!("20200101"), None);
+        check(Date, json!("2020-13-01"), None);
+        check(Date, json!("0000-01-01"), None);
+        check(Date, json!("2021-02-29"), None);
+        check(Date, json!("２０２０-01-01"), None);
+        check(Date, json!(20200101), None);
+        check(Date, json!("9999-12-31"), Some(json!("9999-12-31")));
+        check(Date, json!("0001-01-01"), Some(json!("0001-01-01")));
+        check(Date, json!("2020-02-29"), Some(json!("2020-02-29")));
     }
 }

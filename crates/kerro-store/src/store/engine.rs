@@ -9,7 +9,7 @@
 //! memory at once, so caps hold from the very next decision.
 
 use crate::sql::{params, Conn, Dialect};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use kerro_core::audience::{AudienceIndex, AudienceQuery};
 use kerro_core::consent::ConsentState;
 use kerro_core::contact::Channel;
@@ -17,12 +17,14 @@ use kerro_core::decide::{ConsentInfo, Decision, DeclaredValue, Delivery, Profile
 use kerro_core::ids::{OfferKey, SubjectId};
 use kerro_core::offer::compile_condition;
 use kerro_core::offer::{compile_offer, OfferSpec};
+use kerro_core::time::days_before;
 use kerro_core::PurposeKey;
 use kerro_core::{Actor, CoreError};
+use parking_lot::{Mutex, RwLock};
 use roaring::RoaringBitmap;
 use std::collections::HashMap;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
 use super::audit::{record, AuditAction};
 use super::outbox;
@@ -37,6 +39,11 @@ use crate::model::{LoggedDecision, MinimisationRow, SubjectData};
 pub const MAX_CAP_WINDOW_DAYS: i64 = 3650;
 
 /// Profiles, recent deliveries and the audience bitmaps, by subject.
+///
+/// The locks are parking_lot's, which do not poison: a panic while one is
+/// held (a bug, or an input nobody foresaw) fails that one request instead of
+/// every later decision. Each step computes everything that can fail before
+/// it changes any of this state, so such a panic leaves it as it was.
 #[derive(Default)]
 pub(crate) struct ProfileIndex {
     profiles: RwLock<HashMap<SubjectId, Arc<Profile>>>,
@@ -200,13 +207,13 @@ pub(crate) fn load_index(conn: &Conn, keys: &Keyring) -> StoreResult<ProfileInde
 
 impl ProfileIndex {
     pub(crate) fn get(&self, id: &SubjectId) -> Option<Arc<Profile>> {
-        self.profiles.read().ok().and_then(|p| p.get(id).cloned())
+        self.profiles.read().get(id).cloned()
     }
 
     /// Installs a profile read as of outbox event `version`, unless a newer
     /// one is in place or the subject was erased.
     pub(crate) fn put_versioned(&self, profile: Profile, version: i64) {
-        let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+        let mut versions = self.versions.lock();
         let newest = versions.entry(profile.subject.clone()).or_insert(version);
         if version < *newest {
             return;
@@ -216,7 +223,8 @@ impl ProfileIndex {
     }
 
     fn put_arc(&self, profile: Arc<Profile>) {
-        if let Ok(mut a) = self.audience.write() {
+        {
+            let mut a = self.audience.write();
             let a = &mut *a;
             let slot = match a.slots.get(&profile.subject) {
                 Some(s) => *s,
@@ -229,17 +237,15 @@ impl ProfileIndex {
             };
             a.index.set(slot, &profile);
         }
-        if let Ok(mut p) = self.profiles.write() {
-            p.insert(profile.subject.clone(), profile);
-        }
+        self.profiles
+            .write()
+            .insert(profile.subject.clone(), profile);
     }
 
     pub(crate) fn remove(&self, id: &SubjectId) {
-        self.versions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id.clone(), i64::MAX);
-        if let Ok(mut a) = self.audience.write() {
+        self.versions.lock().insert(id.clone(), i64::MAX);
+        {
+            let mut a = self.audience.write();
             if let Some(slot) = a.slots.remove(id) {
                 a.index.remove(slot);
                 if let Some(entry) = a.ids.get_mut(slot as usize) {
@@ -247,30 +253,22 @@ impl ProfileIndex {
                 }
             }
         }
-        if let Ok(mut p) = self.profiles.write() {
-            p.remove(id);
-        }
-        if let Ok(mut d) = self.deliveries.lock() {
-            d.remove(id);
-        }
+        self.profiles.write().remove(id);
+        self.deliveries.lock().remove(id);
     }
 
     /// Counts a delivery another node made (once: the follower may read an event again).
     pub(crate) fn add_delivery(&self, subject: SubjectId, offer: OfferKey, at: DateTime<Utc>) {
-        if let Ok(mut d) = self.deliveries.lock() {
-            let list = d.entry(subject).or_default();
-            if !list.iter().any(|x| x.offer == offer && x.at == at) {
-                list.push(Delivery { offer, at });
-            }
+        let mut d = self.deliveries.lock();
+        let list = d.entry(subject).or_default();
+        if !list.iter().any(|x| x.offer == offer && x.at == at) {
+            list.push(Delivery { offer, at });
         }
     }
 
     /// A snapshot of every profile, for audiences and reports.
     pub(crate) fn all(&self) -> Vec<Arc<Profile>> {
-        self.profiles
-            .read()
-            .map(|p| p.values().cloned().collect())
-            .unwrap_or_default()
+        self.profiles.read().values().cloned().collect()
     }
 }
 
@@ -503,36 +501,41 @@ impl Store {
             limit,
             now,
         };
-        let mut deliveries = self
-            .inner
-            .index
-            .deliveries
-            .lock()
-            .map_err(|_| StoreError::Closed)?;
+        // The lock is held from reading the deliveries to counting the new ones,
+        // so two decisions at once cannot both pass a cap with one place left.
+        let mut deliveries = self.inner.index.deliveries.lock();
         let past = deliveries.get(subject).map(Vec::as_slice).unwrap_or(&[]);
         let decision = snapshot
             .catalogue
             .decide(&snapshot.schema, &profile, past, &req);
-        if !dry_run && !decision.offers.is_empty() {
-            let list = deliveries.entry(subject.clone()).or_default();
-            let horizon = now - Duration::days(MAX_CAP_WINDOW_DAYS);
-            list.retain(|d| d.at > horizon);
-            for c in &decision.offers {
-                list.push(Delivery {
-                    offer: c.offer.clone(),
-                    at: now,
-                });
-                let sent = self.inner.decision_log.send(PendingLog {
-                    subject: subject.clone(),
-                    offer: c.offer.clone(),
-                    channel,
-                    at: now,
-                    personalized: c.personalized,
-                    reasons: serde_json::to_value(&c.reasons).unwrap_or_default(),
-                });
-                if sent.is_err() {
-                    tracing::error!("the decision log is not running; a decision was not logged");
-                }
+        if dry_run || decision.offers.is_empty() {
+            return Ok(decision);
+        }
+        // Everything is computed before the shared list changes, so nothing that
+        // fails or panics on the way can leave it half updated.
+        let horizon = days_before(now, MAX_CAP_WINDOW_DAYS);
+        let logs: Vec<PendingLog> = decision
+            .offers
+            .iter()
+            .map(|c| PendingLog {
+                subject: subject.clone(),
+                offer: c.offer.clone(),
+                channel,
+                at: now,
+                personalized: c.personalized,
+                reasons: serde_json::to_value(&c.reasons).unwrap_or_default(),
+            })
+            .collect();
+        let list = deliveries.entry(subject.clone()).or_default();
+        list.retain(|d| d.at > horizon);
+        list.extend(logs.iter().map(|l| Delivery {
+            offer: l.offer.clone(),
+            at: now,
+        }));
+        drop(deliveries);
+        for log in logs {
+            if self.inner.decision_log.send(log).is_err() {
+                tracing::error!("the decision log is not running; a decision was not logged");
             }
         }
         Ok(decision)
@@ -619,12 +622,7 @@ impl Store {
     ) -> StoreResult<T> {
         let snap = self.schema();
         let (compiled, _) = compile_condition(purpose, condition, &snap.schema)?;
-        let a = self
-            .inner
-            .index
-            .audience
-            .read()
-            .map_err(|_| StoreError::Closed)?;
+        let a = self.inner.index.audience.read();
         Ok(f(
             &a.index,
             &snap.schema,
@@ -650,12 +648,7 @@ impl Store {
         let with_email = with_email && channel == Channel::Email;
         let members = self.audience(purpose, channel, condition)?;
         let ids: Vec<SubjectId> = {
-            let a = self
-                .inner
-                .index
-                .audience
-                .read()
-                .map_err(|_| StoreError::Closed)?;
+            let a = self.inner.index.audience.read();
             members
                 .iter()
                 .filter_map(|slot| a.ids.get(slot as usize).cloned().flatten())
@@ -723,6 +716,115 @@ mod tests {
         index.remove(&id);
         index.put_versioned(with_language(kerro_core::Lang::Fi), 10);
         assert!(index.get(&id).is_none(), "an erased subject came back");
+    }
+
+    /// A panic while an index lock is held (here forced; before, a client's
+    /// `now` near chrono's minimum did it inside a decision) fails only the
+    /// code that panicked: every later read and write of the index still works
+    /// and sees the state as it was.
+    #[test]
+    fn a_panic_under_an_index_lock_poisons_nothing() {
+        let index = ProfileIndex::default();
+        let id = SubjectId::parse("sub_01M8JQ29V5QZTS17QGFRYCWWRA").unwrap();
+        let offer = OfferKey::parse("offer", "hello").unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        index.put_versioned(Profile::new(id.clone()), 1);
+        index.add_delivery(id.clone(), offer.clone(), at);
+        std::thread::scope(|s| {
+            let panicked = s
+                .spawn(|| {
+                    let _versions = index.versions.lock();
+                    let _deliveries = index.deliveries.lock();
+                    let _profiles = index.profiles.write();
+                    let _audience = index.audience.write();
+                    panic!("a bug while the index is locked");
+                })
+                .join();
+            assert!(panicked.is_err());
+        });
+        assert!(index.get(&id).is_some(), "the profile is still readable");
+        assert_eq!(index.all().len(), 1);
+        assert_eq!(index.deliveries.lock()[&id].len(), 1);
+        let mut changed = Profile::new(id.clone());
+        changed.language = Some(kerro_core::Lang::Sv);
+        index.put_versioned(changed, 2);
+        assert_eq!(index.get(&id).unwrap().language, Some(kerro_core::Lang::Sv));
+        assert_eq!(index.audience.read().index.len(), 1);
+        index.add_delivery(id.clone(), offer, at + chrono::Duration::days(1));
+        assert_eq!(index.deliveries.lock()[&id].len(), 2);
+        index.remove(&id);
+        assert!(index.get(&id).is_none());
+        assert!(!index.deliveries.lock().contains_key(&id));
+    }
+
+    /// The week of the first days of chrono's range is its first date (there
+    /// is no Monday before them); other weeks start on a Monday.
+    #[test]
+    fn week_of_the_extremes() {
+        use chrono::Datelike;
+        let min = DateTime::<Utc>::MIN_UTC;
+        for days in 0..14 {
+            let t = min + chrono::Duration::days(days);
+            let w = super::super::week_of(t);
+            assert!(w <= t.date_naive(), "{t}");
+            assert!(
+                w == chrono::NaiveDate::MIN || w.weekday() == chrono::Weekday::Mon,
+                "{t}: {w}"
+            );
+        }
+        let max = DateTime::<Utc>::MAX_UTC;
+        assert_eq!(super::super::week_of(max).weekday(), chrono::Weekday::Mon);
+    }
+
+    /// A live (not dry-run) decision at the edges of chrono's range counts its
+    /// deliveries without panicking under the deliveries lock.
+    #[test]
+    fn live_decisions_at_extreme_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreOptions::new(dir.path())).unwrap();
+        let actor = Actor::System("t".into());
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let t = |s: &str| Localized::one(kerro_core::Lang::En, s);
+        let pk = PurposeKey::parse("p", "offers").unwrap();
+        store
+            .put_purpose(
+                &actor,
+                now,
+                pk.clone(),
+                PurposeSpec {
+                    title: t("o"),
+                    description: t("d"),
+                    legal_basis: LegalBasis::Consent,
+                    uses: [Use::Communication].into(),
+                    retention_days: 30,
+                    recipients: vec![],
+                    dpv_category: None,
+                },
+            )
+            .unwrap();
+        let spec: OfferSpec = serde_json::from_value(json!({
+            "title": {"en": "Hello"}, "body": {"en": "Hi"}, "purpose": "offers",
+            "channels": ["web"], "max_per_subject": 5, "period_days": 3650
+        }))
+        .unwrap();
+        store
+            .put_offer(&actor, now, OfferKey::parse("key", "hello").unwrap(), spec)
+            .unwrap();
+        let id = store
+            .create_subject(&actor, now, NewSubject::default())
+            .unwrap();
+        let mut prefs = kerro_core::contact::ContactPrefs::default();
+        prefs.channels.insert(Channel::Web, true);
+        prefs.max_per_week = Some(10);
+        store.set_contact(&actor, now, &id, prefs).unwrap();
+        let (min, max) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+        let day = chrono::Duration::days(1);
+        for at in [min, min + day, max - day, max, now] {
+            let d = store.decide(at, &id, Channel::Web, 3, false).unwrap();
+            assert_eq!(d.offers.len(), 1, "at {at}");
+        }
+        // The two at the beginning of time fell out of the later decisions' window.
+        assert_eq!(store.index().deliveries.lock()[&id].len(), 3);
     }
 
     /// The light profile load and the one derived from the full subject data agree.

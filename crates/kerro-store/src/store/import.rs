@@ -7,7 +7,7 @@
 //! its neighbours.
 
 use crate::sql::{params, Conn, OptionalExtension};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use kerro_core::consent::{Method, NoticeRef};
 use kerro_core::ids::{FormKey, SubjectId};
 use kerro_core::submission::plan_submission;
@@ -110,6 +110,16 @@ fn import_one(
             ErrorCode::InvalidRequest,
             "evidence.source",
             "every record names where its consent was recorded",
+        )
+        .into());
+    }
+    // Stored times are RFC 3339, which has four-digit years: a `given_at` outside
+    // them would be written but never read back (the subject, and the index at
+    // start, would fail to load).
+    if !(1..=9999).contains(&rec.given_at.year()) {
+        return Err(CoreError::invalid(
+            "given_at",
+            "given_at must be a time in the years 0001 to 9999",
         )
         .into());
     }

@@ -23,8 +23,9 @@ pub use web::{
 
 use chrono::{DateTime, Utc};
 use kerro_core::Lang;
+use parking_lot::{Condvar, Mutex, RwLock};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::crypto::Keyring;
@@ -78,7 +79,8 @@ pub(crate) struct Inner {
     index: engine::ProfileIndex,
     index_enabled: bool,
     /// Staff tokens seen valid, by hash, so an authenticated call needs no database read.
-    staff_cache: RwLock<std::collections::HashMap<String, (String, kerro_core::Role)>>,
+    /// Still std's lock: `subjects.rs` treats a poisoned cache as a miss (a database read).
+    staff_cache: std::sync::RwLock<std::collections::HashMap<String, (String, kerro_core::Role)>>,
     decision_log: std::sync::mpsc::Sender<engine::PendingLog>,
 }
 
@@ -109,9 +111,9 @@ impl Pool {
 
     /// Waits for a turn; the turn ends when the returned guard is dropped (even by a panic).
     fn acquire(&self) -> Turn<'_> {
-        let mut n = self.in_use.lock().unwrap_or_else(|p| p.into_inner());
+        let mut n = self.in_use.lock();
         while *n >= self.max_in_use {
-            n = self.freed.wait(n).unwrap_or_else(|p| p.into_inner());
+            self.freed.wait(&mut n);
         }
         *n += 1;
         Turn(self)
@@ -122,7 +124,7 @@ struct Turn<'a>(&'a Pool);
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        let mut n = self.0.in_use.lock().unwrap_or_else(|p| p.into_inner());
+        let mut n = self.0.in_use.lock();
         *n -= 1;
         self.0.freed.notify_one();
     }
@@ -172,7 +174,7 @@ impl Store {
             default_lang: opts.default_lang,
             index,
             index_enabled: opts.index,
-            staff_cache: RwLock::default(),
+            staff_cache: std::sync::RwLock::default(),
             decision_log: engine::start_flusher(weak.clone()),
         });
         if opts.index {
@@ -217,10 +219,7 @@ impl Store {
 
     /// The current schema with each form's current notice version.
     pub fn schema(&self) -> Arc<SchemaSnapshot> {
-        match self.inner.snapshot.read() {
-            Ok(s) => s.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.inner.snapshot.read().clone()
     }
 
     /// Reloads the schema, notices and offers from the database (after another node changed them).
@@ -232,10 +231,7 @@ impl Store {
 
     /// Installs `snapshot` unless the one in place reflects a newer outbox event.
     fn set_snapshot(&self, snapshot: SchemaSnapshot) {
-        let mut guard = match self.inner.snapshot.write() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut guard = self.inner.snapshot.write();
         if snapshot.outbox_seq >= guard.outbox_seq {
             *guard = Arc::new(snapshot);
         }
@@ -254,7 +250,7 @@ impl Store {
     fn read_on_pooled<T>(&self, f: impl FnOnce(&Conn) -> StoreResult<T>) -> StoreResult<T> {
         let pool = &self.inner.readers;
         let mut conn = None;
-        while let Some((c, idle_since)) = pool.idle.lock().ok().and_then(|mut v| v.pop()) {
+        while let Some((c, idle_since)) = pool.idle.lock().pop() {
             // A connection idle for a while may have lost its server (a restart); check it first.
             let stale = c.dialect() == Dialect::Postgres
                 && idle_since.elapsed() >= crate::writer::CHECK_AFTER_IDLE
@@ -279,10 +275,9 @@ impl Store {
             conn.execute_batch("ROLLBACK")
         };
         if ended.is_ok() && !conn.is_broken() {
-            if let Ok(mut idle) = pool.idle.lock() {
-                if idle.len() < MAX_IDLE_READERS {
-                    idle.push((conn, Instant::now()));
-                }
+            let mut idle = pool.idle.lock();
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push((conn, Instant::now()));
             }
         }
         result

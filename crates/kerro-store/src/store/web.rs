@@ -83,10 +83,14 @@ pub struct AdminStats {
     pub subjects: u64,
 }
 
-/// The Monday starting the week of `t`.
+/// The Monday starting the week of `t` (chrono's first date for the few days
+/// before the first Monday in its range, which have none).
 pub fn week_of(t: DateTime<Utc>) -> NaiveDate {
     let d = t.date_naive();
-    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
+    d.checked_sub_days(chrono::Days::new(u64::from(
+        d.weekday().num_days_from_monday(),
+    )))
+    .unwrap_or(NaiveDate::MIN)
 }
 
 /// Deletes a subject's sign-in links and sessions; called from the erasure, in its transaction.

@@ -8,6 +8,7 @@ use kerro_core::contact::Channel;
 use kerro_core::decide::Decision;
 use kerro_core::ids::{OfferKey, SubjectId};
 use kerro_core::offer::{CompiledOffer, OfferSpec};
+use kerro_core::time::{days_after, days_before};
 use kerro_core::{CoreError, ErrorCode, Lang};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -99,7 +100,10 @@ pub struct DecisionBody {
     pub channel: String,
     /// How many offers at most (1-100, default 3).
     pub limit: Option<usize>,
-    /// The time to decide at (default: now), e.g. to preview a campaign date.
+    /// With `dry_run` only: the time to preview the decision at (default: the
+    /// server's clock), at most one year before or after the server's clock.
+    /// A live decision always happens now, so its deliveries count for caps
+    /// from the very next decision.
     pub now: Option<DateTime<Utc>>,
     /// Decide without counting the offers as delivered or logging them.
     #[serde(default)]
@@ -113,6 +117,33 @@ fn channel(raw: &str, field: &str) -> Result<Channel, ApiError> {
             "channels are email, sms, phone, post and web",
         ))
     })
+}
+
+/// How far from the server's clock a preview (`now` with `dry_run`) may look.
+const PREVIEW_DAYS: i64 = 365;
+
+/// The time a decision is made at: the server's clock, or a preview's `now`.
+fn decision_time(
+    server: DateTime<Utc>,
+    asked: Option<DateTime<Utc>>,
+    dry_run: bool,
+) -> Result<DateTime<Utc>, ApiError> {
+    let Some(at) = asked else {
+        return Ok(server);
+    };
+    if !dry_run {
+        return Err(ApiError(CoreError::invalid(
+            "now",
+            "now may be given only with dry_run: a live decision happens at the server's clock",
+        )));
+    }
+    if at < days_before(server, PREVIEW_DAYS) || at > days_after(server, PREVIEW_DAYS) {
+        return Err(ApiError(CoreError::invalid(
+            "now",
+            "now must be within one year of the server's clock",
+        )));
+    }
+    Ok(at)
 }
 
 fn limit(raw: Option<usize>) -> Result<usize, ApiError> {
@@ -178,7 +209,8 @@ fn lang_str(l: Lang) -> &'static str {
 }
 
 #[utoipa::path(post, path = "/v1/decisions", tag = "decisions", request_body = DecisionBody,
-    responses((status = 200, description = "ranked offers, each with reasons and `personalized`"), (status = 404, description = "unknown subject"), (status = 410, description = "erased")),
+    description = "Decides which offers to show the subject on the channel now. Unless `dry_run`, the offers returned count as delivered. `now` previews the decision at another time: it needs `dry_run` and must lie within one year (365 days) of the server's clock.",
+    responses((status = 200, description = "ranked offers, each with reasons and `personalized`"), (status = 404, description = "unknown subject"), (status = 410, description = "erased"), (status = 422, description = "`invalid_value`: a bad `channel` or `limit`, or `now` without `dry_run` or more than one year from the server's clock; `field` names it")),
     security(("staff" = [])))]
 pub async fn decide(
     State(state): State<AppState>,
@@ -189,7 +221,7 @@ pub async fn decide(
         .map_err(|_| CoreError::not_found("subject", format!("no subject '{}'", body.subject)))?;
     let channel = channel(&body.channel, "channel")?;
     let limit = limit(body.limit)?;
-    let now = body.now.unwrap_or_else(|| state.now());
+    let now = decision_time(state.now(), body.now, body.dry_run)?;
     // A decision over an in-memory profile is pure computation: run it here
     // rather than hop to the blocking pool; a profile miss reads the disk there.
     let d = if state.store.profile_cached(&subject) {

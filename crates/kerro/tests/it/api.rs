@@ -527,6 +527,14 @@ async fn subjects_and_schema_reads() {
         .body;
     assert_eq!(spec["openapi"], "3.1.0");
     assert!(spec["paths"]["/v1/me/consents/{purpose}"]["put"].is_object());
+    let decide = &spec["paths"]["/v1/decisions"]["post"];
+    assert!(decide["responses"]["422"].is_object(), "{decide}");
+    assert!(
+        decide["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("dry_run") && d.contains("one year")),
+        "{decide}"
+    );
 }
 
 #[tokio::test]

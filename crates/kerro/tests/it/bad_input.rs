@@ -1,6 +1,7 @@
 //! Bad input gets the documented 4xx and changes nothing.
 
 use axum::http::{Method, StatusCode};
+use serde_json::{json, Value};
 
 use crate::common::TestApp;
 
@@ -16,6 +17,11 @@ async fn bad_input_table() {
         "x".repeat(1024 * 1024 + 10)
     );
     let s = |v: &str| v.to_owned();
+    let review =
+        |date: &str| format!("{{\"answers\": {{\"review\": \"{date}\"}}, \"notice_version\": 1}}");
+    let decision = |now: &str, dry_run: bool| {
+        format!("{{\"subject\": \"{id}\", \"channel\": \"web\", \"now\": {now}, \"dry_run\": {dry_run}}}")
+    };
     // (method, path, token, body, status, code, field)
     let cases: Vec<(Method, String, &str, String, StatusCode, &str, &str)> = vec![
         // Malformed JSON and wrong shapes.
@@ -49,6 +55,21 @@ async fn bad_input_table() {
         (Method::POST, s("/v1/forms/survey/submissions"), &subject, s("{\"answers\": {\"employees\": 100001}, \"notice_version\": 1}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.employees"),
         (Method::POST, s("/v1/forms/survey/submissions"), &subject, s("{\"answers\": {\"employees\": \"12\"}, \"notice_version\": 1}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.employees"),
         (Method::POST, s("/v1/forms/survey/submissions"), &subject, s("{\"answers\": {\"review\": \"2027-02-30\"}, \"notice_version\": 1}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("2020-1-1"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review(" 2020-01-01"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("+2020-01-01"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("-262143-01-01"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("2020-01-01T00:00:00Z"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("20200101"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("2020-13-01"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("0000-01-01"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("2021-02-29"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("２０２０-01-01"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, review("10000-01-01"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.review"),
+        (Method::PATCH, s("/v1/me/declarations"), &subject, s("{\"review\": \"2027-1-31\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "declarations.review"),
+        (Method::PATCH, s("/v1/me/declarations"), &subject, s("{\"review\": \"+2027-01-31\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "declarations.review"),
+        (Method::PUT, s("/v1/offers/o2"), &admin, s("{\"title\": {\"en\": \"t\"}, \"body\": {\"en\": \"b\"}, \"purpose\": \"offers\", \"channels\": [\"web\"], \"condition\": {\"review\": {\"$lt\": \"2027-1-31\"}}}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "condition.review.$gt"),
+        (Method::PUT, s("/v1/offers/o2"), &admin, s("{\"title\": {\"en\": \"t\"}, \"body\": {\"en\": \"b\"}, \"purpose\": \"offers\", \"channels\": [\"web\"], \"condition\": {\"review\": {\"$in\": [\"-262143-01-01\"]}}}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "condition.review.$in"),
         (Method::POST, s("/v1/forms/survey/submissions"), &subject, s("{\"answers\": {\"attending\": \"yes\"}, \"notice_version\": 1}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "answers.attending"),
         (Method::POST, s("/v1/forms/survey/submissions"), &subject, s("{\"answers\": {\"size\": \"small\"}, \"notice_version\": 1, \"language\": \"de\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "language"),
         (Method::PATCH, s("/v1/me/declarations"), &subject, s("{\"size\": \"huge\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "declarations.size"),
@@ -65,6 +86,18 @@ async fn bad_input_table() {
         (Method::POST, s("/v1/subjects"), &admin, s("{\"email\": \"not an address\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "email"),
         (Method::POST, s("/v1/subjects"), &admin, s("{\"locale\": \"de\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "locale"),
         (Method::POST, s("/v1/subjects"), &admin, s("{\"name\": \"x\"}"), StatusCode::BAD_REQUEST, "invalid_request", "name"),
+        // A decision's `now`: only with dry_run, only within a year of the server's clock
+        // (2026-03-01T09:00:00Z in tests). The first two used to panic under the deliveries lock.
+        (Method::POST, s("/v1/decisions"), &admin, decision("\"-262134-01-01T00:00:00Z\"", true), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "now"),
+        (Method::POST, s("/v1/decisions"), &admin, decision("\"-262134-01-01T00:00:00Z\"", false), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "now"),
+        (Method::POST, s("/v1/decisions"), &admin, decision("\"+262000-01-01T00:00:00Z\"", true), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "now"),
+        (Method::POST, s("/v1/decisions"), &admin, decision("\"+262000-01-01T00:00:00Z\"", false), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "now"),
+        (Method::POST, s("/v1/decisions"), &admin, decision("\"2027-03-02T09:00:00Z\"", true), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "now"),
+        (Method::POST, s("/v1/decisions"), &admin, decision("\"2025-02-28T09:00:00Z\"", true), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "now"),
+        (Method::POST, s("/v1/decisions"), &admin, decision("\"2026-03-01T09:00:00Z\"", false), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "now"),
+        (Method::POST, s("/v1/decisions"), &admin, format!("{{\"subject\": \"{id}\", \"channel\": \"web\", \"now\": \"2026-03-02T09:00:00Z\"}}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "now"),
+        (Method::POST, s("/v1/decisions"), &admin, decision("\"2026-03-01\"", true), StatusCode::BAD_REQUEST, "invalid_request", "now"),
+        (Method::POST, s("/v1/decisions"), &admin, decision("1772355600", true), StatusCode::BAD_REQUEST, "invalid_request", "now"),
         // Oversized body.
         (Method::POST, s("/v1/forms/survey/submissions"), &subject, huge, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", ""),
         // Wrong token kind.
@@ -101,4 +134,104 @@ async fn bad_input_table() {
     let me = app.get("/v1/me", &subject).await.body;
     assert_eq!(me["subject"]["id"], id);
     assert_eq!(me["declarations"].as_array().unwrap().len(), 3);
+}
+
+/// A decision's `now` cannot break decisions for anyone: the times that used
+/// to panic under the deliveries lock (and then made every decision answer
+/// 503) are refused, later decisions and `/v1/me/offers` still answer, and a
+/// preview within a year of the server's clock works.
+#[tokio::test]
+async fn decision_times_are_bounded_and_decisions_keep_working() {
+    let Some(app) = TestApp::start() else { return };
+    app.schema().await;
+    let (id, subject) = app.answered_subject("when@example.fi").await;
+    let r = app
+        .put(
+            "/v1/me/contact",
+            &subject,
+            json!({"channels": {"web": true}, "max_per_week": 5}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // One offer for always, one that starts 200 days after the test clock's now.
+    for (key, extra) in [
+        ("hello", json!({})),
+        ("later", json!({"valid_from": "2026-09-17T09:00:00Z"})),
+    ] {
+        let mut body = json!({"title": {"en": key}, "body": {"en": "b"}, "purpose": "offers",
+                              "channels": ["web"], "max_per_subject": 3, "period_days": 3650});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let r = app
+            .put(&format!("/v1/offers/{key}"), &app.admin, body)
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let decide = |extra: Value| {
+        let mut body = json!({"subject": id, "channel": "web"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        app.post("/v1/decisions", &app.admin, body)
+    };
+    let offers = |r: &crate::common::Resp| -> Vec<String> {
+        r.body["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for now in [
+        "-262143-01-01T00:00:00Z",
+        "-262134-01-01T00:00:00Z",
+        "+262142-12-31T23:59:59Z",
+    ] {
+        for dry_run in [true, false] {
+            let r = decide(json!({"now": now, "dry_run": dry_run})).await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{now}: {}",
+                r.body
+            );
+            assert_eq!(
+                (r.code(), r.field()),
+                ("invalid_value", "now"),
+                "{}",
+                r.body
+            );
+        }
+    }
+    // Nothing is poisoned: a live decision and the subject's own offers still answer.
+    let r = decide(json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(offers(&r), ["hello"]);
+    assert_eq!(r.body["decided_at"], "2026-03-01T09:00:00Z");
+    let r = app.get("/v1/me/offers", &subject).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(offers(&r), ["hello"]);
+    // A preview within the year (both ends included) decides at that time.
+    for (now, want) in [
+        ("2026-09-17T09:00:00Z", vec!["hello", "later"]),
+        ("2027-03-01T09:00:00Z", vec!["hello", "later"]),
+        ("2025-03-01T09:00:00Z", vec!["hello"]),
+    ] {
+        let r = decide(json!({"now": now, "dry_run": true})).await;
+        assert_eq!(r.status, StatusCode::OK, "{now}: {}", r.body);
+        assert_eq!(r.body["decided_at"], now);
+        assert_eq!(offers(&r), want, "{now}");
+    }
+    // The previews counted nothing: `hello` was delivered twice (decision and /v1/me/offers).
+    let r = decide(json!({"dry_run": true})).await;
+    assert_eq!(offers(&r), ["hello"]);
+    let r = decide(json!({})).await;
+    assert_eq!(offers(&r), ["hello"]);
+    let r = decide(json!({})).await;
+    assert!(
+        offers(&r).is_empty(),
+        "the offer's cap of 3 holds: {}",
+        r.body
+    );
 }

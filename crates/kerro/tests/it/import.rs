@@ -47,6 +47,9 @@ async fn import_refuses_lines_without_provenance_or_evidence() {
             "c-1",
             json!({"answers": {"size": "large"}, "consents": {}, "given_at": "2025-06-01T10:00:00Z"}),
         ),
+        ok("c-9", json!({"answers": {"review": "2027-1-31"}})),
+        ok("c-10", json!({"given_at": "+10000-01-01T00:00:00Z"})),
+        ok("c-11", json!({"given_at": "-262134-01-01T00:00:00Z"})),
     ];
     let file = dir.path().join("in.ndjson");
     std::fs::write(&file, lines.join("\n")).unwrap();
@@ -65,6 +68,9 @@ async fn import_refuses_lines_without_provenance_or_evidence() {
         (5, "no_legal_basis"),
         (6, "notice version 9"),
         (7, "not a valid record"),
+        (9, "invalid_value (answers.review)"),
+        (10, "invalid_value (given_at)"),
+        (11, "invalid_value (given_at)"),
     ] {
         assert!(
             err.lines()

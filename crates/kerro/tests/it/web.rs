@@ -207,6 +207,30 @@ async fn submitting_records_what_the_api_records_and_signs_in() {
         before,
         "an invalid answer changes nothing"
     );
+    // A date answer goes through the same strict check as the API's.
+    for date in [
+        "2027-1-31",
+        "+2027-01-31",
+        "-262143-01-01",
+        "2027-01-31T00:00:00Z",
+    ] {
+        let bad = send(
+            &app,
+            Method::POST,
+            "/f/survey",
+            &cookie,
+            &[],
+            &[
+                ("csrf", &p.csrf()),
+                ("notice_version", &version),
+                ("a.review", date),
+            ],
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{date}");
+        assert!(bad.text.contains("class=\"error\""), "{date}");
+        assert_eq!(app.fingerprint(), before, "{date} changed state");
+    }
 
     let ok = send(
         &app,
