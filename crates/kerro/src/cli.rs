@@ -348,7 +348,7 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
         if let Some(b) = banner {
             println!("{}", b.replace(&planned_url, &cfg.public_url()));
         }
-        let retention = chrono::Duration::days(i64::from(cfg.outbox_retention_days));
+        let retention = i64::from(cfg.outbox_retention_days);
         let state = AppState {
             store,
             config: Arc::new(cfg),
@@ -362,9 +362,10 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
             loop {
                 hourly.tick().await;
                 let store = pruning.clone();
-                let pruned =
-                    tokio::task::spawn_blocking(move || store.prune_outbox(Utc::now() - retention))
-                        .await;
+                let pruned = tokio::task::spawn_blocking(move || {
+                    store.prune_outbox(kerro_core::time::days_before(Utc::now(), retention))
+                })
+                .await;
                 match pruned {
                     Ok(Ok(n)) if n > 0 => tracing::info!("pruned {n} outbox events"),
                     Ok(Err(e)) => tracing::warn!("cannot prune the outbox: {e}"),

@@ -238,8 +238,8 @@ impl Config {
         {
             bail!("jurisdiction must be a two-letter ISO 3166 code such as FI");
         }
-        if self.outbox_retention_days == 0 {
-            bail!("outbox_retention_days must be at least 1");
+        if self.outbox_retention_days == 0 || self.outbox_retention_days > 3650 {
+            bail!("outbox_retention_days must be between 1 and 3650");
         }
         if self.subject_token_minutes == 0 || self.subject_token_minutes > 7 * 24 * 60 {
             bail!("subject_token_minutes must be between 1 and 10080");
