@@ -372,8 +372,18 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
         page.message = message;
         page
     };
-    if !errors.is_empty() {
-        let page = rerender(&errors, tr.t("form-has-errors"), String::new());
+    // An address is checked with the answers, before anything is written (not even
+    // the form token is used up by a post that is refused).
+    let email_error = if ctx.subject.is_none()
+        && !email.is_empty()
+        && kerro_core::email::canonical("email", &email).is_err()
+    {
+        tr.t("error-email")
+    } else {
+        String::new()
+    };
+    if !errors.is_empty() || !email_error.is_empty() {
+        let page = rerender(&errors, tr.t("form-has-errors"), email_error);
         return ctx.page(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     if let Err(e) = plan_submission(
