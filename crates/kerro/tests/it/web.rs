@@ -3,121 +3,13 @@
 //! sessions ended by erasure, Global Privacy Control and the admin sign-in.
 //! The real-browser walk is in `browser.rs`.
 
-use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use chrono::Duration;
-use http_body_util::BodyExt;
 use kerro_core::{Actor, Role, SubjectId};
 use serde_json::json;
-use tower::ServiceExt;
 
 use crate::common::TestApp;
-
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-}
-
-impl Page {
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| c.strip_prefix(&format!("{name}=")))
-            .map(|c| c.split(';').next().unwrap_or("").to_owned())
-    }
-
-    fn csrf(&self) -> String {
-        let at = self
-            .text
-            .find("name=\"csrf\" value=\"")
-            .expect("a CSRF field")
-            + 19;
-        self.text[at..].split('"').next().unwrap().to_owned()
-    }
-
-    fn hidden(&self, name: &str) -> String {
-        let key = format!("name=\"{name}\" value=\"");
-        let at = self.text.find(&key).expect("the field") + key.len();
-        self.text[at..].split('"').next().unwrap().to_owned()
-    }
-
-    fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-}
-
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    cookies: &str,
-    extra: &[(&str, &str)],
-    form: &[(&str, &str)],
-) -> Page {
-    let body = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("content-type", "application/x-www-form-urlencoded");
-    if !cookies.is_empty() {
-        req = req.header("cookie", cookies);
-    }
-    for (k, v) in extra {
-        req = req.header(*k, *v);
-    }
-    let resp = app
-        .router
-        .clone()
-        .oneshot(req.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    assert!(
-        status != StatusCode::INTERNAL_SERVER_ERROR,
-        "500 for {path}: {text}"
-    );
-    Page {
-        status,
-        headers,
-        text,
-    }
-}
-
-async fn get(app: &TestApp, path: &str, cookies: &str) -> Page {
-    send(app, Method::GET, path, cookies, &[], &[]).await
-}
-
-/// The messages in the mail outbox once there are at least `n` (waiting up to 10 s
-/// for the sign-in thread), or however many there are then.
-pub fn mails_after_wait(app: &TestApp, n: usize) -> usize {
-    let dir = app.dir.path().join("outbox");
-    let count = || std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while count() < n && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    count()
-}
-
-fn session_for(app: &TestApp, id: &str) -> String {
-    let id = SubjectId::parse(id).unwrap();
-    let secret = app
-        .store
-        .start_session(*app.clock.lock().unwrap(), &id, Duration::minutes(30))
-        .unwrap();
-    format!("kerro_session={secret}")
-}
+use crate::pages::{get, mails_after_wait, send, session_for};
 
 #[tokio::test]
 async fn a_form_shows_every_kind_unticked_with_its_notice() {

@@ -17,9 +17,13 @@ mod cluster;
 mod common;
 #[path = "../it/decisions.rs"]
 mod decisions;
+#[path = "../it/hostile.rs"]
+mod hostile;
 #[path = "../it/import.rs"]
 mod import;
 mod node;
+#[path = "../it/pages.rs"]
+mod pages;
 #[path = "../it/pg_support.rs"]
 mod pg_support;
 #[path = "../it/roles.rs"]
