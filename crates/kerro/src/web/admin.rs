@@ -45,11 +45,10 @@ fn staff_cookie(value: &str, max_age: i64, secure: bool) -> String {
     )
 }
 
-pub async fn login(ctx: Ctx, posted: Posted) -> Response {
-    let mut ctx = match ctx.within_limit(super::limits::Limit::SignIn) {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+pub async fn login(mut ctx: Ctx, posted: Posted) -> Response {
+    if let Some(wait) = ctx.over_limit(super::limits::Limit::SignIn) {
+        return ctx.too_many(wait);
+    }
     if !ctx.csrf_ok(&posted) {
         return ctx.csrf_failed();
     }

@@ -309,12 +309,10 @@ impl Ctx {
         })
     }
 
-    /// Takes one request from this client's allowance; over it, `Err` is the 429 page.
-    pub fn within_limit(self, which: Limit) -> Result<Ctx, Response> {
-        match self.state.limits.check(which, self.client) {
-            Ok(()) => Ok(self),
-            Err(wait) => Err(self.too_many(wait)),
-        }
+    /// Takes one request from this client's allowance; over it, how long until the next
+    /// is allowed (answer with `too_many`).
+    pub fn over_limit(&self, which: Limit) -> Option<std::time::Duration> {
+        self.state.limits.check(which, self.client).err()
     }
 
     /// 429 with `Retry-After` (whole seconds, at least 1) and a page saying when to try again.

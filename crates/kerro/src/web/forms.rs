@@ -16,7 +16,7 @@ use kerro_store::{NewSubject, Submission};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-use super::ctx::{cookie, Ctx, FormToken, Posted, SESSION_COOKIE};
+use super::ctx::{cookie, Ctx, Posted, SESSION_COOKIE};
 use super::fields::{display_value, field_view, posted_answer, FieldView};
 use super::i18n::Tr;
 use super::limits::Limit;
@@ -238,24 +238,6 @@ pub async fn show(ctx: Ctx, Path(raw): Path<String>) -> Response {
     ctx.page(StatusCode::OK, &page)
 }
 
-/// Whether an anonymous post may go on: within its client's allowance, and carrying a
-/// genuine, fresh form token (whether it was used before is checked where the answers
-/// are written, so a post with mistakes can be corrected). `Err` is the 429 or 403 page.
-fn admit_anonymous(
-    ctx: Ctx,
-    form: &FormKey,
-    posted: &Posted,
-) -> Result<(Ctx, FormToken), Response> {
-    let ctx = ctx.within_limit(Limit::FormPost)?;
-    let checked = posted
-        .get("form_token")
-        .and_then(|t| ctx.form_token_check(form.as_str(), t));
-    match checked {
-        Some(token) => Ok((ctx, token)),
-        None => Err(ctx.csrf_failed()),
-    }
-}
-
 /// What the write of a submission found: done (with a session to start, if any), or
 /// its form token already used.
 enum Written {
@@ -278,10 +260,18 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
         }
         (ctx, None)
     } else {
-        match admit_anonymous(ctx, &f.key, &posted) {
-            Ok((ctx, token)) => (ctx, Some(token)),
-            Err(page) => return page,
+        if let Some(wait) = ctx.over_limit(Limit::FormPost) {
+            return ctx.too_many(wait);
         }
+        // Genuine and fresh here; whether it was used before is checked where the
+        // answers are written, so a post with mistakes can be corrected.
+        let checked = posted
+            .get("form_token")
+            .and_then(|t| ctx.form_token_check(f.key.as_str(), t));
+        let Some(token) = checked else {
+            return ctx.csrf_failed();
+        };
+        (ctx, Some(token))
     };
     let (states, active) = match subject_states(&ctx).await {
         Ok(v) => v,

@@ -40,10 +40,9 @@ pub async fn page(ctx: Ctx) -> Response {
 /// not the address is known: looking it up and mailing happen off the request path
 /// (`signin_queue`), so neither the page nor its timing tells who is a customer.
 pub async fn request(ctx: Ctx, posted: Posted) -> Response {
-    let ctx = match ctx.within_limit(Limit::SignIn) {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    if let Some(wait) = ctx.over_limit(Limit::SignIn) {
+        return ctx.too_many(wait);
+    }
     if !ctx.csrf_ok(&posted) {
         return ctx.csrf_failed();
     }
