@@ -114,6 +114,7 @@ async fn submitting_records_what_the_api_records_and_signs_in() {
             &[],
             &[
                 ("csrf", &p.csrf()),
+                ("form_token", &p.hidden("form_token")),
                 ("notice_version", &version),
                 ("a.review", date),
             ],
