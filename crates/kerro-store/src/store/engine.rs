@@ -776,10 +776,10 @@ mod tests {
         assert_eq!(super::super::week_of(max).weekday(), chrono::Weekday::Mon);
     }
 
-    /// A live (not dry-run) decision at the edges of chrono's range counts its
-    /// deliveries without panicking under the deliveries lock.
-    #[test]
-    fn live_decisions_at_extreme_times() {
+    /// A store on a fresh SQLite file with one consent purpose `offers` of `uses`.
+    fn store_with_purpose(
+        uses: Use,
+    ) -> (tempfile::TempDir, Store, Actor, DateTime<Utc>, PurposeKey) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&StoreOptions::new(dir.path())).unwrap();
         let actor = Actor::System("t".into());
@@ -795,13 +795,21 @@ mod tests {
                     title: t("o"),
                     description: t("d"),
                     legal_basis: LegalBasis::Consent,
-                    uses: [Use::Communication].into(),
+                    uses: [uses].into(),
                     retention_days: 30,
                     recipients: vec![],
                     dpv_category: None,
                 },
             )
             .unwrap();
+        (dir, store, actor, now, pk)
+    }
+
+    /// A live (not dry-run) decision at the edges of chrono's range counts its
+    /// deliveries without panicking under the deliveries lock.
+    #[test]
+    fn live_decisions_at_extreme_times() {
+        let (_dir, store, actor, now, _) = store_with_purpose(Use::Communication);
         let spec: OfferSpec = serde_json::from_value(json!({
             "title": {"en": "Hello"}, "body": {"en": "Hi"}, "purpose": "offers",
             "channels": ["web"], "max_per_subject": 5, "period_days": 3650
@@ -830,28 +838,8 @@ mod tests {
     /// The light profile load and the one derived from the full subject data agree.
     #[test]
     fn light_profile_equals_full_profile() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&StoreOptions::new(dir.path())).unwrap();
-        let actor = Actor::System("t".into());
-        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let (_dir, store, actor, now, pk) = store_with_purpose(Use::Personalization);
         let t = |s: &str| Localized::one(kerro_core::Lang::En, s);
-        let pk = PurposeKey::parse("p", "offers").unwrap();
-        store
-            .put_purpose(
-                &actor,
-                now,
-                pk.clone(),
-                PurposeSpec {
-                    title: t("o"),
-                    description: t("d"),
-                    legal_basis: LegalBasis::Consent,
-                    uses: [Use::Personalization].into(),
-                    retention_days: 30,
-                    recipients: vec![],
-                    dpv_category: None,
-                },
-            )
-            .unwrap();
         let ak = AttributeKey::parse("a", "topic").unwrap();
         store
             .put_attribute(
