@@ -50,6 +50,10 @@ async fn import_refuses_lines_without_provenance_or_evidence() {
         ok("c-9", json!({"answers": {"review": "2027-1-31"}})),
         ok("c-10", json!({"given_at": "+10000-01-01T00:00:00Z"})),
         ok("c-11", json!({"given_at": "-262134-01-01T00:00:00Z"})),
+        ok(
+            "c-12",
+            json!({"subject": {"external_id": "c-12", "email": "xss\"<b>@example.invalid"}}),
+        ),
     ];
     let file = dir.path().join("in.ndjson");
     std::fs::write(&file, lines.join("\n")).unwrap();
@@ -71,6 +75,7 @@ async fn import_refuses_lines_without_provenance_or_evidence() {
         (9, "invalid_value (answers.review)"),
         (10, "invalid_value (given_at)"),
         (11, "invalid_value (given_at)"),
+        (12, "invalid_value (subject.email)"),
     ] {
         assert!(
             err.lines()
