@@ -16,6 +16,8 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const ADMIN: &str = "browser-admin-token-0123456789abcdef0123456789";
 pub const SAMPLE_EMAIL: &str = "demo0@example.invalid";
+/// Another demo subject's address (the demo's subjects are `demoN@example.invalid`).
+pub const OTHER_EMAIL: &str = "demo1@example.invalid";
 
 /// The sizes every page is photographed at.
 pub const SIZES: [(u32, u32); 2] = [(1280, 800), (390, 844)];
@@ -336,7 +338,7 @@ pub async fn api(k: &Kerro, path: &str) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-/// The sign-in link in the newest message of the outbox (quoted-printable undone).
+/// The messages in the outbox, oldest first.
 pub fn outbox(k: &Kerro) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(k.data.path().join("outbox"))
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
@@ -345,6 +347,57 @@ pub fn outbox(k: &Kerro) -> Vec<PathBuf> {
     files
 }
 
+/// Waits (up to 10 s) until the outbox holds at least `n` whole messages, and returns
+/// them all, oldest first. Sign-in mail is written by a thread of its own a moment
+/// after `POST /login` has answered. A file counts once it is not empty and has kept
+/// its size for one poll, since the mailer creates the file before writing it.
+pub async fn wait_outbox(k: &Kerro, n: usize) -> TestResult<Vec<PathBuf>> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let sized = || -> Vec<(PathBuf, u64)> {
+        outbox(k)
+            .into_iter()
+            .map(|p| {
+                let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+                (p, len)
+            })
+            .collect()
+    };
+    let mut last = sized();
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = sized();
+        if now.len() >= n && now == last && now.iter().all(|(_, len)| *len > 0) {
+            return Ok(now.into_iter().map(|(p, _)| p).collect());
+        }
+        if Instant::now() > deadline {
+            return Err(
+                format!("waited for {n} messages in the outbox, {} there", now.len()).into(),
+            );
+        }
+        last = now;
+    }
+}
+
+/// The messages in `after` that are not in `before`.
+pub fn added(before: &[PathBuf], after: &[PathBuf]) -> Vec<PathBuf> {
+    after
+        .iter()
+        .filter(|p| !before.contains(p))
+        .cloned()
+        .collect()
+}
+
+/// The address a message is sent to (its `To:` header).
+pub fn recipient(message: &Path) -> String {
+    let raw = std::fs::read_to_string(message).unwrap_or_default();
+    raw.lines()
+        .find_map(|l| l.strip_prefix("To: "))
+        .unwrap_or("")
+        .trim()
+        .to_owned()
+}
+
+/// The sign-in link in a message (quoted-printable undone).
 pub fn link_in(k: &Kerro, message: &Path) -> String {
     let raw = std::fs::read_to_string(message).unwrap();
     let text = raw
