@@ -171,20 +171,30 @@ pub fn shots_dir() -> PathBuf {
 /// chromedriver's address, for the Chrome DevTools commands it passes through.
 pub static DRIVER_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-/// Sets the viewport to exactly `w` x `h` CSS pixels (a window cannot be made narrower
-/// than 500 px in headless Chromium, so this uses device-metrics emulation).
-pub async fn viewport(c: &Client, w: u32, h: u32) -> TestResult {
+/// Runs a Chrome DevTools command on the current tab (chromedriver passes it through)
+/// and returns its result.
+pub async fn cdp(c: &Client, cmd: &str, params: Value) -> TestResult<Value> {
     let session = c.session_id().await?.ok_or("no session")?;
     let base = DRIVER_URL.get().ok_or("no driver")?;
     let r = reqwest::Client::new()
         .post(format!("{base}/session/{session}/goog/cdp/execute"))
-        .json(&json!({"cmd": "Emulation.setDeviceMetricsOverride",
-                      "params": {"width": w, "height": h, "deviceScaleFactor": 1, "mobile": w < 600}}))
+        .json(&json!({"cmd": cmd, "params": params}))
         .send()
         .await?;
     if !r.status().is_success() {
-        return Err(format!("viewport {w}x{h}: {}", r.text().await?).into());
+        return Err(format!("{cmd}: {}", r.text().await?).into());
     }
+    let answer: Value = r.json().await?;
+    Ok(answer["value"].clone())
+}
+
+/// Sets the viewport to exactly `w` x `h` CSS pixels (a window cannot be made narrower
+/// than 500 px in headless Chromium, so this uses device-metrics emulation).
+pub async fn viewport(c: &Client, w: u32, h: u32) -> TestResult {
+    let params = json!({"width": w, "height": h, "deviceScaleFactor": 1, "mobile": w < 600});
+    cdp(c, "Emulation.setDeviceMetricsOverride", params)
+        .await
+        .map_err(|e| format!("viewport {w}x{h}: {e}"))?;
     tokio::time::sleep(Duration::from_millis(100)).await;
     Ok(())
 }
@@ -228,22 +238,24 @@ pub async fn mark(c: &Client) -> TestResult {
     Ok(())
 }
 
-/// Waits until a new page (not the one `mark`ed) has loaded and its path ends with `path_end`.
+/// Waits until a new page (not the one `mark`ed) has loaded in the current browsing
+/// context (the window, or the frame entered) and its path ends with `path_end`.
 pub async fn wait_path(c: &Client, path_end: &str) -> TestResult {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let url = c.current_url().await?;
-        let state = js(
+        let v = js(
             c,
-            "return document.readyState === 'complete' && !window.__kerroOld",
+            "return [location.href, location.pathname, document.readyState === 'complete' && !window.__kerroOld]",
         )
         .await
-        .unwrap_or(Value::Bool(false));
-        if url.path().ends_with(path_end) && state == Value::Bool(true) {
+        .unwrap_or(Value::Null);
+        let path = v[1].as_str().unwrap_or("");
+        if path.ends_with(path_end) && v[2] == Value::Bool(true) {
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(format!("waited for {path_end}, at {url}").into());
+            let window = c.current_url().await?;
+            return Err(format!("waited for {path_end}, at {} (window at {window})", v[0]).into());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
