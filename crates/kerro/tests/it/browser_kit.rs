@@ -1,6 +1,8 @@
 //! The harness of the browser tests: starting `kerro demo` and chromedriver,
-//! a WebDriver session with Debian's Chromium, exact viewports, screenshots,
-//! and small helpers to read pages, the API and the e-mail outbox.
+//! a WebDriver session with Debian's Chromium (blocking third-party cookies),
+//! a page on another site to embed kerro's forms in, exact viewports,
+//! screenshots, and small helpers to read pages, the cookie store, the API and
+//! the e-mail outbox.
 
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
@@ -39,8 +41,11 @@ impl Drop for Kerro {
     }
 }
 
-pub fn start_kerro() -> Kerro {
+/// Starts `kerro demo` on a fresh data directory whose `kerro.toml` is `config_toml`
+/// (empty: every default), and waits until it listens.
+pub fn start_kerro(config_toml: &str) -> Kerro {
     let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("kerro.toml"), config_toml).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_kerro"))
         .args([
             "demo",
@@ -137,7 +142,64 @@ pub fn start_driver() -> Driver {
     }
 }
 
+/// A page on another site than kerro's: `http://localhost:<port>/` (kerro listens on
+/// 127.0.0.1, and a host name and an IP address are different sites).
+pub struct OtherSite {
+    listener: std::net::TcpListener,
+    pub origin: String,
+}
+
+impl OtherSite {
+    pub fn bind() -> OtherSite {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        OtherSite {
+            listener,
+            origin: format!("http://localhost:{port}"),
+        }
+    }
+
+    /// Answers every request with `html`, from a thread per connection (a browser
+    /// opens connections it may never use), for as long as the test runs.
+    pub fn serve(self, html: String) {
+        let html = Arc::new(html);
+        std::thread::spawn(move || {
+            for stream in self.listener.incoming().map_while(Result::ok) {
+                let html = html.clone();
+                std::thread::spawn(move || answer_with(stream, &html));
+            }
+        });
+    }
+}
+
+fn answer_with(stream: std::net::TcpStream, html: &str) {
+    use std::io::Write;
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut head = BufReader::new(&stream);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match head.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) if line.trim_end().is_empty() => break,
+            Ok(_) => {}
+        }
+    }
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{html}",
+        html.len()
+    );
+    let _ = (&stream).write_all(response.as_bytes());
+}
+
+/// A WebDriver session with Chromium, which blocks third-party cookies: the
+/// `--test-third-party-cookie-phaseout` switch, and the profile's setting "block
+/// third-party cookies" (`cookie_controls_mode` 1) written before it starts.
 pub async fn browser(driver: &Driver) -> Client {
+    let default = driver.profile.path().join("Default");
+    std::fs::create_dir_all(&default).unwrap();
+    let prefs = json!({"profile": {"cookie_controls_mode": 1, "block_third_party_cookies": true}});
+    std::fs::write(default.join("Preferences"), prefs.to_string()).unwrap();
     let profile = driver.profile.path().display().to_string();
     let caps = json!({
         "browserName": "chrome",
@@ -147,6 +209,7 @@ pub async fn browser(driver: &Driver) -> Client {
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--window-size=1280,800",
+                "--test-third-party-cookie-phaseout",
                 format!("--user-data-dir={profile}"),
             ],
         },
@@ -197,6 +260,25 @@ pub async fn viewport(c: &Client, w: u32, h: u32) -> TestResult {
         .map_err(|e| format!("viewport {w}x{h}: {e}"))?;
     tokio::time::sleep(Duration::from_millis(100)).await;
     Ok(())
+}
+
+/// Every cookie the browser holds for `host`, as `name=value`, from its cookie store
+/// (Chrome DevTools), whichever page or frame set it.
+pub async fn stored_cookies(c: &Client, host: &str) -> TestResult<Vec<String>> {
+    let all = cdp(c, "Storage.getCookies", json!({})).await?;
+    Ok(all["cookies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|ck| ck["domain"] == host)
+        .map(|ck| {
+            format!(
+                "{}={}",
+                ck["name"].as_str().unwrap_or(""),
+                ck["value"].as_str().unwrap_or("")
+            )
+        })
+        .collect())
 }
 
 /// Photographs the current page at both sizes, then goes back to the desktop size.
