@@ -1,6 +1,8 @@
 //! The harness of the browser tests: starting `kerro demo` and chromedriver,
-//! a WebDriver session with Debian's Chromium, exact viewports, screenshots,
-//! and small helpers to read pages, the API and the e-mail outbox.
+//! a WebDriver session with Debian's Chromium (blocking third-party cookies),
+//! a page on another site to embed kerro's forms in, exact viewports,
+//! screenshots, and small helpers to read pages, the cookie store, the API and
+//! the e-mail outbox.
 
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
@@ -16,6 +18,8 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const ADMIN: &str = "browser-admin-token-0123456789abcdef0123456789";
 pub const SAMPLE_EMAIL: &str = "demo0@example.invalid";
+/// Another demo subject's address (the demo's subjects are `demoN@example.invalid`).
+pub const OTHER_EMAIL: &str = "demo1@example.invalid";
 
 /// The sizes every page is photographed at.
 pub const SIZES: [(u32, u32); 2] = [(1280, 800), (390, 844)];
@@ -37,8 +41,11 @@ impl Drop for Kerro {
     }
 }
 
-pub fn start_kerro() -> Kerro {
+/// Starts `kerro demo` on a fresh data directory whose `kerro.toml` is `config_toml`
+/// (empty: every default), and waits until it listens.
+pub fn start_kerro(config_toml: &str) -> Kerro {
     let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("kerro.toml"), config_toml).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_kerro"))
         .args([
             "demo",
@@ -135,7 +142,64 @@ pub fn start_driver() -> Driver {
     }
 }
 
+/// A page on another site than kerro's: `http://localhost:<port>/` (kerro listens on
+/// 127.0.0.1, and a host name and an IP address are different sites).
+pub struct OtherSite {
+    listener: std::net::TcpListener,
+    pub origin: String,
+}
+
+impl OtherSite {
+    pub fn bind() -> OtherSite {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        OtherSite {
+            listener,
+            origin: format!("http://localhost:{port}"),
+        }
+    }
+
+    /// Answers every request with `html`, from a thread per connection (a browser
+    /// opens connections it may never use), for as long as the test runs.
+    pub fn serve(self, html: String) {
+        let html = Arc::new(html);
+        std::thread::spawn(move || {
+            for stream in self.listener.incoming().map_while(Result::ok) {
+                let html = html.clone();
+                std::thread::spawn(move || answer_with(stream, &html));
+            }
+        });
+    }
+}
+
+fn answer_with(stream: std::net::TcpStream, html: &str) {
+    use std::io::Write;
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut head = BufReader::new(&stream);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match head.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) if line.trim_end().is_empty() => break,
+            Ok(_) => {}
+        }
+    }
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{html}",
+        html.len()
+    );
+    let _ = (&stream).write_all(response.as_bytes());
+}
+
+/// A WebDriver session with Chromium, which blocks third-party cookies: the
+/// `--test-third-party-cookie-phaseout` switch, and the profile's setting "block
+/// third-party cookies" (`cookie_controls_mode` 1) written before it starts.
 pub async fn browser(driver: &Driver) -> Client {
+    let default = driver.profile.path().join("Default");
+    std::fs::create_dir_all(&default).unwrap();
+    let prefs = json!({"profile": {"cookie_controls_mode": 1, "block_third_party_cookies": true}});
+    std::fs::write(default.join("Preferences"), prefs.to_string()).unwrap();
     let profile = driver.profile.path().display().to_string();
     let caps = json!({
         "browserName": "chrome",
@@ -145,6 +209,7 @@ pub async fn browser(driver: &Driver) -> Client {
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--window-size=1280,800",
+                "--test-third-party-cookie-phaseout",
                 format!("--user-data-dir={profile}"),
             ],
         },
@@ -169,22 +234,51 @@ pub fn shots_dir() -> PathBuf {
 /// chromedriver's address, for the Chrome DevTools commands it passes through.
 pub static DRIVER_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-/// Sets the viewport to exactly `w` x `h` CSS pixels (a window cannot be made narrower
-/// than 500 px in headless Chromium, so this uses device-metrics emulation).
-pub async fn viewport(c: &Client, w: u32, h: u32) -> TestResult {
+/// Runs a Chrome DevTools command on the current tab (chromedriver passes it through)
+/// and returns its result.
+pub async fn cdp(c: &Client, cmd: &str, params: Value) -> TestResult<Value> {
     let session = c.session_id().await?.ok_or("no session")?;
     let base = DRIVER_URL.get().ok_or("no driver")?;
     let r = reqwest::Client::new()
         .post(format!("{base}/session/{session}/goog/cdp/execute"))
-        .json(&json!({"cmd": "Emulation.setDeviceMetricsOverride",
-                      "params": {"width": w, "height": h, "deviceScaleFactor": 1, "mobile": w < 600}}))
+        .json(&json!({"cmd": cmd, "params": params}))
         .send()
         .await?;
     if !r.status().is_success() {
-        return Err(format!("viewport {w}x{h}: {}", r.text().await?).into());
+        return Err(format!("{cmd}: {}", r.text().await?).into());
     }
+    let answer: Value = r.json().await?;
+    Ok(answer["value"].clone())
+}
+
+/// Sets the viewport to exactly `w` x `h` CSS pixels (a window cannot be made narrower
+/// than 500 px in headless Chromium, so this uses device-metrics emulation).
+pub async fn viewport(c: &Client, w: u32, h: u32) -> TestResult {
+    let params = json!({"width": w, "height": h, "deviceScaleFactor": 1, "mobile": w < 600});
+    cdp(c, "Emulation.setDeviceMetricsOverride", params)
+        .await
+        .map_err(|e| format!("viewport {w}x{h}: {e}"))?;
     tokio::time::sleep(Duration::from_millis(100)).await;
     Ok(())
+}
+
+/// Every cookie the browser holds for `host`, as `name=value`, from its cookie store
+/// (Chrome DevTools), whichever page or frame set it.
+pub async fn stored_cookies(c: &Client, host: &str) -> TestResult<Vec<String>> {
+    let all = cdp(c, "Storage.getCookies", json!({})).await?;
+    Ok(all["cookies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|ck| ck["domain"] == host)
+        .map(|ck| {
+            format!(
+                "{}={}",
+                ck["name"].as_str().unwrap_or(""),
+                ck["value"].as_str().unwrap_or("")
+            )
+        })
+        .collect())
 }
 
 /// Photographs the current page at both sizes, then goes back to the desktop size.
@@ -226,22 +320,24 @@ pub async fn mark(c: &Client) -> TestResult {
     Ok(())
 }
 
-/// Waits until a new page (not the one `mark`ed) has loaded and its path ends with `path_end`.
+/// Waits until a new page (not the one `mark`ed) has loaded in the current browsing
+/// context (the window, or the frame entered) and its path ends with `path_end`.
 pub async fn wait_path(c: &Client, path_end: &str) -> TestResult {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let url = c.current_url().await?;
-        let state = js(
+        let v = js(
             c,
-            "return document.readyState === 'complete' && !window.__kerroOld",
+            "return [location.href, location.pathname, document.readyState === 'complete' && !window.__kerroOld]",
         )
         .await
-        .unwrap_or(Value::Bool(false));
-        if url.path().ends_with(path_end) && state == Value::Bool(true) {
+        .unwrap_or(Value::Null);
+        let path = v[1].as_str().unwrap_or("");
+        if path.ends_with(path_end) && v[2] == Value::Bool(true) {
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(format!("waited for {path_end}, at {url}").into());
+            let window = c.current_url().await?;
+            return Err(format!("waited for {path_end}, at {} (window at {window})", v[0]).into());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -336,7 +432,7 @@ pub async fn api(k: &Kerro, path: &str) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-/// The sign-in link in the newest message of the outbox (quoted-printable undone).
+/// The messages in the outbox, oldest first.
 pub fn outbox(k: &Kerro) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(k.data.path().join("outbox"))
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
@@ -345,6 +441,57 @@ pub fn outbox(k: &Kerro) -> Vec<PathBuf> {
     files
 }
 
+/// Waits (up to 10 s) until the outbox holds at least `n` whole messages, and returns
+/// them all, oldest first. Sign-in mail is written by a thread of its own a moment
+/// after `POST /login` has answered. A file counts once it is not empty and has kept
+/// its size for one poll, since the mailer creates the file before writing it.
+pub async fn wait_outbox(k: &Kerro, n: usize) -> TestResult<Vec<PathBuf>> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let sized = || -> Vec<(PathBuf, u64)> {
+        outbox(k)
+            .into_iter()
+            .map(|p| {
+                let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+                (p, len)
+            })
+            .collect()
+    };
+    let mut last = sized();
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = sized();
+        if now.len() >= n && now == last && now.iter().all(|(_, len)| *len > 0) {
+            return Ok(now.into_iter().map(|(p, _)| p).collect());
+        }
+        if Instant::now() > deadline {
+            return Err(
+                format!("waited for {n} messages in the outbox, {} there", now.len()).into(),
+            );
+        }
+        last = now;
+    }
+}
+
+/// The messages in `after` that are not in `before`.
+pub fn added(before: &[PathBuf], after: &[PathBuf]) -> Vec<PathBuf> {
+    after
+        .iter()
+        .filter(|p| !before.contains(p))
+        .cloned()
+        .collect()
+}
+
+/// The address a message is sent to (its `To:` header).
+pub fn recipient(message: &Path) -> String {
+    let raw = std::fs::read_to_string(message).unwrap_or_default();
+    raw.lines()
+        .find_map(|l| l.strip_prefix("To: "))
+        .unwrap_or("")
+        .trim()
+        .to_owned()
+}
+
+/// The sign-in link in a message (quoted-printable undone).
 pub fn link_in(k: &Kerro, message: &Path) -> String {
     let raw = std::fs::read_to_string(message).unwrap();
     let text = raw
