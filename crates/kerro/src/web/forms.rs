@@ -458,6 +458,12 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
             let mut q = form_urlencoded::Serializer::new(String::new());
             q.append_pair("given", &given.join(","));
             q.append_pair("dropped", &dropped.join(","));
+            // An embedded form's thank-you page stays embedded and in its language:
+            // in a frame no language cookie may be kept.
+            if ctx.embed {
+                q.append_pair("embed", "1");
+            }
+            q.append_pair("lang", ctx.lang.as_str());
             let to = format!("/f/{}/thanks?{}", f.key, q.finish());
             ctx.redirect(&to)
         }

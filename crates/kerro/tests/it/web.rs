@@ -31,7 +31,7 @@ async fn a_form_shows_every_kind_unticked_with_its_notice() {
         "365 days",
         "id=\"accept\"",
         "id=\"decline\"",
-        "href=\"/privacy\"",
+        "href=\"/privacy?lang=en\"",
     ] {
         assert!(p.text.contains(needle), "missing {needle}");
     }
@@ -229,6 +229,22 @@ async fn an_embedded_form_without_cookies_uses_the_form_token_and_does_not_sign_
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text);
     assert!(ok.cookie("kerro_session").is_none());
     assert_eq!(app.store.subject_count().unwrap(), 1);
+    // The thank-you page stays embedded, in the form's language, and sends the
+    // visitor to sign in in the whole window (a frame keeps no session cookie).
+    assert!(
+        ok.location().contains("embed=1") && ok.location().contains("lang=fi"),
+        "{}",
+        ok.location()
+    );
+    let thanks = get(&app, ok.location(), "").await;
+    assert!(thanks.text.contains("<body class=\"embed\">"));
+    assert!(
+        thanks
+            .text
+            .contains("href=\"/login?lang=fi\" target=\"_top\""),
+        "{}",
+        thanks.text
+    );
     // A token for another form, or a stale one, is refused.
     let other = send(
         &app,
