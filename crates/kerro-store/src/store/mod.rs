@@ -10,15 +10,16 @@ mod import;
 mod ledger;
 pub(crate) mod outbox;
 mod schema_ops;
+mod stats;
 mod subjects;
 mod web;
 
 pub use declare::Submission;
 pub use import::{ImportOutcome, ImportRecord};
+pub use stats::{week_of, AdminStats, AnswerCount};
 pub use subjects::{STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX};
 pub use web::{
-    is_sign_in_secret, week_of, AdminStats, AnswerCount, LoginLink, PolicyVersion, WebSession,
-    LOGIN_LINK_PREFIX, SESSION_PREFIX,
+    is_sign_in_secret, LoginLink, PolicyVersion, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX,
 };
 
 use chrono::{DateTime, Utc};

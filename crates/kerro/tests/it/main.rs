@@ -5,6 +5,7 @@
 /// The backend `TestApp::start` opens in this binary.
 pub const BACKEND: common::Backend = common::Backend::Sqlite;
 
+mod abuse;
 mod api;
 mod bad_input;
 mod browser;

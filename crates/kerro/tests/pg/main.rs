@@ -8,6 +8,8 @@
 /// The backend `TestApp::start` opens in this binary.
 pub const BACKEND: common::Backend = common::Backend::Postgres;
 
+#[path = "../it/abuse.rs"]
+mod abuse;
 #[path = "../it/api.rs"]
 mod api;
 #[path = "../it/bad_input.rs"]
