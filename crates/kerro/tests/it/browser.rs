@@ -349,11 +349,7 @@ async fn embedded_form(c: &Client, k: &Kerro, site: &str) -> TestResult {
     c.goto(&link_in(k, &new[0])).await?;
     click(c, "#continue").await?;
     wait_path(c, "/me").await?;
-    c.goto(&format!("{}/me/data", k.url)).await?;
-    let id = c.find(Locator::Css("#subject-id")).await?.text().await?;
-    let (status, me) = api(k, &format!("/v1/subjects/{id}")).await;
-    assert_eq!(status, 200, "{me}");
-    let held: BTreeMap<String, Value> = crate::common::declared(&me).into_iter().collect();
+    let (me, held) = signed_in_subject(c, k).await?;
     assert_eq!(
         held,
         BTreeMap::from([
@@ -441,11 +437,7 @@ async fn survey_in_finnish(c: &Client, k: &Kerro) -> TestResult {
     );
     shoot(c, "thanks-fi").await?;
 
-    c.goto(&format!("{}/me/data", k.url)).await?;
-    let id = c.find(Locator::Css("#subject-id")).await?.text().await?;
-    let (status, me) = api(k, &format!("/v1/subjects/{id}")).await;
-    assert_eq!(status, 200, "{me}");
-    let held: BTreeMap<String, Value> = crate::common::declared(&me).into_iter().collect();
+    let (me, held) = signed_in_subject(c, k).await?;
     assert_eq!(
         held,
         BTreeMap::from([
@@ -658,4 +650,14 @@ async fn other_pages(c: &Client, k: &Kerro) -> TestResult {
     one_language(c, "sv").await?;
     shoot(c, "error-404-sv").await?;
     Ok(())
+}
+
+/// The signed-in browser's subject as the API shows it to staff, and its answers by attribute.
+async fn signed_in_subject(c: &Client, k: &Kerro) -> TestResult<(Value, BTreeMap<String, Value>)> {
+    c.goto(&format!("{}/me/data", k.url)).await?;
+    let id = c.find(Locator::Css("#subject-id")).await?.text().await?;
+    let (status, me) = api(k, &format!("/v1/subjects/{id}")).await;
+    assert_eq!(status, 200, "{me}");
+    let held = crate::common::declared(&me).into_iter().collect();
+    Ok((me, held))
 }
