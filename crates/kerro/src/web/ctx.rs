@@ -296,15 +296,22 @@ impl Ctx {
         let mut parts = token.splitn(3, '.');
         let (issued, nonce, mac) = (parts.next()?, parts.next()?, parts.next()?);
         let at = issued.parse::<i64>().ok()?;
+        // One spelling per token: `0123` or `+123` for `123` would be another string,
+        // hence another "unused" token, for the same signed values.
+        if issued != at.to_string() {
+            return None;
+        }
         let issued_at = chrono::DateTime::<Utc>::from_timestamp(at, 0)?;
         let now = self.state.app.now();
         let lifetime = Duration::hours(FORM_TOKEN_HOURS);
         let expires_at = issued_at.checked_add_signed(lifetime)?;
         let fresh = issued_at <= now + Duration::minutes(1) && now <= expires_at;
         let store = &self.state.app.store;
-        let expected = store.web_mac("form", &format!("{form}|{at}|{nonce}"));
+        let signed = format!("{form}|{at}|{nonce}");
+        let expected = store.web_mac("form", &signed);
+        // Remembered by what was signed, not by the token's text.
         (fresh && expected == mac).then(|| FormToken {
-            used_key: store.web_mac("form-used", token),
+            used_key: store.web_mac("form-used", &signed),
             expires_at,
         })
     }

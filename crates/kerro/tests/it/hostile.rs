@@ -99,6 +99,8 @@ async fn hostile_requests_are_refused_and_change_nothing() {
         parts[2] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
         parts.join(".")
     };
+    // The same signed token spelt another way must not count as unused.
+    let respelt = [format!("0{token}"), format!("+{token}")];
     let huge = "x".repeat(70 * 1024);
     let now = *app.clock.lock().unwrap();
     let in_two_years = (now + Duration::days(731)).to_rfc3339();
@@ -168,6 +170,26 @@ async fn hostile_requests_are_refused_and_change_nothing() {
             ),
             status: S::FORBIDDEN,
             shows: "on jo lähetetty",
+        },
+        Probe {
+            what: "a used form token with a leading zero",
+            req: anon(
+                M::POST,
+                "/f/survey",
+                &[("form_token", &respelt[0]), ("a.size", "large")],
+            ),
+            status: S::FORBIDDEN,
+            shows: "",
+        },
+        Probe {
+            what: "a used form token with a plus sign",
+            req: anon(
+                M::POST,
+                "/f/survey",
+                &[("form_token", &respelt[1]), ("a.size", "large")],
+            ),
+            status: S::FORBIDDEN,
+            shows: "",
         },
         Probe {
             what: "a form token with a forged MAC",
