@@ -805,6 +805,66 @@ mod tests {
         (dir, store, actor, now, pk)
     }
 
+    /// An offer stored by an older kerro in a form a stricter check now refuses (a
+    /// lenient date) neither keeps the store from opening nor reaches a decision.
+    #[test]
+    fn an_offer_that_no_longer_compiles_is_left_out_not_fatal() {
+        let (dir, store, actor, now, pk) = store_with_purpose(Use::Personalization);
+        let t = |s: &str| Localized::one(kerro_core::Lang::En, s);
+        let review = AttributeKey::parse("a", "review").unwrap();
+        store
+            .put_attribute(
+                &actor,
+                now,
+                review,
+                AttributeSpec {
+                    title: t("r"),
+                    description: None,
+                    kind: AttrKind::Date,
+                    options: vec![],
+                    min: None,
+                    max: None,
+                    max_length: None,
+                    purposes: vec![pk],
+                    special_category: false,
+                },
+            )
+            .unwrap();
+        for (key, condition) in [
+            ("strict", json!({"review": {"$lt": "2027-01-31"}})),
+            ("generic", json!({})),
+        ] {
+            let spec: OfferSpec = serde_json::from_value(json!({
+                "title": {"en": key}, "body": {"en": "b"}, "purpose": "offers",
+                "channels": ["web"], "condition": condition
+            }))
+            .unwrap();
+            store
+                .put_offer(&actor, now, OfferKey::parse("key", key).unwrap(), spec)
+                .unwrap();
+        }
+        drop(store);
+        // What an older kerro accepted and stored.
+        let conn =
+            crate::connect(&crate::Location::Sqlite(dir.path().join("kerro.db")), true).unwrap();
+        let changed = conn
+            .execute(
+                "UPDATE offers SET spec = REPLACE(spec, '2027-01-31', '2027-1-31') WHERE key = 'strict'",
+                (),
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+        drop(conn);
+        let store = Store::open(&StoreOptions::new(dir.path())).expect("the store opens");
+        let keys: Vec<String> = store
+            .schema()
+            .offers
+            .iter()
+            .map(|o| o.key.to_string())
+            .collect();
+        assert_eq!(keys, ["generic"]);
+    }
+
     /// A live (not dry-run) decision at the edges of chrono's range counts its
     /// deliveries without panicking under the deliveries lock.
     #[test]

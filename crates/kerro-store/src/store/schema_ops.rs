@@ -242,16 +242,24 @@ pub(crate) fn load_snapshot(conn: &Conn) -> StoreResult<SchemaSnapshot> {
     })
 }
 
-/// Compiles every stored offer against `schema`.
+/// Compiles every stored offer against `schema`. An offer stored by an older
+/// kerro that a stricter check now refuses (e.g. a date condition written
+/// `2027-1-31`) is left out of decisions and logged, rather than keeping the
+/// server from starting: it shows to no one until it is corrected.
 pub(crate) fn load_offers(conn: &Conn, schema: &Schema) -> StoreResult<Vec<CompiledOffer>> {
     let specs: BTreeMap<OfferKey, OfferSpec> =
         load_table(conn, "offers", |k| OfferKey::parse("key", k).ok())?;
-    specs
+    Ok(specs
         .into_iter()
-        .map(|(k, spec)| {
-            compile_offer(k.clone(), spec, schema).map_err(|e| {
-                StoreError::Corrupt(format!("stored offer '{k}' no longer compiles: {e}"))
-            })
+        .filter_map(|(k, spec)| match compile_offer(k.clone(), spec, schema) {
+            Ok(offer) => Some(offer),
+            Err(e) => {
+                tracing::error!(
+                    offer = %k,
+                    "stored offer no longer compiles and is left out of decisions until it is corrected (PUT /v1/offers/{k}): {e}"
+                );
+                None
+            }
         })
-        .collect()
+        .collect())
 }
