@@ -275,7 +275,7 @@ impl Store {
         })
         .map(|(data, version)| {
             self.index()
-                .put_versioned(super::engine::profile_from(&data), version);
+                .put_versioned(super::index::profile_from(&data), version);
             data
         })
     }

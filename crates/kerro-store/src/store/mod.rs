@@ -3,10 +3,12 @@
 //! nodes (or processes) make. Operations live in the sibling modules by topic.
 
 mod audit;
+mod decision_log;
 mod declare;
 mod engine;
 mod follow;
 mod import;
+mod index;
 mod ledger;
 pub(crate) mod outbox;
 mod schema_ops;
@@ -77,12 +79,12 @@ pub(crate) struct Inner {
     pub(crate) node: Arc<str>,
     snapshot: RwLock<Arc<SchemaSnapshot>>,
     default_lang: Lang,
-    index: engine::ProfileIndex,
+    index: index::ProfileIndex,
     index_enabled: bool,
     /// Staff tokens seen valid, by hash, so an authenticated call needs no database read.
     /// Still std's lock: `subjects.rs` treats a poisoned cache as a miss (a database read).
     staff_cache: std::sync::RwLock<std::collections::HashMap<String, (String, kerro_core::Role)>>,
-    decision_log: std::sync::mpsc::Sender<engine::PendingLog>,
+    decision_log: std::sync::mpsc::Sender<decision_log::PendingLog>,
 }
 
 /// Readers kept open for reuse; more are opened on demand and closed after use.
@@ -150,9 +152,9 @@ impl Store {
         let followed_from = outbox::last_seq(&conn)?;
         let snapshot = schema_ops::load_snapshot(&conn)?;
         let index = if opts.index {
-            engine::load_index(&conn, &keys)?
+            index::load_index(&conn, &keys)?
         } else {
-            engine::ProfileIndex::default()
+            index::ProfileIndex::default()
         };
         let (connect_location, writer_node) = (location.clone(), node.clone());
         let writer = Writer::start(
@@ -176,7 +178,7 @@ impl Store {
             index,
             index_enabled: opts.index,
             staff_cache: std::sync::RwLock::default(),
-            decision_log: engine::start_flusher(weak.clone()),
+            decision_log: decision_log::start_flusher(weak.clone()),
         });
         if opts.index {
             follow::start(Arc::downgrade(&inner), location, followed_from);

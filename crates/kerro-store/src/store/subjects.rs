@@ -162,7 +162,7 @@ pub(crate) fn load_subject_data(
         consents: events_for(conn, id)?,
         contact,
         access_log: entries_for(conn, id)?,
-        decisions: super::engine::decisions_for(conn, keys, id)?,
+        decisions: super::decision_log::decisions_for(conn, keys, id)?,
     })
 }
 
