@@ -12,17 +12,17 @@ mod index;
 mod ledger;
 pub(crate) mod outbox;
 mod schema_ops;
+mod sessions;
 mod stats;
 mod subjects;
 mod web;
 
 pub use declare::Submission;
 pub use import::{ImportOutcome, ImportRecord};
+pub use sessions::{is_sign_in_secret, LoginLink, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX};
 pub use stats::{week_of, AdminStats, AnswerCount};
 pub use subjects::{STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX};
-pub use web::{
-    is_sign_in_secret, LoginLink, PolicyVersion, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX,
-};
+pub use web::PolicyVersion;
 
 use chrono::{DateTime, Utc};
 use kerro_core::Lang;

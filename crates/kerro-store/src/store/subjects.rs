@@ -484,7 +484,7 @@ impl Store {
                 .execute([sid])? as u64;
             conn.prepare_cached("DELETE FROM contact_prefs WHERE subject_id = ?1")?
                 .execute([sid])?;
-            super::web::erase_web(conn, &id)?;
+            super::sessions::erase_web(conn, &id)?;
             conn.prepare_cached("DELETE FROM subjects WHERE id = ?1")?
                 .execute([sid])?;
             conn.prepare_cached(

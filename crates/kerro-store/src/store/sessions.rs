@@ -1,0 +1,366 @@
+//! Signing in to the web pages, as storage sees it: single-use sign-in links
+//! (one open link per address, replaced by a new one), browser sessions of
+//! subjects and staff, the used tokens of anonymous forms, and the keyed MAC
+//! the pages sign CSRF and form tokens with.
+//!
+//! Secrets are stored only as SHA-256 (or keyed) hashes. Rendering, cookies and
+//! CSRF live in `kerro::web`; this module only keeps state and writes the audit log.
+
+use crate::sql::{params, Conn, OptionalExtension};
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use kerro_core::ids::SubjectId;
+use kerro_core::{Actor, Role};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::audit::{record, AuditAction};
+use super::subjects::subject_key;
+use super::{corrupt, parse_ts, ts, Store};
+use crate::error::StoreResult;
+
+/// Sign-in links sent by e-mail start with this; subject tokens (`ksu_`) are accepted too.
+pub const LOGIN_LINK_PREFIX: &str = "kml_";
+/// Browser session ids start with this.
+pub const SESSION_PREFIX: &str = "kws_";
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn new_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// subject id, staff token id, staff role, expiry.
+type SessionRow = (Option<String>, Option<String>, Option<String>, String);
+
+/// A live browser session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebSession {
+    Subject(SubjectId),
+    Staff { token_id: String, role: Role },
+}
+
+/// Deletes a subject's sign-in links and sessions; called from the erasure, in its transaction.
+pub(crate) fn erase_web(conn: &Conn, subject: &SubjectId) -> StoreResult<u64> {
+    let sid = subject.as_str();
+    let links = conn.execute("DELETE FROM web_login_links WHERE subject_id = ?1", [sid])?;
+    let sessions = conn.execute("DELETE FROM web_sessions WHERE subject_id = ?1", [sid])?;
+    Ok((links + sessions) as u64)
+}
+
+/// A sign-in link issued for an address: whom it signs in, its secret, and the
+/// stored address to send it to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginLink {
+    pub subject: SubjectId,
+    pub secret: String,
+    pub email: String,
+}
+
+/// Replaces the subject's open sign-in links with a new one and audits it.
+fn insert_login_link(
+    conn: &Conn,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: &SubjectId,
+    ttl: Duration,
+) -> StoreResult<String> {
+    conn.execute(
+        "DELETE FROM web_login_links WHERE subject_id = ?1 OR expires_at < ?2",
+        params![id.as_str(), ts(&now)],
+    )?;
+    let secret = new_secret(LOGIN_LINK_PREFIX);
+    let expires = now.checked_add_signed(ttl).unwrap_or(now);
+    conn.execute(
+        "INSERT INTO web_login_links (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![hash(&secret), id.as_str(), ts(&expires), ts(&now)],
+    )?;
+    record(conn, &now, actor, Some(id), AuditAction::SignInLinkIssued)?;
+    Ok(secret)
+}
+
+/// Whether `secret` has the exact shape of a sign-in link (`kml_`) or a subject token
+/// (`ksu_`): the prefix and 43 characters of unpadded base64url (32 random bytes).
+/// Anything else is refused before it is looked up or shown on a page.
+pub fn is_sign_in_secret(secret: &str) -> bool {
+    let body = secret
+        .strip_prefix(LOGIN_LINK_PREFIX)
+        .or_else(|| secret.strip_prefix(crate::SUBJECT_TOKEN_PREFIX));
+    body.is_some_and(|b| {
+        b.len() == SECRET_CHARS
+            && b.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    })
+}
+
+/// Characters of a 32-byte secret in unpadded base64url.
+const SECRET_CHARS: usize = 43;
+
+fn new_session(
+    conn: &Conn,
+    now: DateTime<Utc>,
+    ttl: Duration,
+    subject: Option<&SubjectId>,
+    staff_token_id: Option<&str>,
+) -> StoreResult<String> {
+    let secret = new_secret(SESSION_PREFIX);
+    conn.execute("DELETE FROM web_sessions WHERE expires_at < ?1", [ts(&now)])?;
+    conn.execute(
+        "INSERT INTO web_sessions (hash, subject_id, staff_token_id, expires_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            hash(&secret),
+            subject.map(SubjectId::as_str),
+            staff_token_id,
+            ts(&(now + ttl)),
+            ts(&now)
+        ],
+    )?;
+    Ok(secret)
+}
+
+impl Store {
+    /// A keyed hash (HMAC under a key derived from the master key), stable across restarts:
+    /// the web pages sign CSRF tokens with it.
+    pub fn web_mac(&self, purpose: &str, value: &str) -> String {
+        self.keys().blind_index(&format!("web:{purpose}"), value)
+    }
+
+    /// Issues a single-use sign-in link secret for a subject, valid for `ttl`. It
+    /// replaces the subject's open links, so asking again never locks anyone out.
+    pub fn issue_login_link(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        id: &SubjectId,
+        ttl: Duration,
+    ) -> StoreResult<String> {
+        let keys = self.keys();
+        let (actor, id) = (actor.clone(), id.clone());
+        self.write(move |conn| {
+            subject_key(conn, &keys, &id)?;
+            insert_login_link(conn, now, &actor, &id, ttl)
+        })
+    }
+
+    /// A sign-in link for the address `email`: one link, for the oldest live subject
+    /// holding it (a profile someone else created later with the same address cannot
+    /// take the owner's place), replacing every open link of that address. Returns the
+    /// subject, the secret and the address as stored (mail goes there, never to what
+    /// was typed). `None`: no live subject has the address, or it is not an address.
+    pub fn issue_login_link_for_email(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        email: &str,
+        ttl: Duration,
+    ) -> StoreResult<Option<LoginLink>> {
+        let Some(key) = crate::crypto::normalize_email(email) else {
+            return Ok(None);
+        };
+        let keys = self.keys();
+        let bidx = keys.blind_index("email", &key);
+        let actor = actor.clone();
+        self.write(move |conn| {
+            let first: Option<String> = conn
+                .query_row(
+                    "SELECT id FROM subjects WHERE email_bidx = ?1 ORDER BY id LIMIT 1",
+                    [&bidx],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(sid) = first else {
+                return Ok(None);
+            };
+            let id = SubjectId::parse(&sid).map_err(corrupt("subject id"))?;
+            let Some(email) = super::subjects::email_of(conn, &keys, &id)? else {
+                return Ok(None);
+            };
+            conn.execute(
+                "DELETE FROM web_login_links WHERE subject_id IN
+                   (SELECT id FROM subjects WHERE email_bidx = ?1)",
+                [&bidx],
+            )?;
+            let secret = insert_login_link(conn, now, &actor, &id, ttl)?;
+            Ok(Some(LoginLink {
+                subject: id,
+                secret,
+                email,
+            }))
+        })
+    }
+
+    /// Uses up an anonymous form's token (by its hash): `true` the first time, `false`
+    /// if it was used before. It is remembered until `expires_at`, after which the
+    /// token itself is refused as stale.
+    pub fn use_form_token(
+        &self,
+        now: DateTime<Utc>,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let h = token_hash.to_owned();
+        self.write(move |conn| {
+            conn.execute(
+                "DELETE FROM web_form_tokens WHERE expires_at < ?1",
+                [ts(&now)],
+            )?;
+            let fresh = conn.execute(
+                "INSERT INTO web_form_tokens (hash, expires_at) VALUES (?1, ?2)
+                 ON CONFLICT (hash) DO NOTHING",
+                params![h, ts(&expires_at)],
+            )?;
+            Ok(fresh == 1)
+        })
+    }
+
+    /// Consumes a sign-in link (`kml_...`) or a subject token (`ksu_...`) and starts a
+    /// session, in one write: a link works once. `None` if it is unknown, used or expired.
+    pub fn sign_in_with_link(
+        &self,
+        now: DateTime<Utc>,
+        secret: &str,
+        session_ttl: Duration,
+    ) -> StoreResult<Option<(SubjectId, String)>> {
+        if !is_sign_in_secret(secret) {
+            return Ok(None);
+        }
+        let table = if secret.starts_with(LOGIN_LINK_PREFIX) {
+            "web_login_links"
+        } else if secret.starts_with(crate::SUBJECT_TOKEN_PREFIX) {
+            "subject_tokens"
+        } else {
+            return Ok(None);
+        };
+        let h = hash(secret);
+        self.write(move |conn| {
+            let row: Option<(String, String)> = conn
+                .query_row(
+                    &format!(
+                        "DELETE FROM {table} WHERE hash = ?1 RETURNING subject_id, expires_at"
+                    ),
+                    [&h],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((sid, expires)) = row else {
+                return Ok(None);
+            };
+            if parse_ts(&expires)? <= now {
+                return Ok(None);
+            }
+            let id = SubjectId::parse(&sid).map_err(corrupt("link subject"))?;
+            let session = new_session(conn, now, session_ttl, Some(&id), None)?;
+            let method = if table == "web_login_links" {
+                "email_link"
+            } else {
+                "subject_token"
+            };
+            record(
+                conn,
+                &now,
+                &Actor::Subject(id.clone()),
+                Some(&id),
+                AuditAction::SignedIn { method },
+            )?;
+            Ok(Some((id, session)))
+        })
+    }
+
+    /// Starts a session for a subject this browser has just created by answering a form.
+    pub fn start_session(
+        &self,
+        now: DateTime<Utc>,
+        id: &SubjectId,
+        ttl: Duration,
+    ) -> StoreResult<String> {
+        let keys = self.keys();
+        let id = id.clone();
+        self.write(move |conn| {
+            subject_key(conn, &keys, &id)?;
+            let session = new_session(conn, now, ttl, Some(&id), None)?;
+            record(
+                conn,
+                &now,
+                &Actor::Subject(id.clone()),
+                Some(&id),
+                AuditAction::SignedIn { method: "form" },
+            )?;
+            Ok(session)
+        })
+    }
+
+    /// Starts a staff session from a valid, unrevoked staff token.
+    pub fn staff_sign_in(
+        &self,
+        now: DateTime<Utc>,
+        token: &str,
+        ttl: Duration,
+    ) -> StoreResult<Option<(String, Role)>> {
+        let Some((token_id, role)) = self.staff_for_token(token)? else {
+            return Ok(None);
+        };
+        self.write(move |conn| {
+            let session = new_session(conn, now, ttl, None, Some(&token_id))?;
+            let actor = Actor::Staff {
+                token_id: token_id.clone(),
+                role,
+            };
+            record(conn, &now, &actor, None, AuditAction::StaffSignedIn)?;
+            Ok(Some((session, role)))
+        })
+    }
+
+    /// The session a browser's session id belongs to, if live. A staff session ends with its token.
+    pub fn web_session(&self, now: DateTime<Utc>, secret: &str) -> StoreResult<Option<WebSession>> {
+        if !secret.starts_with(SESSION_PREFIX) {
+            return Ok(None);
+        }
+        let h = hash(secret);
+        self.read(move |conn| {
+            let row: Option<SessionRow> = conn
+                .query_row(
+                    "SELECT s.subject_id, s.staff_token_id, t.role, s.expires_at
+                     FROM web_sessions s LEFT JOIN staff_tokens t
+                       ON t.id = s.staff_token_id AND t.revoked_at IS NULL
+                     WHERE s.hash = ?1",
+                    [h],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((subject, token_id, role, expires)) = row else {
+                return Ok(None);
+            };
+            if parse_ts(&expires)? <= now {
+                return Ok(None);
+            }
+            Ok(
+                match (subject, token_id, role.as_deref().and_then(Role::parse)) {
+                    (Some(s), _, _) => Some(WebSession::Subject(
+                        SubjectId::parse(&s).map_err(corrupt("session subject"))?,
+                    )),
+                    (None, Some(token_id), Some(role)) => {
+                        Some(WebSession::Staff { token_id, role })
+                    }
+                    _ => None,
+                },
+            )
+        })
+    }
+
+    /// Ends a session (sign-out). Unknown ids are fine.
+    pub fn end_web_session(&self, secret: &str) -> StoreResult<()> {
+        let h = hash(secret);
+        self.write(move |conn| {
+            conn.execute("DELETE FROM web_sessions WHERE hash = ?1", [h])?;
+            Ok(())
+        })
+    }
+}
