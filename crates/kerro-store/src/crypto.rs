@@ -131,6 +131,28 @@ pub fn normalize_email(raw: &str) -> Option<String> {
         .map(|c| kerro_core::email::lookup_key(&c))
 }
 
+/// A new random secret: `prefix` and 32 bytes from the OS in unpadded base64url
+/// (43 characters). Staff and subject tokens, sign-in links and session ids.
+pub(crate) fn new_secret(prefix: &str) -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// Characters after the prefix of a secret from [`new_secret`].
+pub(crate) const SECRET_CHARS: usize = 43;
+
+/// How a secret is stored: its SHA-256, in hex (a 256-bit random value needs no salt).
+pub(crate) fn secret_hash(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
 fn aad(subject: &str, field: &str) -> Vec<u8> {
     format!("kerro/v1/{subject}/{field}").into_bytes()
 }

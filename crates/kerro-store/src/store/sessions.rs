@@ -7,35 +7,20 @@
 //! CSRF live in `kerro::web`; this module only keeps state and writes the audit log.
 
 use crate::sql::{params, Conn, OptionalExtension};
-use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use kerro_core::ids::SubjectId;
 use kerro_core::{Actor, Role};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use super::audit::{record, AuditAction};
 use super::subjects::subject_key;
 use super::{corrupt, parse_ts, ts, Store};
+use crate::crypto::{new_secret, secret_hash, SECRET_CHARS};
 use crate::error::StoreResult;
 
 /// Sign-in links sent by e-mail start with this; subject tokens (`ksu_`) are accepted too.
 pub const LOGIN_LINK_PREFIX: &str = "kml_";
 /// Browser session ids start with this.
 pub const SESSION_PREFIX: &str = "kws_";
-
-fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-fn new_secret(prefix: &str) -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
-}
 
 /// subject id, staff token id, staff role, expiry.
 type SessionRow = (Option<String>, Option<String>, Option<String>, String);
@@ -80,7 +65,7 @@ fn insert_login_link(
     let expires = now.checked_add_signed(ttl).unwrap_or(now);
     conn.execute(
         "INSERT INTO web_login_links (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![hash(&secret), id.as_str(), ts(&expires), ts(&now)],
+        params![secret_hash(&secret), id.as_str(), ts(&expires), ts(&now)],
     )?;
     record(conn, &now, actor, Some(id), AuditAction::SignInLinkIssued)?;
     Ok(secret)
@@ -100,9 +85,6 @@ pub fn is_sign_in_secret(secret: &str) -> bool {
     })
 }
 
-/// Characters of a 32-byte secret in unpadded base64url.
-const SECRET_CHARS: usize = 43;
-
 fn new_session(
     conn: &Conn,
     now: DateTime<Utc>,
@@ -116,7 +98,7 @@ fn new_session(
         "INSERT INTO web_sessions (hash, subject_id, staff_token_id, expires_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
-            hash(&secret),
+            secret_hash(&secret),
             subject.map(SubjectId::as_str),
             staff_token_id,
             ts(&(now + ttl)),
@@ -239,7 +221,7 @@ impl Store {
         } else {
             return Ok(None);
         };
-        let h = hash(secret);
+        let h = secret_hash(secret);
         self.write(move |conn| {
             let row: Option<(String, String)> = conn
                 .query_row(
@@ -323,7 +305,7 @@ impl Store {
         if !secret.starts_with(SESSION_PREFIX) {
             return Ok(None);
         }
-        let h = hash(secret);
+        let h = secret_hash(secret);
         self.read(move |conn| {
             let row: Option<SessionRow> = conn
                 .query_row(
@@ -357,7 +339,7 @@ impl Store {
 
     /// Ends a session (sign-out). Unknown ids are fine.
     pub fn end_web_session(&self, secret: &str) -> StoreResult<()> {
-        let h = hash(secret);
+        let h = secret_hash(secret);
         self.write(move |conn| {
             conn.execute("DELETE FROM web_sessions WHERE hash = ?1", [h])?;
             Ok(())

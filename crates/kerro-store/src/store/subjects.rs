@@ -3,19 +3,16 @@
 //! staff tokens, and erasure by crypto-shredding.
 
 use crate::sql::{params, Conn, OptionalExtension};
-use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use kerro_core::consent::Method;
 use kerro_core::contact::ContactPrefs;
 use kerro_core::ids::{AttributeKey, FormKey, SubjectId};
 use kerro_core::{Actor, CoreError, ErrorCode, Lang, Role};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use super::audit::{entries_for, record, AuditAction};
 use super::ledger::events_for;
 use super::{corrupt, new_ulid, parse_ts, ts, Store};
-use crate::crypto::{normalize_email, DataKey, Keyring};
+use crate::crypto::{new_secret, normalize_email, secret_hash, DataKey, Keyring};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
     Declaration, ErasureSummary, NewSubject, Provenance, StaffToken, Subject, SubjectData,
@@ -72,19 +69,6 @@ pub(crate) fn subject_key(conn: &Conn, keys: &Keyring, id: &SubjectId) -> StoreR
             })
         }
     }
-}
-
-fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn new_token(prefix: &str) -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
 }
 
 pub(crate) fn load_subject_data(
@@ -425,10 +409,10 @@ impl Store {
         let (actor, id) = (actor.clone(), id.clone());
         self.write(move |conn| {
             subject_key(conn, &keys, &id)?;
-            let token = new_token(SUBJECT_TOKEN_PREFIX);
+            let token = new_secret(SUBJECT_TOKEN_PREFIX);
             let expires = now + ttl;
             conn.prepare_cached("DELETE FROM subject_tokens WHERE expires_at < ?1")?.execute([ts(&now)])?;
-            conn.prepare_cached("INSERT INTO subject_tokens (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)")?.execute(params![token_hash(&token), id.as_str(), ts(&expires), ts(&now)],
+            conn.prepare_cached("INSERT INTO subject_tokens (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)")?.execute(params![secret_hash(&token), id.as_str(), ts(&expires), ts(&now)],
             )?;
             record(conn, &now, &actor, Some(&id), AuditAction::SubjectTokenIssued)?;
             Ok((token, expires))
@@ -441,7 +425,7 @@ impl Store {
         token: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<SubjectId>> {
-        let hash = token_hash(token);
+        let hash = secret_hash(token);
         self.read(move |conn| {
             let row: Option<(String, String)> = conn
                 .query_row(
@@ -525,7 +509,7 @@ impl Store {
         role: Role,
         label: &str,
     ) -> StoreResult<(StaffToken, String)> {
-        let token = new_token(STAFF_TOKEN_PREFIX);
+        let token = new_secret(STAFF_TOKEN_PREFIX);
         let created = self.insert_staff_token(actor, now, role, label, &token)?;
         Ok((created, token))
     }
@@ -543,7 +527,7 @@ impl Store {
                 "a bootstrap token needs at least 32 characters".into(),
             ));
         }
-        let hash = token_hash(secret);
+        let hash = secret_hash(secret);
         let exists = self.read(move |conn| {
             Ok(conn
                 .query_row("SELECT 1 FROM staff_tokens WHERE hash = ?1", [hash], |_| {
@@ -573,7 +557,7 @@ impl Store {
             label: label.to_owned(),
             created_at: now,
         };
-        let hash = token_hash(secret);
+        let hash = secret_hash(secret);
         let actor = actor.clone();
         self.write(move |conn| {
             conn.prepare_cached("INSERT INTO staff_tokens (id, hash, role, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![t.id, hash, t.role.as_str(), t.label, ts(&now)],
@@ -585,7 +569,7 @@ impl Store {
 
     /// The token id and role of a staff token, if it is known and not revoked.
     pub fn staff_for_token(&self, token: &str) -> StoreResult<Option<(String, Role)>> {
-        let hash = token_hash(token);
+        let hash = secret_hash(token);
         if let Some(hit) = self.staff_token_cached(&hash) {
             return Ok(Some(hit));
         }
@@ -609,7 +593,7 @@ impl Store {
     /// A staff token already seen by this process, without touching the database.
     /// Tokens cannot be revoked yet; revocation must clear this cache when it lands.
     pub fn staff_for_token_cached(&self, token: &str) -> Option<(String, Role)> {
-        self.staff_token_cached(&token_hash(token))
+        self.staff_token_cached(&secret_hash(token))
     }
 
     fn staff_token_cached(&self, hash: &str) -> Option<(String, Role)> {
