@@ -196,37 +196,43 @@ async fn sign_in_timing_does_not_tell_who_is_a_customer() {
     // Warm up both paths once.
     ask_link(&app, 1, &cookie, &csrf, "known@example.fi").await;
     ask_link(&app, 2, &cookie, &csrf, "nobody@example.fi").await;
-    let (mut known, mut unknown) = (Vec::new(), Vec::new());
-    for i in 0..50 {
-        // Interleaved, each from its own address so no limit is reached.
-        for (email, times) in [
-            ("known@example.fi", &mut known),
-            ("nobody@example.fi", &mut unknown),
-        ] {
-            let t = Instant::now();
-            let r = ask_link(
-                &app,
-                100 + 2 * i + u32::from(times.is_empty()),
-                &cookie,
-                &csrf,
-                email,
-            )
-            .await;
-            times.push(t.elapsed().as_secs_f64());
-            assert_eq!(r.location(), "/login/sent");
+    // The machine is shared (other tests run beside this one), so a round may be
+    // disturbed; a real difference shows in every round. Up to three rounds of 50
+    // tries each, interleaved, the order swapped every pair, each request from its
+    // own address so no rate limit is reached.
+    let mut from = 100;
+    let mut rounds = Vec::new();
+    for _ in 0..3 {
+        let (mut known, mut unknown) = (Vec::new(), Vec::new());
+        for i in 0..50 {
+            let mut pair = [
+                ("known@example.fi", &mut known),
+                ("nobody@example.fi", &mut unknown),
+            ];
+            if i % 2 == 1 {
+                pair.reverse();
+            }
+            for (email, times) in pair {
+                from += 1;
+                let t = Instant::now();
+                let r = ask_link(&app, from, &cookie, &csrf, email).await;
+                times.push(t.elapsed().as_secs_f64());
+                assert_eq!(r.location(), "/login/sent");
+            }
+        }
+        let (k, u) = (median(known), median(unknown));
+        println!(
+            "sign-in request medians: known {:.0} µs, unknown {:.0} µs, ratio {:.2}",
+            k * 1e6,
+            u * 1e6,
+            k / u
+        );
+        rounds.push((k, u));
+        if (0.8..=1.2).contains(&(k / u)) {
+            return;
         }
     }
-    let (k, u) = (median(known), median(unknown));
-    let ratio = k / u;
-    println!(
-        "sign-in request medians: known {:.0} µs, unknown {:.0} µs, ratio {ratio:.2}",
-        k * 1e6,
-        u * 1e6
-    );
-    assert!(
-        (0.8..=1.2).contains(&ratio),
-        "known {k:.6} s against unknown {u:.6} s"
-    );
+    panic!("known against unknown medians (s) in every round: {rounds:?}");
 }
 
 #[tokio::test]
