@@ -1,4 +1,6 @@
 //! The demo workspace behind `kerro demo`: a B2B schema for a Finnish cybersecurity company, a small B2C newsletter, and reproducible synthetic subjects who answered them.
+//! The purposes, questions and forms are data (`demo_schema.toml`, in the
+//! API's own shapes); this module defines them and plans the subjects.
 //!
 //! Everything goes through the public store API, so the demo obeys the same
 //! rules as real traffic: answers are sent only where a consent or the
@@ -9,10 +11,8 @@
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration, Utc};
 use kerro_core::contact::{Channel, ContactPrefs};
-use kerro_core::schema::{
-    AttrKind, AttrOption, AttributeSpec, FormKind, FormSpec, LegalBasis, PurposeSpec, Use,
-};
-use kerro_core::{Actor, AttributeKey, FormKey, Lang, Localized, PurposeKey, SubjectId};
+use kerro_core::schema::{AttributeSpec, FormSpec, PurposeSpec};
+use kerro_core::{Actor, AttributeKey, FormKey, Lang, PurposeKey, SubjectId};
 use kerro_store::{NewSubject, Store, Submission};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -187,21 +187,6 @@ fn check_unchanged<K: std::fmt::Display, S: PartialEq>(
     }
 }
 
-fn t(fi: &str, sv: &str, en: &str) -> Localized {
-    Localized(BTreeMap::from([
-        (Lang::Fi, fi.to_owned()),
-        (Lang::Sv, sv.to_owned()),
-        (Lang::En, en.to_owned()),
-    ]))
-}
-
-fn opt(value: &str, fi: &str, sv: &str, en: &str) -> AttrOption {
-    AttrOption {
-        value: value.to_owned(),
-        title: t(fi, sv, en),
-    }
-}
-
 fn purpose_key(raw: &str) -> Result<PurposeKey> {
     PurposeKey::parse("purpose", raw).with_context(|| format!("demo purpose key '{raw}'"))
 }
@@ -212,69 +197,6 @@ fn attribute_key(raw: &str) -> Result<AttributeKey> {
 
 fn form_key(raw: &str) -> Result<FormKey> {
     FormKey::parse("form", raw).with_context(|| format!("demo form key '{raw}'"))
-}
-
-fn purpose_keys(raw: &[&str]) -> Result<Vec<PurposeKey>> {
-    raw.iter().map(|r| purpose_key(r)).collect()
-}
-
-fn purpose(
-    title: Localized,
-    description: Localized,
-    legal_basis: LegalBasis,
-    uses: &[Use],
-    retention_days: u32,
-    recipients: &[&str],
-    dpv_category: &str,
-) -> PurposeSpec {
-    PurposeSpec {
-        title,
-        description,
-        legal_basis,
-        uses: uses.iter().copied().collect(),
-        retention_days,
-        recipients: recipients.iter().map(|r| (*r).to_owned()).collect(),
-        dpv_category: Some(dpv_category.to_owned()),
-    }
-}
-
-/// An attribute without range, length or description; callers fill those in.
-fn attribute(
-    title: Localized,
-    kind: AttrKind,
-    options: Vec<AttrOption>,
-    purposes: &[&str],
-) -> Result<AttributeSpec> {
-    Ok(AttributeSpec {
-        title,
-        description: None,
-        kind,
-        options,
-        min: None,
-        max: None,
-        max_length: None,
-        purposes: purpose_keys(purposes)?,
-        special_category: false,
-    })
-}
-
-fn form(
-    title: Localized,
-    notice: Localized,
-    kind: FormKind,
-    attributes: &[&str],
-    purposes: &[&str],
-) -> Result<FormSpec> {
-    Ok(FormSpec {
-        title,
-        notice,
-        kind,
-        attributes: attributes
-            .iter()
-            .map(|a| attribute_key(a))
-            .collect::<Result<_>>()?,
-        purposes: purpose_keys(purposes)?,
-    })
 }
 
 /// The B2B survey's options (also the import benchmark's).
@@ -311,496 +233,35 @@ const ACTIVITIES: [&str; 6] = [
     "hiking", "paddling", "skiing", "climbing", "cycling", "camping",
 ];
 
+/// The demo workspace's purposes, questions and forms, in the API's own shapes.
+const SCHEMA: &str = include_str!("demo_schema.toml");
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SchemaFile {
+    purposes: BTreeMap<String, PurposeSpec>,
+    attributes: BTreeMap<String, AttributeSpec>,
+    forms: BTreeMap<String, FormSpec>,
+}
+
 fn definitions() -> Result<Definitions> {
-    use LegalBasis::{Consent, Contract};
-    use Use::{Communication, Personalization, Service, Sharing};
-
-    let purposes = vec![
-        (
-            purpose_key("security_updates")?,
-            purpose(
-                t(
-                    "Tietoturvauutiset ja -tarjoukset",
-                    "Säkerhetsnyheter och erbjudanden",
-                    "Security news and offers",
-                ),
-                t(
-                    "Turvakide Oy lähettää uutiskirjeen ja tarjouksia valitsemistanne tietoturva-aiheista ja kohdentaa ne vastaustenne perusteella.",
-                    "Turvakide Oy skickar nyhetsbrev och erbjudanden om de säkerhetsämnen ni valt och anpassar dem efter era svar.",
-                    "Turvakide Oy sends a newsletter and offers about the security topics you chose, tailored to your answers.",
-                ),
-                Consent,
-                &[Personalization, Communication],
-                730,
-                &[],
-                "dpv:DirectMarketing",
-            ),
-        ),
-        (
-            purpose_key("account_service")?,
-            purpose(
-                t(
-                    "Asiakkuuden ja palvelusopimuksen hoito",
-                    "Kundrelation och serviceavtal",
-                    "Your customer account and service agreement",
-                ),
-                t(
-                    "Turvakide Oy käyttää yrityksenne kokoa ja suojattavia liiketoiminta-alueita palvelusopimuksen mitoittamiseen ja toimittamiseen.",
-                    "Turvakide Oy använder företagets storlek och de affärsområden som ska skyddas för att dimensionera och leverera serviceavtalet.",
-                    "Turvakide Oy uses your company's size and the business areas to protect to scope and deliver your service agreement.",
-                ),
-                Contract,
-                &[Service],
-                1095,
-                &[],
-                "dpv:ServiceProvision",
-            ),
-        ),
-        (
-            purpose_key("compliance_advisory")?,
-            purpose(
-                t(
-                    "Vaatimustenmukaisuuspalveluiden tarjoukset",
-                    "Erbjudanden om tjänster för regelefterlevnad",
-                    "Compliance advisory offers",
-                ),
-                t(
-                    "Turvakide Oy lähettää tarjouksia vaatimustenmukaisuuspalveluista (kuten NIS2 ja ISO 27001) tarpeidenne ja seuraavan auditoinnin ajankohdan perusteella.",
-                    "Turvakide Oy skickar erbjudanden om tjänster för regelefterlevnad (som NIS2 och ISO 27001) utifrån era behov och tidpunkten för nästa granskning.",
-                    "Turvakide Oy sends offers for compliance services (such as NIS2 and ISO 27001) based on your needs and when your next review is due.",
-                ),
-                Consent,
-                &[Personalization, Communication],
-                730,
-                &[],
-                "dpv:DirectMarketing",
-            ),
-        ),
-        (
-            purpose_key("partner_events")?,
-            purpose(
-                t(
-                    "Kumppanien tapahtumakutsut",
-                    "Inbjudningar till partnerevenemang",
-                    "Partner event invitations",
-                ),
-                t(
-                    "Turvakide Oy luovuttaa yhteystietonne tapahtumakumppanilleen Tapahtumakumppani Oy:lle, joka lähettää teille kutsuja tietoturvatapahtumiin.",
-                    "Turvakide Oy lämnar ut era kontaktuppgifter till sin evenemangspartner Tapahtumakumppani Oy, som skickar inbjudningar till säkerhetsevenemang.",
-                    "Turvakide Oy shares your contact details with its event partner Tapahtumakumppani Oy, which sends you invitations to security events.",
-                ),
-                Consent,
-                &[Sharing, Communication],
-                365,
-                &["Tapahtumakumppani Oy"],
-                "dpv:DirectMarketing",
-            ),
-        ),
-        (
-            purpose_key("newsletter")?,
-            purpose(
-                t(
-                    "Erämaa Storen uutiskirje",
-                    "Erämaa Stores nyhetsbrev",
-                    "Erämaa Store newsletter",
-                ),
-                t(
-                    "Erämaa Store lähettää uutiskirjeen ja tarjouksia suosikkilajiesi mukaan, kertoo kun kokosi on alennuksessa ja muistaa sinua syntymäkuussasi.",
-                    "Erämaa Store skickar nyhetsbrev och erbjudanden efter dina favoritaktiviteter, berättar när din storlek är på rea och minns dig i din födelsemånad.",
-                    "Erämaa Store sends a newsletter and offers for your favourite activities, tells you when your size is on sale and remembers you in your birthday month.",
-                ),
-                Consent,
-                &[Communication, Personalization],
-                365,
-                &[],
-                "dpv:DirectMarketing",
-            ),
-        ),
-    ];
-
-    let security_interests = attribute(
-        t(
-            "Mitkä tietoturva-aiheet kiinnostavat teitä?",
-            "Vilka säkerhetsämnen intresserar er?",
-            "Which security topics interest you?",
-        ),
-        AttrKind::MultiChoice,
-        vec![
-            opt(
-                "breach_prevention",
-                "Tietomurtojen ennaltaehkäisy",
-                "Förebyggande av dataintrång",
-                "Breach prevention",
-            ),
-            opt(
-                "staff_training",
-                "Henkilöstön tietoturvakoulutus",
-                "Säkerhetsutbildning för personalen",
-                "Staff security training",
-            ),
-            opt(
-                "cloud_security",
-                "Pilvipalveluiden tietoturva",
-                "Molnsäkerhet",
-                "Cloud security",
-            ),
-            opt(
-                "endpoint_security",
-                "Päätelaitteiden suojaus",
-                "Skydd av slutpunkter",
-                "Endpoint security",
-            ),
-            opt(
-                "identity_access",
-                "Identiteetin- ja pääsynhallinta",
-                "Identitets- och åtkomsthantering",
-                "Identity and access management",
-            ),
-            opt(
-                "incident_response",
-                "Poikkeamiin reagointi",
-                "Incidenthantering",
-                "Incident response",
-            ),
-            opt(
-                "ot_security",
-                "Teollisuusautomaation (OT) tietoturva",
-                "Säkerhet för industriell automation (OT)",
-                "Industrial (OT) security",
-            ),
-            opt(
-                "supply_chain",
-                "Toimitusketjun tietoturva",
-                "Säkerhet i leveranskedjan",
-                "Supply chain security",
-            ),
-        ],
-        &["security_updates"],
-    )?;
-
-    let protect_areas = attribute(
-        t(
-            "Mitä liiketoiminta-alueita haluatte suojata?",
-            "Vilka affärsområden vill ni skydda?",
-            "Which business areas do you want to protect?",
-        ),
-        AttrKind::MultiChoice,
-        vec![
-            opt(
-                "customer_data",
-                "Asiakastiedot",
-                "Kunddata",
-                "Customer data",
-            ),
-            opt("payments", "Maksuliikenne", "Betalningar", "Payments"),
-            opt("production", "Tuotanto", "Produktion", "Production"),
-            opt(
-                "r_and_d",
-                "Tutkimus ja tuotekehitys",
-                "Forskning och utveckling",
-                "Research and development",
-            ),
-            opt("email", "Sähköposti", "E-post", "Email"),
-            opt("remote_work", "Etätyö", "Distansarbete", "Remote work"),
-        ],
-        &["account_service", "security_updates"],
-    )?;
-
-    let compliance_needs = attribute(
-        t(
-            "Mitkä vaatimukset koskevat yritystänne?",
-            "Vilka krav gäller för ert företag?",
-            "Which compliance requirements apply to your company?",
-        ),
-        AttrKind::MultiChoice,
-        vec![
-            opt(
-                "nis2",
-                "NIS2-direktiivi",
-                "NIS2-direktivet",
-                "NIS2 directive",
-            ),
-            opt(
-                "iso27001",
-                "ISO/IEC 27001",
-                "ISO/IEC 27001",
-                "ISO/IEC 27001",
-            ),
-            opt(
-                "gdpr",
-                "GDPR eli tietosuoja-asetus",
-                "GDPR (dataskyddsförordningen)",
-                "GDPR",
-            ),
-            opt(
-                "dora",
-                "DORA (rahoitusalan digitaalinen häiriönsietokyky)",
-                "DORA (digital operativ motståndskraft i finanssektorn)",
-                "DORA (digital operational resilience in finance)",
-            ),
-            opt("pci_dss", "PCI DSS", "PCI DSS", "PCI DSS"),
-            opt(
-                "none",
-                "Ei mikään näistä",
-                "Inget av dessa",
-                "None of these",
-            ),
-        ],
-        &["compliance_advisory"],
-    )?;
-
-    let company_size = attribute(
-        t(
-            "Yrityksenne koko",
-            "Företagets storlek",
-            "Your company's size",
-        ),
-        AttrKind::Choice,
-        vec![
-            opt("size_1_9", "1–9 henkilöä", "1–9 personer", "1–9 people"),
-            opt(
-                "size_10_49",
-                "10–49 henkilöä",
-                "10–49 personer",
-                "10–49 people",
-            ),
-            opt(
-                "size_50_249",
-                "50–249 henkilöä",
-                "50–249 personer",
-                "50–249 people",
-            ),
-            opt(
-                "size_250_999",
-                "250–999 henkilöä",
-                "250–999 personer",
-                "250–999 people",
-            ),
-            opt(
-                "size_1000_plus",
-                "1 000 henkilöä tai enemmän",
-                "1 000 personer eller fler",
-                "1,000 people or more",
-            ),
-        ],
-        &["account_service"],
-    )?;
-
-    let employees = AttributeSpec {
-        description: Some(t(
-            "Tarvitsemme henkilöstömäärän lisenssien ja koulutusten mitoittamiseen.",
-            "Vi behöver antalet anställda för att dimensionera licenser och utbildningar.",
-            "We need the head count to size licences and training.",
-        )),
-        min: Some(1.0),
-        max: Some(1_000_000.0),
-        ..attribute(
-            t("Henkilöstömäärä", "Antal anställda", "Number of employees"),
-            AttrKind::Number,
-            vec![],
-            &["account_service"],
-        )?
-    };
-
-    let next_review = attribute(
-        t(
-            "Milloin on seuraava tietoturva-auditointinne?",
-            "När är er nästa säkerhetsgranskning?",
-            "When is your next security review?",
-        ),
-        AttrKind::Date,
-        vec![],
-        &["compliance_advisory"],
-    )?;
-
-    let wishes = AttributeSpec {
-        max_length: Some(500),
-        ..attribute(
-            t(
-                "Mitä meidän pitäisi rakentaa seuraavaksi?",
-                "Vad borde vi bygga härnäst?",
-                "What should we build next?",
-            ),
-            AttrKind::Text,
-            vec![],
-            &["security_updates"],
-        )?
-    };
-
-    let favourite_activities = attribute(
-        t(
-            "Mitkä ovat suosikkilajejasi?",
-            "Vilka är dina favoritaktiviteter?",
-            "What are your favourite activities?",
-        ),
-        AttrKind::MultiChoice,
-        vec![
-            opt("hiking", "Vaellus", "Vandring", "Hiking"),
-            opt("paddling", "Melonta", "Paddling", "Paddling"),
-            opt("skiing", "Hiihto", "Skidåkning", "Skiing"),
-            opt("climbing", "Kiipeily", "Klättring", "Climbing"),
-            opt("cycling", "Pyöräily", "Cykling", "Cycling"),
-            opt("camping", "Telttailu", "Tältning", "Camping"),
-        ],
-        &["newsletter"],
-    )?;
-
-    let shoe_size = AttributeSpec {
-        description: Some(t(
-            "Kerromme, kun kokoisiasi kenkiä on alennuksessa.",
-            "Vi berättar när skor i din storlek är på rea.",
-            "We tell you when shoes in your size are on sale.",
-        )),
-        min: Some(30.0),
-        max: Some(50.0),
-        ..attribute(
-            t(
-                "Kengänkokosi (EU)",
-                "Din skostorlek (EU)",
-                "Your shoe size (EU)",
-            ),
-            AttrKind::Number,
-            vec![],
-            &["newsletter"],
-        )?
-    };
-
-    const MONTHS: [(&str, &str, &str); 12] = [
-        ("tammikuu", "januari", "January"),
-        ("helmikuu", "februari", "February"),
-        ("maaliskuu", "mars", "March"),
-        ("huhtikuu", "april", "April"),
-        ("toukokuu", "maj", "May"),
-        ("kesäkuu", "juni", "June"),
-        ("heinäkuu", "juli", "July"),
-        ("elokuu", "augusti", "August"),
-        ("syyskuu", "september", "September"),
-        ("lokakuu", "oktober", "October"),
-        ("marraskuu", "november", "November"),
-        ("joulukuu", "december", "December"),
-    ];
-    let birthday_month = AttributeSpec {
-        description: Some(t(
-            "Vain kuukausi, ei päivää eikä vuotta: lähetämme syntymäpäiväetusi.",
-            "Bara månaden, varken dag eller år: vi skickar din födelsedagsförmån.",
-            "Only the month, neither day nor year: we send your birthday offer.",
-        )),
-        ..attribute(
-            t(
-                "Syntymäkuukautesi",
-                "Din födelsemånad",
-                "Your birthday month",
-            ),
-            AttrKind::Choice,
-            MONTHS
-                .iter()
-                .enumerate()
-                .map(|(i, (fi, sv, en))| opt(&format!("m{:02}", i + 1), fi, sv, en))
-                .collect(),
-            &["newsletter"],
-        )?
-    };
-
-    let attributes = vec![
-        (attribute_key("security_interests")?, security_interests),
-        (attribute_key("protect_areas")?, protect_areas),
-        (attribute_key("compliance_needs")?, compliance_needs),
-        (attribute_key("company_size")?, company_size),
-        (attribute_key("employees")?, employees),
-        (attribute_key("next_review")?, next_review),
-        (attribute_key("wishes")?, wishes),
-        (attribute_key("favourite_activities")?, favourite_activities),
-        (attribute_key("shoe_size")?, shoe_size),
-        (attribute_key("birthday_month")?, birthday_month),
-    ];
-
-    let forms = vec![
-        (
-            form_key(B2B_SURVEY)?,
-            form(
-                t(
-                    "Turvakiteen tietoturvakartoitus",
-                    "Turvakides säkerhetskartläggning",
-                    "Turvakide security survey",
-                ),
-                t(
-                    "Turvakide Oy kysyy näitä tietoja yrityksestänne. Yrityksen kokoa, henkilöstömäärää ja suojattavia alueita tarvitsemme palvelusopimuksenne hoitamiseen. Kiinnostavat aiheet, vaatimukset, auditoinnin ajankohdan ja toiveenne tallennamme vain, jos annatte alla suostumuksen uutiskirjeisiin ja tarjouksiin. Kaikki kysymykset ovat vapaaehtoisia. Voitte perua suostumuksenne milloin tahansa asetuskeskuksessa, jolloin poistamme vain sitä varten annetut tiedot.",
-                    "Turvakide Oy frågar de här uppgifterna om ert företag. Företagets storlek, antal anställda och de områden som ska skyddas behöver vi för att sköta ert serviceavtal. Intressanta ämnen, krav, tidpunkten för granskningen och era önskemål sparar vi bara om ni nedan samtycker till nyhetsbrev och erbjudanden. Alla frågor är frivilliga. Ni kan när som helst återkalla ert samtycke i inställningscentret, och då raderar vi de uppgifter som gavs enbart för det.",
-                    "Turvakide Oy asks these questions about your company. We need your company's size, head count and the areas to protect to run your service agreement. Your topics of interest, requirements, review date and wishes are stored only if you consent below to newsletters and offers. Every question is optional. You can withdraw your consent at any time in the preference centre, and we then delete what was given only for it.",
-                ),
-                FormKind::Survey,
-                &[
-                    "security_interests",
-                    "protect_areas",
-                    "compliance_needs",
-                    "company_size",
-                    "employees",
-                    "next_review",
-                    "wishes",
-                ],
-                &["security_updates", "account_service", "compliance_advisory"],
-            )?,
-        ),
-        (
-            form_key(SECURITY_QUIZ)?,
-            form(
-                t(
-                    "Tietoturvavisa: kuinka hyvin yrityksenne on suojattu?",
-                    "Säkerhetsquiz: hur väl skyddat är ert företag?",
-                    "Security quiz: how well protected is your company?",
-                ),
-                t(
-                    "Turvakide Oy kysyy yrityksenne kokoa asiakkuutenne hoitamiseksi. Kiinnostavat aiheet tallennamme vain, jos annatte suostumuksen tietoturvauutisiin ja -tarjouksiin. Voitte perua suostumuksen milloin tahansa asetuskeskuksessa.",
-                    "Turvakide Oy frågar efter företagets storlek för att sköta er kundrelation. Intressanta ämnen sparar vi bara om ni samtycker till säkerhetsnyheter och erbjudanden. Ni kan när som helst återkalla samtycket i inställningscentret.",
-                    "Turvakide Oy asks your company's size to run your customer account. Your topics of interest are stored only if you consent to security news and offers. You can withdraw your consent at any time in the preference centre.",
-                ),
-                FormKind::Quiz,
-                &["security_interests", "company_size"],
-                &["security_updates", "account_service"],
-            )?,
-        ),
-        (
-            form_key(EVENT_SIGNUP)?,
-            form(
-                t(
-                    "Turvakiteen tietoturvapäivä: tapahtumakutsut",
-                    "Turvakides säkerhetsdag: inbjudningar",
-                    "Turvakide Security Day: invitations",
-                ),
-                t(
-                    "Turvakide Oy järjestää tietoturvatapahtumia yhdessä Tapahtumakumppani Oy:n kanssa. Jos annatte luvan, luovutamme yhteystietonne Tapahtumakumppani Oy:lle, joka lähettää teille kutsut. Kiinnostavat aiheet tallennamme vain, jos annatte suostumuksen tietoturvauutisiin ja -tarjouksiin. Voitte perua suostumukset milloin tahansa asetuskeskuksessa.",
-                    "Turvakide Oy ordnar säkerhetsevenemang tillsammans med Tapahtumakumppani Oy. Om ni samtycker lämnar vi ut era kontaktuppgifter till Tapahtumakumppani Oy, som skickar inbjudningarna. Intressanta ämnen sparar vi bara om ni samtycker till säkerhetsnyheter och erbjudanden. Ni kan när som helst återkalla samtyckena i inställningscentret.",
-                    "Turvakide Oy runs security events together with Tapahtumakumppani Oy. If you agree, we share your contact details with Tapahtumakumppani Oy, which sends the invitations. Your topics of interest are stored only if you consent to security news and offers. You can withdraw your consents at any time in the preference centre.",
-                ),
-                FormKind::EventSignup,
-                &["security_interests"],
-                &["partner_events", "security_updates"],
-            )?,
-        ),
-        (
-            form_key(NEWSLETTER_SIGNUP)?,
-            form(
-                t(
-                    "Erämaa Storen uutiskirje",
-                    "Erämaa Stores nyhetsbrev",
-                    "Erämaa Store newsletter",
-                ),
-                t(
-                    "Erämaa Store kysyy suosikkilajisi, kengänkokosi ja syntymäkuukautesi lähettääkseen sinulle juuri sinua kiinnostavia uutisia ja tarjouksia. Kaikki kysymykset ovat vapaaehtoisia, ja vastauksesi tallennetaan vain suostumuksellasi. Voit perua suostumuksen milloin tahansa asetuskeskuksessa, jolloin poistamme nämä tiedot.",
-                    "Erämaa Store frågar efter dina favoritaktiviteter, din skostorlek och din födelsemånad för att skicka nyheter och erbjudanden som intresserar just dig. Alla frågor är frivilliga och dina svar sparas bara med ditt samtycke. Du kan när som helst återkalla samtycket i inställningscentret, och då raderar vi uppgifterna.",
-                    "Erämaa Store asks for your favourite activities, shoe size and birthday month to send you news and offers that interest you. Every question is optional, and your answers are stored only with your consent. You can withdraw your consent at any time in the preference centre, and we then delete these answers.",
-                ),
-                FormKind::PreferenceCentre,
-                &["favourite_activities", "shoe_size", "birthday_month"],
-                &["newsletter"],
-            )?,
-        ),
-    ];
-
+    let file: SchemaFile = toml::from_str(SCHEMA).context("the demo schema (demo_schema.toml)")?;
     Ok(Definitions {
-        purposes,
-        attributes,
-        forms,
+        purposes: file
+            .purposes
+            .into_iter()
+            .map(|(k, s)| Ok((purpose_key(&k)?, s)))
+            .collect::<Result<_>>()?,
+        attributes: file
+            .attributes
+            .into_iter()
+            .map(|(k, s)| Ok((attribute_key(&k)?, s)))
+            .collect::<Result<_>>()?,
+        forms: file
+            .forms
+            .into_iter()
+            .map(|(k, s)| Ok((form_key(&k)?, s)))
+            .collect::<Result<_>>()?,
     })
 }
 
@@ -1276,4 +737,25 @@ fn run(store: &Store, actor: &Actor, plans: &[SubjectPlan]) -> Result<DemoSeed> 
 fn created(id: &Option<SubjectId>, ext: &str) -> Result<SubjectId> {
     id.clone()
         .with_context(|| format!("demo subject {ext} acts before it was created"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_schema_file_holds_every_form_the_demo_fills() {
+        let d = super::definitions().unwrap();
+        let forms: Vec<String> = d.forms.iter().map(|(k, _)| k.to_string()).collect();
+        for form in [
+            super::B2B_SURVEY,
+            super::SECURITY_QUIZ,
+            super::EVENT_SIGNUP,
+            super::NEWSLETTER_SIGNUP,
+        ] {
+            assert!(forms.iter().any(|f| f == form), "{form} in {forms:?}");
+        }
+        assert!(d
+            .purposes
+            .iter()
+            .any(|(k, _)| k.as_str() == super::MARKER_PURPOSE));
+    }
 }
