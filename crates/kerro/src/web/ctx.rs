@@ -168,7 +168,9 @@ impl FromRequestParts<WebState> for Ctx {
             error_page(&tr, StatusCode::SERVICE_UNAVAILABLE, "error-unavailable")
         })?;
         let default = state.app.config.default_language;
-        let lang = request_lang(parts, state, locale);
+        let remembered = get(LANG_COOKIE).as_deref().and_then(Lang::parse);
+        let accept = accept_language(&parts.headers);
+        let lang = choose_lang(switch.or(remembered), locale, accept, default);
         let gpc = parts
             .headers
             .get("sec-gpc")
@@ -484,7 +486,7 @@ impl FromRequest<WebState> for Posted {
     /// unreadable 400: each as a page in the visitor's language.
     async fn from_request(req: Request, state: &WebState) -> Result<Self, Response> {
         let (parts, body) = req.into_parts();
-        let lang = request_lang(&parts, state, None);
+        let lang = request_lang(&parts, state);
         let req = Request::from_parts(parts, body);
         match Bytes::from_request(req, state).await {
             Ok(bytes) => Ok(Posted(
@@ -505,9 +507,9 @@ impl FromRequest<WebState> for Posted {
     }
 }
 
-/// The language of a request before its session is known: the switch (`?lang=`), the
-/// remembered choice, then the subject's locale if given, then `Accept-Language`.
-fn request_lang(parts: &Parts, state: &WebState, locale: Option<Lang>) -> Lang {
+/// The language of a posted body's error page, read before its session is known: the
+/// switch (`?lang=`), the remembered choice, then `Accept-Language`.
+fn request_lang(parts: &Parts, state: &WebState) -> Lang {
     let switch = parts.uri.query().and_then(|q| {
         form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "lang")
@@ -517,16 +519,18 @@ fn request_lang(parts: &Parts, state: &WebState, locale: Option<Lang>) -> Lang {
         .into_iter()
         .find(|(k, _)| k == LANG_COOKIE)
         .and_then(|(_, v)| Lang::parse(&v));
-    let accept = parts
-        .headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
     choose_lang(
         switch.or(remembered),
-        locale,
-        accept,
+        None,
+        accept_language(&parts.headers),
         state.app.config.default_language,
     )
+}
+
+fn accept_language(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
 }
 
 #[cfg(test)]
