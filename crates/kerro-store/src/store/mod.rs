@@ -82,8 +82,7 @@ pub(crate) struct Inner {
     index: index::ProfileIndex,
     index_enabled: bool,
     /// Staff tokens seen valid, by hash, so an authenticated call needs no database read.
-    /// Still std's lock: `subjects.rs` treats a poisoned cache as a miss (a database read).
-    staff_cache: std::sync::RwLock<std::collections::HashMap<String, (String, kerro_core::Role)>>,
+    staff_cache: RwLock<std::collections::HashMap<String, (String, kerro_core::Role)>>,
     decision_log: std::sync::mpsc::Sender<decision_log::PendingLog>,
 }
 
@@ -177,7 +176,7 @@ impl Store {
             default_lang: opts.default_lang,
             index,
             index_enabled: opts.index,
-            staff_cache: std::sync::RwLock::default(),
+            staff_cache: RwLock::default(),
             decision_log: decision_log::start_flusher(weak.clone()),
         });
         if opts.index {
@@ -203,7 +202,6 @@ impl Store {
         self.inner.location.dialect()
     }
 
-    /// This process's node id (as written to the outbox).
     /// Whether the database answers a trivial query (for `/healthz`).
     pub fn ping(&self) -> StoreResult<()> {
         self.read(|conn| {
@@ -212,6 +210,7 @@ impl Store {
         })
     }
 
+    /// This process's node id (as written to the outbox).
     pub fn node_id(&self) -> &str {
         &self.inner.node
     }

@@ -584,8 +584,8 @@ impl Store {
                 .optional()?;
             Ok(row.and_then(|(id, role)| Role::parse(&role).map(|r| (id, r))))
         })?;
-        if let (Some(hit), Ok(mut cache)) = (&found, self.inner.staff_cache.write()) {
-            cache.insert(key, hit.clone());
+        if let Some(hit) = &found {
+            self.inner.staff_cache.write().insert(key, hit.clone());
         }
         Ok(found)
     }
@@ -597,11 +597,7 @@ impl Store {
     }
 
     fn staff_token_cached(&self, hash: &str) -> Option<(String, Role)> {
-        self.inner
-            .staff_cache
-            .read()
-            .ok()
-            .and_then(|c| c.get(hash).cloned())
+        self.inner.staff_cache.read().get(hash).cloned()
     }
 
     /// How many live (not erased) subjects the store holds.
