@@ -1,16 +1,16 @@
 //! One connection type over both backends: SQLite (rusqlite) and PostgreSQL
-//! (the `postgres` crate). The store writes its SQL once, in the common
+//! (tokio-postgres, in `sql/pg.rs`). The store writes its SQL once, in the common
 //! subset both dialects speak, with numbered parameters (`?1`); PostgreSQL
 //! gets them rewritten to `$1` and its prepared statements cached per
 //! connection. Rows are read into owned values, so the code that maps them is
 //! the same for both backends.
 
+mod pg;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+
+pub use pg::{to_postgres, PgConn};
 
 use crate::error::{StoreError, StoreResult};
 
@@ -225,7 +225,7 @@ impl RowIndex for usize {
 /// One row, read into owned values.
 #[derive(Debug, Clone)]
 pub struct Row {
-    vals: Vec<Val>,
+    pub(super) vals: Vec<Val>,
 }
 
 impl Row {
@@ -252,20 +252,6 @@ impl Row {
     }
 }
 
-/// The rows of a query, walked with `while let Some(r) = rows.next()?`.
-pub struct Rows {
-    rows: std::vec::IntoIter<Row>,
-    current: Option<Row>,
-}
-
-impl Rows {
-    #[allow(clippy::should_implement_trait)]
-    pub fn next(&mut self) -> StoreResult<Option<&Row>> {
-        self.current = self.rows.next();
-        Ok(self.current.as_ref())
-    }
-}
-
 /// `query_row(..).optional()`: no row is `None`, not an error.
 pub trait OptionalExtension<T> {
     fn optional(self) -> StoreResult<Option<T>>;
@@ -278,149 +264,6 @@ impl<T> OptionalExtension<T> for StoreResult<T> {
             Err(StoreError::NoRows) => Ok(None),
             Err(e) => Err(e),
         }
-    }
-}
-
-/// A PostgreSQL connection with its statement cache. Used from one thread at a time.
-///
-/// The store is synchronous (its callers are the writer thread and blocking
-/// tasks), while tokio-postgres is asynchronous. Each call runs on a small
-/// runtime of kerro's own (`pg_runtime`) and the caller waits on a plain
-/// channel, so a call works from any thread, inside an async runtime or not.
-pub struct PgConn {
-    client: Arc<tokio_postgres::Client>,
-    statements: RefCell<HashMap<String, tokio_postgres::Statement>>,
-    notifications: std::sync::mpsc::Receiver<tokio_postgres::Notification>,
-    closed: Arc<AtomicBool>,
-}
-
-/// The runtime every PostgreSQL connection of this process does its I/O on.
-fn pg_runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("kerro-pg")
-            .enable_all()
-            .build()
-            .expect("the PostgreSQL I/O runtime starts")
-    })
-}
-
-/// Drives one connection until it ends, passing notifications on.
-async fn drive<S, T>(
-    mut connection: tokio_postgres::Connection<S, T>,
-    notes: std::sync::mpsc::Sender<tokio_postgres::Notification>,
-    closed: Arc<AtomicBool>,
-) where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    loop {
-        match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-            Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) => {
-                let _ = notes.send(n);
-            }
-            Some(Ok(_)) => {}
-            Some(Err(e)) => {
-                tracing::debug!("a PostgreSQL connection ended: {e}");
-                break;
-            }
-            None => break,
-        }
-    }
-    closed.store(true, Ordering::SeqCst);
-}
-
-/// Waits for a client call on this thread. The client's futures only pass
-/// messages to the connection's task (which runs on `pg_runtime`) and wait
-/// for the answer, so they need no runtime of their own: this saves a thread
-/// hop per statement over `on_pg`, and works on any thread, async or not.
-fn wait<F: Future>(fut: F) -> F::Output {
-    futures_executor::block_on(fut)
-}
-
-/// Runs `fut` on the PostgreSQL runtime and waits for it. Should the task
-/// die without an answer (a panic in the driver), the call fails as
-/// "unavailable" instead of taking the caller down.
-fn on_pg<T: Send + 'static>(fut: impl Future<Output = T> + Send + 'static) -> StoreResult<T> {
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    pg_runtime().spawn(async move {
-        let _ = tx.send(fut.await);
-    });
-    rx.recv().map_err(|_| StoreError::Closed)
-}
-
-impl PgConn {
-    /// Connects (over TLS when `tls` is given) and starts the task that drives
-    /// the connection and collects its notifications.
-    pub fn connect(
-        config: tokio_postgres::Config,
-        tls: Option<rustls::ClientConfig>,
-    ) -> StoreResult<PgConn> {
-        let (tx, notifications) = std::sync::mpsc::channel();
-        let closed = Arc::new(AtomicBool::new(false));
-        let flag = closed.clone();
-        let client = match tls {
-            None => {
-                let (client, connection) =
-                    on_pg(async move { config.connect(tokio_postgres::NoTls).await })??;
-                pg_runtime().spawn(drive(connection, tx, flag));
-                client
-            }
-            Some(tls) => {
-                let make = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
-                let (client, connection) = on_pg(async move { config.connect(make).await })??;
-                pg_runtime().spawn(drive(connection, tx, flag));
-                client
-            }
-        };
-        Ok(PgConn {
-            client: Arc::new(client),
-            statements: RefCell::default(),
-            notifications,
-            closed,
-        })
-    }
-
-    fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::SeqCst) || self.client.is_closed()
-    }
-
-    fn prepare(&self, sql: &str) -> StoreResult<tokio_postgres::Statement> {
-        if let Some(s) = self.statements.borrow().get(sql) {
-            return Ok(s.clone());
-        }
-        let stmt = wait(self.client.prepare(&to_postgres(sql)))?;
-        self.statements
-            .borrow_mut()
-            .insert(sql.to_owned(), stmt.clone());
-        Ok(stmt)
-    }
-
-    fn execute(&self, sql: &str, vals: Vec<Val>) -> StoreResult<u64> {
-        let stmt = self.prepare(sql)?;
-        Ok(wait(self.client.execute(&stmt, &pg_params(&vals)))?)
-    }
-
-    fn query(&self, sql: &str, vals: Vec<Val>) -> StoreResult<Vec<Row>> {
-        let stmt = self.prepare(sql)?;
-        let rows = wait(self.client.query(&stmt, &pg_params(&vals)))?;
-        rows.iter().map(pg_row).collect()
-    }
-
-    fn batch(&self, sql: &str) -> StoreResult<()> {
-        Ok(wait(self.client.batch_execute(sql))?)
-    }
-
-    /// Waits up to `timeout` for a notification (of a channel this connection LISTENs on).
-    pub fn wait_notification(&self, timeout: Duration) -> Option<tokio_postgres::Notification> {
-        self.notifications.recv_timeout(timeout).ok()
-    }
-
-    /// Takes notifications already received without waiting.
-    pub fn drain_notifications(&self) -> usize {
-        self.notifications.try_iter().count()
     }
 }
 
@@ -523,15 +366,7 @@ impl Conn {
     pub fn is_valid(&self) -> bool {
         match &self.backend {
             Backend::Sqlite(_) => true,
-            Backend::Pg(pg) => {
-                let client = pg.client.clone();
-                on_pg(async move {
-                    tokio::time::timeout(Duration::from_secs(2), client.simple_query(""))
-                        .await
-                        .is_ok_and(|r| r.is_ok())
-                })
-                .unwrap_or(false)
-            }
+            Backend::Pg(pg) => pg.is_valid(),
         }
     }
 
@@ -617,82 +452,6 @@ impl Conn {
         let rows = self.rows(sql, params)?;
         Ok(rows.iter().map(f).collect::<Vec<_>>().into_iter())
     }
-
-    /// A statement to run later; the text is kept, the backends cache the preparation.
-    pub fn prepare_cached(&self, sql: &str) -> StoreResult<Stmt<'_>> {
-        Ok(Stmt {
-            conn: self,
-            sql: sql.to_owned(),
-        })
-    }
-
-    pub fn prepare(&self, sql: &str) -> StoreResult<Stmt<'_>> {
-        self.prepare_cached(sql)
-    }
-}
-
-/// A statement bound to a connection (mirrors rusqlite's `prepare_cached` use).
-pub struct Stmt<'c> {
-    conn: &'c Conn,
-    sql: String,
-}
-
-impl Stmt<'_> {
-    pub fn execute<P: Params>(&mut self, params: P) -> StoreResult<usize> {
-        self.conn.execute(&self.sql, params)
-    }
-
-    pub fn query_row<P: Params, T>(
-        &mut self,
-        params: P,
-        f: impl FnOnce(&Row) -> StoreResult<T>,
-    ) -> StoreResult<T> {
-        self.conn.query_row(&self.sql, params, f)
-    }
-
-    pub fn query_map<P: Params, T>(
-        &mut self,
-        params: P,
-        f: impl FnMut(&Row) -> StoreResult<T>,
-    ) -> StoreResult<std::vec::IntoIter<StoreResult<T>>> {
-        self.conn.query_map(&self.sql, params, f)
-    }
-
-    pub fn query<P: Params>(&mut self, params: P) -> StoreResult<Rows> {
-        Ok(Rows {
-            rows: self.conn.rows(&self.sql, params)?.into_iter(),
-            current: None,
-        })
-    }
-}
-
-/// `?1` becomes `$1`; a bare `?` takes the next number. Quoted text is left alone.
-pub fn to_postgres(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut next = 1;
-    let mut quoted = false;
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\'' {
-            quoted = !quoted;
-            out.push(c);
-        } else if c == '?' && !quoted {
-            let mut digits = String::new();
-            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                digits.push(*d);
-                chars.next();
-            }
-            if digits.is_empty() {
-                digits = next.to_string();
-            }
-            next += 1;
-            out.push('$');
-            out.push_str(&digits);
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn sqlite_val(v: rusqlite::types::ValueRef<'_>) -> Val {
@@ -719,103 +478,9 @@ impl rusqlite::ToSql for Val {
     }
 }
 
-fn pg_params(vals: &[Val]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
-    vals.iter()
-        .map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync))
-        .collect()
-}
-
-fn pg_row(r: &tokio_postgres::Row) -> StoreResult<Row> {
-    use tokio_postgres::types::Type;
-    let mut vals = Vec::with_capacity(r.len());
-    for (i, col) in r.columns().iter().enumerate() {
-        let ty = col.type_();
-        let v = if *ty == Type::INT8 {
-            r.try_get::<_, Option<i64>>(i)?.map(Val::Int)
-        } else if *ty == Type::INT4 {
-            r.try_get::<_, Option<i32>>(i)?.map(|v| Val::Int(v.into()))
-        } else if *ty == Type::INT2 {
-            r.try_get::<_, Option<i16>>(i)?.map(|v| Val::Int(v.into()))
-        } else if *ty == Type::BOOL {
-            r.try_get::<_, Option<bool>>(i)?.map(|v| Val::Int(v.into()))
-        } else if *ty == Type::FLOAT8 {
-            r.try_get::<_, Option<f64>>(i)?.map(Val::Real)
-        } else if *ty == Type::FLOAT4 {
-            r.try_get::<_, Option<f32>>(i)?.map(|v| Val::Real(v.into()))
-        } else if *ty == Type::BYTEA {
-            r.try_get::<_, Option<Vec<u8>>>(i)?.map(Val::Blob)
-        } else if *ty == Type::VOID {
-            None
-        } else if *ty == Type::OID {
-            r.try_get::<_, Option<u32>>(i)?.map(|v| Val::Int(v.into()))
-        } else {
-            r.try_get::<_, Option<String>>(i)?.map(Val::Text)
-        };
-        vals.push(v.unwrap_or(Val::Null));
-    }
-    Ok(Row { vals })
-}
-
-impl tokio_postgres::types::ToSql for Val {
-    fn to_sql(
-        &self,
-        ty: &tokio_postgres::types::Type,
-        out: &mut bytes::BytesMut,
-    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        use tokio_postgres::types::{IsNull, Type};
-        match self {
-            Val::Null => Ok(IsNull::Yes),
-            Val::Int(i) => {
-                if *ty == Type::INT8 {
-                    i.to_sql(ty, out)
-                } else if *ty == Type::INT4 {
-                    i32::try_from(*i)?.to_sql(ty, out)
-                } else if *ty == Type::INT2 {
-                    i16::try_from(*i)?.to_sql(ty, out)
-                } else if *ty == Type::BOOL {
-                    (*i != 0).to_sql(ty, out)
-                } else if *ty == Type::FLOAT8 {
-                    (*i as f64).to_sql(ty, out)
-                } else if *ty == Type::TEXT || *ty == Type::VARCHAR {
-                    i.to_string().to_sql(ty, out)
-                } else {
-                    Err(format!("cannot bind an integer as {ty}").into())
-                }
-            }
-            Val::Real(f) => {
-                if *ty == Type::FLOAT8 {
-                    f.to_sql(ty, out)
-                } else if *ty == Type::FLOAT4 {
-                    (*f as f32).to_sql(ty, out)
-                } else {
-                    Err(format!("cannot bind a number as {ty}").into())
-                }
-            }
-            Val::Text(s) => s.to_sql(ty, out),
-            Val::Blob(b) => b.to_sql(ty, out),
-        }
-    }
-
-    fn accepts(_: &tokio_postgres::types::Type) -> bool {
-        true
-    }
-
-    tokio_postgres::types::to_sql_checked!();
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbered_and_bare_parameters_become_dollars() {
-        assert_eq!(
-            to_postgres("SELECT a FROM t WHERE b = ?2 AND c = ?1"),
-            "SELECT a FROM t WHERE b = $2 AND c = $1"
-        );
-        assert_eq!(to_postgres("VALUES (?, ?)"), "VALUES ($1, $2)");
-        assert_eq!(to_postgres("SELECT '?1' || ?1"), "SELECT '?1' || $1");
-    }
 
     #[test]
     fn values_round_trip_through_sqlite() {

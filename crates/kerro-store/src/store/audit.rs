@@ -171,11 +171,11 @@ pub(crate) fn record(
     let subject = subject.map(SubjectId::as_str);
     let detail = action.detail().to_string();
     let hash = link(&prev, &canonical(&time, &actor, name, subject, &detail));
-    conn.prepare_cached(
+    conn.execute(
         "INSERT INTO audit_log (time, actor, action, subject_id, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![time, actor, name, subject, detail, prev, hash])?;
+        params![time, actor, name, subject, detail, prev, hash],
+    )?;
     conn.advance_chain("audit_log", &hash);
     Ok(())
 }
@@ -224,18 +224,19 @@ fn publish(
 }
 
 pub(crate) fn entries_for(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<AuditEntry>> {
-    let mut stmt = conn.prepare_cached(
+    let rows = conn.query_map(
         "SELECT seq, time, actor, action, detail FROM audit_log WHERE subject_id = ?1 ORDER BY seq",
+        [subject.as_str()],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        },
     )?;
-    let rows = stmt.query_map([subject.as_str()], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-        ))
-    })?;
     let mut out = Vec::new();
     for row in rows {
         let (seq, time, actor, action, detail) = row?;
@@ -254,12 +255,11 @@ impl Store {
     /// Walks the audit log's hash chain; `Ok(Err(..))` names the first broken entry.
     pub fn verify_audit(&self) -> StoreResult<Result<u64, ChainBreak>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(
+            let rows = conn.rows(
                 "SELECT seq, time, actor, action, subject_id, detail, prev_hash, hash FROM audit_log ORDER BY seq",
-            )?;
-            let mut rows = stmt.query(())?;
+())?;
             let mut v = ChainVerifier::default();
-            while let Some(r) = rows.next()? {
+            for r in &rows {
                 let seq: i64 = r.get(0)?;
                 let subject: Option<String> = r.get(4)?;
                 let canon = canonical(
@@ -282,7 +282,7 @@ impl Store {
         let action = action.to_owned();
         let subject = subject.map(|s| s.as_str().to_owned());
         self.read(move |conn| {
-            let n: i64 = conn.prepare_cached("SELECT COUNT(*) FROM audit_log WHERE action = ?1 AND (CAST(?2 AS TEXT) IS NULL OR subject_id = ?2)")?.query_row(params![action, subject],
+            let n: i64 = conn.query_row("SELECT COUNT(*) FROM audit_log WHERE action = ?1 AND (CAST(?2 AS TEXT) IS NULL OR subject_id = ?2)", params![action, subject],
                 |r| r.get(0),
             )?;
             Ok(n as u64)

@@ -76,10 +76,6 @@ pub(crate) fn start_flusher(store: std::sync::Weak<super::Inner>) -> mpsc::Sende
 }
 
 fn write_logs(conn: &Conn, keys: &Keyring, batch: &[PendingLog]) -> StoreResult<()> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO decisions (subject_id, offer, channel, decided_at, personalized, reasons_enc)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
     let mut dk_cache: HashMap<SubjectId, Option<crate::crypto::DataKey>> = HashMap::new();
     for log in batch {
         let dk = dk_cache
@@ -92,7 +88,10 @@ fn write_logs(conn: &Conn, keys: &Keyring, batch: &[PendingLog]) -> StoreResult<
             "decision",
             log.reasons.to_string().as_bytes(),
         )?;
-        stmt.execute(params![
+        conn.execute(
+            "INSERT INTO decisions (subject_id, offer, channel, decided_at, personalized, reasons_enc)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
             log.subject.as_str(),
             log.offer.as_str(),
             log.channel.as_str(),
@@ -121,12 +120,10 @@ pub(crate) fn decisions_for(
     id: &SubjectId,
 ) -> StoreResult<Vec<LoggedDecision>> {
     let dk = subject_key(conn, keys, id)?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT offer, channel, decided_at, personalized, reasons_enc FROM decisions WHERE subject_id = ?1 ORDER BY id",
-    )?;
-    let mut rows = stmt.query([id.as_str()])?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
+    for r in &conn.rows(
+        "SELECT offer, channel, decided_at, personalized, reasons_enc FROM decisions WHERE subject_id = ?1 ORDER BY id",
+[id.as_str()])? {
         let sealed: Vec<u8> = r.get(4)?;
         let reasons = dk.open(id.as_str(), "decision", &sealed)?;
         out.push(LoggedDecision {

@@ -63,10 +63,10 @@ pub(crate) fn write_declaration(
         &super::subjects::declaration_field(attribute.as_str()),
         value.to_string().as_bytes(),
     )?;
-    conn.prepare_cached("UPDATE declarations SET superseded_at = ?3 WHERE subject_id = ?1 AND attribute = ?2 AND superseded_at IS NULL")?.execute(params![sid, attribute.as_str(), ts(now)],
+    conn.execute("UPDATE declarations SET superseded_at = ?3 WHERE subject_id = ?1 AND attribute = ?2 AND superseded_at IS NULL", params![sid, attribute.as_str(), ts(now)],
     )?;
-    conn.prepare_cached("INSERT INTO declarations (subject_id, attribute, value_enc, form, notice_version, method, given_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![
+    conn.execute("INSERT INTO declarations (subject_id, attribute, value_enc, form, notice_version, method, given_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", params![
             sid,
             attribute.as_str(),
             sealed,
@@ -87,10 +87,12 @@ fn purge_unsupported(
     states: &BTreeMap<PurposeKey, ConsentState>,
     now: &DateTime<Utc>,
 ) -> StoreResult<Vec<String>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT DISTINCT attribute FROM declarations WHERE subject_id = ?1")?;
-    let held: Vec<String> = stmt
-        .query_map([subject.as_str()], |r| r.get::<_, String>(0))?
+    let held: Vec<String> = conn
+        .query_map(
+            "SELECT DISTINCT attribute FROM declarations WHERE subject_id = ?1",
+            [subject.as_str()],
+            |r| r.get::<_, String>(0),
+        )?
         .collect::<Result<_, _>>()?;
     let mut purged = Vec::new();
     for attr in held {
@@ -107,10 +109,10 @@ fn purge_unsupported(
                 })
             });
         if !supported {
-            conn.prepare_cached(
+            conn.execute(
                 "DELETE FROM declarations WHERE subject_id = ?1 AND attribute = ?2",
-            )?
-            .execute(params![subject.as_str(), attr])?;
+                params![subject.as_str(), attr],
+            )?;
             purged.push(attr);
         }
     }
@@ -255,10 +257,10 @@ impl Store {
                         &now,
                     )?,
                     None => {
-                        conn.prepare_cached(
+                        conn.execute(
                             "DELETE FROM declarations WHERE subject_id = ?1 AND attribute = ?2",
-                        )?
-                        .execute(params![id.as_str(), attr.as_str()])?;
+                            params![id.as_str(), attr.as_str()],
+                        )?;
                     }
                 }
                 fields.push(attr.to_string());

@@ -235,8 +235,11 @@ fn find_subject(
     };
     let bidx = keys.blind_index("external_id", ext.trim());
     let found: Option<String> = conn
-        .prepare_cached("SELECT id FROM subjects WHERE external_id_bidx = ?1")?
-        .query_row([bidx], |r| r.get(0))
+        .query_row(
+            "SELECT id FROM subjects WHERE external_id_bidx = ?1",
+            [bidx],
+            |r| r.get(0),
+        )
         .optional()?;
     match found {
         Some(id) => {
@@ -266,12 +269,9 @@ fn create_subject(
             .map(|s| dk.seal(sid, field, s.trim().as_bytes()))
             .transpose()
     };
-    conn.prepare_cached(
-        "INSERT INTO subjects (id, wrapped_key, external_id_bidx, email_bidx, external_id_enc, email_enc,
+    conn.execute("INSERT INTO subjects (id, wrapped_key, external_id_bidx, email_bidx, external_id_enc, email_enc,
                                organization_enc, locale, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", params![
         sid,
         wrapped,
         ext_bidx,

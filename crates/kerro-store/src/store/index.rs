@@ -84,16 +84,16 @@ pub(crate) fn load_profile(conn: &Conn, keys: &Keyring, id: &SubjectId) -> Store
     let dk = subject_key(conn, keys, id)?;
     let sid = id.as_str();
     let mut p = Profile::new(id.clone());
-    let (locale, restricted, objected): (Option<String>, bool, bool) = conn
-        .prepare_cached(
-            "SELECT locale, restricted, objected_marketing FROM subjects WHERE id = ?1",
-        )?
-        .query_row([sid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let (locale, restricted, objected): (Option<String>, bool, bool) = conn.query_row(
+        "SELECT locale, restricted, objected_marketing FROM subjects WHERE id = ?1",
+        [sid],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     p.restricted = restricted;
     p.objected_marketing = objected;
     // SQLite's planner sometimes prefers the (subject, id) index, which also
     // walks superseded rows; PostgreSQL picks the partial index by itself.
-    let mut stmt = conn.prepare_cached(match conn.dialect() {
+    for r in &conn.rows(match conn.dialect() {
         Dialect::Sqlite => {
             "SELECT attribute, value_enc, form, given_at FROM declarations INDEXED BY declarations_current
              WHERE subject_id = ?1 AND superseded_at IS NULL"
@@ -102,9 +102,7 @@ pub(crate) fn load_profile(conn: &Conn, keys: &Keyring, id: &SubjectId) -> Store
             "SELECT attribute, value_enc, form, given_at FROM declarations
              WHERE subject_id = ?1 AND superseded_at IS NULL"
         }
-    })?;
-    let mut rows = stmt.query([sid])?;
-    while let Some(r) = rows.next()? {
+    }, [sid])? {
         let (attribute, value, form) = super::subjects::open_declaration(&dk, sid, r)?;
         p.declared.insert(
             attribute,
@@ -137,8 +135,7 @@ pub(crate) fn load_profile(conn: &Conn, keys: &Keyring, id: &SubjectId) -> Store
 /// Loads every live subject's profile and recent deliveries (at start).
 pub(crate) fn load_index(conn: &Conn, keys: &Keyring) -> StoreResult<ProfileIndex> {
     let ids: Vec<String> = conn
-        .prepare("SELECT id FROM subjects")?
-        .query_map((), |r| r.get(0))?
+        .query_map("SELECT id FROM subjects", (), |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let mut profiles = HashMap::with_capacity(ids.len());
     for id in ids {
@@ -149,15 +146,17 @@ pub(crate) fn load_index(conn: &Conn, keys: &Keyring) -> StoreResult<ProfileInde
     // The store has no clock: every logged delivery is loaded, and old ones are
     // pruned as new decisions are made.
     let mut deliveries: HashMap<SubjectId, Vec<Delivery>> = HashMap::new();
-    let mut stmt =
-        conn.prepare("SELECT subject_id, offer, decided_at FROM decisions ORDER BY id")?;
-    let rows = stmt.query_map((), |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
+    let rows = conn.query_map(
+        "SELECT subject_id, offer, decided_at FROM decisions ORDER BY id",
+        (),
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        },
+    )?;
     for row in rows {
         let (s, o, at) = row?;
         let subject = SubjectId::parse(&s).map_err(corrupt("decision subject"))?;

@@ -50,9 +50,9 @@ pub(crate) fn append(conn: &Conn, new: NewEvent<'_>) -> StoreResult<StoredEvent>
     };
     let hash = event.hash();
     let notice = event.notice.as_ref();
-    let seq: i64 = conn.prepare_cached("INSERT INTO consent_events (record_id, subject_id, purpose, state, form, notice_version, notice_sha256,
+    let seq: i64 = conn.query_row("INSERT INTO consent_events (record_id, subject_id, purpose, state, form, notice_version, notice_sha256,
                                      language, event_time, actor, method, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING seq")?.query_row(params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING seq", params![
             event.record_id.as_str(),
             event.subject.as_str(),
             event.purpose.as_str(),
@@ -167,12 +167,12 @@ impl Store {
     /// Walks the whole ledger in order; `Ok(Err(..))` names the first bad event.
     pub fn verify_ledger(&self) -> StoreResult<Result<u64, ChainBreak>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {EVENT_COLUMNS} FROM consent_events ORDER BY seq"
-            ))?;
-            let mut rows = stmt.query(())?;
+            let rows = conn.rows(
+                &format!("SELECT {EVENT_COLUMNS} FROM consent_events ORDER BY seq"),
+                (),
+            )?;
             let mut v = ChainVerifier::default();
-            while let Some(r) = rows.next()? {
+            for r in &rows {
                 let seq: i64 = r.get(0)?;
                 let stored = match event_from_row(r) {
                     Ok(e) => e,
@@ -207,11 +207,11 @@ impl Store {
         let record_id = record_id.to_owned();
         let actor = actor.clone();
         let load = move |conn: &Conn| -> StoreResult<ReceiptData> {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM consent_events WHERE record_id = ?1"
-            ))?;
-            let mut rows = stmt.query([record_id.as_str()])?;
-            let event = match rows.next()? {
+            let rows = conn.rows(
+                &format!("SELECT {EVENT_COLUMNS} FROM consent_events WHERE record_id = ?1"),
+                [record_id.as_str()],
+            )?;
+            let event = match rows.first() {
                 Some(r) => event_from_row(r)?,
                 None => {
                     return Err(CoreError::not_found("record_id", "no such consent record").into())

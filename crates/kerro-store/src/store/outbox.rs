@@ -39,10 +39,7 @@ pub(crate) fn emit(
     payload: Value,
     now: &DateTime<Utc>,
 ) -> StoreResult<()> {
-    conn.prepare_cached(
-        "INSERT INTO outbox (kind, subject_id, payload, node, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
+    conn.execute("INSERT INTO outbox (kind, subject_id, payload, node, created_at) VALUES (?1, ?2, ?3, ?4, ?5)", params![
         kind,
         subject.map(|s| s.as_str()),
         payload.to_string(),
@@ -54,9 +51,10 @@ pub(crate) fn emit(
 
 /// Forgets a subject's earlier events (on erasure); the erasure event itself is written after.
 pub(crate) fn forget(conn: &Conn, subject: &SubjectId) -> StoreResult<u64> {
-    Ok(conn
-        .prepare_cached("DELETE FROM outbox WHERE subject_id = ?1")?
-        .execute([subject.as_str()])? as u64)
+    Ok(conn.execute(
+        "DELETE FROM outbox WHERE subject_id = ?1",
+        [subject.as_str()],
+    )? as u64)
 }
 
 /// The newest event's number (0 when there is none).
@@ -66,8 +64,11 @@ pub(crate) fn last_seq(conn: &Conn) -> StoreResult<i64> {
 
 /// The newest event about `subject` (0 when there is none): the version of what is read with it.
 pub(crate) fn subject_version(conn: &Conn, subject: &SubjectId) -> StoreResult<i64> {
-    conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM outbox WHERE subject_id = ?1")?
-        .query_row([subject.as_str()], |r| r.get(0))
+    conn.query_row(
+        "SELECT COALESCE(MAX(seq), 0) FROM outbox WHERE subject_id = ?1",
+        [subject.as_str()],
+        |r| r.get(0),
+    )
 }
 
 /// One stored event.
@@ -107,9 +108,7 @@ impl super::Store {
     pub fn prune_outbox(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         let cutoff = ts(&before);
         self.write(move |conn| {
-            Ok(conn
-                .prepare_cached("DELETE FROM outbox WHERE created_at < ?1")?
-                .execute([cutoff])? as u64)
+            Ok(conn.execute("DELETE FROM outbox WHERE created_at < ?1", [cutoff])? as u64)
         })
     }
 

@@ -94,10 +94,9 @@ impl Store {
     ) -> StoreResult<Vec<(NoticeVersion, serde_json::Value)>> {
         let form = form.clone();
         self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(
+            let rows = conn.query_map(
                 "SELECT version, sha256, created_at, bundle FROM notice_versions WHERE form = ?1 ORDER BY version",
-            )?;
-            let rows = stmt.query_map([form.as_str()], |r| {
+[form.as_str()], |r| {
                 Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
             })?;
             let mut out = Vec::new();
@@ -193,8 +192,9 @@ pub(crate) fn load_table<K: Ord, V: DeserializeOwned>(
     table: &str,
     parse_key: impl Fn(&str) -> Option<K>,
 ) -> StoreResult<BTreeMap<K, V>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT key, spec FROM {table}"))?;
-    let rows = stmt.query_map((), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let rows = conn.query_map(&format!("SELECT key, spec FROM {table}"), (), |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
     let mut out = BTreeMap::new();
     for row in rows {
         let (k, spec) = row?;

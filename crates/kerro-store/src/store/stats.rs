@@ -84,11 +84,9 @@ impl Store {
                     stats.consent.insert(k.clone(), vec![(0, 0); week_list.len()]);
                 }
             }
-            let mut stmt = conn.prepare(
+            for r in &conn.rows(
                 "SELECT purpose, state, event_time FROM consent_events WHERE event_time >= ?1",
-            )?;
-            let mut rows = stmt.query([&since])?;
-            while let Some(r) = rows.next()? {
+[&since])? {
                 let (p, s, t): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
                 let Some(series) = stats.consent.iter_mut().find(|(k, _)| k.as_str() == p) else {
                     continue;
@@ -109,12 +107,10 @@ impl Store {
             for kind in ["rectification", "withdrawal", "export", "erasure"] {
                 stats.rights.insert(kind, vec![0; week_list.len()]);
             }
-            let mut stmt = conn.prepare(
+            for r in &conn.rows(
                 "SELECT action, actor, detail, time FROM audit_log WHERE time >= ?1
                  AND action IN ('declarations_changed', 'consent_changed', 'data_exported', 'subject_erased')",
-            )?;
-            let mut rows = stmt.query([&since])?;
-            while let Some(r) = rows.next()? {
+[&since])? {
                 let (action, who, detail, t): (String, String, String, String) =
                     (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
                 let kind = match action.as_str() {
@@ -138,14 +134,13 @@ impl Store {
             stats.subjects =
                 conn.query_row("SELECT COUNT(*) FROM subjects", (), |r| r.get::<_, i64>(0))? as u64;
             let mut counts: BTreeMap<AttributeKey, BTreeMap<String, u64>> = BTreeMap::new();
-            let mut stmt = conn.prepare(
+            let rows = conn.rows(
                 "SELECT d.subject_id, d.attribute, d.value_enc FROM declarations d
                  JOIN subjects s ON s.id = d.subject_id
                  WHERE d.superseded_at IS NULL AND s.restricted = 0 ORDER BY d.subject_id",
-            )?;
-            let mut rows = stmt.query(())?;
+())?;
             let mut key: Option<(String, crate::crypto::DataKey)> = None;
-            while let Some(r) = rows.next()? {
+            for r in &rows {
                 let (sid, attr, sealed): (String, String, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?);
                 let Some((akey, spec)) = snapshot
                     .schema

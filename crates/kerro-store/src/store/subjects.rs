@@ -78,8 +78,8 @@ pub(crate) fn load_subject_data(
 ) -> StoreResult<SubjectData> {
     let dk = subject_key(conn, keys, id)?;
     let sid = id.as_str();
-    let subject = conn.prepare_cached("SELECT external_id_enc, email_enc, organization_enc, locale, restricted, objected_marketing,
-                objected_sharing, created_at FROM subjects WHERE id = ?1")?.query_row([sid],
+    let subject = conn.query_row("SELECT external_id_enc, email_enc, organization_enc, locale, restricted, objected_marketing,
+                objected_sharing, created_at FROM subjects WHERE id = ?1", [sid],
         |r| {
             Ok((
                 r.get::<_, Option<Vec<u8>>>(0)?,
@@ -110,12 +110,11 @@ pub(crate) fn load_subject_data(
 
     let mut declarations = Vec::new();
     let mut history = Vec::new();
-    let mut stmt = conn.prepare_cached(
+    for r in &conn.rows(
         "SELECT attribute, value_enc, form, notice_version, method, given_at, superseded_at
          FROM declarations WHERE subject_id = ?1 ORDER BY attribute, id",
-    )?;
-    let mut rows = stmt.query([sid])?;
-    while let Some(r) = rows.next()? {
+        [sid],
+    )? {
         let (attribute, value, form) = open_declaration(&dk, sid, r)?;
         let method: String = r.get(4)?;
         let superseded: Option<String> = r.get(6)?;
@@ -180,9 +179,11 @@ pub(crate) fn email_of(conn: &Conn, keys: &Keyring, id: &SubjectId) -> StoreResu
     let Ok(dk) = subject_key(conn, keys, id) else {
         return Ok(None);
     };
-    let sealed: Option<Vec<u8>> = conn
-        .prepare_cached("SELECT email_enc FROM subjects WHERE id = ?1")?
-        .query_row([id.as_str()], |r| r.get(0))?;
+    let sealed: Option<Vec<u8>> = conn.query_row(
+        "SELECT email_enc FROM subjects WHERE id = ?1",
+        [id.as_str()],
+        |r| r.get(0),
+    )?;
     sealed
         .map(|c| dk.open_string(id.as_str(), "email", &c))
         .transpose()
@@ -233,9 +234,9 @@ impl Store {
             }
             let (dk, wrapped) = keys.new_data_key(sid)?;
             let seal = |field: &str, v: &Option<String>| v.as_ref().map(|s| dk.seal(sid, field, s.as_bytes())).transpose();
-            conn.prepare_cached("INSERT INTO subjects (id, wrapped_key, external_id_bidx, email_bidx, external_id_enc, email_enc,
+            conn.execute("INSERT INTO subjects (id, wrapped_key, external_id_bidx, email_bidx, external_id_enc, email_enc,
                                        organization_enc, locale, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", params![
                     sid,
                     wrapped,
                     ext_bidx,
@@ -311,9 +312,11 @@ impl Store {
         };
         let bidx = self.keys().blind_index("email", &key);
         self.read(move |conn| {
-            let mut stmt =
-                conn.prepare_cached("SELECT id FROM subjects WHERE email_bidx = ?1 ORDER BY id")?;
-            let ids = stmt.query_map([bidx], |r| r.get::<_, String>(0))?;
+            let ids = conn.query_map(
+                "SELECT id FROM subjects WHERE email_bidx = ?1 ORDER BY id",
+                [bidx],
+                |r| r.get::<_, String>(0),
+            )?;
             let mut out = Vec::new();
             for id in ids {
                 out.push(SubjectId::parse(&id?).map_err(corrupt("subject id"))?);
@@ -357,11 +360,9 @@ impl Store {
         self.write(move |conn| {
             subject_key(conn, &keys, &id)?;
             let (r0, m0, s0): (bool, bool, bool) = conn
-                .prepare_cached("SELECT restricted, objected_marketing, objected_sharing FROM subjects WHERE id = ?1")?
-                .query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                .query_row("SELECT restricted, objected_marketing, objected_sharing FROM subjects WHERE id = ?1", [id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             let (r, m, s) = (restricted.unwrap_or(r0), objected_marketing.unwrap_or(m0), objected_sharing.unwrap_or(s0));
-            conn.prepare_cached("UPDATE subjects SET restricted = ?2, objected_marketing = ?3, objected_sharing = ?4 WHERE id = ?1")?
-                .execute(params![id.as_str(), r, m, s])?;
+            conn.execute("UPDATE subjects SET restricted = ?2, objected_marketing = ?3, objected_sharing = ?4 WHERE id = ?1", params![id.as_str(), r, m, s])?;
             record(
                 conn,
                 &now,
@@ -388,8 +389,8 @@ impl Store {
         self.write(move |conn| {
             subject_key(conn, &keys, &id)?;
             let doc = serde_json::to_string(&prefs).map_err(corrupt("contact prefs"))?;
-            conn.prepare_cached("INSERT INTO contact_prefs (subject_id, prefs, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(subject_id) DO UPDATE SET prefs = excluded.prefs, updated_at = excluded.updated_at")?.execute(params![id.as_str(), doc, ts(&now)],
+            conn.execute("INSERT INTO contact_prefs (subject_id, prefs, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(subject_id) DO UPDATE SET prefs = excluded.prefs, updated_at = excluded.updated_at", params![id.as_str(), doc, ts(&now)],
             )?;
             record(conn, &now, &actor, Some(&id), AuditAction::ContactChanged)?;
             Ok(prefs)
@@ -411,8 +412,8 @@ impl Store {
             subject_key(conn, &keys, &id)?;
             let token = new_secret(SUBJECT_TOKEN_PREFIX);
             let expires = now + ttl;
-            conn.prepare_cached("DELETE FROM subject_tokens WHERE expires_at < ?1")?.execute([ts(&now)])?;
-            conn.prepare_cached("INSERT INTO subject_tokens (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)")?.execute(params![secret_hash(&token), id.as_str(), ts(&expires), ts(&now)],
+            conn.execute("DELETE FROM subject_tokens WHERE expires_at < ?1", [ts(&now)])?;
+            conn.execute("INSERT INTO subject_tokens (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)", params![secret_hash(&token), id.as_str(), ts(&expires), ts(&now)],
             )?;
             record(conn, &now, &actor, Some(&id), AuditAction::SubjectTokenIssued)?;
             Ok((token, expires))
@@ -457,27 +458,27 @@ impl Store {
         let summary = self.write(move |conn| {
             subject_key(conn, &keys, &id)?;
             let sid = id.as_str();
-            let email_bidx: Option<String> = conn
-                .prepare_cached("SELECT email_bidx FROM subjects WHERE id = ?1")?
-                .query_row([sid], |r| r.get(0))?;
-            let declarations = conn
-                .prepare_cached("DELETE FROM declarations WHERE subject_id = ?1")?
-                .execute([sid])? as u64;
-            let tokens = conn
-                .prepare_cached("DELETE FROM subject_tokens WHERE subject_id = ?1")?
-                .execute([sid])? as u64;
-            conn.prepare_cached("DELETE FROM contact_prefs WHERE subject_id = ?1")?
-                .execute([sid])?;
+            let email_bidx: Option<String> = conn.query_row(
+                "SELECT email_bidx FROM subjects WHERE id = ?1",
+                [sid],
+                |r| r.get(0),
+            )?;
+            let declarations =
+                conn.execute("DELETE FROM declarations WHERE subject_id = ?1", [sid])? as u64;
+            let tokens =
+                conn.execute("DELETE FROM subject_tokens WHERE subject_id = ?1", [sid])? as u64;
+            conn.execute("DELETE FROM contact_prefs WHERE subject_id = ?1", [sid])?;
             super::sessions::erase_web(conn, &id)?;
-            conn.prepare_cached("DELETE FROM subjects WHERE id = ?1")?
-                .execute([sid])?;
-            conn.prepare_cached(
+            conn.execute("DELETE FROM subjects WHERE id = ?1", [sid])?;
+            conn.execute(
                 "INSERT INTO erasures (subject_id, erased_at, email_bidx) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![sid, ts(&now), email_bidx])?;
-            let kept: i64 = conn
-                .prepare_cached("SELECT COUNT(*) FROM consent_events WHERE subject_id = ?1")?
-                .query_row([sid], |r| r.get(0))?;
+                params![sid, ts(&now), email_bidx],
+            )?;
+            let kept: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM consent_events WHERE subject_id = ?1",
+                [sid],
+                |r| r.get(0),
+            )?;
             record(conn, &now, &actor, Some(&id), AuditAction::SubjectErased)?;
             Ok(ErasureSummary {
                 subject: id.clone(),
@@ -560,7 +561,7 @@ impl Store {
         let hash = secret_hash(secret);
         let actor = actor.clone();
         self.write(move |conn| {
-            conn.prepare_cached("INSERT INTO staff_tokens (id, hash, role, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![t.id, hash, t.role.as_str(), t.label, ts(&now)],
+            conn.execute("INSERT INTO staff_tokens (id, hash, role, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)", params![t.id, hash, t.role.as_str(), t.label, ts(&now)],
             )?;
             record(conn, &now, &actor, None, AuditAction::StaffTokenCreated { token_id: &t.id, role: t.role.as_str() })?;
             Ok(t)
@@ -603,9 +604,7 @@ impl Store {
     /// How many live (not erased) subjects the store holds.
     pub fn subject_count(&self) -> StoreResult<u64> {
         self.read(|conn| {
-            Ok(conn
-                .prepare_cached("SELECT COUNT(*) FROM subjects")?
-                .query_row((), |r| r.get::<_, i64>(0))? as u64)
+            Ok(conn.query_row("SELECT COUNT(*) FROM subjects", (), |r| r.get::<_, i64>(0))? as u64)
         })
     }
 }

@@ -108,28 +108,28 @@ impl Store {
         now: DateTime<Utc>,
         sha256: &str,
     ) -> StoreResult<Vec<PolicyVersion>> {
-        let load = |conn: &Conn| -> StoreResult<Vec<PolicyVersion>> {
-            let mut stmt = conn.prepare_cached(
+        let load =
+            |conn: &Conn| -> StoreResult<Vec<PolicyVersion>> {
+                let rows = conn.query_map(
                 "SELECT version, sha256, created_at FROM privacy_policy_versions ORDER BY version",
-            )?;
-            let rows = stmt.query_map((), |r| {
+(), |r| {
                 Ok((
                     r.get::<_, u32>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
                 ))
             })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (version, sha256, created) = row?;
-                out.push(PolicyVersion {
-                    version,
-                    sha256,
-                    created_at: parse_ts(&created)?,
-                });
-            }
-            Ok(out)
-        };
+                let mut out = Vec::new();
+                for row in rows {
+                    let (version, sha256, created) = row?;
+                    out.push(PolicyVersion {
+                        version,
+                        sha256,
+                        created_at: parse_ts(&created)?,
+                    });
+                }
+                Ok(out)
+            };
         let versions = self.read(load)?;
         if versions.last().is_some_and(|v| v.sha256 == sha256) {
             return Ok(versions);
