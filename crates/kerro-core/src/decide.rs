@@ -50,6 +50,8 @@ pub struct Profile {
     pub objected_marketing: bool,
     /// The language to address the subject in: their contact choice, else their locale.
     pub language: Option<crate::Lang>,
+    /// The locale the subject was created with (what `language` falls back to).
+    pub locale: Option<crate::Lang>,
 }
 
 impl Profile {
@@ -62,6 +64,7 @@ impl Profile {
             restricted: false,
             objected_marketing: false,
             language: None,
+            locale: None,
         }
     }
 

@@ -18,7 +18,7 @@ pub use db::{connect, Location, SCHEMA_VERSION};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use store::{
-    is_sign_in_secret, week_of, AdminStats, AnswerCount, ImportOutcome, ImportRecord, LoginLink,
-    PolicyVersion, Store, StoreOptions, Submission, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX,
-    STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX,
+    is_sign_in_secret, week_of, AdminStats, AnswerCount, FormPost, FormPosted, ImportOutcome,
+    ImportRecord, LoginLink, PolicyVersion, Respondent, Store, StoreOptions, Submission,
+    WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX, STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX,
 };

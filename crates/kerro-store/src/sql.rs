@@ -7,9 +7,6 @@
 
 mod pg;
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
 pub use pg::{to_postgres, PgConn};
 
 use crate::error::{StoreError, StoreResult};
@@ -277,20 +274,13 @@ pub struct Conn {
     backend: Backend,
     /// The node that writes through this connection, as recorded in the outbox.
     node: std::sync::Arc<str>,
-    /// The newest hash of each hash chain (ledger, audit log), known while
-    /// the writer's transaction holds the write lock; `None` outside one.
-    heads: RefCell<Option<ChainHeads>>,
 }
-
-/// Chain heads by table.
-pub type ChainHeads = HashMap<&'static str, String>;
 
 impl Conn {
     pub fn sqlite(conn: rusqlite::Connection) -> Conn {
         Conn {
             backend: Backend::Sqlite(conn),
             node: std::sync::Arc::from("local"),
-            heads: RefCell::new(None),
         }
     }
 
@@ -298,7 +288,6 @@ impl Conn {
         Conn {
             backend: Backend::Pg(pg),
             node: std::sync::Arc::from("local"),
-            heads: RefCell::new(None),
         }
     }
 
@@ -310,41 +299,6 @@ impl Conn {
 
     pub fn node(&self) -> &str {
         &self.node
-    }
-
-    /// Starts (`Some`) or ends (`None`) remembering chain heads; the writer
-    /// does so around each transaction, under its write lock, and restores
-    /// the heads from before a job whose savepoint it rolls back.
-    pub(crate) fn set_chain_heads(&self, heads: Option<ChainHeads>) {
-        *self.heads.borrow_mut() = heads;
-    }
-
-    pub(crate) fn chain_heads(&self) -> Option<ChainHeads> {
-        self.heads.borrow().clone()
-    }
-
-    /// The newest hash of `table`'s chain: remembered within the writer's
-    /// transaction, else read (`GENESIS` for an empty chain).
-    pub(crate) fn chain_head(&self, table: &'static str, genesis: &str) -> StoreResult<String> {
-        if let Some(h) = self.heads.borrow().as_ref().and_then(|m| m.get(table)) {
-            return Ok(h.clone());
-        }
-        let head = self
-            .query_row(
-                &format!("SELECT hash FROM {table} ORDER BY seq DESC LIMIT 1"),
-                (),
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or_else(|| genesis.to_owned());
-        Ok(head)
-    }
-
-    /// Records the hash just appended to `table`'s chain (if heads are being remembered).
-    pub(crate) fn advance_chain(&self, table: &'static str, hash: &str) {
-        if let Some(m) = self.heads.borrow_mut().as_mut() {
-            m.insert(table, hash.to_owned());
-        }
     }
 
     pub fn dialect(&self) -> Dialect {

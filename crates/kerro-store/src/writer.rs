@@ -11,15 +11,27 @@
 //! A lost connection is replaced before the next transaction; the jobs of a
 //! transaction that failed are answered with the error (503 to clients).
 
-use std::sync::mpsc;
+use chrono::{DateTime, Utc};
+use kerro_core::Actor;
+use std::cell::RefCell;
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::crypto::Keyring;
 use crate::error::{StoreError, StoreResult};
 use crate::sql::{Conn, Dialect};
+use crate::store::tx::{ChainHeads, Touched, Tx};
 
 type Reply = Box<dyn FnOnce(StoreResult<()>) + Send>;
-type Job = Box<dyn FnOnce(&Conn) -> (bool, Reply) + Send>;
+/// A job runs in its savepoint; it answers with its reply and, if it succeeded, what it touched.
+type Job =
+    Box<dyn FnOnce(&Conn, &Keyring, &RefCell<ChainHeads>) -> (Reply, Option<Touched>) + Send>;
+
+/// What the store does after each COMMIT with what its jobs touched, in job
+/// order, before any of their callers hears back (the in-memory profiles and
+/// the schema snapshot).
+pub(crate) type OnCommit = Box<dyn Fn(Vec<Touched>) + Send>;
 
 /// Opens a fresh connection when the current one is lost.
 pub(crate) type Connect = Box<dyn Fn() -> StoreResult<Conn> + Send>;
@@ -41,27 +53,34 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn start(conn: Conn, connect: Connect) -> Writer {
+    pub(crate) fn start(
+        conn: Conn,
+        connect: Connect,
+        keys: Arc<Keyring>,
+        on_commit: OnCommit,
+    ) -> Writer {
         let (tx, rx) = mpsc::channel::<Job>();
         let spawned = thread::Builder::new()
             .name("kerro-writer".into())
-            .spawn(move || run(conn, connect, rx));
+            .spawn(move || run(conn, connect, &keys, &on_commit, rx));
         if let Err(e) = spawned {
             tracing::error!("cannot start the writer thread: {e}");
         }
         Writer { jobs: tx }
     }
 
-    /// Runs `f` in the next group transaction and returns its result once that transaction committed.
-    pub fn write<T, F>(&self, f: F) -> StoreResult<T>
+    /// Runs `f` as `actor` at `now` in the next group transaction and
+    /// returns its result once that transaction committed.
+    pub(crate) fn write<T, F>(&self, actor: Actor, now: DateTime<Utc>, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Conn) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&Tx) -> StoreResult<T> + Send + 'static,
     {
         let (tx, rx) = mpsc::sync_channel::<StoreResult<T>>(1);
-        let job: Job = Box::new(move |conn| {
-            let result = f(conn);
-            let ok = result.is_ok();
+        let job: Job = Box::new(move |conn, keys, heads| {
+            let write = Tx::new(conn, keys, heads, now, actor);
+            let result = f(&write);
+            let touched = result.is_ok().then(|| write.into_touched());
             let reply: Reply = Box::new(move |commit| {
                 let out = match (result, commit) {
                     (Err(e), _) => Err(e),
@@ -70,7 +89,7 @@ impl Writer {
                 };
                 let _ = tx.send(out);
             });
-            (ok, reply)
+            (reply, touched)
         });
         self.jobs.send(job).map_err(|_| StoreError::Closed)?;
         rx.recv().map_err(|_| StoreError::Closed)?
@@ -117,7 +136,13 @@ fn begin_with_retry(
     Err(StoreError::Closed)
 }
 
-fn run(conn: Conn, connect: Connect, rx: mpsc::Receiver<Job>) {
+fn run(
+    conn: Conn,
+    connect: Connect,
+    keys: &Keyring,
+    on_commit: &OnCommit,
+    rx: mpsc::Receiver<Job>,
+) {
     let mut conn = Some(conn);
     let mut idle_since = Instant::now();
     while let Ok(first) = rx.recv() {
@@ -137,19 +162,23 @@ fn run(conn: Conn, connect: Connect, rx: mpsc::Receiver<Job>) {
         }
         let Some(c) = conn.as_ref() else { continue };
         // Under the write lock nobody else appends: the chain heads can be remembered.
-        c.set_chain_heads(Some(Default::default()));
+        let heads = RefCell::new(ChainHeads::default());
         let mut replies = Vec::with_capacity(batch.len());
+        let mut touched = Vec::with_capacity(batch.len());
         let mut wrote = false;
         for job in batch {
             if let Err(e) = c.execute_batch("SAVEPOINT job") {
                 tracing::error!("cannot open a savepoint: {e}");
                 continue;
             }
-            let heads = c.chain_heads();
-            let (ok, reply) = job(c);
-            if !ok {
+            let before = heads.borrow().clone();
+            let (reply, done) = job(c, keys, &heads);
+            let ok = done.is_some();
+            if let Some(t) = done {
+                touched.push(t);
+            } else {
                 // The job's appends are rolled back with its savepoint.
-                c.set_chain_heads(heads);
+                *heads.borrow_mut() = before;
             }
             wrote |= ok;
             let end = if ok {
@@ -167,10 +196,12 @@ fn run(conn: Conn, connect: Connect, rx: mpsc::Receiver<Job>) {
         } else {
             c.execute_batch("COMMIT")
         };
-        c.set_chain_heads(None);
-        if let Err(e) = &commit {
-            tracing::error!("commit failed: {e}");
-            let _ = c.execute_batch("ROLLBACK");
+        match &commit {
+            Ok(()) => on_commit(touched),
+            Err(e) => {
+                tracing::error!("commit failed: {e}");
+                let _ = c.execute_batch("ROLLBACK");
+            }
         }
         if c.is_broken() {
             conn = None;

@@ -157,7 +157,7 @@ pub fn run(store: &Store, file: &Path, batch: usize) -> anyhow::Result<Report> {
     for (records, refused, bytes) in rx {
         report.refused.extend(refused);
         if !records.is_empty() {
-            for o in store.import_batch(&actor, records)? {
+            for o in store.import_batch(&actor, chrono::Utc::now(), records)? {
                 match o.result {
                     Ok((_, n)) => {
                         report.records += 1;

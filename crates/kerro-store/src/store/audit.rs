@@ -8,6 +8,7 @@ use kerro_core::consent::{link, ChainBreak, ChainVerifier, GENESIS};
 use kerro_core::{Actor, SubjectId};
 use serde_json::{json, Value};
 
+use super::tx::Tx;
 use super::{parse_ts, ts, Store};
 use crate::error::StoreResult;
 use crate::model::AuditEntry;
@@ -156,34 +157,45 @@ fn canonical(time: &str, actor: &str, action: &str, subject: Option<&str>, detai
     json!([1, time, actor, action, subject, detail]).to_string()
 }
 
+/// Records `action` by the transaction's actor at its `now`.
 pub(crate) fn record(
-    conn: &Conn,
+    tx: &Tx,
+    subject: Option<&SubjectId>,
+    action: AuditAction<'_>,
+) -> StoreResult<()> {
+    let (now, actor) = (tx.now, tx.actor.clone());
+    record_as(tx, &now, &actor, subject, action)
+}
+
+/// Records `action` at another time or by another actor than the transaction's (imports keep each record's time).
+pub(crate) fn record_as(
+    tx: &Tx,
     now: &DateTime<Utc>,
     actor: &Actor,
     subject: Option<&SubjectId>,
     action: AuditAction<'_>,
 ) -> StoreResult<()> {
-    let prev = conn.chain_head("audit_log", GENESIS)?;
+    let prev = tx.chain_head("audit_log", GENESIS)?;
     let time = ts(now);
     let actor = actor.label();
     let name = action.name();
-    publish(conn, now, subject, &action)?;
+    publish(tx, now, subject, &action)?;
     let subject = subject.map(SubjectId::as_str);
     let detail = action.detail().to_string();
     let hash = link(&prev, &canonical(&time, &actor, name, subject, &detail));
-    conn.execute(
+    tx.execute(
         "INSERT INTO audit_log (time, actor, action, subject_id, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![time, actor, name, subject, detail, prev, hash],
     )?;
-    conn.advance_chain("audit_log", &hash);
+    tx.advance_chain("audit_log", &hash);
     Ok(())
 }
 
 /// Changes other nodes must follow (and webhooks will announce) go to the
 /// outbox in the same transaction. Consent events are published by the ledger.
 fn publish(
-    conn: &Conn,
+    tx: &Tx,
     now: &DateTime<Utc>,
     subject: Option<&SubjectId>,
     action: &AuditAction<'_>,
@@ -210,7 +222,7 @@ fn publish(
         }
         AuditAction::SubjectErased => {
             if let Some(s) = subject {
-                forget(conn, s)?;
+                forget(tx, s)?;
             }
             (kind::SUBJECT_ERASED, json!({}))
         }
@@ -220,7 +232,7 @@ fn publish(
     if let Some(s) = subject {
         payload["subject"] = json!(s.as_str());
     }
-    emit(conn, event, subject, payload, now)
+    emit(tx, event, subject, payload, now)
 }
 
 pub(crate) fn entries_for(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<AuditEntry>> {

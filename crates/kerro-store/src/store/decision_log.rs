@@ -12,11 +12,13 @@ use std::sync::mpsc;
 use std::sync::Arc;
 
 use super::outbox;
-use super::subjects::subject_key;
+use super::shared::subject_key;
+use super::tx::Tx;
 use super::{corrupt, parse_ts, ts};
 use crate::crypto::Keyring;
 use crate::error::StoreResult;
 use crate::model::LoggedDecision;
+use kerro_core::Actor;
 
 /// A decision waiting to be written to the log.
 pub(crate) struct PendingLog {
@@ -46,8 +48,10 @@ pub(crate) fn start_flusher(store: std::sync::Weak<super::Inner>) -> mpsc::Sende
                 // batch is kept and retried for up to two minutes.
                 let batch = Arc::new(batch);
                 for attempt in 1.. {
-                    let (keys, b) = (inner.keys.clone(), batch.clone());
-                    match inner.writer.write(move |conn| write_logs(conn, &keys, &b)) {
+                    let b = batch.clone();
+                    let at = batch.iter().map(|l| l.at).max().unwrap_or_default();
+                    let actor = Actor::System("decision-log".into());
+                    match inner.writer.write(actor, at, move |tx| write_logs(tx, &b)) {
                         Ok(()) => break,
                         Err(e)
                             if attempt < 240
@@ -75,7 +79,8 @@ pub(crate) fn start_flusher(store: std::sync::Weak<super::Inner>) -> mpsc::Sende
     tx
 }
 
-fn write_logs(conn: &Conn, keys: &Keyring, batch: &[PendingLog]) -> StoreResult<()> {
+fn write_logs(tx: &Tx, batch: &[PendingLog]) -> StoreResult<()> {
+    let (conn, keys) = (tx, tx.keys);
     let mut dk_cache: HashMap<SubjectId, Option<crate::crypto::DataKey>> = HashMap::new();
     for log in batch {
         let dk = dk_cache
@@ -100,7 +105,7 @@ fn write_logs(conn: &Conn, keys: &Keyring, batch: &[PendingLog]) -> StoreResult<
             sealed
         ])?;
         outbox::emit(
-            conn,
+            tx,
             outbox::kind::OFFER_DELIVERED,
             Some(&log.subject),
             serde_json::json!({

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use super::audit::{record, AuditAction};
 use super::decision_log::PendingLog;
-use super::index::{load_profile, ProfileIndex};
+use super::index::load_profile;
 use super::outbox;
 use super::schema_ops::{load_snapshot, to_json};
 use super::{ts, Store};
@@ -41,23 +41,20 @@ impl Store {
         spec: OfferSpec,
     ) -> StoreResult<bool> {
         let compiled = compile_offer(key.clone(), spec, &self.schema().schema)?;
-        let actor = actor.clone();
-        let snapshot = self.write(move |conn| {
-            let created = conn
+        self.write(actor, now, move |tx| {
+            let created = tx
                 .query_row("SELECT 1 FROM offers WHERE key = ?1", [key.as_str()], |_| Ok(()))
                 .map(|_| false)
                 .or_else(|e| if matches!(e, StoreError::NoRows) { Ok(true) } else { Err(e) })?;
-            conn.execute(
+            tx.execute(
                 "INSERT INTO offers (key, spec, updated_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT(key) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at",
                 params![key.as_str(), to_json(&compiled.spec)?, ts(&now)],
             )?;
-            record(conn, &now, &actor, None, AuditAction::SchemaChanged { kind: "offer", key: key.as_str() })?;
-            Ok((created, load_snapshot(conn)?))
-        })?;
-        let (created, snapshot) = snapshot;
-        self.set_snapshot(snapshot);
-        Ok(created)
+            record(tx, None, AuditAction::SchemaChanged { kind: "offer", key: key.as_str() })?;
+            tx.schema_changed(load_snapshot(tx)?);
+            Ok(created)
+        })
     }
 
     /// Deletes an offer; past decisions stay in the log under its key.
@@ -67,26 +64,23 @@ impl Store {
         now: DateTime<Utc>,
         key: &OfferKey,
     ) -> StoreResult<()> {
-        let (actor, key) = (actor.clone(), key.clone());
-        let snapshot = self.write(move |conn| {
-            let n = conn.execute("DELETE FROM offers WHERE key = ?1", [key.as_str()])?;
+        let key = key.clone();
+        self.write(actor, now, move |tx| {
+            let n = tx.execute("DELETE FROM offers WHERE key = ?1", [key.as_str()])?;
             if n == 0 {
                 return Err(CoreError::not_found("offer", format!("no offer '{key}'")).into());
             }
             record(
-                conn,
-                &now,
-                &actor,
+                tx,
                 None,
                 AuditAction::SchemaChanged {
                     kind: "offer_deleted",
                     key: key.as_str(),
                 },
             )?;
-            load_snapshot(conn)
-        })?;
-        self.set_snapshot(snapshot);
-        Ok(())
+            tx.schema_changed(load_snapshot(tx)?);
+            Ok(())
+        })
     }
 
     /// Whether the subject's profile is in memory (a decision then touches no disk).
@@ -303,20 +297,18 @@ impl Store {
         };
         let keys = self.keys();
         let (actor, purpose_s) = (actor.clone(), purpose.to_string());
-        self.write(move |conn| {
+        self.write(&actor, now, move |tx| {
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
                 let email = if with_email {
-                    super::subjects::email_of(conn, &keys, &id)?
+                    super::shared::email_of(tx, &keys, &id)?
                 } else {
                     None
                 };
                 out.push((id, email));
             }
             record(
-                conn,
-                &now,
-                &actor,
+                tx,
                 None,
                 AuditAction::AudienceExported {
                     purpose: &purpose_s,
@@ -327,10 +319,6 @@ impl Store {
             )?;
             Ok(out)
         })
-    }
-
-    pub(crate) fn index(&self) -> &ProfileIndex {
-        &self.inner.index
     }
 }
 

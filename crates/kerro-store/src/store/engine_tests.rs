@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::model::NewSubject;
-use crate::store::index::profile_from;
+use crate::store::index::{profile_from, ProfileIndex};
 use crate::{StoreOptions, Submission};
 use chrono::TimeZone;
 use kerro_core::schema::{AttrKind, AttributeSpec, FormSpec, LegalBasis, PurposeSpec, Use};
@@ -201,7 +201,7 @@ fn live_decisions_at_extreme_times() {
         assert_eq!(d.offers.len(), 1, "at {at}");
     }
     // The two at the beginning of time fell out of the later decisions' window.
-    assert_eq!(store.index().deliveries.lock()[&id].len(), 3);
+    assert_eq!(store.inner.index.deliveries.lock()[&id].len(), 3);
 }
 
 /// The light profile load and the one derived from the full subject data agree.

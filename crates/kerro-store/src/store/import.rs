@@ -15,11 +15,11 @@ use kerro_core::{Actor, CoreError, ErrorCode, Lang};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-use super::audit::{record, AuditAction};
-use super::declare::write_declaration;
+use super::audit::{record_as, AuditAction};
 use super::ledger::{append, current_states, NewEvent};
-use super::subjects::subject_key;
-use super::{new_ulid, ts, Store};
+use super::shared::{insert_subject, subject_key, write_declaration, NewSubjectRow};
+use super::tx::Tx;
+use super::Store;
 use crate::crypto::DataKey;
 use crate::error::{StoreError, StoreResult};
 
@@ -53,28 +53,21 @@ impl Store {
     pub fn import_batch(
         &self,
         actor: &Actor,
+        now: DateTime<Utc>,
         records: Vec<ImportRecord>,
     ) -> StoreResult<Vec<ImportOutcome>> {
-        let keys = self.keys();
         let snapshot = self.schema();
-        let actor = actor.clone();
         let default_lang = self.default_lang();
-        let outcomes = self.write(move |conn| {
+        // `now` only dates the batch; each record keeps its own `given_at`.
+        self.write(actor, now, move |tx| {
             let mut notices: HashMap<(FormKey, u32), Option<String>> = HashMap::new();
             let mut out = Vec::with_capacity(records.len());
             for rec in records {
                 // Every check runs before the record's first write, so a refused
                 // record writes nothing and needs no savepoint of its own.
                 let line = rec.line;
-                let result = match import_one(
-                    conn,
-                    &keys,
-                    &snapshot.schema,
-                    &actor,
-                    default_lang,
-                    &mut notices,
-                    rec,
-                ) {
+                let result = match import_one(tx, &snapshot.schema, default_lang, &mut notices, rec)
+                {
                     Ok(v) => Ok(v),
                     Err(StoreError::Core(e)) => Err(e),
                     Err(other) => return Err(other),
@@ -82,21 +75,13 @@ impl Store {
                 out.push(ImportOutcome { line, result });
             }
             Ok(out)
-        })?;
-        for o in &outcomes {
-            if let Ok((id, _)) = &o.result {
-                self.after_write(id);
-            }
-        }
-        Ok(outcomes)
+        })
     }
 }
 
 fn import_one(
-    conn: &Conn,
-    keys: &crate::crypto::Keyring,
+    tx: &Tx,
     schema: &kerro_core::schema::Schema,
-    actor: &Actor,
     default_lang: Lang,
     notices: &mut HashMap<(FormKey, u32), Option<String>>,
     mut rec: ImportRecord,
@@ -126,7 +111,7 @@ fn import_one(
     let sha = notices
         .entry((rec.form.clone(), rec.notice_version))
         .or_insert_with(|| {
-            conn.query_row(
+            tx.query_row(
                 "SELECT sha256 FROM notice_versions WHERE form = ?1 AND version = ?2",
                 params![rec.form.as_str(), rec.notice_version],
                 |r| r.get::<_, String>(0),
@@ -147,7 +132,7 @@ fn import_one(
             )
         })?;
 
-    let existing = find_subject(conn, keys, &rec)?;
+    let existing = find_subject(tx, tx.keys, &rec)?;
     if existing.is_none() {
         // The same canonical form as `Store::create_subject` (kerro_core::email).
         rec.email = rec
@@ -157,7 +142,7 @@ fn import_one(
             .transpose()?;
     }
     let states = match &existing {
-        Some((id, _)) => current_states(conn, id)?,
+        Some((id, _)) => current_states(tx, id)?,
         None => Default::default(),
     };
     let plan = plan_submission(
@@ -172,12 +157,12 @@ fn import_one(
     // From here on only the database itself can fail, and that fails the whole batch.
     let (subject, dk) = match existing {
         Some(found) => found,
-        None => create_subject(conn, keys, &rec)?,
+        None => create_subject(tx, &rec)?,
     };
     let language = rec.locale.unwrap_or(default_lang);
     for (purpose, state) in &plan.consents {
         append(
-            conn,
+            tx,
             NewEvent {
                 subject: &subject,
                 purpose,
@@ -189,14 +174,14 @@ fn import_one(
                 }),
                 language,
                 now: rec.given_at,
-                actor,
+                actor: &tx.actor,
                 method: Method::Import,
             },
         )?;
     }
     for (attr, value) in &plan.declarations {
         write_declaration(
-            conn,
+            tx,
             &dk,
             &subject,
             attr,
@@ -206,10 +191,10 @@ fn import_one(
             &rec.given_at,
         )?;
     }
-    record(
-        conn,
+    record_as(
+        tx,
         &rec.given_at,
-        actor,
+        &tx.actor,
         Some(&subject),
         AuditAction::Submission {
             form: rec.form.as_str(),
@@ -252,41 +237,22 @@ fn find_subject(
 }
 
 /// Creates the subject with a new data key.
-fn create_subject(
-    conn: &Conn,
-    keys: &crate::crypto::Keyring,
-    rec: &ImportRecord,
-) -> StoreResult<(SubjectId, DataKey)> {
-    let ext_bidx = rec
-        .external_id
-        .as_ref()
-        .map(|e| keys.blind_index("external_id", e.trim()));
-    let id = SubjectId::from_suffix(&new_ulid());
-    let sid = id.as_str();
-    let (dk, wrapped) = keys.new_data_key(sid)?;
-    let seal = |field: &str, v: &Option<String>| {
-        v.as_ref()
-            .map(|s| dk.seal(sid, field, s.trim().as_bytes()))
-            .transpose()
-    };
-    conn.execute("INSERT INTO subjects (id, wrapped_key, external_id_bidx, email_bidx, external_id_enc, email_enc,
-                               organization_enc, locale, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", params![
-        sid,
-        wrapped,
-        ext_bidx,
-        rec.email.as_ref().map(|e| keys.blind_index("email", &kerro_core::email::lookup_key(e))),
-        seal("external_id", &rec.external_id)?,
-        seal("email", &rec.email)?,
-        seal("organization", &rec.organization)?,
-        rec.locale.map(Lang::as_str),
-        ts(&rec.given_at),
-    ])?;
+fn create_subject(tx: &Tx, rec: &ImportRecord) -> StoreResult<(SubjectId, DataKey)> {
+    let (id, dk) = insert_subject(
+        tx,
+        &NewSubjectRow {
+            external_id: rec.external_id.as_deref().map(str::trim),
+            email: rec.email.as_deref().map(str::trim),
+            organization: rec.organization.as_deref().map(str::trim),
+            locale: rec.locale,
+            created_at: rec.given_at,
+        },
+    )?;
     super::outbox::emit(
-        conn,
+        tx,
         super::outbox::kind::SUBJECT_CREATED,
         Some(&id),
-        serde_json::json!({"subject": sid, "via": "import"}),
+        serde_json::json!({"subject": id.as_str(), "via": "import"}),
         &rec.given_at,
     )?;
     Ok((id, dk))

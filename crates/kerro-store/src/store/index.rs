@@ -16,10 +16,11 @@ use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::subjects::subject_key;
+use super::shared::subject_key;
 use super::{corrupt, parse_ts};
 use crate::crypto::Keyring;
 use crate::error::StoreResult;
+#[cfg(test)]
 use crate::model::SubjectData;
 
 /// Profiles, recent deliveries and the audience bitmaps, by subject.
@@ -47,6 +48,8 @@ pub(crate) struct Audience {
     pub(crate) ids: Vec<Option<SubjectId>>,
 }
 
+/// The profile of what `load_subject_data` read (tests hold it equal to `load_profile`).
+#[cfg(test)]
 pub(crate) fn profile_from(data: &SubjectData) -> Profile {
     let mut p = Profile::new(data.subject.id.clone());
     for d in &data.declarations {
@@ -73,6 +76,7 @@ pub(crate) fn profile_from(data: &SubjectData) -> Profile {
     p.contact = data.contact.clone();
     p.restricted = data.subject.restricted;
     p.objected_marketing = data.subject.objected_marketing;
+    p.locale = data.subject.locale;
     p.language = data.contact.language.or(data.subject.locale);
     p
 }
@@ -103,7 +107,7 @@ pub(crate) fn load_profile(conn: &Conn, keys: &Keyring, id: &SubjectId) -> Store
              WHERE subject_id = ?1 AND superseded_at IS NULL"
         }
     }, [sid])? {
-        let (attribute, value, form) = super::subjects::open_declaration(&dk, sid, r)?;
+        let (attribute, value, form) = super::shared::open_declaration(&dk, sid, r)?;
         p.declared.insert(
             attribute,
             DeclaredValue {
@@ -124,11 +128,9 @@ pub(crate) fn load_profile(conn: &Conn, keys: &Keyring, id: &SubjectId) -> Store
             },
         );
     }
-    p.contact = super::subjects::load_contact(conn, id)?;
-    p.language = p
-        .contact
-        .language
-        .or(locale.as_deref().and_then(kerro_core::Lang::parse));
+    p.contact = super::shared::load_contact(conn, id)?;
+    p.locale = locale.as_deref().and_then(kerro_core::Lang::parse);
+    p.language = p.contact.language.or(p.locale);
     Ok(p)
 }
 
@@ -193,6 +195,28 @@ impl ProfileIndex {
         }
         *newest = version;
         self.put_arc(Arc::new(profile));
+    }
+
+    /// Installs a profile this node's writer just built from its own edits.
+    /// `version` is the newest outbox event the job wrote about the subject
+    /// (0 if it wrote none: then the profile keeps the version it had).
+    /// Nothing is installed for a subject erased meanwhile, or over a newer reload.
+    pub(crate) fn put_edited(&self, profile: Profile, version: i64) {
+        let mut versions = self.versions.lock();
+        let newest = versions.entry(profile.subject.clone()).or_insert(version);
+        if *newest == i64::MAX || version < *newest && version != 0 {
+            return;
+        }
+        *newest = (*newest).max(version);
+        self.put_arc(Arc::new(profile));
+    }
+
+    /// Notes that the subject's stored state is as of outbox event `version`
+    /// without changing its profile (the job changed nothing a decision reads).
+    pub(crate) fn saw_version(&self, id: &SubjectId, version: i64) {
+        let mut versions = self.versions.lock();
+        let newest = versions.entry(id.clone()).or_insert(version);
+        *newest = (*newest).max(version);
     }
 
     fn put_arc(&self, profile: Arc<Profile>) {

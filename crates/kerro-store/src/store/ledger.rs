@@ -3,11 +3,13 @@
 //! Rows are never updated or deleted, not even on erasure: they carry only
 //! the pseudonymous subject id, so they stay as the proof P13 allows.
 
+use super::tx::{Edit, Tx};
 use crate::sql::{params, Conn, OptionalExtension, Row};
 use chrono::{DateTime, Utc};
 use kerro_core::consent::{
     ChainBreak, ChainVerifier, ConsentEvent, ConsentState, Method, NoticeRef, GENESIS,
 };
+use kerro_core::decide::ConsentInfo;
 use kerro_core::ids::{FormKey, PurposeKey, RecordId, SubjectId};
 use kerro_core::{Actor, CoreError, Lang};
 use std::collections::BTreeMap;
@@ -34,8 +36,9 @@ pub(crate) struct NewEvent<'a> {
 }
 
 /// Appends one event to the chain. Runs inside the writer's transaction, which serialises appends.
-pub(crate) fn append(conn: &Conn, new: NewEvent<'_>) -> StoreResult<StoredEvent> {
-    let prev = conn.chain_head("consent_events", GENESIS)?;
+/// Appends one consent event (and its outbox event); the subject's profile follows after COMMIT.
+pub(crate) fn append(tx: &Tx, new: NewEvent<'_>) -> StoreResult<StoredEvent> {
+    let prev = tx.chain_head("consent_events", GENESIS)?;
     let event = ConsentEvent {
         record_id: RecordId::from_suffix(&new_ulid()),
         subject: new.subject.clone(),
@@ -50,7 +53,7 @@ pub(crate) fn append(conn: &Conn, new: NewEvent<'_>) -> StoreResult<StoredEvent>
     };
     let hash = event.hash();
     let notice = event.notice.as_ref();
-    let seq: i64 = conn.query_row("INSERT INTO consent_events (record_id, subject_id, purpose, state, form, notice_version, notice_sha256,
+    let seq: i64 = tx.query_row("INSERT INTO consent_events (record_id, subject_id, purpose, state, form, notice_version, notice_sha256,
                                      language, event_time, actor, method, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING seq", params![
             event.record_id.as_str(),
@@ -69,9 +72,21 @@ pub(crate) fn append(conn: &Conn, new: NewEvent<'_>) -> StoreResult<StoredEvent>
         ],
         |r| r.get(0),
     )?;
-    conn.advance_chain("consent_events", &hash);
+    tx.advance_chain("consent_events", &hash);
+    tx.edit(
+        &event.subject,
+        Edit::Consent(
+            event.purpose.clone(),
+            ConsentInfo {
+                state: event.state,
+                at: event.event_time,
+                record_id: event.record_id.clone(),
+                notice: event.notice.clone(),
+            },
+        ),
+    );
     super::outbox::emit(
-        conn,
+        tx,
         match event.state {
             ConsentState::Given | ConsentState::Renewed => super::outbox::kind::CONSENT_GIVEN,
             ConsentState::Withdrawn => super::outbox::kind::CONSENT_WITHDRAWN,
@@ -248,12 +263,10 @@ impl Store {
             })
         };
         match actor {
-            Actor::Staff { .. } => self.write(move |conn| {
-                let data = load(conn)?;
+            Actor::Staff { .. } => self.write(&actor, now, move |tx| {
+                let data = load(tx)?;
                 record(
-                    conn,
-                    &now,
-                    &actor,
+                    tx,
                     Some(&data.event.event.subject),
                     AuditAction::ReceiptRead {
                         record_id: data.event.event.record_id.as_str(),
@@ -286,9 +299,10 @@ mod tests {
                 std::thread::spawn(move || {
                     for j in 0..20 {
                         let (subject, purpose) = (subject.clone(), purpose.clone());
-                        let _ = store.write(move |conn| {
+                        let actor = Actor::System("test".into());
+                        let _ = store.write(&actor, Utc::now(), move |tx| {
                             append(
-                                conn,
+                                tx,
                                 NewEvent {
                                     subject: &subject,
                                     purpose: &purpose,
@@ -296,7 +310,7 @@ mod tests {
                                     notice: None,
                                     language: Lang::Fi,
                                     now: Utc::now(),
-                                    actor: &Actor::System("test".into()),
+                                    actor: &tx.actor,
                                     method: Method::Form,
                                 },
                             )?;

@@ -7,17 +7,21 @@ mod decision_log;
 mod declare;
 mod engine;
 mod follow;
+mod hosted;
 mod import;
 mod index;
 mod ledger;
 pub(crate) mod outbox;
 mod schema_ops;
 mod sessions;
+mod shared;
 mod stats;
 mod subjects;
+pub(crate) mod tx;
 mod web;
 
 pub use declare::Submission;
+pub use hosted::{FormPost, FormPosted, Respondent};
 pub use import::{ImportOutcome, ImportRecord};
 pub use sessions::{is_sign_in_secret, LoginLink, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX};
 pub use stats::{week_of, AdminStats, AnswerCount};
@@ -37,6 +41,8 @@ use crate::error::{StoreError, StoreResult};
 use crate::model::SchemaSnapshot;
 use crate::sql::{Conn, Dialect};
 use crate::writer::Writer;
+use kerro_core::Actor;
+use tx::Tx;
 
 /// Where and how to open a store.
 #[derive(Debug, Clone)]
@@ -156,19 +162,23 @@ impl Store {
             index::ProfileIndex::default()
         };
         let (connect_location, writer_node) = (location.clone(), node.clone());
-        let writer = Writer::start(
-            conn,
-            Box::new(move || {
-                Ok(db::connect(&connect_location, true)?.with_node(writer_node.clone()))
-            }),
-        );
+        let connect: crate::writer::Connect = Box::new(move || {
+            Ok(db::connect(&connect_location, true)?.with_node(writer_node.clone()))
+        });
         let max_readers = match location.dialect() {
             Dialect::Sqlite => usize::MAX,
             Dialect::Postgres => MAX_PG_READERS,
         };
-        let inner = Arc::new_cyclic(|weak| Inner {
+        let inner = Arc::new_cyclic(|weak: &std::sync::Weak<Inner>| Inner {
+            writer: Writer::start(conn, connect, keys.clone(), {
+                let store = weak.clone();
+                Box::new(move |touched| {
+                    if let Some(inner) = store.upgrade() {
+                        Store { inner }.after_commit(touched);
+                    }
+                })
+            }),
             keys,
-            writer,
             readers: Pool::new(max_readers),
             location: location.clone(),
             node: node.clone(),
@@ -285,13 +295,54 @@ impl Store {
         result
     }
 
-    /// Runs `f` in the writer's next group transaction; returns after it is durably committed.
-    fn write<T, F>(&self, f: F) -> StoreResult<T>
+    /// Runs `f` as `actor` at `now` in the writer's next group transaction;
+    /// returns after it is durably committed and the in-memory state follows it.
+    fn write<T, F>(&self, actor: &Actor, now: DateTime<Utc>, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Conn) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&Tx) -> StoreResult<T> + Send + 'static,
     {
-        self.inner.writer.write(f)
+        self.inner.writer.write(actor.clone(), now, f)
+    }
+
+    /// Brings the schema snapshot and the profiles up to date with what the
+    /// jobs of one committed transaction wrote, in their order (on the writer
+    /// thread, before any caller hears back). A profile is built from the one
+    /// in memory and the job's edits; only a subject missing from memory is
+    /// read back.
+    fn after_commit(&self, touched: Vec<tx::Touched>) {
+        for t in touched {
+            if let Some(snapshot) = t.snapshot {
+                self.set_snapshot(snapshot);
+            }
+            if !self.inner.index_enabled {
+                continue;
+            }
+            for (id, touch) in t.subjects {
+                if touch.erased {
+                    self.inner.index.remove(&id);
+                    continue;
+                }
+                if touch.created.is_none() && touch.edits.is_empty() {
+                    self.inner.index.saw_version(&id, touch.version);
+                    continue;
+                }
+                let base = match touch.created {
+                    Some(p) => Some(p),
+                    None => self.inner.index.get(&id).map(|p| (*p).clone()),
+                };
+                let Some(mut profile) = base else {
+                    if let Err(e) = self.refresh_profile(&id) {
+                        tracing::warn!(subject = %id, "cannot load the profile: {e}");
+                    }
+                    continue;
+                };
+                for edit in touch.edits {
+                    edit.apply(&mut profile);
+                }
+                self.inner.index.put_edited(profile, touch.version);
+            }
+        }
     }
 }
 

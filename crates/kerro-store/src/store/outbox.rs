@@ -6,9 +6,11 @@
 
 use chrono::{DateTime, Utc};
 use kerro_core::ids::SubjectId;
+use kerro_core::Actor;
 use serde_json::Value;
 
 use super::ts;
+use super::tx::Tx;
 use crate::error::StoreResult;
 use crate::sql::{params, Conn};
 
@@ -31,21 +33,29 @@ pub mod kind {
     pub const OFFER_DELIVERED: &str = "offer.delivered";
 }
 
-/// Appends one event; call it inside the write that makes the change.
+/// Appends one event; call it inside the write that makes the change. The
+/// transaction notes its number as the version of the subject's profile.
 pub(crate) fn emit(
-    conn: &Conn,
+    tx: &Tx,
     kind: &str,
     subject: Option<&SubjectId>,
     payload: Value,
     now: &DateTime<Utc>,
 ) -> StoreResult<()> {
-    conn.execute("INSERT INTO outbox (kind, subject_id, payload, node, created_at) VALUES (?1, ?2, ?3, ?4, ?5)", params![
-        kind,
-        subject.map(|s| s.as_str()),
-        payload.to_string(),
-        conn.node(),
-        ts(now)
-    ])?;
+    let seq: i64 = tx.query_row(
+        "INSERT INTO outbox (kind, subject_id, payload, node, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq",
+        params![
+            kind,
+            subject.map(|s| s.as_str()),
+            payload.to_string(),
+            tx.node(),
+            ts(now)
+        ],
+        |r| r.get(0),
+    )?;
+    if let Some(s) = subject {
+        tx.saw_event(s, seq);
+    }
     Ok(())
 }
 
@@ -107,8 +117,8 @@ impl super::Store {
     /// Deletes outbox events created before `before`; returns how many.
     pub fn prune_outbox(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         let cutoff = ts(&before);
-        self.write(move |conn| {
-            Ok(conn.execute("DELETE FROM outbox WHERE created_at < ?1", [cutoff])? as u64)
+        self.write(&Actor::System("outbox".into()), before, move |tx| {
+            Ok(tx.execute("DELETE FROM outbox WHERE created_at < ?1", [cutoff])? as u64)
         })
     }
 

@@ -60,31 +60,29 @@ impl Store {
     }
 
     fn put(&self, actor: &Actor, now: DateTime<Utc>, put: Put) -> StoreResult<bool> {
-        let actor = actor.clone();
-        let (created, snapshot) = self.write(move |conn| {
-            let mut snap = load_snapshot(conn)?;
+        self.write(actor, now, move |tx| {
+            let mut snap = load_snapshot(tx)?;
             let created = apply(&mut snap.schema, &put)?;
-            validate_all(conn, &snap.schema)?;
+            validate_all(tx, &snap.schema)?;
             let (table, key, spec, kind) = match &put {
                 Put::Purpose(k, s) => ("purposes", k.as_str(), to_json(s)?, "purpose"),
                 Put::Attribute(k, s) => ("attributes", k.as_str(), to_json(s)?, "attribute"),
                 Put::Form(k, s) => ("forms", k.as_str(), to_json(s)?, "form"),
             };
-            conn.execute(
+            tx.execute(
                 &format!(
                     "INSERT INTO {table} (key, spec, updated_at) VALUES (?1, ?2, ?3)
                      ON CONFLICT(key) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at"
                 ),
                 params![key, spec, ts(&now)],
             )?;
-            bump_notices(conn, &mut snap, &now)?;
-            snap.offers = load_offers(conn, &snap.schema)?;
+            bump_notices(tx, &mut snap, &now)?;
+            snap.offers = load_offers(tx, &snap.schema)?;
             snap.catalogue = Arc::new(Catalogue::new(&snap.schema, snap.offers.clone()));
-            record(conn, &now, &actor, None, AuditAction::SchemaChanged { kind, key })?;
-            Ok((created, snap))
-        })?;
-        self.set_snapshot(snapshot);
-        Ok(created)
+            record(tx, None, AuditAction::SchemaChanged { kind, key })?;
+            tx.schema_changed(snap);
+            Ok(created)
+        })
     }
 
     /// Every version of a form's notice, oldest first, with the bundle that was hashed.

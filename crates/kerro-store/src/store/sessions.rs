@@ -11,8 +11,9 @@ use chrono::{DateTime, Duration, Utc};
 use kerro_core::ids::SubjectId;
 use kerro_core::{Actor, Role};
 
-use super::audit::{record, AuditAction};
-use super::subjects::subject_key;
+use super::audit::{record, record_as, AuditAction};
+use super::shared::subject_key;
+use super::tx::Tx;
 use super::{corrupt, parse_ts, ts, Store};
 use crate::crypto::{new_secret, secret_hash, SECRET_CHARS};
 use crate::error::StoreResult;
@@ -32,14 +33,6 @@ pub enum WebSession {
     Staff { token_id: String, role: Role },
 }
 
-/// Deletes a subject's sign-in links and sessions; called from the erasure, in its transaction.
-pub(crate) fn erase_web(conn: &Conn, subject: &SubjectId) -> StoreResult<u64> {
-    let sid = subject.as_str();
-    let links = conn.execute("DELETE FROM web_login_links WHERE subject_id = ?1", [sid])?;
-    let sessions = conn.execute("DELETE FROM web_sessions WHERE subject_id = ?1", [sid])?;
-    Ok((links + sessions) as u64)
-}
-
 /// A sign-in link issued for an address: whom it signs in, its secret, and the
 /// stored address to send it to.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,24 +43,19 @@ pub struct LoginLink {
 }
 
 /// Replaces the subject's open sign-in links with a new one and audits it.
-fn insert_login_link(
-    conn: &Conn,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    id: &SubjectId,
-    ttl: Duration,
-) -> StoreResult<String> {
-    conn.execute(
+fn insert_login_link(tx: &Tx, id: &SubjectId, ttl: Duration) -> StoreResult<String> {
+    let now = tx.now;
+    tx.execute(
         "DELETE FROM web_login_links WHERE subject_id = ?1 OR expires_at < ?2",
         params![id.as_str(), ts(&now)],
     )?;
     let secret = new_secret(LOGIN_LINK_PREFIX);
     let expires = now.checked_add_signed(ttl).unwrap_or(now);
-    conn.execute(
+    tx.execute(
         "INSERT INTO web_login_links (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![secret_hash(&secret), id.as_str(), ts(&expires), ts(&now)],
     )?;
-    record(conn, &now, actor, Some(id), AuditAction::SignInLinkIssued)?;
+    record(tx, Some(id), AuditAction::SignInLinkIssued)?;
     Ok(secret)
 }
 
@@ -108,6 +96,38 @@ fn new_session(
     Ok(secret)
 }
 
+/// Uses up an anonymous form's token in `tx`: `true` the first time.
+pub(crate) fn use_form_token_in(
+    tx: &Tx,
+    hash: &str,
+    expires_at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    tx.execute(
+        "DELETE FROM web_form_tokens WHERE expires_at < ?1",
+        [ts(&tx.now)],
+    )?;
+    let fresh = tx.execute(
+        "INSERT INTO web_form_tokens (hash, expires_at) VALUES (?1, ?2)
+         ON CONFLICT (hash) DO NOTHING",
+        params![hash, ts(&expires_at)],
+    )?;
+    Ok(fresh == 1)
+}
+
+/// Starts a session in `tx` for a subject that has just answered a form, audited as the subject's sign-in.
+pub(crate) fn start_session_in(tx: &Tx, id: &SubjectId, ttl: Duration) -> StoreResult<String> {
+    subject_key(tx, tx.keys, id)?;
+    let session = new_session(tx, tx.now, ttl, Some(id), None)?;
+    record_as(
+        tx,
+        &tx.now,
+        &Actor::Subject(id.clone()),
+        Some(id),
+        AuditAction::SignedIn { method: "form" },
+    )?;
+    Ok(session)
+}
+
 impl Store {
     /// A keyed hash (HMAC under a key derived from the master key), stable across restarts:
     /// the web pages sign CSRF tokens with it.
@@ -124,11 +144,10 @@ impl Store {
         id: &SubjectId,
         ttl: Duration,
     ) -> StoreResult<String> {
-        let keys = self.keys();
-        let (actor, id) = (actor.clone(), id.clone());
-        self.write(move |conn| {
-            subject_key(conn, &keys, &id)?;
-            insert_login_link(conn, now, &actor, &id, ttl)
+        let id = id.clone();
+        self.write(actor, now, move |tx| {
+            subject_key(tx, tx.keys, &id)?;
+            insert_login_link(tx, &id, ttl)
         })
     }
 
@@ -147,11 +166,9 @@ impl Store {
         let Some(key) = crate::crypto::normalize_email(email) else {
             return Ok(None);
         };
-        let keys = self.keys();
-        let bidx = keys.blind_index("email", &key);
-        let actor = actor.clone();
-        self.write(move |conn| {
-            let first: Option<String> = conn
+        let bidx = self.keys().blind_index("email", &key);
+        self.write(actor, now, move |tx| {
+            let first: Option<String> = tx
                 .query_row(
                     "SELECT id FROM subjects WHERE email_bidx = ?1 ORDER BY id LIMIT 1",
                     [&bidx],
@@ -162,15 +179,15 @@ impl Store {
                 return Ok(None);
             };
             let id = SubjectId::parse(&sid).map_err(corrupt("subject id"))?;
-            let Some(email) = super::subjects::email_of(conn, &keys, &id)? else {
+            let Some(email) = super::shared::email_of(tx, tx.keys, &id)? else {
                 return Ok(None);
             };
-            conn.execute(
+            tx.execute(
                 "DELETE FROM web_login_links WHERE subject_id IN
                    (SELECT id FROM subjects WHERE email_bidx = ?1)",
                 [&bidx],
             )?;
-            let secret = insert_login_link(conn, now, &actor, &id, ttl)?;
+            let secret = insert_login_link(tx, &id, ttl)?;
             Ok(Some(LoginLink {
                 subject: id,
                 secret,
@@ -189,17 +206,8 @@ impl Store {
         expires_at: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let h = token_hash.to_owned();
-        self.write(move |conn| {
-            conn.execute(
-                "DELETE FROM web_form_tokens WHERE expires_at < ?1",
-                [ts(&now)],
-            )?;
-            let fresh = conn.execute(
-                "INSERT INTO web_form_tokens (hash, expires_at) VALUES (?1, ?2)
-                 ON CONFLICT (hash) DO NOTHING",
-                params![h, ts(&expires_at)],
-            )?;
-            Ok(fresh == 1)
+        self.write(&Actor::System("web-form".into()), now, move |tx| {
+            use_form_token_in(tx, &h, expires_at)
         })
     }
 
@@ -222,8 +230,8 @@ impl Store {
             return Ok(None);
         };
         let h = secret_hash(secret);
-        self.write(move |conn| {
-            let row: Option<(String, String)> = conn
+        self.write(&Actor::System("sign-in".into()), now, move |tx| {
+            let row: Option<(String, String)> = tx
                 .query_row(
                     &format!(
                         "DELETE FROM {table} WHERE hash = ?1 RETURNING subject_id, expires_at"
@@ -239,14 +247,14 @@ impl Store {
                 return Ok(None);
             }
             let id = SubjectId::parse(&sid).map_err(corrupt("link subject"))?;
-            let session = new_session(conn, now, session_ttl, Some(&id), None)?;
+            let session = new_session(tx, now, session_ttl, Some(&id), None)?;
             let method = if table == "web_login_links" {
                 "email_link"
             } else {
                 "subject_token"
             };
-            record(
-                conn,
+            record_as(
+                tx,
                 &now,
                 &Actor::Subject(id.clone()),
                 Some(&id),
@@ -263,19 +271,9 @@ impl Store {
         id: &SubjectId,
         ttl: Duration,
     ) -> StoreResult<String> {
-        let keys = self.keys();
         let id = id.clone();
-        self.write(move |conn| {
-            subject_key(conn, &keys, &id)?;
-            let session = new_session(conn, now, ttl, Some(&id), None)?;
-            record(
-                conn,
-                &now,
-                &Actor::Subject(id.clone()),
-                Some(&id),
-                AuditAction::SignedIn { method: "form" },
-            )?;
-            Ok(session)
+        self.write(&Actor::Subject(id.clone()), now, move |tx| {
+            start_session_in(tx, &id, ttl)
         })
     }
 
@@ -289,13 +287,13 @@ impl Store {
         let Some((token_id, role)) = self.staff_for_token(token)? else {
             return Ok(None);
         };
-        self.write(move |conn| {
-            let session = new_session(conn, now, ttl, None, Some(&token_id))?;
-            let actor = Actor::Staff {
-                token_id: token_id.clone(),
-                role,
-            };
-            record(conn, &now, &actor, None, AuditAction::StaffSignedIn)?;
+        let actor = Actor::Staff {
+            token_id: token_id.clone(),
+            role,
+        };
+        self.write(&actor, now, move |tx| {
+            let session = new_session(tx, now, ttl, None, Some(&token_id))?;
+            record(tx, None, AuditAction::StaffSignedIn)?;
             Ok(Some((session, role)))
         })
     }
@@ -338,10 +336,10 @@ impl Store {
     }
 
     /// Ends a session (sign-out). Unknown ids are fine.
-    pub fn end_web_session(&self, secret: &str) -> StoreResult<()> {
+    pub fn end_web_session(&self, now: DateTime<Utc>, secret: &str) -> StoreResult<()> {
         let h = secret_hash(secret);
-        self.write(move |conn| {
-            conn.execute("DELETE FROM web_sessions WHERE hash = ?1", [h])?;
+        self.write(&Actor::System("sign-out".into()), now, move |tx| {
+            tx.execute("DELETE FROM web_sessions WHERE hash = ?1", [h])?;
             Ok(())
         })
     }

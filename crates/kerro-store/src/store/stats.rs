@@ -11,7 +11,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use super::audit::{record, AuditAction};
-use super::subjects::subject_key;
+use super::shared::subject_key;
 use super::{corrupt, parse_ts, ts, Store};
 use crate::error::StoreResult;
 
@@ -58,10 +58,9 @@ impl Store {
         now: DateTime<Utc>,
         weeks: u32,
     ) -> StoreResult<AdminStats> {
-        let keys = self.keys();
         let snapshot = self.schema();
         let actor = actor.clone();
-        self.write(move |conn| {
+        self.write(&actor, now, move |tx| {
             let last = week_of(now);
             let first = last - Duration::weeks(i64::from(weeks.max(1)) - 1);
             let week_list: Vec<NaiveDate> = (0..weeks.max(1))
@@ -84,7 +83,7 @@ impl Store {
                     stats.consent.insert(k.clone(), vec![(0, 0); week_list.len()]);
                 }
             }
-            for r in &conn.rows(
+            for r in &tx.rows(
                 "SELECT purpose, state, event_time FROM consent_events WHERE event_time >= ?1",
 [&since])? {
                 let (p, s, t): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
@@ -107,7 +106,7 @@ impl Store {
             for kind in ["rectification", "withdrawal", "export", "erasure"] {
                 stats.rights.insert(kind, vec![0; week_list.len()]);
             }
-            for r in &conn.rows(
+            for r in &tx.rows(
                 "SELECT action, actor, detail, time FROM audit_log WHERE time >= ?1
                  AND action IN ('declarations_changed', 'consent_changed', 'data_exported', 'subject_erased')",
 [&since])? {
@@ -132,9 +131,9 @@ impl Store {
             }
 
             stats.subjects =
-                conn.query_row("SELECT COUNT(*) FROM subjects", (), |r| r.get::<_, i64>(0))? as u64;
+                tx.query_row("SELECT COUNT(*) FROM subjects", (), |r| r.get::<_, i64>(0))? as u64;
             let mut counts: BTreeMap<AttributeKey, BTreeMap<String, u64>> = BTreeMap::new();
-            let rows = conn.rows(
+            let rows = tx.rows(
                 "SELECT d.subject_id, d.attribute, d.value_enc FROM declarations d
                  JOIN subjects s ON s.id = d.subject_id
                  WHERE d.superseded_at IS NULL AND s.restricted = 0 ORDER BY d.subject_id",
@@ -160,10 +159,10 @@ impl Store {
                 }
                 if key.as_ref().is_none_or(|(s, _)| *s != sid) {
                     let id = SubjectId::parse(&sid).map_err(corrupt("declaration subject"))?;
-                    key = Some((sid.clone(), subject_key(conn, &keys, &id)?));
+                    key = Some((sid.clone(), subject_key(tx, tx.keys, &id)?));
                 }
                 let Some((_, dk)) = &key else { continue };
-                let plain = dk.open(&sid, &super::subjects::declaration_field(&attr), &sealed)?;
+                let plain = dk.open(&sid, &super::shared::declaration_field(&attr), &sealed)?;
                 let value: Value = serde_json::from_slice(&plain).map_err(corrupt("declaration"))?;
                 let entry = counts.entry(akey.clone()).or_default();
                 let values: Vec<String> = match value {
@@ -200,11 +199,7 @@ impl Store {
                 );
             }
             let attributes = stats.answers.keys().map(|k| k.to_string()).collect();
-            record(
-                conn,
-                &now,
-                &actor,
-                None,
+            record(tx, None,
                 AuditAction::StatisticsRead { attributes },
             )?;
             Ok(stats)

@@ -6,13 +6,15 @@ use crate::sql::{params, Conn, OptionalExtension};
 use chrono::{DateTime, Duration, Utc};
 use kerro_core::consent::Method;
 use kerro_core::contact::ContactPrefs;
-use kerro_core::ids::{AttributeKey, FormKey, SubjectId};
+use kerro_core::ids::SubjectId;
 use kerro_core::{Actor, CoreError, ErrorCode, Lang, Role};
 
 use super::audit::{entries_for, record, AuditAction};
 use super::ledger::events_for;
+use super::shared::{insert_subject, load_contact, open_declaration, subject_key, NewSubjectRow};
+use super::tx::{Edit, Tx};
 use super::{corrupt, new_ulid, parse_ts, ts, Store};
-use crate::crypto::{new_secret, normalize_email, secret_hash, DataKey, Keyring};
+use crate::crypto::{new_secret, normalize_email, secret_hash, Keyring};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
     Declaration, ErasureSummary, NewSubject, Provenance, StaffToken, Subject, SubjectData,
@@ -38,35 +40,6 @@ fn check_identifier(field: &str, v: &Option<String>) -> StoreResult<Option<Strin
                 .into());
             }
             Ok(Some(t.to_owned()))
-        }
-    }
-}
-
-/// Loads and unwraps a live subject's data key; erased subjects are `gone`, unknown ones `not_found`.
-pub(crate) fn subject_key(conn: &Conn, keys: &Keyring, id: &SubjectId) -> StoreResult<DataKey> {
-    let wrapped: Option<Vec<u8>> = conn
-        .query_row(
-            "SELECT wrapped_key FROM subjects WHERE id = ?1",
-            [id.as_str()],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match wrapped {
-        Some(w) => keys.unwrap_data_key(id.as_str(), &w),
-        None => {
-            let erased = conn
-                .query_row(
-                    "SELECT 1 FROM erasures WHERE subject_id = ?1",
-                    [id.as_str()],
-                    |_| Ok(()),
-                )
-                .optional()?;
-            Err(match erased {
-                Some(()) => {
-                    CoreError::at(ErrorCode::Gone, "subject", "this subject was erased").into()
-                }
-                None => CoreError::not_found("subject", "no such subject").into(),
-            })
         }
     }
 }
@@ -149,58 +122,59 @@ pub(crate) fn load_subject_data(
     })
 }
 
-/// Reads and decrypts the first three columns of a declarations row
-/// (`attribute`, `value_enc`, `form`).
-pub(crate) fn open_declaration(
-    dk: &DataKey,
-    sid: &str,
-    r: &crate::sql::Row,
-) -> StoreResult<(AttributeKey, serde_json::Value, Option<FormKey>)> {
-    let attribute: String = r.get(0)?;
-    let sealed: Vec<u8> = r.get(1)?;
-    let plain = dk.open(sid, &declaration_field(&attribute), &sealed)?;
-    let form: Option<String> = r.get(2)?;
-    Ok((
-        AttributeKey::parse("attribute", &attribute).map_err(corrupt("declaration attribute"))?,
-        serde_json::from_slice(&plain).map_err(corrupt("declaration value"))?,
-        form.map(|f| FormKey::parse("form", &f))
-            .transpose()
-            .map_err(corrupt("declaration form"))?,
-    ))
-}
-
-/// The associated-data field name a declaration value is sealed under.
-pub(crate) fn declaration_field(attribute: &str) -> String {
-    format!("declaration/{attribute}")
-}
-
-/// A live subject's e-mail address, decrypted; `None` if it has none or was erased meanwhile.
-pub(crate) fn email_of(conn: &Conn, keys: &Keyring, id: &SubjectId) -> StoreResult<Option<String>> {
-    let Ok(dk) = subject_key(conn, keys, id) else {
-        return Ok(None);
-    };
-    let sealed: Option<Vec<u8>> = conn.query_row(
-        "SELECT email_enc FROM subjects WHERE id = ?1",
-        [id.as_str()],
-        |r| r.get(0),
-    )?;
-    sealed
-        .map(|c| dk.open_string(id.as_str(), "email", &c))
-        .transpose()
-}
-
-pub(crate) fn load_contact(conn: &Conn, id: &SubjectId) -> StoreResult<ContactPrefs> {
-    let raw: Option<String> = conn
-        .query_row(
-            "SELECT prefs FROM contact_prefs WHERE subject_id = ?1",
-            [id.as_str()],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match raw {
-        Some(s) => serde_json::from_str(&s).map_err(corrupt("contact prefs")),
-        None => Ok(ContactPrefs::default()),
+/// Creates a subject in `tx` from checked, canonical identifiers; an
+/// external id already taken is a conflict.
+pub(crate) fn create_in(
+    tx: &Tx,
+    external_id: Option<&str>,
+    email: Option<&str>,
+    organization: Option<&str>,
+    locale: Option<Lang>,
+) -> StoreResult<SubjectId> {
+    if let Some(ext) = external_id {
+        let taken = tx
+            .query_row(
+                "SELECT 1 FROM subjects WHERE external_id_bidx = ?1",
+                [tx.keys.blind_index("external_id", ext)],
+                |_| Ok(()),
+            )
+            .optional()?;
+        if taken.is_some() {
+            return Err(CoreError::at(
+                ErrorCode::Conflict,
+                "external_id",
+                "a subject with this external_id exists",
+            )
+            .into());
+        }
     }
+    let (id, _) = insert_subject(
+        tx,
+        &NewSubjectRow {
+            external_id,
+            email,
+            organization,
+            locale,
+            created_at: tx.now,
+        },
+    )?;
+    record(tx, Some(&id), AuditAction::SubjectCreated)?;
+    Ok(id)
+}
+
+/// Checks and canonicalises a new subject's identifiers (before any write).
+pub(crate) fn check_new_subject(
+    new: &NewSubject,
+) -> StoreResult<(Option<String>, Option<String>, Option<String>)> {
+    let external_id = check_identifier("external_id", &new.external_id)?;
+    let organization = check_identifier("organization", &new.organization)?;
+    // Stored, looked up and mailed to in its one canonical form (kerro_core::email).
+    let email = new
+        .email
+        .as_deref()
+        .map(|e| kerro_core::email::canonical("email", e))
+        .transpose()?;
+    Ok((external_id, email, organization))
 }
 
 impl Store {
@@ -210,59 +184,16 @@ impl Store {
         now: DateTime<Utc>,
         new: NewSubject,
     ) -> StoreResult<SubjectId> {
-        let external_id = check_identifier("external_id", &new.external_id)?;
-        let organization = check_identifier("organization", &new.organization)?;
-        // Stored, looked up and mailed to in its one canonical form (kerro_core::email).
-        let email = new
-            .email
-            .as_deref()
-            .map(|e| kerro_core::email::canonical("email", e))
-            .transpose()?;
-        let keys = self.keys();
-        let actor = actor.clone();
-        self.write(move |conn| {
-            let id = SubjectId::from_suffix(&new_ulid());
-            let sid = id.as_str();
-            let ext_bidx = external_id.as_ref().map(|e| keys.blind_index("external_id", e));
-            if let Some(b) = &ext_bidx {
-                let taken = conn
-                    .query_row("SELECT 1 FROM subjects WHERE external_id_bidx = ?1", [b], |_| Ok(()))
-                    .optional()?;
-                if taken.is_some() {
-                    return Err(CoreError::at(ErrorCode::Conflict, "external_id", "a subject with this external_id exists").into());
-                }
-            }
-            let (dk, wrapped) = keys.new_data_key(sid)?;
-            let seal = |field: &str, v: &Option<String>| v.as_ref().map(|s| dk.seal(sid, field, s.as_bytes())).transpose();
-            conn.execute("INSERT INTO subjects (id, wrapped_key, external_id_bidx, email_bidx, external_id_enc, email_enc,
-                                       organization_enc, locale, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", params![
-                    sid,
-                    wrapped,
-                    ext_bidx,
-                    email.as_ref().map(|e| keys.blind_index("email", &kerro_core::email::lookup_key(e))),
-                    seal("external_id", &external_id)?,
-                    seal("email", &email)?,
-                    seal("organization", &organization)?,
-                    new.locale.map(Lang::as_str),
-                    ts(&now),
-                ],
-            )?;
-            record(conn, &now, &actor, Some(&id), AuditAction::SubjectCreated)?;
-            Ok(id)
+        let (external_id, email, organization) = check_new_subject(&new)?;
+        self.write(actor, now, move |tx| {
+            create_in(
+                tx,
+                external_id.as_deref(),
+                email.as_deref(),
+                organization.as_deref(),
+                new.locale,
+            )
         })
-        .inspect(|id| self.after_write(id))
-    }
-
-    /// Brings the in-memory profile of `id` up to date after a committed write.
-    /// A failure here is logged: the next decision reloads the profile.
-    pub(crate) fn after_write(&self, id: &SubjectId) {
-        if !self.inner.index_enabled {
-            return;
-        }
-        if let Err(e) = self.refresh_profile(id) {
-            tracing::warn!(subject = %id, "cannot refresh the profile: {e}");
-        }
     }
 
     /// Everything held about a subject. A staff read is written to the audit log
@@ -278,9 +209,9 @@ impl Store {
         match actor {
             Actor::Staff { .. } => {
                 let actor = actor.clone();
-                self.write(move |conn| {
-                    let data = load_subject_data(conn, &keys, &id)?;
-                    record(conn, &now, &actor, Some(&id), AuditAction::SubjectRead)?;
+                self.write(&actor, now, move |tx| {
+                    let data = load_subject_data(tx, &keys, &id)?;
+                    record(tx, Some(&id), AuditAction::SubjectRead)?;
                     Ok(data)
                 })
             }
@@ -354,25 +285,19 @@ impl Store {
         objected_marketing: Option<bool>,
         objected_sharing: Option<bool>,
     ) -> StoreResult<(bool, bool, bool)> {
-        let keys = self.keys();
-        let (actor, subject) = (actor.clone(), id.clone());
         let id = id.clone();
-        self.write(move |conn| {
-            subject_key(conn, &keys, &id)?;
-            let (r0, m0, s0): (bool, bool, bool) = conn
+        self.write(actor, now, move |tx| {
+            subject_key(tx, tx.keys, &id)?;
+            let (r0, m0, s0): (bool, bool, bool) = tx
                 .query_row("SELECT restricted, objected_marketing, objected_sharing FROM subjects WHERE id = ?1", [id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             let (r, m, s) = (restricted.unwrap_or(r0), objected_marketing.unwrap_or(m0), objected_sharing.unwrap_or(s0));
-            conn.execute("UPDATE subjects SET restricted = ?2, objected_marketing = ?3, objected_sharing = ?4 WHERE id = ?1", params![id.as_str(), r, m, s])?;
-            record(
-                conn,
-                &now,
-                &actor,
-                Some(&id),
+            tx.execute("UPDATE subjects SET restricted = ?2, objected_marketing = ?3, objected_sharing = ?4 WHERE id = ?1", params![id.as_str(), r, m, s])?;
+            record(tx, Some(&id),
                 AuditAction::RightsChanged { restricted: r, objected_marketing: m, objected_sharing: s },
             )?;
+            tx.edit(&id, Edit::Flags { restricted: r, objected_marketing: m });
             Ok((r, m, s))
         })
-        .inspect(|_| self.after_write(&subject))
     }
 
     pub fn set_contact(
@@ -383,19 +308,17 @@ impl Store {
         prefs: ContactPrefs,
     ) -> StoreResult<ContactPrefs> {
         prefs.validate()?;
-        let subject = id.clone();
-        let keys = self.keys();
-        let (actor, id) = (actor.clone(), id.clone());
-        self.write(move |conn| {
-            subject_key(conn, &keys, &id)?;
+        let id = id.clone();
+        self.write(actor, now, move |tx| {
+            subject_key(tx, tx.keys, &id)?;
             let doc = serde_json::to_string(&prefs).map_err(corrupt("contact prefs"))?;
-            conn.execute("INSERT INTO contact_prefs (subject_id, prefs, updated_at) VALUES (?1, ?2, ?3)
+            tx.execute("INSERT INTO contact_prefs (subject_id, prefs, updated_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT(subject_id) DO UPDATE SET prefs = excluded.prefs, updated_at = excluded.updated_at", params![id.as_str(), doc, ts(&now)],
             )?;
-            record(conn, &now, &actor, Some(&id), AuditAction::ContactChanged)?;
+            record(tx, Some(&id), AuditAction::ContactChanged)?;
+            tx.edit(&id, Edit::Contact(prefs.clone()));
             Ok(prefs)
         })
-        .inspect(|_| self.after_write(&subject))
     }
 
     /// Issues a short-lived subject token; only its hash is stored.
@@ -406,16 +329,15 @@ impl Store {
         id: &SubjectId,
         ttl: Duration,
     ) -> StoreResult<(String, DateTime<Utc>)> {
-        let keys = self.keys();
-        let (actor, id) = (actor.clone(), id.clone());
-        self.write(move |conn| {
-            subject_key(conn, &keys, &id)?;
+        let id = id.clone();
+        self.write(actor, now, move |tx| {
+            subject_key(tx, tx.keys, &id)?;
             let token = new_secret(SUBJECT_TOKEN_PREFIX);
             let expires = now + ttl;
-            conn.execute("DELETE FROM subject_tokens WHERE expires_at < ?1", [ts(&now)])?;
-            conn.execute("INSERT INTO subject_tokens (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)", params![secret_hash(&token), id.as_str(), ts(&expires), ts(&now)],
+            tx.execute("DELETE FROM subject_tokens WHERE expires_at < ?1", [ts(&now)])?;
+            tx.execute("INSERT INTO subject_tokens (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)", params![secret_hash(&token), id.as_str(), ts(&expires), ts(&now)],
             )?;
-            record(conn, &now, &actor, Some(&id), AuditAction::SubjectTokenIssued)?;
+            record(tx, Some(&id), AuditAction::SubjectTokenIssued)?;
             Ok((token, expires))
         })
     }
@@ -453,33 +375,33 @@ impl Store {
         now: DateTime<Utc>,
         id: &SubjectId,
     ) -> StoreResult<ErasureSummary> {
-        let keys = self.keys();
-        let (actor, id) = (actor.clone(), id.clone());
-        let summary = self.write(move |conn| {
-            subject_key(conn, &keys, &id)?;
+        let id = id.clone();
+        let summary = self.write(actor, now, move |tx| {
+            subject_key(tx, tx.keys, &id)?;
             let sid = id.as_str();
-            let email_bidx: Option<String> = conn.query_row(
+            let email_bidx: Option<String> = tx.query_row(
                 "SELECT email_bidx FROM subjects WHERE id = ?1",
                 [sid],
                 |r| r.get(0),
             )?;
             let declarations =
-                conn.execute("DELETE FROM declarations WHERE subject_id = ?1", [sid])? as u64;
+                tx.execute("DELETE FROM declarations WHERE subject_id = ?1", [sid])? as u64;
             let tokens =
-                conn.execute("DELETE FROM subject_tokens WHERE subject_id = ?1", [sid])? as u64;
-            conn.execute("DELETE FROM contact_prefs WHERE subject_id = ?1", [sid])?;
-            super::sessions::erase_web(conn, &id)?;
-            conn.execute("DELETE FROM subjects WHERE id = ?1", [sid])?;
-            conn.execute(
+                tx.execute("DELETE FROM subject_tokens WHERE subject_id = ?1", [sid])? as u64;
+            tx.execute("DELETE FROM contact_prefs WHERE subject_id = ?1", [sid])?;
+            super::shared::erase_web(tx, &id)?;
+            tx.execute("DELETE FROM subjects WHERE id = ?1", [sid])?;
+            tx.execute(
                 "INSERT INTO erasures (subject_id, erased_at, email_bidx) VALUES (?1, ?2, ?3)",
                 params![sid, ts(&now), email_bidx],
             )?;
-            let kept: i64 = conn.query_row(
+            let kept: i64 = tx.query_row(
                 "SELECT COUNT(*) FROM consent_events WHERE subject_id = ?1",
                 [sid],
                 |r| r.get(0),
             )?;
-            record(conn, &now, &actor, Some(&id), AuditAction::SubjectErased)?;
+            record(tx, Some(&id), AuditAction::SubjectErased)?;
+            tx.erased(&id);
             Ok(ErasureSummary {
                 subject: id.clone(),
                 erased_at: now,
@@ -488,7 +410,6 @@ impl Store {
                 consent_events_kept: kept as u64,
             })
         })?;
-        self.index().remove(&summary.subject);
         // Fold the WAL into the main file and truncate it, so the wrapped key's
         // old pages do not linger in the log. Best effort: the commit stands either way.
         // (PostgreSQL has no such log to fold: its WAL segments are recycled
@@ -560,10 +481,10 @@ impl Store {
         };
         let hash = secret_hash(secret);
         let actor = actor.clone();
-        self.write(move |conn| {
-            conn.execute("INSERT INTO staff_tokens (id, hash, role, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)", params![t.id, hash, t.role.as_str(), t.label, ts(&now)],
+        self.write(&actor, now, move |tx| {
+            tx.execute("INSERT INTO staff_tokens (id, hash, role, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)", params![t.id, hash, t.role.as_str(), t.label, ts(&now)],
             )?;
-            record(conn, &now, &actor, None, AuditAction::StaffTokenCreated { token_id: &t.id, role: t.role.as_str() })?;
+            record(tx, None, AuditAction::StaffTokenCreated { token_id: &t.id, role: t.role.as_str() })?;
             Ok(t)
         })
     }

@@ -10,7 +10,7 @@ use kerro_core::ids::SubjectId;
 use kerro_core::{Actor, Lang};
 
 use super::audit::{record, AuditAction};
-use super::subjects::subject_key;
+use super::shared::subject_key;
 use super::{parse_ts, ts, Store};
 use crate::error::StoreResult;
 
@@ -69,22 +69,15 @@ impl Store {
         id: &SubjectId,
         signal: &'static str,
     ) -> StoreResult<bool> {
-        let keys = self.keys();
         let (actor, id) = (actor.clone(), id.clone());
-        self.write(move |conn| {
-            subject_key(conn, &keys, &id)?;
-            let changed = conn.execute(
+        self.write(&actor, now, move |tx| {
+            subject_key(tx, tx.keys, &id)?;
+            let changed = tx.execute(
                 "UPDATE subjects SET objected_sharing = 1 WHERE id = ?1 AND objected_sharing = 0",
                 [id.as_str()],
             )?;
             if changed > 0 {
-                record(
-                    conn,
-                    &now,
-                    &actor,
-                    Some(&id),
-                    AuditAction::SharingObjected { signal },
-                )?;
+                record(tx, Some(&id), AuditAction::SharingObjected { signal })?;
             }
             Ok(changed > 0)
         })
@@ -98,7 +91,9 @@ impl Store {
         id: &SubjectId,
     ) -> StoreResult<()> {
         let (actor, id) = (actor.clone(), id.clone());
-        self.write(move |conn| record(conn, &now, &actor, Some(&id), AuditAction::DataExported))
+        self.write(&actor, now, move |tx| {
+            record(tx, Some(&id), AuditAction::DataExported)
+        })
     }
 
     /// Every version of the privacy policy, oldest first; records a new version first when
@@ -135,16 +130,16 @@ impl Store {
             return Ok(versions);
         }
         let sha256 = sha256.to_owned();
-        self.write(move |conn| {
-            let current = load(conn)?;
+        self.write(&Actor::System("privacy-policy".into()), now, move |tx| {
+            let current = load(tx)?;
             if current.last().is_some_and(|v| v.sha256 == sha256) {
                 return Ok(current);
             }
-            conn.execute(
+            tx.execute(
                 "INSERT INTO privacy_policy_versions (version, sha256, created_at) VALUES (?1, ?2, ?3)",
                 params![current.len() as u32 + 1, sha256, ts(&now)],
             )?;
-            load(conn)
+            load(tx)
         })
     }
 }

@@ -387,8 +387,8 @@ impl Ctx {
             return Err(self.csrf_failed());
         }
         if let Some(secret) = secret {
-            let store = self.state.app.store.clone();
-            if blocking(move || store.end_web_session(&secret))
+            let (store, now) = (self.state.app.store.clone(), self.now());
+            if blocking(move || store.end_web_session(now, &secret))
                 .await
                 .is_err()
             {

@@ -12,7 +12,7 @@ use kerro_core::consent::{basis_active, ConsentState};
 use kerro_core::schema::{FormSpec, LegalBasis, Schema};
 use kerro_core::submission::plan_submission;
 use kerro_core::{Actor, ErrorCode, FormKey, PurposeKey};
-use kerro_store::{NewSubject, Submission};
+use kerro_store::{FormPost, FormPosted, NewSubject, Respondent};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -238,13 +238,6 @@ pub async fn show(ctx: Ctx, Path(raw): Path<String>) -> Response {
     ctx.page(StatusCode::OK, &page)
 }
 
-/// What the write of a submission found: done (with a session to start, if any), or
-/// its form token already used.
-enum Written {
-    Done(Option<String>),
-    TokenUsed,
-}
-
 pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Response {
     let Some(f) = load(&ctx, &raw) else {
         return ctx.error(StatusCode::NOT_FOUND, "error-no-form");
@@ -398,49 +391,28 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
     let existing = ctx.subject.clone();
     let sign_in = existing.is_none() && bound;
     let session_ttl = Duration::minutes(i64::from(ctx.state.app.config.web.session_minutes));
-    let (form_key, answers2, consents2) = (f.key.clone(), answers.clone(), consents.clone());
-    let result = blocking(move || {
-        // A form token works once: remembered here, just before the answers are written.
-        if let Some(t) = &token {
-            if !store.use_form_token(now, &t.used_key, t.expires_at)? {
-                return Ok(Written::TokenUsed);
-            }
-        }
-        let subject = match existing {
-            Some(id) => id,
-            None => store.create_subject(
-                &Actor::System("web-form".into()),
-                now,
-                NewSubject {
-                    email: (!new_email.is_empty()).then_some(new_email),
-                    locale: Some(lang),
-                    ..Default::default()
-                },
-            )?,
-        };
-        store.submit(
-            &Actor::Subject(subject.clone()),
-            now,
-            Submission {
-                form: form_key,
-                subject: subject.clone(),
-                notice_version,
-                answers: answers2,
-                consents: consents2,
-                language: Some(lang),
-            },
-        )?;
-        let session = if sign_in {
-            Some(store.start_session(now, &subject, session_ttl)?)
-        } else {
-            None
-        };
-        Ok(Written::Done(session))
-    })
-    .await;
+    let post = FormPost {
+        form: f.key.clone(),
+        respondent: match existing {
+            Some(id) => Respondent::Known(id),
+            None => Respondent::New(NewSubject {
+                email: (!new_email.is_empty()).then_some(new_email),
+                locale: Some(lang),
+                ..Default::default()
+            }),
+        },
+        notice_version,
+        answers: answers.clone(),
+        consents: consents.clone(),
+        language: lang,
+        token: token.map(|t| (t.used_key, t.expires_at)),
+        session_ttl: sign_in.then_some(session_ttl),
+    };
+    // The token, the new subject, the answers and the session: one transaction.
+    let result = blocking(move || store.post_form(now, post)).await;
     match result {
-        Ok(Written::TokenUsed) => ctx.error(StatusCode::FORBIDDEN, "error-form-used"),
-        Ok(Written::Done(session)) => {
+        Ok(FormPosted::TokenUsed) => ctx.error(StatusCode::FORBIDDEN, "error-form-used"),
+        Ok(FormPosted::Done { session, .. }) => {
             if let Some(s) = session {
                 let secure = ctx.state.secure_cookies();
                 ctx.set_cookie(cookie(

@@ -120,7 +120,7 @@ pub async fn confirm(mut ctx: Ctx, posted: Posted) -> Response {
     let old = ctx.session_secret.clone();
     let result = blocking(move || {
         if let Some(old) = old {
-            store.end_web_session(&old)?;
+            store.end_web_session(now, &old)?;
         }
         store.sign_in_with_link(now, &secret, ttl)
     })

@@ -22,3 +22,4 @@ mod security;
 mod serve;
 mod slow_clients;
 mod web;
+mod write_path;

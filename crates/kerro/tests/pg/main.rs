@@ -36,3 +36,5 @@ mod security;
 mod serve;
 #[path = "../it/web.rs"]
 mod web;
+#[path = "../it/write_path.rs"]
+mod write_path;

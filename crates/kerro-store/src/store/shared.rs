@@ -1,0 +1,216 @@
+//! The row helpers store operations share: a live subject's data key,
+//! opening and writing a declaration, contact preferences, the e-mail
+//! address, and deleting a subject's web state. Every operation module uses
+//! these; none of them uses another operation module for them, so the
+//! modules do not import each other in a circle.
+
+use chrono::{DateTime, Utc};
+use kerro_core::consent::Method;
+use kerro_core::contact::ContactPrefs;
+use kerro_core::decide::DeclaredValue;
+use kerro_core::ids::{AttributeKey, FormKey, SubjectId};
+use kerro_core::{CoreError, ErrorCode, Lang};
+use serde_json::Value;
+
+use super::tx::{Edit, Tx};
+use super::{corrupt, ts};
+use crate::crypto::{DataKey, Keyring};
+use crate::error::StoreResult;
+use crate::sql::{params, Conn, OptionalExtension};
+
+/// Loads and unwraps a live subject's data key; erased subjects are `gone`, unknown ones `not_found`.
+pub(crate) fn subject_key(conn: &Conn, keys: &Keyring, id: &SubjectId) -> StoreResult<DataKey> {
+    let wrapped: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT wrapped_key FROM subjects WHERE id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match wrapped {
+        Some(w) => keys.unwrap_data_key(id.as_str(), &w),
+        None => {
+            let erased = conn
+                .query_row(
+                    "SELECT 1 FROM erasures WHERE subject_id = ?1",
+                    [id.as_str()],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            Err(match erased {
+                Some(()) => {
+                    CoreError::at(ErrorCode::Gone, "subject", "this subject was erased").into()
+                }
+                None => CoreError::not_found("subject", "no such subject").into(),
+            })
+        }
+    }
+}
+
+/// Reads and decrypts the first three columns of a declarations row
+/// (`attribute`, `value_enc`, `form`).
+pub(crate) fn open_declaration(
+    dk: &DataKey,
+    sid: &str,
+    r: &crate::sql::Row,
+) -> StoreResult<(AttributeKey, serde_json::Value, Option<FormKey>)> {
+    let attribute: String = r.get(0)?;
+    let sealed: Vec<u8> = r.get(1)?;
+    let plain = dk.open(sid, &declaration_field(&attribute), &sealed)?;
+    let form: Option<String> = r.get(2)?;
+    Ok((
+        AttributeKey::parse("attribute", &attribute).map_err(corrupt("declaration attribute"))?,
+        serde_json::from_slice(&plain).map_err(corrupt("declaration value"))?,
+        form.map(|f| FormKey::parse("form", &f))
+            .transpose()
+            .map_err(corrupt("declaration form"))?,
+    ))
+}
+
+/// The associated-data field name a declaration value is sealed under.
+pub(crate) fn declaration_field(attribute: &str) -> String {
+    format!("declaration/{attribute}")
+}
+
+/// A live subject's e-mail address, decrypted; `None` if it has none or was erased meanwhile.
+pub(crate) fn email_of(conn: &Conn, keys: &Keyring, id: &SubjectId) -> StoreResult<Option<String>> {
+    let Ok(dk) = subject_key(conn, keys, id) else {
+        return Ok(None);
+    };
+    let sealed: Option<Vec<u8>> = conn.query_row(
+        "SELECT email_enc FROM subjects WHERE id = ?1",
+        [id.as_str()],
+        |r| r.get(0),
+    )?;
+    sealed
+        .map(|c| dk.open_string(id.as_str(), "email", &c))
+        .transpose()
+}
+
+pub(crate) fn load_contact(conn: &Conn, id: &SubjectId) -> StoreResult<ContactPrefs> {
+    let raw: Option<String> = conn
+        .query_row(
+            "SELECT prefs FROM contact_prefs WHERE subject_id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match raw {
+        Some(s) => serde_json::from_str(&s).map_err(corrupt("contact prefs")),
+        None => Ok(ContactPrefs::default()),
+    }
+}
+
+/// Writes one declared value, superseding the current one; the subject's
+/// profile follows after COMMIT.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_declaration(
+    tx: &Tx,
+    dk: &DataKey,
+    subject: &SubjectId,
+    attribute: &AttributeKey,
+    value: &Value,
+    notice: Option<(&FormKey, u32)>,
+    method: Method,
+    now: &DateTime<Utc>,
+) -> StoreResult<()> {
+    let sid = subject.as_str();
+    let sealed = dk.seal(
+        sid,
+        &declaration_field(attribute.as_str()),
+        value.to_string().as_bytes(),
+    )?;
+    tx.execute(
+        "UPDATE declarations SET superseded_at = ?3
+         WHERE subject_id = ?1 AND attribute = ?2 AND superseded_at IS NULL",
+        params![sid, attribute.as_str(), ts(now)],
+    )?;
+    tx.execute(
+        "INSERT INTO declarations (subject_id, attribute, value_enc, form, notice_version, method, given_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            sid,
+            attribute.as_str(),
+            sealed,
+            notice.map(|n| n.0.as_str()),
+            notice.map(|n| n.1),
+            method.as_str(),
+            ts(now)
+        ],
+    )?;
+    tx.edit(
+        subject,
+        Edit::Declared(
+            attribute.clone(),
+            DeclaredValue {
+                value: value.clone(),
+                form: notice.map(|n| n.0.clone()),
+                given_at: *now,
+            },
+        ),
+    );
+    Ok(())
+}
+
+/// Deletes every value, current and past, of one attribute of a subject.
+pub(crate) fn delete_declaration(
+    tx: &Tx,
+    subject: &SubjectId,
+    attribute: &AttributeKey,
+) -> StoreResult<()> {
+    tx.execute(
+        "DELETE FROM declarations WHERE subject_id = ?1 AND attribute = ?2",
+        params![subject.as_str(), attribute.as_str()],
+    )?;
+    tx.edit(subject, Edit::Undeclared(attribute.clone()));
+    Ok(())
+}
+
+/// Deletes a subject's sign-in links and sessions; called from the erasure, in its transaction.
+pub(crate) fn erase_web(conn: &Conn, subject: &SubjectId) -> StoreResult<u64> {
+    let sid = subject.as_str();
+    let links = conn.execute("DELETE FROM web_login_links WHERE subject_id = ?1", [sid])?;
+    let sessions = conn.execute("DELETE FROM web_sessions WHERE subject_id = ?1", [sid])?;
+    Ok((links + sessions) as u64)
+}
+
+/// A new subject's identifiers, already checked and in their canonical form.
+pub(crate) struct NewSubjectRow<'a> {
+    pub(crate) external_id: Option<&'a str>,
+    pub(crate) email: Option<&'a str>,
+    pub(crate) organization: Option<&'a str>,
+    pub(crate) locale: Option<Lang>,
+    pub(crate) created_at: DateTime<Utc>,
+}
+
+/// Inserts a subject with a new data key, its identifiers sealed and blind-indexed.
+pub(crate) fn insert_subject(
+    tx: &Tx,
+    new: &NewSubjectRow<'_>,
+) -> StoreResult<(SubjectId, DataKey)> {
+    let keys = tx.keys;
+    let id = SubjectId::from_suffix(&super::new_ulid());
+    let sid = id.as_str();
+    let (dk, wrapped) = keys.new_data_key(sid)?;
+    let seal =
+        |field: &str, v: Option<&str>| v.map(|s| dk.seal(sid, field, s.as_bytes())).transpose();
+    tx.execute(
+        "INSERT INTO subjects (id, wrapped_key, external_id_bidx, email_bidx, external_id_enc, email_enc,
+                               organization_enc, locale, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            sid,
+            wrapped,
+            new.external_id.map(|e| keys.blind_index("external_id", e)),
+            new.email
+                .map(|e| keys.blind_index("email", &kerro_core::email::lookup_key(e))),
+            seal("external_id", new.external_id)?,
+            seal("email", new.email)?,
+            seal("organization", new.organization)?,
+            new.locale.map(Lang::as_str),
+            ts(&new.created_at),
+        ],
+    )?;
+    tx.created(&id, new.locale);
+    Ok((id, dk))
+}

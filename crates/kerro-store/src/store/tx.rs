@@ -1,0 +1,196 @@
+//! The write transaction one job of the group commit runs in (`Tx`): the
+//! connection, the keys, the job's `now` and actor, the hash-chain heads of
+//! the group transaction, and what the job touched. The shared write helpers
+//! (the ledger append, the audit record, a declaration, an outbox event)
+//! note what they change here, so after COMMIT the writer updates the
+//! in-memory profiles and the schema snapshot from what was written, with no
+//! read-back, and no store method can forget to.
+
+use chrono::{DateTime, Utc};
+use kerro_core::contact::ContactPrefs;
+use kerro_core::decide::{ConsentInfo, DeclaredValue, Profile};
+use kerro_core::ids::{AttributeKey, PurposeKey, SubjectId};
+use kerro_core::{Actor, Lang};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ops::Deref;
+
+use crate::crypto::Keyring;
+use crate::model::SchemaSnapshot;
+use crate::sql::Conn;
+
+/// The newest hash of each hash chain (ledger, audit log), by table: known
+/// while the group transaction holds the write lock, so an append reads the
+/// head from the database once per transaction.
+pub(crate) type ChainHeads = HashMap<&'static str, String>;
+
+/// One job's view of the group transaction. Reads go through `Deref` to the connection.
+pub(crate) struct Tx<'a> {
+    conn: &'a Conn,
+    pub(crate) keys: &'a Keyring,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) actor: Actor,
+    heads: &'a RefCell<ChainHeads>,
+    touched: RefCell<Touched>,
+}
+
+impl Deref for Tx<'_> {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        self.conn
+    }
+}
+
+impl<'a> Tx<'a> {
+    pub(crate) fn new(
+        conn: &'a Conn,
+        keys: &'a Keyring,
+        heads: &'a RefCell<ChainHeads>,
+        now: DateTime<Utc>,
+        actor: Actor,
+    ) -> Tx<'a> {
+        Tx {
+            conn,
+            keys,
+            now,
+            actor,
+            heads,
+            touched: RefCell::default(),
+        }
+    }
+
+    /// The newest hash of `table`'s chain: remembered within the group
+    /// transaction, else read (`genesis` for an empty chain).
+    pub(crate) fn chain_head(
+        &self,
+        table: &'static str,
+        genesis: &str,
+    ) -> crate::error::StoreResult<String> {
+        if let Some(h) = self.heads.borrow().get(table) {
+            return Ok(h.clone());
+        }
+        use crate::sql::OptionalExtension;
+        let head = self
+            .conn
+            .query_row(
+                &format!("SELECT hash FROM {table} ORDER BY seq DESC LIMIT 1"),
+                (),
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or_else(|| genesis.to_owned());
+        Ok(head)
+    }
+
+    /// Records the hash just appended to `table`'s chain.
+    pub(crate) fn advance_chain(&self, table: &'static str, hash: &str) {
+        self.heads.borrow_mut().insert(table, hash.to_owned());
+    }
+
+    /// Notes an outbox event about `subject`: the profile written after
+    /// COMMIT reflects it.
+    pub(crate) fn saw_event(&self, subject: &SubjectId, seq: i64) {
+        let mut t = self.touched.borrow_mut();
+        let touch = t.subjects.entry(subject.clone()).or_default();
+        touch.version = touch.version.max(seq);
+    }
+
+    /// A new subject: its profile starts empty, with its locale.
+    pub(crate) fn created(&self, subject: &SubjectId, locale: Option<Lang>) {
+        let mut p = Profile::new(subject.clone());
+        p.locale = locale;
+        p.language = locale;
+        let mut t = self.touched.borrow_mut();
+        let touch = t.subjects.entry(subject.clone()).or_default();
+        touch.created = Some(p);
+        touch.edits.clear();
+    }
+
+    /// A change to what a decision reads about `subject`.
+    pub(crate) fn edit(&self, subject: &SubjectId, edit: Edit) {
+        self.touched
+            .borrow_mut()
+            .subjects
+            .entry(subject.clone())
+            .or_default()
+            .edits
+            .push(edit);
+    }
+
+    /// The subject is gone: its profile is dropped after COMMIT.
+    pub(crate) fn erased(&self, subject: &SubjectId) {
+        let mut t = self.touched.borrow_mut();
+        let touch = t.subjects.entry(subject.clone()).or_default();
+        touch.erased = true;
+        touch.created = None;
+        touch.edits.clear();
+    }
+
+    /// The schema, notices or offers changed: this snapshot is installed after COMMIT.
+    pub(crate) fn schema_changed(&self, snapshot: SchemaSnapshot) {
+        self.touched.borrow_mut().snapshot = Some(snapshot);
+    }
+
+    pub(crate) fn into_touched(self) -> Touched {
+        self.touched.into_inner()
+    }
+}
+
+/// What one job wrote that the in-memory state must follow.
+#[derive(Default)]
+pub(crate) struct Touched {
+    pub(crate) subjects: HashMap<SubjectId, Touch>,
+    pub(crate) snapshot: Option<SchemaSnapshot>,
+}
+
+/// What happened to one subject in a job.
+#[derive(Default)]
+pub(crate) struct Touch {
+    /// The newest outbox event about the subject this job wrote (0: none).
+    pub(crate) version: i64,
+    /// Created in this job: the edits apply to this profile, not to the index's.
+    pub(crate) created: Option<Profile>,
+    pub(crate) edits: Vec<Edit>,
+    pub(crate) erased: bool,
+}
+
+/// One change to a profile, as a write helper made it.
+#[derive(Debug, Clone)]
+pub(crate) enum Edit {
+    Declared(AttributeKey, DeclaredValue),
+    Undeclared(AttributeKey),
+    Consent(PurposeKey, ConsentInfo),
+    Contact(ContactPrefs),
+    Flags {
+        restricted: bool,
+        objected_marketing: bool,
+    },
+}
+
+impl Edit {
+    pub(crate) fn apply(self, p: &mut Profile) {
+        match self {
+            Edit::Declared(k, v) => {
+                p.declared.insert(k, v);
+            }
+            Edit::Undeclared(k) => {
+                p.declared.remove(&k);
+            }
+            Edit::Consent(k, c) => {
+                p.consents.insert(k, c);
+            }
+            Edit::Contact(prefs) => {
+                p.language = prefs.language.or(p.locale);
+                p.contact = prefs;
+            }
+            Edit::Flags {
+                restricted,
+                objected_marketing,
+            } => {
+                p.restricted = restricted;
+                p.objected_marketing = objected_marketing;
+            }
+        }
+    }
+}
