@@ -353,6 +353,15 @@ run_cluster() {
   mixed="${CLUSTER_MIXED_CLIENTS:-16}"
   trap stop_cluster EXIT
   declare -A url cr cp5 cp9 ce
+  # PostgreSQL's own figure first, while no kerro node holds connections.
+  local tps p99 c
+  for r in $(seq 1 "$runs"); do
+    for c in ${cluster_clients//,/ }; do
+      read -r tps p99 < <(pgbench_ingest "$c" "$secs")
+      log "cluster: pgbench run $r/$runs, $c clients: $tps tps, p99 $p99 ms"
+      cr[pgbench,$c]+="$tps "
+    done
+  done
   cluster_start sqlite1 1 sqlite "$port"
   url[sqlite1]="$cluster_urls"
   cluster_start pg1 1 pg "$((port + 1))"
@@ -367,12 +376,6 @@ run_cluster() {
       "$bin" ingest --nodes "${url[$cfg]}" --token "$cluster_token" --state "$out/cluster_$cfg/state.json" \
         --clients "$cluster_clients" --seconds "$secs" | tee "$out/cluster_ingest_${cfg}_$r.txt" >&2
       cluster_parse "$out/cluster_ingest_${cfg}_$r.txt" "$cfg"
-    done
-    for c in ${cluster_clients//,/ }; do
-      local tps p99
-      read -r tps p99 < <(pgbench_ingest "$c" "$secs")
-      log "cluster: pgbench run $r/$runs, $c clients: $tps tps, p99 $p99 ms"
-      cr[pgbench,$c]+="$tps "
     done
     log "cluster: decisions on node B ($b) alone, $mixed clients, run $r/$runs"
     "$bin" decide --nodes "$b" --token "$cluster_token" --state "$out/cluster_pg2/state.json" \
@@ -405,7 +408,7 @@ run_cluster() {
     echo "  nodes, PostgreSQL and the load generator share the $(nproc) cores; figures are rate (p50/p99)"
     echo "  pgbench: bench/pg/ingest.sql (a declarations row and a consent row per transaction, synchronous_commit=on), same clients, same run"
     printf '%8s  %-26s %-26s %-26s %9s %7s %7s %7s\n' clients "SQLite, 1 node" "PostgreSQL, 1 node" "PostgreSQL, 2 nodes" pgbench "SQ/pgb" "PG1/pgb" "PG2/PG1"
-    local c errs=0 sq p1 p2 pb
+    local errs=0 sq p1 p2 pb
     for c in ${cluster_clients//,/ }; do
       # shellcheck disable=SC2086
       sq=$(median ${cr[sqlite1,$c]:-}); p1=$(median ${cr[pg1,$c]:-}); p2=$(median ${cr[pg2,$c]:-}); pb=$(median ${cr[pgbench,$c]:-})

@@ -348,6 +348,49 @@ impl Conn {
         }
     }
 
+    /// Runs one statement whose answer the caller does not need. On SQLite it
+    /// runs at once; on PostgreSQL it is queued and sent with the next
+    /// statement that needs an answer (or at `flush`), pipelined, so a
+    /// job's writes share round trips. Its error, if any, comes from that call.
+    pub fn defer<P: Params>(&self, sql: &str, params: P) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite(_) => self.execute(sql, params).map(|_| ()),
+            Backend::Pg(pg) => {
+                pg.defer(sql, params.vals());
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends what `defer` queued and waits for it (PostgreSQL; SQLite has nothing queued).
+    pub fn flush(&self) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Pg(pg) => pg.flush(),
+        }
+    }
+
+    /// Drops what `defer` queued without sending it.
+    pub fn discard(&self) {
+        if let Backend::Pg(pg) = &self.backend {
+            pg.discard();
+        }
+    }
+
+    /// Runs fixed statements without parameters: on SQLite each from the
+    /// statement cache (no parsing per call), on PostgreSQL in one round trip.
+    pub fn run_fixed(&self, statements: &[&str]) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite(c) => {
+                for sql in statements {
+                    c.prepare_cached(sql)?.execute([])?;
+                }
+                Ok(())
+            }
+            Backend::Pg(pg) => pg.batch(&statements.join("; ")),
+        }
+    }
+
     /// Runs one statement; returns the number of rows it changed.
     pub fn execute<P: Params>(&self, sql: &str, params: P) -> StoreResult<usize> {
         let vals = params.vals();

@@ -79,7 +79,11 @@ impl Writer {
         let (tx, rx) = mpsc::sync_channel::<StoreResult<T>>(1);
         let job: Job = Box::new(move |conn, keys, heads| {
             let write = Tx::new(conn, keys, heads, now, actor);
-            let result = f(&write);
+            // What the job deferred is sent now: its errors are the job's.
+            let result = f(&write).and_then(|v| conn.flush().map(|()| v));
+            if result.is_err() {
+                conn.discard();
+            }
             let touched = result.is_ok().then(|| write.into_touched());
             let reply: Reply = Box::new(move |commit| {
                 let out = match (result, commit) {
@@ -166,8 +170,17 @@ fn run(
         let mut replies = Vec::with_capacity(batch.len());
         let mut touched = Vec::with_capacity(batch.len());
         let mut wrote = false;
+        // Whether the last job's savepoint is still to be released: the release
+        // goes out with the next savepoint, or the COMMIT (one round trip less a job).
+        let mut open = false;
         for job in batch {
-            if let Err(e) = c.execute_batch("SAVEPOINT job") {
+            let begin: &[&str] = if open {
+                &["RELEASE SAVEPOINT job", "SAVEPOINT job"]
+            } else {
+                &["SAVEPOINT job"]
+            };
+            open = false;
+            if let Err(e) = c.run_fixed(begin) {
                 tracing::error!("cannot open a savepoint: {e}");
                 continue;
             }
@@ -181,21 +194,33 @@ fn run(
                 *heads.borrow_mut() = before;
             }
             wrote |= ok;
-            let end = if ok {
-                "RELEASE SAVEPOINT job"
-            } else {
-                "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job"
-            };
-            if let Err(e) = c.execute_batch(end) {
+            if ok {
+                open = true;
+            } else if let Err(e) =
+                c.run_fixed(&["ROLLBACK TO SAVEPOINT job", "RELEASE SAVEPOINT job"])
+            {
                 tracing::error!("cannot close a savepoint: {e}");
             }
             replies.push(reply);
         }
-        let commit = if wrote && c.dialect() == Dialect::Postgres {
-            c.execute_batch(&format!("NOTIFY {CHANNEL}; COMMIT"))
-        } else {
-            c.execute_batch("COMMIT")
-        };
+        // The profiles of this transaction are as of its newest outbox event:
+        // under the write lock no other node's event falls between its own.
+        if touched.iter().any(Touched::has_events) {
+            match crate::store::outbox::last_seq(c) {
+                Ok(seq) => touched.iter_mut().for_each(|t| t.set_version(seq)),
+                Err(e) => tracing::error!("cannot read the outbox's last number: {e}"),
+            }
+        }
+        let notify = format!("NOTIFY {CHANNEL}");
+        let mut end: Vec<&str> = Vec::with_capacity(3);
+        if open {
+            end.push("RELEASE SAVEPOINT job");
+        }
+        if wrote && c.dialect() == Dialect::Postgres {
+            end.push(&notify);
+        }
+        end.push("COMMIT");
+        let commit = c.run_fixed(&end);
         match &commit {
             Ok(()) => on_commit(touched),
             Err(e) => {
@@ -213,5 +238,105 @@ fn run(
                 Err(_) => Err(StoreError::Closed),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sql::params;
+    use crate::{Location, Store, StoreOptions};
+    use chrono::Utc;
+    use kerro_core::{Actor, ErrorCode};
+
+    /// A deferred statement that fails fails its own job at the job's end, in
+    /// its savepoint; the other jobs of the same group transaction commit.
+    fn deferred_errors_stay_with_their_job(store: &Store) {
+        let actor = Actor::System("test".into());
+        let insert = "INSERT INTO web_form_tokens (hash, expires_at) VALUES (?1, ?2)";
+        let later = "9999-01-01T00:00:00Z";
+        store
+            .write(&actor, Utc::now(), move |tx| {
+                tx.defer(insert, params!["taken", later])
+            })
+            .unwrap();
+        let threads: Vec<_> = (0..16)
+            .map(|i| {
+                let (store, actor) = (store.clone(), actor.clone());
+                std::thread::spawn(move || {
+                    let hash = if i % 2 == 1 {
+                        "taken".to_owned()
+                    } else {
+                        format!("h{i}")
+                    };
+                    let r = store.write(&actor, Utc::now(), move |tx| {
+                        tx.defer(insert, params![hash, later])?;
+                        tx.defer(insert, params![format!("extra{i}"), later])
+                    });
+                    (i, r)
+                })
+            })
+            .collect();
+        for t in threads {
+            let (i, r) = t.join().unwrap();
+            match r {
+                Ok(()) => assert_eq!(i % 2, 0, "job {i} should have failed"),
+                Err(e) => {
+                    assert_eq!(i % 2, 1, "job {i} failed: {e}");
+                    // A constraint the store's checks should have caught is an internal error.
+                    assert_eq!(e.to_core().code, ErrorCode::Internal, "{e}");
+                    assert!(e.to_string().to_lowercase().contains("unique"), "{e}");
+                }
+            }
+        }
+        let kept: Vec<String> = store
+            .read(|c| {
+                c.query_map("SELECT hash FROM web_form_tokens ORDER BY hash", (), |r| {
+                    r.get(0)
+                })?
+                .collect()
+            })
+            .unwrap();
+        let mut want: Vec<String> = (0..16)
+            .filter(|i| i % 2 == 0)
+            .flat_map(|i| [format!("h{i}"), format!("extra{i}")])
+            .chain(["taken".to_owned()])
+            .collect();
+        want.sort();
+        assert_eq!(kept, want);
+    }
+
+    #[test]
+    fn deferred_errors_stay_with_their_job_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreOptions::new(dir.path())).unwrap();
+        deferred_errors_stay_with_their_job(&store);
+    }
+
+    /// On PostgreSQL the deferred statements are pipelined: the error of one
+    /// arrives with the others' answers. Runs when `KERRO_TEST_POSTGRES_URL` is set.
+    #[test]
+    fn deferred_errors_stay_with_their_job_on_postgres() {
+        let Ok(url) = std::env::var("KERRO_TEST_POSTGRES_URL") else {
+            eprintln!("SKIPPED: KERRO_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        let admin = crate::db::connect(&Location::parse(&url).unwrap(), true).unwrap();
+        let name = format!("kerro_writer_{}", std::process::id());
+        admin
+            .execute_batch(&format!("DROP DATABASE IF EXISTS {name}"))
+            .unwrap();
+        admin
+            .execute_batch(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let (base, _) = url.rsplit_once('/').unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = StoreOptions::new(dir.path());
+        opts.database = Some(format!("{base}/{name}"));
+        {
+            let store = Store::open(&opts).unwrap();
+            deferred_errors_stay_with_their_job(&store);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let _ = admin.execute_batch(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
     }
 }

@@ -22,6 +22,9 @@ use crate::error::{StoreError, StoreResult};
 pub struct PgConn {
     client: Arc<tokio_postgres::Client>,
     statements: RefCell<HashMap<String, tokio_postgres::Statement>>,
+    /// Statements whose answers nobody waits for, sent together (pipelined)
+    /// before the next statement that needs an answer, or at `flush`.
+    pending: RefCell<Vec<(String, Vec<Val>)>>,
     notifications: std::sync::mpsc::Receiver<tokio_postgres::Notification>,
     closed: Arc<AtomicBool>,
 }
@@ -110,6 +113,7 @@ impl PgConn {
         Ok(PgConn {
             client: Arc::new(client),
             statements: RefCell::default(),
+            pending: RefCell::default(),
             notifications,
             closed,
         })
@@ -130,18 +134,53 @@ impl PgConn {
         Ok(stmt)
     }
 
+    /// Queues a statement; it goes out with the others at the next round trip.
+    pub(super) fn defer(&self, sql: &str, vals: Vec<Val>) {
+        self.pending.borrow_mut().push((sql.to_owned(), vals));
+    }
+
+    /// Sends the queued statements at once and waits for all of their answers:
+    /// tokio-postgres pipelines requests polled together on one connection,
+    /// and the server runs them in order. The first error is returned (the
+    /// transaction is then aborted; the writer rolls back the job's savepoint).
+    pub(super) fn flush(&self) -> StoreResult<()> {
+        let pending = std::mem::take(&mut *self.pending.borrow_mut());
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let statements = pending
+            .iter()
+            .map(|(sql, _)| self.prepare(sql))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let params: Vec<_> = pending.iter().map(|(_, vals)| pg_params(vals)).collect();
+        let calls = statements
+            .iter()
+            .zip(&params)
+            .map(|(stmt, p)| self.client.execute(stmt, p));
+        wait(futures_util::future::try_join_all(calls))?;
+        Ok(())
+    }
+
+    /// Forgets the queued statements (their job failed; they are never sent).
+    pub(super) fn discard(&self) {
+        self.pending.borrow_mut().clear();
+    }
+
     pub(super) fn execute(&self, sql: &str, vals: Vec<Val>) -> StoreResult<u64> {
+        self.flush()?;
         let stmt = self.prepare(sql)?;
         Ok(wait(self.client.execute(&stmt, &pg_params(&vals)))?)
     }
 
     pub(super) fn query(&self, sql: &str, vals: Vec<Val>) -> StoreResult<Vec<Row>> {
+        self.flush()?;
         let stmt = self.prepare(sql)?;
         let rows = wait(self.client.query(&stmt, &pg_params(&vals)))?;
         rows.iter().map(pg_row).collect()
     }
 
     pub(super) fn batch(&self, sql: &str) -> StoreResult<()> {
+        self.flush()?;
         Ok(wait(self.client.batch_execute(sql))?)
     }
 

@@ -183,7 +183,7 @@ pub(crate) fn record_as(
     let subject = subject.map(SubjectId::as_str);
     let detail = action.detail().to_string();
     let hash = link(&prev, &canonical(&time, &actor, name, subject, &detail));
-    tx.execute(
+    tx.defer(
         "INSERT INTO audit_log (time, actor, action, subject_id, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![time, actor, name, subject, detail, prev, hash],

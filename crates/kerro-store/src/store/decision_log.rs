@@ -93,7 +93,7 @@ fn write_logs(tx: &Tx, batch: &[PendingLog]) -> StoreResult<()> {
             "decision",
             log.reasons.to_string().as_bytes(),
         )?;
-        conn.execute(
+        conn.defer(
             "INSERT INTO decisions (subject_id, offer, channel, decided_at, personalized, reasons_enc)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![

@@ -254,7 +254,7 @@ impl Store {
     }
 
     /// Runs `f` on a pooled read connection inside one read transaction (a consistent snapshot).
-    fn read<T>(&self, f: impl FnOnce(&Conn) -> StoreResult<T>) -> StoreResult<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Conn) -> StoreResult<T>) -> StoreResult<T> {
         let _turn = self.inner.readers.acquire();
         self.read_on_pooled(f)
     }
@@ -297,7 +297,7 @@ impl Store {
 
     /// Runs `f` as `actor` at `now` in the writer's next group transaction;
     /// returns after it is durably committed and the in-memory state follows it.
-    fn write<T, F>(&self, actor: &Actor, now: DateTime<Utc>, f: F) -> StoreResult<T>
+    pub(crate) fn write<T, F>(&self, actor: &Actor, now: DateTime<Utc>, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Tx) -> StoreResult<T> + Send + 'static,

@@ -33,8 +33,8 @@ pub mod kind {
     pub const OFFER_DELIVERED: &str = "offer.delivered";
 }
 
-/// Appends one event; call it inside the write that makes the change. The
-/// transaction notes its number as the version of the subject's profile.
+/// Appends one event; call it inside the write that makes the change (it is
+/// sent with the job's next round trip).
 pub(crate) fn emit(
     tx: &Tx,
     kind: &str,
@@ -42,8 +42,8 @@ pub(crate) fn emit(
     payload: Value,
     now: &DateTime<Utc>,
 ) -> StoreResult<()> {
-    let seq: i64 = tx.query_row(
-        "INSERT INTO outbox (kind, subject_id, payload, node, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq",
+    tx.defer(
+        "INSERT INTO outbox (kind, subject_id, payload, node, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             kind,
             subject.map(|s| s.as_str()),
@@ -51,10 +51,9 @@ pub(crate) fn emit(
             tx.node(),
             ts(now)
         ],
-        |r| r.get(0),
     )?;
     if let Some(s) = subject {
-        tx.saw_event(s, seq);
+        tx.saw_event(s);
     }
     Ok(())
 }

@@ -120,12 +120,12 @@ pub(crate) fn write_declaration(
         &declaration_field(attribute.as_str()),
         value.to_string().as_bytes(),
     )?;
-    tx.execute(
+    tx.defer(
         "UPDATE declarations SET superseded_at = ?3
          WHERE subject_id = ?1 AND attribute = ?2 AND superseded_at IS NULL",
         params![sid, attribute.as_str(), ts(now)],
     )?;
-    tx.execute(
+    tx.defer(
         "INSERT INTO declarations (subject_id, attribute, value_enc, form, notice_version, method, given_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![

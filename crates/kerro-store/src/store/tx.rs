@@ -89,11 +89,10 @@ impl<'a> Tx<'a> {
     }
 
     /// Notes an outbox event about `subject`: the profile written after
-    /// COMMIT reflects it.
-    pub(crate) fn saw_event(&self, subject: &SubjectId, seq: i64) {
+    /// COMMIT is versioned by the transaction's newest event.
+    pub(crate) fn saw_event(&self, subject: &SubjectId) {
         let mut t = self.touched.borrow_mut();
-        let touch = t.subjects.entry(subject.clone()).or_default();
-        touch.version = touch.version.max(seq);
+        t.subjects.entry(subject.clone()).or_default().event = true;
     }
 
     /// A new subject: its profile starts empty, with its locale.
@@ -144,10 +143,25 @@ pub(crate) struct Touched {
     pub(crate) snapshot: Option<SchemaSnapshot>,
 }
 
+impl Touched {
+    pub(crate) fn has_events(&self) -> bool {
+        self.subjects.values().any(|t| t.event)
+    }
+
+    /// Versions the profiles of subjects with an outbox event in this job.
+    pub(crate) fn set_version(&mut self, seq: i64) {
+        for t in self.subjects.values_mut().filter(|t| t.event) {
+            t.version = seq;
+        }
+    }
+}
+
 /// What happened to one subject in a job.
 #[derive(Default)]
 pub(crate) struct Touch {
-    /// The newest outbox event about the subject this job wrote (0: none).
+    /// Whether the job wrote an outbox event about the subject.
+    pub(crate) event: bool,
+    /// The outbox number the subject's profile is as of after COMMIT (0: unchanged).
     pub(crate) version: i64,
     /// Created in this job: the edits apply to this profile, not to the index's.
     pub(crate) created: Option<Profile>,
