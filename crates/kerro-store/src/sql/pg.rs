@@ -144,9 +144,19 @@ impl PgConn {
     /// and the server runs them in order. The first error is returned (the
     /// transaction is then aborted; the writer rolls back the job's savepoint).
     pub(super) fn flush(&self) -> StoreResult<()> {
+        self.with_pending(std::future::ready(Ok::<(), tokio_postgres::Error>(())))
+    }
+
+    /// Sends the queued statements and then `then`, without waiting in
+    /// between, and waits for all of them: one round trip. `then`'s answer is
+    /// returned if every queued statement succeeded.
+    fn with_pending<T>(
+        &self,
+        then: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> StoreResult<T> {
         let pending = std::mem::take(&mut *self.pending.borrow_mut());
         if pending.is_empty() {
-            return Ok(());
+            return Ok(wait(then)?);
         }
         let statements = pending
             .iter()
@@ -157,8 +167,13 @@ impl PgConn {
             .iter()
             .zip(&params)
             .map(|(stmt, p)| self.client.execute(stmt, p));
-        wait(futures_util::future::try_join_all(calls))?;
-        Ok(())
+        // Polled in order: the queued statements are sent first, then `then`.
+        let (done, answer) = wait(futures_util::future::join(
+            futures_util::future::try_join_all(calls),
+            then,
+        ));
+        done?;
+        Ok(answer?)
     }
 
     /// Forgets the queued statements (their job failed; they are never sent).
@@ -167,15 +182,13 @@ impl PgConn {
     }
 
     pub(super) fn execute(&self, sql: &str, vals: Vec<Val>) -> StoreResult<u64> {
-        self.flush()?;
         let stmt = self.prepare(sql)?;
-        Ok(wait(self.client.execute(&stmt, &pg_params(&vals)))?)
+        self.with_pending(self.client.execute(&stmt, &pg_params(&vals)))
     }
 
     pub(super) fn query(&self, sql: &str, vals: Vec<Val>) -> StoreResult<Vec<Row>> {
-        self.flush()?;
         let stmt = self.prepare(sql)?;
-        let rows = wait(self.client.query(&stmt, &pg_params(&vals)))?;
+        let rows = self.with_pending(self.client.query(&stmt, &pg_params(&vals)))?;
         rows.iter().map(pg_row).collect()
     }
 

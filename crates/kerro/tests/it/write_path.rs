@@ -55,20 +55,15 @@ async fn a_hosted_form_post_commits_all_or_nothing() {
     };
     app.schema().await;
     let now = app.store_now();
+    let send =
+        |email: &str, answers: Value| app.store.post_form(now, post(&app, email, answers, "t1"));
     let before = app.fingerprint();
     // `size` must be one of its options: refused inside the transaction, after the subject was inserted.
-    let refused = app
-        .store
-        .post_form(
-            now,
-            post(
-                &app,
-                "new@example.fi",
-                json!({"size": "huge", "interests": ["ot"]}),
-                "t1",
-            ),
-        )
-        .unwrap_err();
+    let refused = send(
+        "new@example.fi",
+        json!({"size": "huge", "interests": ["ot"]}),
+    )
+    .unwrap_err();
     assert_eq!(refused.to_core().code, ErrorCode::InvalidValue, "{refused}");
     assert_eq!(
         app.fingerprint(),
@@ -82,18 +77,11 @@ async fn a_hosted_form_post_commits_all_or_nothing() {
         .is_empty());
 
     // The same post, answered correctly: everything at once.
-    let done = app
-        .store
-        .post_form(
-            now,
-            post(
-                &app,
-                "new@example.fi",
-                json!({"size": "large", "interests": ["ot"]}),
-                "t1",
-            ),
-        )
-        .unwrap();
+    let done = send(
+        "new@example.fi",
+        json!({"size": "large", "interests": ["ot"]}),
+    )
+    .unwrap();
     let FormPosted::Done { result, session } = done else {
         panic!("the token was fresh")
     };
@@ -114,13 +102,7 @@ async fn a_hosted_form_post_commits_all_or_nothing() {
 
     // The token works once: a replay writes nothing.
     let after = app.fingerprint();
-    let replay = app
-        .store
-        .post_form(
-            now,
-            post(&app, "other@example.fi", json!({"size": "small"}), "t1"),
-        )
-        .unwrap();
+    let replay = send("other@example.fi", json!({"size": "small"})).unwrap();
     assert!(matches!(replay, FormPosted::TokenUsed));
     assert_eq!(app.fingerprint(), after);
 }
