@@ -12,8 +12,8 @@ use serde_json::json;
 use super::ctx::Ctx;
 use super::forms::{basis_text, recipients_text};
 use super::Chrome;
+use crate::app::blocking;
 use crate::config::Controller;
-use crate::http::blocking;
 
 /// When kerro started honouring Global Privacy Control (the spec's `lastUpdate`).
 const GPC_SINCE: &str = "2026-11-29";
@@ -73,7 +73,7 @@ pub async fn page(ctx: Ctx) -> Response {
     let (store, now) = (ctx.state.app.store.clone(), ctx.now());
     let versions = match blocking(move || store.privacy_policy_versions(now, &sha)).await {
         Ok(v) => v,
-        Err(_) => return ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
+        Err(e) => return ctx.failed(&e),
     };
     let tr = &ctx.tr;
     let purposes = schema

@@ -1,0 +1,134 @@
+//! The OpenAPI document is a contract a client can be generated from: every
+//! operation documents its request body, its success bodies, every error
+//! status it can answer with the one error body, and who may call it. A new
+//! handler that forgets one of these fails here.
+
+use axum::http::Method;
+use serde_json::Value;
+
+use crate::common::TestApp;
+
+/// Operations that are public on purpose.
+const PUBLIC: [&str; 3] = ["healthz", "openapi", "notice"];
+
+/// POSTs that take no body.
+const NO_BODY: [&str; 1] = ["issue_token"];
+
+fn has_schema(content: &Value, media: &str) -> bool {
+    content[media]["schema"].is_object()
+}
+
+#[tokio::test]
+async fn every_operation_documents_bodies_errors_and_security() {
+    let Some(app) = TestApp::start() else { return };
+    let spec = app
+        .call(Method::GET, "/openapi.json", None, None)
+        .await
+        .body;
+    assert_eq!(spec["openapi"], "3.1.0");
+    let schemas = &spec["components"]["schemas"];
+    assert!(schemas["ErrorBody"].is_object(), "no ErrorBody schema");
+    let mut operations = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let id = op["operationId"].as_str().unwrap_or_default();
+            let at = format!("{method} {path} ({id})");
+            let takes_body =
+                matches!(method.as_str(), "put" | "post" | "patch") && !NO_BODY.contains(&id);
+            if takes_body {
+                assert!(
+                    has_schema(&op["requestBody"]["content"], "application/json"),
+                    "{at}: no request body schema"
+                );
+            } else {
+                assert!(op.get("requestBody").is_none(), "{at}: an unexpected body");
+            }
+            let responses = op["responses"].as_object().unwrap();
+            let mut successes = 0;
+            for (status, response) in responses {
+                let code: u16 = status
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{at}: status {status}"));
+                match code {
+                    204 => assert!(response.get("content").is_none(), "{at}: 204 with a body"),
+                    200..=299 => {
+                        successes += 1;
+                        let content = &response["content"];
+                        assert!(
+                            content
+                                .as_object()
+                                .is_some_and(|c| c.values().all(|m| m["schema"].is_object())
+                                    && !c.is_empty()),
+                            "{at}: {status} has no body schema"
+                        );
+                    }
+                    400..=599 => assert_eq!(
+                        response["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/ErrorBody",
+                        "{at}: {status} without the error body"
+                    ),
+                    _ => panic!("{at}: status {status}"),
+                }
+            }
+            assert!(
+                successes > 0 || responses.contains_key("204"),
+                "{at}: no success status"
+            );
+            let security = op["security"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{at}: no security requirement"));
+            let public = security
+                .iter()
+                .any(|r| r.as_object().is_some_and(|o| o.is_empty()));
+            assert_eq!(public, PUBLIC.contains(&id), "{at}: public or not");
+            let mut errors = Vec::new();
+            if !public {
+                errors.extend(["401", "403"]);
+            }
+            if takes_body {
+                errors.extend(["400", "413"]);
+            }
+            // A path key names something that may not exist, except a PUT's, which names it anew.
+            if path.contains('{') && method != "put" {
+                errors.push("404");
+            }
+            if id != "openapi" {
+                errors.push("503");
+            }
+            for status in errors {
+                assert!(
+                    responses.contains_key(status),
+                    "{at}: {status} undocumented"
+                );
+            }
+        }
+    }
+    assert_eq!(operations, 33);
+}
+
+/// The kerro-core spec types a client sends are described field by field, so a
+/// generated client gets typed models rather than untyped maps.
+#[tokio::test]
+async fn put_bodies_are_described() {
+    let Some(app) = TestApp::start() else { return };
+    let spec = app
+        .call(Method::GET, "/openapi.json", None, None)
+        .await
+        .body;
+    let schemas = &spec["components"]["schemas"];
+    for (name, field) in [
+        ("PurposeSpec", "legal_basis"),
+        ("AttributeSpec", "kind"),
+        ("FormSpec", "attributes"),
+        ("OfferSpec", "channels"),
+        ("ContactBody", "channels"),
+        ("SubmissionBody", "notice_version"),
+    ] {
+        assert!(
+            schemas[name]["properties"][field].is_object(),
+            "{name}.{field}: {}",
+            schemas[name]
+        );
+    }
+}
