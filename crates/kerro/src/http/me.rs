@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use kerro_core::contact::{Channel, ContactPrefs};
-use kerro_core::ids::SubjectId;
+use kerro_core::ids::{PurposeKey, SubjectId};
 use kerro_core::{Actor, CoreError, Lang};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -74,7 +74,7 @@ pub struct ConsentBody {
     pub language: Option<String>,
 }
 
-#[utoipa::path(put, path = "/v1/me/consents/{purpose}", tag = "self-service", operation_id = "consent", params(("purpose" = String, Path)), request_body = ConsentBody,
+#[utoipa::path(put, path = "/v1/me/consents/{purpose}", tag = "self-service", operation_id = "consent", params(("purpose" = PurposeKey, Path)), request_body = ConsentBody,
     responses((status = 200, description = "the new consent event, with its receipt", body = ReceiptSummary),
               (status = 404, description = "unknown purpose"), (status = 410, description = "the subject was erased"),
               (status = 422, description = "the purpose does not rest on consent, or an invalid language")),

@@ -54,7 +54,7 @@ fn find_offer(state: &AppState, key: &OfferKey) -> Result<Offer, AppError> {
     Ok(Offer::new(offer))
 }
 
-#[utoipa::path(put, path = "/v1/offers/{key}", tag = "offers", operation_id = "put_offer", params(("key" = String, Path)),
+#[utoipa::path(put, path = "/v1/offers/{key}", tag = "offers", operation_id = "put_offer", params(("key" = OfferKey, Path)),
     request_body = OfferSpec,
     responses((status = 201, description = "created", body = Offer), (status = 200, description = "replaced", body = Offer),
               (status = 404, description = "an unknown purpose"),
@@ -90,7 +90,7 @@ pub async fn list(State(state): State<AppState>, _: Staff<SchemaRead>) -> Json<O
     })
 }
 
-#[utoipa::path(get, path = "/v1/offers/{key}", tag = "offers", operation_id = "get_offer", params(("key" = String, Path)),
+#[utoipa::path(get, path = "/v1/offers/{key}", tag = "offers", operation_id = "get_offer", params(("key" = OfferKey, Path)),
     responses((status = 200, description = "the offer", body = Offer), (status = 404, description = "no such offer")),
     security(("staff" = ["admin", "editor", "support", "service"])))]
 pub async fn get(
@@ -102,7 +102,7 @@ pub async fn get(
     Ok(Json(find_offer(&state, &key)?))
 }
 
-#[utoipa::path(delete, path = "/v1/offers/{key}", tag = "offers", operation_id = "delete_offer", params(("key" = String, Path)),
+#[utoipa::path(delete, path = "/v1/offers/{key}", tag = "offers", operation_id = "delete_offer", params(("key" = OfferKey, Path)),
     responses((status = 204, description = "deleted"), (status = 404, description = "no such offer")),
     security(("staff" = ["admin", "editor"])))]
 pub async fn delete(

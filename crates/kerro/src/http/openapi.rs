@@ -108,6 +108,49 @@ impl Errors {
     }
 }
 
+/// What the derives cannot say. A key is 1-64 of a-z, 0-9, `_` and `-`,
+/// starting with a letter. A response that adds fields to a request spec (a
+/// purpose with its `key`) flattens the spec, whose schema forbids other
+/// fields: the response gets a copy of the spec's schema without that ban.
+fn refine_schemas(schemas: &mut Value) {
+    for key in ["PurposeKey", "AttributeKey", "FormKey", "OfferKey"] {
+        schemas[key]["pattern"] = json!("^[a-z][a-z0-9_-]{0,63}$");
+        schemas[key]["maxLength"] = json!(64);
+    }
+    let Some(all) = schemas.as_object() else {
+        return;
+    };
+    let closed = |r: &Value| -> Option<Value> {
+        let name = r["$ref"].as_str()?.strip_prefix("#/components/schemas/")?;
+        let target = all.get(name)?;
+        (target["additionalProperties"] == false).then(|| {
+            let mut open = target.clone();
+            if let Some(o) = open.as_object_mut() {
+                o.remove("additionalProperties");
+            }
+            open
+        })
+    };
+    let opened: Vec<(String, Vec<Value>)> = all
+        .iter()
+        .filter_map(|(name, schema)| {
+            let parts = schema["allOf"].as_array()?;
+            parts.iter().any(|p| closed(p).is_some()).then(|| {
+                (
+                    name.clone(),
+                    parts
+                        .iter()
+                        .map(|p| closed(p).unwrap_or_else(|| p.clone()))
+                        .collect(),
+                )
+            })
+        })
+        .collect();
+    for (name, parts) in opened {
+        schemas[name.as_str()]["allOf"] = Value::Array(parts);
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "kerro", description = "Zero-party data: declared data, purpose-bound consent and self-service rights. Errors are {\"error\":{\"code\",\"message\",\"field\"}}; see docs/api.md."),
@@ -133,6 +176,7 @@ pub fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
         let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+        refine_schemas(&mut doc["components"]["schemas"]);
         if let Some(paths) = doc["paths"].as_object_mut() {
             for (path, item) in paths.iter_mut() {
                 for m in METHODS {

@@ -91,7 +91,7 @@ fn new_key<K>(
 }
 
 #[utoipa::path(put, path = "/v1/purposes/{key}", tag = "schema", operation_id = "put_purpose",
-    params(("key" = String, Path, description = "a-z, 0-9, '_' and '-', starting with a letter")),
+    params(("key" = PurposeKey, Path, description = "a-z, 0-9, '_' and '-', starting with a letter")),
     request_body = PurposeSpec,
     responses((status = 201, description = "created", body = Purpose), (status = 200, description = "replaced", body = Purpose),
               (status = 422, description = "an invalid key or definition; `field` names it")),
@@ -132,7 +132,7 @@ pub async fn list_purposes(
     Json(PurposeList { purposes })
 }
 
-#[utoipa::path(get, path = "/v1/purposes/{key}", tag = "schema", operation_id = "get_purpose", params(("key" = String, Path)),
+#[utoipa::path(get, path = "/v1/purposes/{key}", tag = "schema", operation_id = "get_purpose", params(("key" = PurposeKey, Path)),
     responses((status = 200, description = "the purpose", body = Purpose), (status = 404, description = "no such purpose")),
     security(("staff" = ["admin", "editor", "support", "service"])))]
 pub async fn get_purpose(
@@ -153,10 +153,11 @@ pub async fn get_purpose(
     }))
 }
 
-#[utoipa::path(put, path = "/v1/attributes/{key}", tag = "schema", operation_id = "put_attribute", params(("key" = String, Path)),
+#[utoipa::path(put, path = "/v1/attributes/{key}", tag = "schema", operation_id = "put_attribute", params(("key" = AttributeKey, Path)),
     request_body = AttributeSpec,
     responses((status = 201, description = "created", body = Attribute), (status = 200, description = "replaced", body = Attribute),
-              (status = 422, description = "an invalid key or definition, or an unknown purpose; `field` names it")),
+              (status = 404, description = "an unknown purpose; `field` names it"),
+              (status = 422, description = "an invalid key or definition; `field` names it")),
     security(("staff" = ["admin", "editor"])))]
 pub async fn put_attribute(
     State(state): State<AppState>,
@@ -194,7 +195,7 @@ pub async fn list_attributes(
     Json(AttributeList { attributes })
 }
 
-#[utoipa::path(get, path = "/v1/attributes/{key}", tag = "schema", operation_id = "get_attribute", params(("key" = String, Path)),
+#[utoipa::path(get, path = "/v1/attributes/{key}", tag = "schema", operation_id = "get_attribute", params(("key" = AttributeKey, Path)),
     responses((status = 200, description = "the attribute", body = Attribute), (status = 404, description = "no such attribute")),
     security(("staff" = ["admin", "editor", "support", "service"])))]
 pub async fn get_attribute(
@@ -215,11 +216,12 @@ pub async fn get_attribute(
     }))
 }
 
-#[utoipa::path(put, path = "/v1/forms/{key}", tag = "schema", operation_id = "put_form", params(("key" = String, Path)),
+#[utoipa::path(put, path = "/v1/forms/{key}", tag = "schema", operation_id = "put_form", params(("key" = FormKey, Path)),
     request_body = FormSpec,
     responses((status = 201, description = "created, with its first notice version", body = Form),
               (status = 200, description = "replaced; a changed notice gets a new version", body = Form),
-              (status = 422, description = "an invalid key or definition, an unknown attribute or purpose, or an attribute none of the form's purposes needs (P8)")),
+              (status = 404, description = "an unknown attribute or purpose; `field` names it"),
+              (status = 422, description = "an invalid key or definition, or an attribute none of the form's purposes needs (P8)")),
     security(("staff" = ["admin", "editor"])))]
 pub async fn put_form(
     State(state): State<AppState>,
@@ -266,7 +268,7 @@ pub async fn list_forms(
     Ok(Json(FormList { forms }))
 }
 
-#[utoipa::path(get, path = "/v1/forms/{key}", tag = "schema", operation_id = "get_form", params(("key" = String, Path)),
+#[utoipa::path(get, path = "/v1/forms/{key}", tag = "schema", operation_id = "get_form", params(("key" = FormKey, Path)),
     responses((status = 200, description = "the form with its current notice_version and notice_sha256", body = Form),
               (status = 404, description = "no such form")),
     security(("staff" = ["admin", "editor", "support", "service"])))]
@@ -281,7 +283,7 @@ pub async fn get_form(
 
 /// Notices are public: anyone may read exactly what a consent was given against.
 #[utoipa::path(get, path = "/v1/forms/{key}/notices/{version}", tag = "schema", operation_id = "notice",
-    params(("key" = String, Path), ("version" = u32, Path)),
+    params(("key" = FormKey, Path), ("version" = u32, Path)),
     responses((status = 200, description = "the notice version: the exact bundle hashed, with its sha256", body = Notice),
               (status = 404, description = "no such form or version")),
     security(()))]

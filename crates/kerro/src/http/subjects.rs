@@ -135,7 +135,7 @@ pub struct SubmissionRecorded {
     pub receipts: Vec<ReceiptSummary>,
 }
 
-#[utoipa::path(post, path = "/v1/forms/{key}/submissions", tag = "collection", operation_id = "submit", params(("key" = String, Path)), request_body = SubmissionBody,
+#[utoipa::path(post, path = "/v1/forms/{key}/submissions", tag = "collection", operation_id = "submit", params(("key" = FormKey, Path)), request_body = SubmissionBody,
     responses((status = 201, description = "recorded, with consent receipts", body = SubmissionRecorded),
               (status = 400, description = "a staff submission that names no subject, or a malformed body"),
               (status = 403, description = "a subject token naming another subject, or a staff role that may not submit"),
