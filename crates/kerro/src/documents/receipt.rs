@@ -2,9 +2,8 @@
 //! PRIVACY-REQUIREMENTS.md, or the Kantara Consent Receipt v1.1 shape.
 
 use chrono::{DateTime, Utc};
-use kerro_core::consent::{ConsentState, Method};
+use kerro_core::consent::{ConsentEvent, ConsentState, Method};
 use kerro_core::ids::{PurposeKey, RecordId, SubjectId};
-use kerro_core::schema::PurposeSpec;
 use kerro_core::Lang;
 use kerro_store::ReceiptData;
 use serde::Serialize;
@@ -75,22 +74,36 @@ pub struct Iso27560Receipt {
     pub events: Vec<IsoEvent>,
 }
 
-/// What both receipt shapes read from the schema about the record's purpose.
-struct PurposeFacts<'a> {
-    spec: Option<&'a PurposeSpec>,
+/// What both receipt shapes read from the schema about the record's purpose,
+/// in the record's language; `None` where the purpose no longer exists.
+struct PurposeFacts {
+    title: Option<String>,
+    description: Option<String>,
+    category: Option<String>,
+    legal_basis_dpv: Option<String>,
+    retention_days: Option<u32>,
+    recipients: Option<Vec<String>>,
     data_categories: Vec<String>,
     sensitive: bool,
 }
 
-fn facts<'a>(snap: &'a kerro_store::SchemaSnapshot, purpose: &PurposeKey) -> PurposeFacts<'a> {
+fn facts(state: &AppState, ev: &ConsentEvent) -> PurposeFacts {
+    let snap = state.store.schema();
+    let default = state.config.default_language;
+    let spec = snap.schema.purposes.get(&ev.purpose);
     let bound = || {
         snap.schema
             .attributes
             .iter()
-            .filter(move |(_, a)| a.purposes.contains(purpose))
+            .filter(|(_, a)| a.purposes.contains(&ev.purpose))
     };
     PurposeFacts {
-        spec: snap.schema.purposes.get(purpose),
+        title: spec.map(|p| p.title.get(ev.language, default).to_owned()),
+        description: spec.map(|p| p.description.get(ev.language, default).to_owned()),
+        category: spec.and_then(|p| p.dpv_category.clone()),
+        legal_basis_dpv: spec.map(|p| p.legal_basis.dpv().to_owned()),
+        retention_days: spec.map(|p| p.retention_days),
+        recipients: spec.map(|p| p.recipients.clone()),
         data_categories: bound().map(|(k, _)| k.as_str().to_owned()).collect(),
         sensitive: bound().any(|(_, a)| a.special_category),
     }
@@ -99,10 +112,7 @@ fn facts<'a>(snap: &'a kerro_store::SchemaSnapshot, purpose: &PurposeKey) -> Pur
 /// The record in the ISO/IEC TS 27560 field set.
 pub fn iso27560(state: &AppState, data: &ReceiptData) -> Iso27560Receipt {
     let ev = &data.event.event;
-    let snap = state.store.schema();
-    let default = state.config.default_language;
-    let f = facts(&snap, &ev.purpose);
-    let purpose = f.spec;
+    let f = facts(state, ev);
     let c = &state.config.controller;
     Iso27560Receipt {
         schema_version: "ISO/IEC TS 27560:2023; kerro 1".into(),
@@ -124,14 +134,14 @@ pub fn iso27560(state: &AppState, data: &ReceiptData) -> Iso27560Receipt {
         },
         purposes: vec![IsoPurpose {
             purpose_id: ev.purpose.clone(),
-            description: purpose.map(|p| p.description.get(ev.language, default).to_owned()),
-            category: purpose.and_then(|p| p.dpv_category.clone()),
-            lawful_basis: purpose.map(|p| p.legal_basis.dpv().to_owned()),
+            description: f.description,
+            category: f.category,
+            lawful_basis: f.legal_basis_dpv,
             consent_type: "explicit".into(),
             data_categories: f.data_categories,
-            retention: purpose.map(|p| format!("P{}D", p.retention_days)),
-            third_party_disclosure: purpose.is_some_and(|p| !p.recipients.is_empty()),
-            third_parties: purpose.map(|p| p.recipients.clone()).unwrap_or_default(),
+            retention: f.retention_days.map(|d| format!("P{d}D")),
+            third_party_disclosure: f.recipients.as_ref().is_some_and(|r| !r.is_empty()),
+            third_parties: f.recipients.unwrap_or_default(),
             withdrawal_method: format!(
                 "PUT {}/v1/me/consents/{} {{\"given\": false}}, or the preference centre",
                 state.config.public_url(),
@@ -222,10 +232,7 @@ pub struct KantaraReceipt {
 /// The same record in the Kantara Consent Receipt v1.1 shape.
 pub fn kantara(state: &AppState, data: &ReceiptData) -> KantaraReceipt {
     let ev = &data.event.event;
-    let snap = state.store.schema();
-    let default = state.config.default_language;
-    let f = facts(&snap, &ev.purpose);
-    let purpose = f.spec;
+    let f = facts(state, ev);
     let c = &state.config.controller;
     let policy_url = c
         .privacy_policy_url
@@ -249,24 +256,18 @@ pub fn kantara(state: &AppState, data: &ReceiptData) -> KantaraReceipt {
         }],
         policy_url,
         services: vec![KantaraService {
-            service: purpose.map(|p| p.title.get(ev.language, default).to_owned()),
+            service: f.title,
             purposes: vec![KantaraPurpose {
-                purpose: purpose.map(|p| p.description.get(ev.language, default).to_owned()),
-                purpose_category: purpose
-                    .and_then(|p| p.dpv_category.clone())
-                    .into_iter()
-                    .collect(),
+                purpose: f.description,
+                purpose_category: f.category.into_iter().collect(),
                 consent_type: "EXPLICIT".into(),
                 pii_category: f.data_categories,
                 primary_purpose: true,
-                termination: purpose.map(|p| {
-                    format!(
-                        "{} days after collection, or on withdrawal",
-                        p.retention_days
-                    )
-                }),
-                third_party_disclosure: purpose.is_some_and(|p| !p.recipients.is_empty()),
-                third_party_name: purpose.map(|p| p.recipients.join(", ")),
+                termination: f
+                    .retention_days
+                    .map(|d| format!("{d} days after collection, or on withdrawal")),
+                third_party_disclosure: f.recipients.as_ref().is_some_and(|r| !r.is_empty()),
+                third_party_name: f.recipients.map(|r| r.join(", ")),
                 consent_state: ev.state,
                 consent_given: ev.state == ConsentState::Given || ev.state == ConsentState::Renewed,
             }],
