@@ -107,6 +107,49 @@ async fn every_operation_documents_bodies_errors_and_security() {
     assert_eq!(operations, 33);
 }
 
+/// Regressions schemathesis found in the document: a response that adds fields
+/// to a request spec (a purpose with its `key`) must not inherit the spec's ban
+/// on other fields, and a PUT naming an unknown purpose answers a documented 404.
+#[tokio::test]
+async fn responses_fit_their_schemas() {
+    let Some(app) = TestApp::start() else { return };
+    let spec = app
+        .call(Method::GET, "/openapi.json", None, None)
+        .await
+        .body;
+    for (name, schema) in spec["components"]["schemas"].as_object().unwrap() {
+        for part in schema["allOf"].as_array().into_iter().flatten() {
+            assert!(
+                part.get("$ref").is_none() || !is_closed(&spec, &part["$ref"]),
+                "{name}: {part}"
+            );
+            assert_ne!(part["additionalProperties"], false, "{name}: {part}");
+        }
+    }
+    let r = app
+        .put(
+            "/v1/attributes/orphan",
+            &app.admin,
+            serde_json::json!({"title": {"en": "a"}, "kind": "boolean", "purposes": ["no_such_purpose"]}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 404, "{}", r.body);
+    for path in ["/v1/attributes/{key}", "/v1/forms/{key}"] {
+        assert!(
+            spec["paths"][path]["put"]["responses"]["404"].is_object(),
+            "PUT {path}: 404 undocumented"
+        );
+    }
+}
+
+fn is_closed(spec: &Value, reference: &Value) -> bool {
+    let name = reference
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        .unwrap_or_default();
+    spec["components"]["schemas"][name]["additionalProperties"] == false
+}
+
 /// The kerro-core spec types a client sends are described field by field, so a
 /// generated client gets typed models rather than untyped maps.
 #[tokio::test]
