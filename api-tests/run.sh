@@ -2,7 +2,8 @@
 # The API contract, checked from outside against a kerro this script starts
 # (the demo workspace on a throwaway data directory and a free port):
 #   1. schemathesis (coverage, fuzzing and stateful phases) with a staff (admin)
-#      token and with a subject token; any failure of the four checks fails;
+#      token and with a subject token; any failure of the four checks fails
+#      (schemathesis.toml gives the reads of one thing real demo keys);
 #   2. a client generated from /openapi.json with openapi-python-client runs
 #      scenario.py through its typed models.
 # Pinned tools come from PyPI into a venv. KERRO_API_TESTS_VENV reuses one;
@@ -55,7 +56,10 @@ done
 url="$(awk '/^listening on/ {print $3; exit}' "$work/kerro.out")"
 admin="$(awk '/admin token:/ {print $3; exit}' "$work/kerro.out")"
 subject="$(awk '/subject token:/ {print $3; exit}' "$work/kerro.out")"
-if [ -z "$url" ] || [ -z "$admin" ] || [ -z "$subject" ]; then
+# The demo's sample subject, for the path values in schemathesis.toml.
+ST_SUBJECT="$(awk '/subject token:/ {gsub(/[()]/, ""); print $5; exit}' "$work/kerro.out")"
+export ST_SUBJECT
+if [ -z "$url" ] || [ -z "$admin" ] || [ -z "$subject" ] || [ -z "$ST_SUBJECT" ]; then
   echo "kerro demo printed no URL or tokens" >&2
   cat "$work/kerro.out" "$work/kerro.err" >&2
   exit 1
@@ -68,7 +72,7 @@ fi
 st() {
   local token="$1"
   shift
-  "$venv/bin/schemathesis" run "$url/openapi.json" \
+  "$venv/bin/schemathesis" --config-file api-tests/schemathesis.toml run "$url/openapi.json" \
     -H "Authorization: Bearer $token" \
     --checks "$CHECKS" \
     --phases coverage,fuzzing,stateful \
