@@ -3,7 +3,8 @@
 //! statuses and the roles they take; [`document`] adds the statuses every
 //! operation of a kind can answer (401 and 403 with a token, 400 and 413 with a
 //! body, 400 with a query, 503 when the store does not answer) and gives every
-//! error status the one error body.
+//! error status the one error body, and the links from what an operation
+//! creates to the operations that read it.
 
 use axum::Json;
 use serde_json::{json, Value};
@@ -35,73 +36,184 @@ impl Modify for Security {
     }
 }
 
-/// Completes an operation's error statuses; see the module comment.
-struct Errors;
-
 const METHODS: [&str; 5] = ["get", "put", "post", "patch", "delete"];
 
-impl Errors {
-    fn complete(op: &mut Value) {
-        let takes = |scheme: &str| -> Option<Vec<String>> {
-            op["security"].as_array()?.iter().find_map(|req| {
-                req.get(scheme)?.as_array().map(|roles| {
-                    roles
-                        .iter()
-                        .filter_map(|r| r.as_str().map(str::to_owned))
-                        .collect()
-                })
+/// Completes an operation's error statuses; see the module comment.
+fn complete_errors(op: &mut Value) {
+    let takes = |scheme: &str| -> Option<Vec<String>> {
+        op["security"].as_array()?.iter().find_map(|req| {
+            req.get(scheme)?.as_array().map(|roles| {
+                roles
+                    .iter()
+                    .filter_map(|r| r.as_str().map(str::to_owned))
+                    .collect()
             })
-        };
-        let (staff, subject) = (takes("staff"), takes("subject"));
-        let has_body = op.get("requestBody").is_some();
-        let has_query = op["parameters"]
-            .as_array()
-            .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
-        let mut add = |status: &str, description: String| {
-            let responses = &mut op["responses"];
-            if responses.get(status).is_none() {
-                responses[status] = json!({ "description": description });
-            }
-        };
-        if staff.is_some() || subject.is_some() {
-            add(
-                "401",
-                "no token, or an unknown, expired or revoked one".into(),
-            );
-            let mut who = Vec::new();
-            if let Some(roles) = &staff {
-                who.push(format!("a staff token with role {}", roles.join(", ")));
-            }
-            if subject.is_some() {
-                who.push("the subject's own token".into());
-            }
-            add(
-                "403",
-                format!(
-                    "a token that may not call this: it takes {}",
-                    who.join(" or ")
-                ),
-            );
+        })
+    };
+    let (staff, subject) = (takes("staff"), takes("subject"));
+    let has_body = op.get("requestBody").is_some();
+    let has_query = op["parameters"]
+        .as_array()
+        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+    let mut add = |status: &str, description: String| {
+        let responses = &mut op["responses"];
+        if responses.get(status).is_none() {
+            responses[status] = json!({ "description": description });
         }
-        if has_body {
-            add(
-                "400",
-                "a body that is not JSON, or has an unknown field or a wrong type; `field` names it"
-                    .into(),
-            );
-            add("413", format!("a body over {} bytes", super::MAX_BODY));
+    };
+    if staff.is_some() || subject.is_some() {
+        add(
+            "401",
+            "no token, or an unknown, expired or revoked one".into(),
+        );
+        let mut who = Vec::new();
+        if let Some(roles) = &staff {
+            who.push(format!("a staff token with role {}", roles.join(", ")));
         }
-        if has_query {
-            add("400", "an unknown or malformed query parameter".into());
+        if subject.is_some() {
+            who.push("the subject's own token".into());
         }
         add(
-            "503",
-            "the store does not answer; nothing was changed".into(),
+            "403",
+            format!(
+                "a token that may not call this: it takes {}",
+                who.join(" or ")
+            ),
         );
-        if let Some(responses) = op["responses"].as_object_mut() {
-            for (status, response) in responses.iter_mut() {
-                if status.as_str() >= "400" {
-                    response["content"] = json!({"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}});
+    }
+    if has_body {
+        add(
+            "400",
+            "a body that is not JSON, or has an unknown field or a wrong type; `field` names it"
+                .into(),
+        );
+        add("413", format!("a body over {} bytes", super::MAX_BODY));
+    }
+    if has_query {
+        add("400", "an unknown or malformed query parameter".into());
+    }
+    add(
+        "503",
+        "the store does not answer; nothing was changed".into(),
+    );
+    if let Some(responses) = op["responses"].as_object_mut() {
+        for (status, response) in responses.iter_mut() {
+            if status.as_str() >= "400" {
+                response["content"] = json!({"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}});
+            }
+        }
+    }
+}
+
+/// Where a response leads: (operation, status, link name, target operation,
+/// [(target parameter, runtime expression)]). Clients and schemathesis's
+/// stateful phase follow them from what was created to what reads it.
+type Link = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+const LINKS: &[Link] = &[
+    (
+        "create_subject",
+        "201",
+        "GetSubject",
+        "get_subject",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "create_subject",
+        "201",
+        "IssueToken",
+        "issue_token",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "put_purpose",
+        "201",
+        "GetPurpose",
+        "get_purpose",
+        &[("key", "$response.body#/key")],
+    ),
+    (
+        "put_attribute",
+        "201",
+        "GetAttribute",
+        "get_attribute",
+        &[("key", "$response.body#/key")],
+    ),
+    (
+        "put_form",
+        "201",
+        "GetForm",
+        "get_form",
+        &[("key", "$response.body#/key")],
+    ),
+    (
+        "put_form",
+        "201",
+        "GetNotice",
+        "notice",
+        &[
+            ("key", "$response.body#/key"),
+            ("version", "$response.body#/notice_version"),
+        ],
+    ),
+    (
+        "put_form",
+        "201",
+        "Submit",
+        "submit",
+        &[("key", "$response.body#/key")],
+    ),
+    (
+        "put_offer",
+        "201",
+        "GetOffer",
+        "get_offer",
+        &[("key", "$response.body#/key")],
+    ),
+    (
+        "put_offer",
+        "201",
+        "DeleteOffer",
+        "delete_offer",
+        &[("key", "$response.body#/key")],
+    ),
+    (
+        "submit",
+        "201",
+        "GetReceipt",
+        "receipt",
+        &[("record_id", "$response.body#/receipts/0/record_id")],
+    ),
+    (
+        "consent",
+        "200",
+        "GetReceipt",
+        "receipt",
+        &[("record_id", "$response.body#/record_id")],
+    ),
+];
+
+fn add_links(paths: &mut serde_json::Map<String, Value>) {
+    for (from, status, name, to, params) in LINKS {
+        let parameters: serde_json::Map<String, Value> = params
+            .iter()
+            .map(|(p, e)| ((*p).to_owned(), json!(e)))
+            .collect();
+        let link = json!({ "operationId": to, "parameters": parameters });
+        for item in paths.values_mut() {
+            for m in METHODS {
+                let Some(op) = item.get_mut(m) else { continue };
+                if op["operationId"] != *from {
+                    continue;
+                }
+                if let Some(response) = op["responses"].get_mut(*status) {
+                    response["links"][*name] = link.clone();
                 }
             }
         }
@@ -178,11 +290,12 @@ pub fn document() -> &'static Value {
         let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
         refine_schemas(&mut doc["components"]["schemas"]);
         if let Some(paths) = doc["paths"].as_object_mut() {
+            add_links(paths);
             for (path, item) in paths.iter_mut() {
                 for m in METHODS {
                     if let Some(op) = item.get_mut(m) {
                         if path != "/openapi.json" {
-                            Errors::complete(op);
+                            complete_errors(op);
                         }
                     }
                 }

@@ -142,6 +142,44 @@ async fn responses_fit_their_schemas() {
     }
 }
 
+/// Every link names an operation that exists and only parameters it takes.
+#[tokio::test]
+async fn links_lead_to_real_operations() {
+    let Some(app) = TestApp::start() else { return };
+    let spec = app
+        .call(Method::GET, "/openapi.json", None, None)
+        .await
+        .body;
+    let ops: Vec<&Value> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .collect();
+    let mut links = 0;
+    for op in &ops {
+        for response in op["responses"].as_object().unwrap().values() {
+            for (name, link) in response["links"].as_object().into_iter().flatten() {
+                links += 1;
+                let target = ops
+                    .iter()
+                    .find(|o| o["operationId"] == link["operationId"])
+                    .unwrap_or_else(|| panic!("{name}: no operation {}", link["operationId"]));
+                for param in link["parameters"].as_object().unwrap().keys() {
+                    assert!(
+                        target["parameters"]
+                            .as_array()
+                            .is_some_and(|ps| ps.iter().any(|p| p["name"] == param.as_str())),
+                        "{name}: {} takes no {param}",
+                        link["operationId"]
+                    );
+                }
+            }
+        }
+    }
+    assert!(links >= 10, "{links} links");
+}
+
 fn is_closed(spec: &Value, reference: &Value) -> bool {
     let name = reference
         .as_str()
