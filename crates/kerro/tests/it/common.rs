@@ -211,6 +211,13 @@ impl TestApp {
         self.raw(method, path, token, bytes).await
     }
 
+    /// The served OpenAPI document.
+    pub async fn openapi(&self) -> Value {
+        self.call(Method::GET, "/openapi.json", None, None)
+            .await
+            .body
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Resp {
         self.call(Method::GET, path, Some(token), None).await
     }

@@ -3,7 +3,6 @@
 //! status it can answer with the one error body, and who may call it. A new
 //! handler that forgets one of these fails here.
 
-use axum::http::Method;
 use serde_json::Value;
 
 use crate::common::TestApp;
@@ -21,10 +20,7 @@ fn has_schema(content: &Value, media: &str) -> bool {
 #[tokio::test]
 async fn every_operation_documents_bodies_errors_and_security() {
     let Some(app) = TestApp::start() else { return };
-    let spec = app
-        .call(Method::GET, "/openapi.json", None, None)
-        .await
-        .body;
+    let spec = app.openapi().await;
     assert_eq!(spec["openapi"], "3.1.0");
     let schemas = &spec["components"]["schemas"];
     assert!(schemas["ErrorBody"].is_object(), "no ErrorBody schema");
@@ -113,10 +109,7 @@ async fn every_operation_documents_bodies_errors_and_security() {
 #[tokio::test]
 async fn responses_fit_their_schemas() {
     let Some(app) = TestApp::start() else { return };
-    let spec = app
-        .call(Method::GET, "/openapi.json", None, None)
-        .await
-        .body;
+    let spec = app.openapi().await;
     for (name, schema) in spec["components"]["schemas"].as_object().unwrap() {
         for part in schema["allOf"].as_array().into_iter().flatten() {
             assert!(
@@ -146,10 +139,7 @@ async fn responses_fit_their_schemas() {
 #[tokio::test]
 async fn links_lead_to_real_operations() {
     let Some(app) = TestApp::start() else { return };
-    let spec = app
-        .call(Method::GET, "/openapi.json", None, None)
-        .await
-        .body;
+    let spec = app.openapi().await;
     let ops: Vec<&Value> = spec["paths"]
         .as_object()
         .unwrap()
@@ -193,10 +183,7 @@ fn is_closed(spec: &Value, reference: &Value) -> bool {
 #[tokio::test]
 async fn put_bodies_are_described() {
     let Some(app) = TestApp::start() else { return };
-    let spec = app
-        .call(Method::GET, "/openapi.json", None, None)
-        .await
-        .body;
+    let spec = app.openapi().await;
     let schemas = &spec["components"]["schemas"];
     for (name, field) in [
         ("PurposeSpec", "legal_basis"),

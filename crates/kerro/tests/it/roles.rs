@@ -268,10 +268,7 @@ async fn every_route_with_every_role() {
 #[tokio::test]
 async fn the_document_states_who_may_call_each_operation() {
     let Some(app) = TestApp::start() else { return };
-    let spec = app
-        .call(Method::GET, "/openapi.json", None, None)
-        .await
-        .body;
+    let spec = app.openapi().await;
     let mut ids = std::collections::BTreeSet::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
