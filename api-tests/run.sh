@@ -11,6 +11,7 @@
 # ST_EXAMPLES (default 30) and ST_SEED (default 1) bound and fix the fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo="$(pwd)"
 
 SCHEMATHESIS=schemathesis==4.32.5
 CLIENT_GENERATOR=openapi-python-client==0.29.1
@@ -69,16 +70,18 @@ fi
 
 # One worker: with two threads, schemathesis's coverage phase on CPython 3.11
 # can die in the interpreter ("AST constructor recursion depth mismatch").
+# Run from the throwaway directory: schemathesis keeps a crash cache
+# (.schemathesis/) in its working directory, which must not steer the next run.
 st() {
   local token="$1" phases="$2"
   shift 2
-  "$venv/bin/schemathesis" --config-file api-tests/schemathesis.toml run "$url/openapi.json" \
+  (cd "$work" && "$venv/bin/schemathesis" --config-file "$repo/api-tests/schemathesis.toml" run "$url/openapi.json" \
     -H "Authorization: Bearer $token" \
     --checks "$CHECKS" \
     --phases "$phases" \
     --max-examples "$EXAMPLES" --seed "$SEED" --workers 1 \
     --no-color --output-truncate false \
-    "$@"
+    "$@")
 }
 
 echo "-- schemathesis with a staff (admin) token"
