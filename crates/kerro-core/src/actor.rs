@@ -8,6 +8,7 @@ use crate::ids::SubjectId;
 
 /// Staff roles, least privilege first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Submits on a subject's behalf and, later, asks for decisions.

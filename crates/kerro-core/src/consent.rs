@@ -12,6 +12,7 @@ use crate::schema::{LegalBasis, PurposeSpec};
 
 /// A consent state, named as in DPV.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentState {
     Given,
@@ -76,6 +77,7 @@ pub fn basis_active(spec: &PurposeSpec, latest: Option<ConsentState>) -> bool {
 
 /// How a consent was expressed (ISO 27560 `expression_method`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     /// A form answered by the subject (hosted, embedded or through the API on their behalf).
@@ -104,6 +106,7 @@ impl Method {
 
 /// The notice a consent was given against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NoticeRef {
     pub form: FormKey,
     pub version: u32,

@@ -8,6 +8,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::i18n::Lang;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     Email,
@@ -46,6 +47,7 @@ pub const MAX_PER_WEEK_LIMIT: u32 = 100;
 
 /// A subject's contact preferences. A channel never set is not opted in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactPrefs {
     pub channels: BTreeMap<Channel, bool>,
     /// "At most N messages per 7 days"; `None` means the subject set no cap of their own.

@@ -107,6 +107,7 @@ pub struct Delivery {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValueReason {
     pub attribute: AttributeKey,
     pub value: Value,
@@ -115,6 +116,7 @@ pub struct ValueReason {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsentReason {
     pub purpose: PurposeKey,
     pub legal_basis: LegalBasis,
@@ -125,6 +127,7 @@ pub struct ConsentReason {
 
 /// Why an offer was chosen (P18): the declared values used and the basis that allowed it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reasons {
     pub values: Vec<ValueReason>,
     pub consent: Option<ConsentReason>,
@@ -141,6 +144,7 @@ pub struct Chosen {
 
 /// Why a decision returned fewer offers than asked, for the caller's logs and the subject's view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Limit {
     /// The subject restricted processing (P14).

@@ -9,6 +9,7 @@ use crate::error::{CoreError, CoreResult};
 
 /// The languages kerro speaks: Finnish, Swedish and English.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     Fi,
@@ -60,6 +61,7 @@ impl fmt::Display for Lang {
 
 /// A text given in one or more languages. Never empty once validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Localized(pub BTreeMap<Lang, String>);
 

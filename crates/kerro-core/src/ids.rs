@@ -10,6 +10,7 @@ macro_rules! key_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -75,6 +76,7 @@ pub fn is_valid_key(raw: &str) -> bool {
 
 /// A subject's opaque id: `sub_` followed by a ULID-shaped 26-character string.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct SubjectId(String);
 
@@ -115,6 +117,7 @@ impl fmt::Display for SubjectId {
 
 /// The id of one consent record (one event of the ledger): `rec_` + ULID.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct RecordId(String);
 

@@ -24,6 +24,7 @@ fn empty_condition() -> Value {
 
 /// An offer as defined by the company (`PUT /v1/offers/{key}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OfferSpec {
     pub title: Localized,

@@ -13,6 +13,7 @@ use crate::ids::{is_valid_key, AttributeKey, FormKey, PurposeKey};
 
 /// The GDPR art. 6 basis a purpose rests on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LegalBasis {
     Consent,
@@ -44,6 +45,7 @@ impl LegalBasis {
 
 /// What a purpose lets kerro do with the values bound to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Use {
     Personalization,
@@ -55,6 +57,7 @@ pub enum Use {
 
 /// A purpose as defined by the company (`PUT /v1/purposes/{key}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PurposeSpec {
     pub title: Localized,
@@ -122,6 +125,7 @@ impl PurposeSpec {
 
 /// The kind of answer an attribute takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AttrKind {
     Choice,
@@ -140,6 +144,7 @@ impl AttrKind {
 
 /// One option of a choice attribute.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AttrOption {
     pub value: String,
@@ -151,6 +156,7 @@ pub const DEFAULT_TEXT_MAX: u32 = 2_000;
 
 /// An attribute: one declared field, e.g. "Which security areas interest you?".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AttributeSpec {
     pub title: Localized,
@@ -275,6 +281,7 @@ impl AttributeSpec {
 
 /// What kind of collection point a form is; it changes wording, never the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FormKind {
     #[default]
@@ -286,6 +293,7 @@ pub enum FormKind {
 
 /// A form: a collection point with its notice, questions and purposes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FormSpec {
     pub title: Localized,

@@ -13,8 +13,8 @@
 //! between the two shows how much of the cost is the history.
 
 use chrono::Utc;
+use kerro::app::{router, system_clock, AppState};
 use kerro::config::Config;
-use kerro::http::{router, system_clock, AppState};
 use kerro_core::{Actor, Role};
 use kerro_store::{NewSubject, Store, StoreOptions};
 use serde_json::json;

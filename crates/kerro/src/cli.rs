@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::app::{router, system_clock, AppState};
 use crate::config::{Config, Overrides};
-use crate::http::{router, system_clock, AppState};
 
 #[derive(Parser, Debug)]
 #[command(

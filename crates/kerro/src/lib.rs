@@ -2,12 +2,14 @@
 //! binary: CLI, configuration, the HTTP API and the web pages, exposed as a library so the
 //! tests can drive the router in-process.
 
+pub mod app;
 pub mod cli;
 pub mod condition_eval;
 pub mod config;
 pub mod db_copy;
 pub mod demo;
 pub mod demo_offers;
+pub mod documents;
 pub mod http;
 pub mod import;
 pub mod server;

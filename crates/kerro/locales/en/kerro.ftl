@@ -23,6 +23,7 @@ error-not-found = There is nothing at this address.
 error-no-form = There is no such form. It may have been removed.
 error-unavailable = We could not save or load this right now. Nothing was changed. Please try again in a moment.
 error-internal = Something went wrong on our side. Nothing was changed.
+error-invalid = This could not be done, so nothing was changed.
 error-csrf = This form has expired or did not come from this site, so nothing was changed. Go back, reload the page and send it again.
 error-forbidden = You are not allowed to see this page.
 error-link-invalid = This sign-in link has already been used, has expired or is not valid. Ask for a new link on the sign-in page.

@@ -23,6 +23,7 @@ error-not-found = Tässä osoitteessa ei ole mitään.
 error-no-form = Tällaista lomaketta ei ole. Se on ehkä poistettu.
 error-unavailable = Emme voineet tallentaa tai hakea tätä juuri nyt. Mitään ei muutettu. Yritä hetken kuluttua uudelleen.
 error-internal = Meillä tapahtui virhe. Mitään ei muutettu.
+error-invalid = Tätä ei voitu tehdä, joten mitään ei muutettu.
 error-csrf = Lomake on vanhentunut tai se ei tullut tältä sivustolta, joten mitään ei muutettu. Palaa takaisin, lataa sivu uudelleen ja lähetä lomake uudestaan.
 error-forbidden = Sinulla ei ole oikeutta nähdä tätä sivua.
 error-link-invalid = Kirjautumislinkki on jo käytetty, vanhentunut tai virheellinen. Pyydä uusi linkki kirjautumissivulta.

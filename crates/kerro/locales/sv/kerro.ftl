@@ -23,6 +23,7 @@ error-not-found = Det finns ingenting på den här adressen.
 error-no-form = Det finns inget sådant formulär. Det kan ha tagits bort.
 error-unavailable = Vi kunde inte spara eller hämta detta just nu. Ingenting ändrades. Försök igen om en stund.
 error-internal = Något gick fel hos oss. Ingenting ändrades.
+error-invalid = Det gick inte att göra, så ingenting ändrades.
 error-csrf = Formuläret har gått ut eller kom inte från den här webbplatsen, så ingenting ändrades. Gå tillbaka, ladda om sidan och skicka formuläret igen.
 error-forbidden = Du får inte se den här sidan.
 error-link-invalid = Inloggningslänken har redan använts, har gått ut eller är ogiltig. Be om en ny länk på inloggningssidan.

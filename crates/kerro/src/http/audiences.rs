@@ -6,14 +6,16 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kerro_core::contact::Channel;
+use kerro_core::ids::SubjectId;
 use kerro_core::{CoreError, PurposeKey};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use super::auth::{AudienceExport, Reports, Staff};
-use super::{blocking, ApiError, AppState, Body};
+use super::{blocking, AppError, AppState, Body};
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AudienceBody {
     /// The purpose the campaign serves; its basis and bound attributes apply.
@@ -33,15 +35,15 @@ fn empty() -> Value {
     json!({})
 }
 
-fn parse(body: &AudienceBody) -> Result<(PurposeKey, Channel), ApiError> {
+fn parse(body: &AudienceBody) -> Result<(PurposeKey, Channel), AppError> {
     let purpose = PurposeKey::parse("purpose", &body.purpose).map_err(|_| {
-        ApiError(CoreError::not_found(
+        AppError(CoreError::not_found(
             "purpose",
             format!("unknown purpose '{}'", body.purpose),
         ))
     })?;
     let channel = Channel::parse(&body.channel).ok_or_else(|| {
-        ApiError(CoreError::invalid(
+        AppError(CoreError::invalid(
             "channel",
             "channels are email, sms, phone, post and web",
         ))
@@ -49,31 +51,50 @@ fn parse(body: &AudienceBody) -> Result<(PurposeKey, Channel), ApiError> {
     Ok((purpose, channel))
 }
 
-#[utoipa::path(post, path = "/v1/audiences/count", tag = "audiences", request_body = AudienceBody,
-    responses((status = 200, description = "{\"count\": n}"), (status = 422, description = "the condition does not type-check for the purpose")),
-    security(("staff" = [])))]
+/// How many subjects an audience reaches.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AudienceCount {
+    pub count: u64,
+}
+
+/// One line of an audience export.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AudienceMember {
+    pub id: SubjectId,
+    /// Only when `include_email` was asked on the email channel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+#[utoipa::path(post, path = "/v1/audiences/count", tag = "audiences", operation_id = "audience_count", request_body = AudienceBody,
+    responses((status = 200, description = "how many subjects the campaign may reach", body = AudienceCount),
+              (status = 404, description = "unknown purpose"),
+              (status = 422, description = "a bad channel, or a condition that does not type-check for the purpose; `field` names it")),
+    security(("staff" = ["admin", "editor", "support"])))]
 pub async fn count(
     State(state): State<AppState>,
     _: Staff<Reports>,
     Body(body): Body<AudienceBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AudienceCount>, AppError> {
     let (purpose, channel) = parse(&body)?;
     let store = state.store.clone();
     let count = blocking(move || store.audience_count(&purpose, channel, &body.condition)).await?;
-    Ok(Json(json!({ "count": count })))
+    Ok(Json(AudienceCount { count }))
 }
 
-#[utoipa::path(post, path = "/v1/audiences/export", tag = "audiences", request_body = AudienceBody,
-    responses((status = 200, description = "NDJSON: one {\"id\"} (plus \"email\" when asked on the email channel) per line; the export is audited")),
-    security(("staff" = [])))]
+#[utoipa::path(post, path = "/v1/audiences/export", tag = "audiences", operation_id = "audience_export", request_body = AudienceBody,
+    responses((status = 200, description = "NDJSON: one member per line; the export is audited", content_type = "application/x-ndjson", body = AudienceMember),
+              (status = 404, description = "unknown purpose"),
+              (status = 422, description = "a bad channel, e-mail asked off the email channel, or a condition that does not type-check for the purpose; `field` names it")),
+    security(("staff" = ["admin", "service"])))]
 pub async fn export(
     State(state): State<AppState>,
     staff: Staff<AudienceExport>,
     Body(body): Body<AudienceBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let (purpose, channel) = parse(&body)?;
     if body.include_email && channel != Channel::Email {
-        return Err(ApiError(CoreError::invalid(
+        return Err(AppError(CoreError::invalid(
             "include_email",
             "e-mail addresses are exported only for the email channel",
         )));
@@ -92,11 +113,13 @@ pub async fn export(
     .await?;
     let mut out = String::with_capacity(rows.len() * 40);
     for (id, email) in rows {
-        let line = match email {
-            Some(e) => json!({"id": id, "email": e}),
-            None => json!({"id": id}),
-        };
-        out.push_str(&line.to_string());
+        let line = serde_json::to_string(&AudienceMember { id, email }).map_err(|e| {
+            AppError(CoreError::new(
+                kerro_core::ErrorCode::Internal,
+                e.to_string(),
+            ))
+        })?;
+        out.push_str(&line);
         out.push('\n');
     }
     Ok((

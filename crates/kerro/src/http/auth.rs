@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use kerro_core::{Actor, CoreError, ErrorCode, Role, SubjectId};
 use std::marker::PhantomData;
 
-use super::{blocking, ApiError, AppState};
+use super::{blocking, AppError, AppState};
 
 /// Whoever presented a valid token.
 #[derive(Debug, Clone)]
@@ -28,16 +28,16 @@ impl Caller {
     }
 }
 
-fn unauthenticated(msg: &str) -> ApiError {
-    ApiError(CoreError::new(ErrorCode::Unauthenticated, msg))
+fn unauthenticated(msg: &str) -> AppError {
+    AppError(CoreError::new(ErrorCode::Unauthenticated, msg))
 }
 
-fn forbidden(msg: String) -> ApiError {
-    ApiError(CoreError::new(ErrorCode::Forbidden, msg))
+fn forbidden(msg: String) -> AppError {
+    AppError(CoreError::new(ErrorCode::Forbidden, msg))
 }
 
 impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -142,7 +142,7 @@ pub struct Staff<P: Permission> {
 }
 
 impl<P: Permission> Staff<P> {
-    pub fn check(caller: Caller) -> Result<Self, ApiError> {
+    pub fn check(caller: Caller) -> Result<Self, AppError> {
         match caller {
             Caller::Staff { token_id, role } if P::ROLES.contains(&role) => Ok(Staff {
                 actor: Actor::Staff { token_id, role },
@@ -160,7 +160,7 @@ impl<P: Permission> Staff<P> {
 }
 
 impl<P: Permission> FromRequestParts<AppState> for Staff<P> {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -174,7 +174,7 @@ impl<P: Permission> FromRequestParts<AppState> for Staff<P> {
 pub struct SubjectSession(pub SubjectId);
 
 impl FromRequestParts<AppState> for SubjectSession {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,

@@ -5,60 +5,68 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
+use chrono::{DateTime, Utc};
 use kerro_core::contact::{Channel, ContactPrefs};
+use kerro_core::ids::{PurposeKey, SubjectId};
 use kerro_core::{Actor, CoreError, Lang};
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 use super::auth::SubjectSession;
-use super::views::{export_view, receipt_summary, subject_view};
-use super::{blocking, ApiError, AppState, Body};
+use super::{blocking, AppError, AppState, Body};
+use crate::documents::{self, ContactView, Export, ReceiptSummary, SubjectView};
 
-#[utoipa::path(get, path = "/v1/me", tag = "self-service",
-    responses((status = 200, description = "subject, declarations with provenance, consents with history, contact preferences")),
+#[utoipa::path(get, path = "/v1/me", tag = "self-service", operation_id = "me",
+    responses((status = 200, description = "subject, declarations with provenance, consents with history, contact preferences", body = SubjectView),
+              (status = 410, description = "the subject was erased")),
     security(("subject" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     SubjectSession(id): SubjectSession,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SubjectView>, AppError> {
     let (store, now, actor) = (state.store.clone(), state.now(), Actor::Subject(id.clone()));
     let data = blocking(move || store.subject_data(&actor, now, &id)).await?;
-    Ok(Json(subject_view(&state, &data)))
+    Ok(Json(SubjectView::new(&state, &data)))
 }
 
-#[utoipa::path(get, path = "/v1/me/export", tag = "self-service",
-    responses((status = 200, description = "everything held, schema kerro.export.v1 (docs/export.md)")),
+#[utoipa::path(get, path = "/v1/me/export", tag = "self-service", operation_id = "export",
+    responses((status = 200, description = "everything held, schema kerro.export.v1 (docs/export.md), as an attachment", body = Export),
+              (status = 410, description = "the subject was erased")),
     security(("subject" = [])))]
 pub async fn export(
     State(state): State<AppState>,
     SubjectSession(id): SubjectSession,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<impl IntoResponse, AppError> {
     let (store, now, actor) = (state.store.clone(), state.now(), Actor::Subject(id.clone()));
     let data = blocking(move || store.subject_data(&actor, now, &id)).await?;
-    let body = export_view(&state, &data, now);
+    let body = documents::export(&state, &data, now);
     let disposition = format!(
-        "attachment; filename=\"kerro-export-{}.json\"",
-        data.subject.id
+        "attachment; filename=\"{}\"",
+        documents::export_file_name(&data.subject.id)
     );
     Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(body)))
 }
 
-#[utoipa::path(patch, path = "/v1/me/declarations", tag = "self-service",
+#[utoipa::path(patch, path = "/v1/me/declarations", tag = "self-service", operation_id = "rectify",
     request_body(content = Object, description = "attribute key to a new value, or null to delete that answer"),
-    responses((status = 200, description = "the updated view"), (status = 422, description = "invalid value or no legal basis")),
+    responses((status = 200, description = "the updated view", body = SubjectView),
+              (status = 404, description = "an attribute that does not exist"),
+              (status = 410, description = "the subject was erased"),
+              (status = 422, description = "an invalid value, or no legal basis for it; `field` names the attribute")),
     security(("subject" = [])))]
 pub async fn rectify(
     State(state): State<AppState>,
     SubjectSession(id): SubjectSession,
     Body(patches): Body<Map<String, Value>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SubjectView>, AppError> {
     let (store, now, actor) = (state.store.clone(), state.now(), Actor::Subject(id.clone()));
     let data = blocking(move || store.rectify(&actor, now, &id, patches)).await?;
-    Ok(Json(subject_view(&state, &data)))
+    Ok(Json(SubjectView::new(&state, &data)))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentBody {
     /// true grants, false withdraws: the same request both ways.
@@ -66,15 +74,17 @@ pub struct ConsentBody {
     pub language: Option<String>,
 }
 
-#[utoipa::path(put, path = "/v1/me/consents/{purpose}", tag = "self-service", params(("purpose" = String, Path)), request_body = ConsentBody,
-    responses((status = 200, description = "the new consent event, with its receipt"), (status = 404, description = "unknown purpose"), (status = 422, description = "the purpose does not rest on consent")),
+#[utoipa::path(put, path = "/v1/me/consents/{purpose}", tag = "self-service", operation_id = "consent", params(("purpose" = PurposeKey, Path)), request_body = ConsentBody,
+    responses((status = 200, description = "the new consent event, with its receipt", body = ReceiptSummary),
+              (status = 404, description = "unknown purpose"), (status = 410, description = "the subject was erased"),
+              (status = 422, description = "the purpose does not rest on consent, or an invalid language")),
     security(("subject" = [])))]
 pub async fn set_consent(
     State(state): State<AppState>,
     SubjectSession(id): SubjectSession,
     Path(purpose): Path<String>,
     Body(body): Body<ConsentBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReceiptSummary>, AppError> {
     let language = body
         .language
         .as_deref()
@@ -84,29 +94,30 @@ pub async fn set_consent(
     let event =
         blocking(move || store.set_consent(&actor, now, &id, &purpose, body.given, language))
             .await?;
-    Ok(Json(receipt_summary(&state, &event)))
+    Ok(Json(ReceiptSummary::new(&state, &event)))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactBody {
     /// email, sms, phone, post, web to true or false; a channel never set is not opted in.
     #[serde(default)]
-    #[schema(value_type = Object)]
     pub channels: BTreeMap<String, bool>,
     /// The subject's own cap: at most this many messages per 7 days (0-100).
     pub max_per_week: Option<u32>,
     pub language: Option<String>,
 }
 
-#[utoipa::path(put, path = "/v1/me/contact", tag = "self-service", request_body = ContactBody,
-    responses((status = 200, description = "the stored preferences"), (status = 422, description = "unknown channel or cap out of range")),
+#[utoipa::path(put, path = "/v1/me/contact", tag = "self-service", operation_id = "contact", request_body = ContactBody,
+    responses((status = 200, description = "the stored preferences", body = ContactView),
+              (status = 410, description = "the subject was erased"),
+              (status = 422, description = "unknown channel, cap out of range or an invalid language")),
     security(("subject" = [])))]
 pub async fn set_contact(
     State(state): State<AppState>,
     SubjectSession(id): SubjectSession,
     Body(body): Body<ContactBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ContactView>, AppError> {
     let mut channels = BTreeMap::new();
     for (raw, on) in body.channels {
         let c = Channel::parse(&raw).ok_or_else(|| {
@@ -129,29 +140,49 @@ pub async fn set_contact(
     };
     let (store, now, actor) = (state.store.clone(), state.now(), Actor::Subject(id.clone()));
     let saved = blocking(move || store.set_contact(&actor, now, &id, prefs)).await?;
-    Ok(Json(json!({
-        "channels": saved.all_channels(),
-        "max_per_week": saved.max_per_week,
-        "language": saved.language,
-    })))
+    Ok(Json(ContactView::new(&saved)))
 }
 
-#[utoipa::path(delete, path = "/v1/me", tag = "self-service",
-    responses((status = 200, description = "erased: what was deleted and what pseudonymous proof remains")),
+/// What an erasure removed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErasureView {
+    pub subject: SubjectId,
+    pub erased_at: DateTime<Utc>,
+    pub declarations_deleted: u64,
+    pub tokens_revoked: u64,
+    pub consent_events_kept: u64,
+}
+
+/// `DELETE /v1/me`: what was deleted and what pseudonymous proof remains.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Erased {
+    pub erased: ErasureView,
+    pub remains: String,
+}
+
+#[utoipa::path(delete, path = "/v1/me", tag = "self-service", operation_id = "erase",
+    responses((status = 200, description = "erased: what was deleted and what pseudonymous proof remains", body = Erased),
+              (status = 410, description = "already erased")),
     security(("subject" = [])))]
 pub async fn erase(
     State(state): State<AppState>,
     SubjectSession(id): SubjectSession,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Erased>, AppError> {
     let (store, now, actor) = (state.store.clone(), state.now(), Actor::Subject(id.clone()));
-    let summary = blocking(move || store.erase(&actor, now, &id)).await?;
-    Ok(Json(json!({
-        "erased": summary,
-        "remains": "the consent ledger's events under the pseudonymous subject id, and a keyed hash of the e-mail address on the suppression list; the data key was destroyed",
-    })))
+    let s = blocking(move || store.erase(&actor, now, &id)).await?;
+    Ok(Json(Erased {
+        erased: ErasureView {
+            subject: s.subject,
+            erased_at: s.erased_at,
+            declarations_deleted: s.declarations_deleted,
+            tokens_revoked: s.tokens_revoked,
+            consent_events_kept: s.consent_events_kept,
+        },
+        remains: "the consent ledger's events under the pseudonymous subject id, and a keyed hash of the e-mail address on the suppression list; the data key was destroyed".into(),
+    }))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RightsBody {
     /// Restriction of processing (art. 18): kept, but used in no decision or audience.
@@ -162,19 +193,29 @@ pub struct RightsBody {
     pub objected_sharing: Option<bool>,
 }
 
-#[utoipa::path(put, path = "/v1/me/rights", tag = "self-service", request_body = RightsBody,
-    responses((status = 200, description = "the flags now in force")),
+/// The rights flags now in force.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rights {
+    pub restricted: bool,
+    pub objected_marketing: bool,
+    pub objected_sharing: bool,
+}
+
+#[utoipa::path(put, path = "/v1/me/rights", tag = "self-service", operation_id = "rights", request_body = RightsBody,
+    responses((status = 200, description = "the flags now in force", body = Rights),
+              (status = 410, description = "the subject was erased"),
+              (status = 422, description = "none of the flags was sent")),
     security(("subject" = [])))]
 pub async fn set_rights(
     State(state): State<AppState>,
     SubjectSession(id): SubjectSession,
     Body(body): Body<RightsBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Rights>, AppError> {
     if body.restricted.is_none()
         && body.objected_marketing.is_none()
         && body.objected_sharing.is_none()
     {
-        return Err(ApiError(CoreError::invalid(
+        return Err(AppError(CoreError::invalid(
             "restricted",
             "send at least one of restricted, objected_marketing, objected_sharing",
         )));
@@ -191,7 +232,9 @@ pub async fn set_rights(
         )
     })
     .await?;
-    Ok(Json(
-        json!({"restricted": r, "objected_marketing": m, "objected_sharing": s}),
-    ))
+    Ok(Json(Rights {
+        restricted: r,
+        objected_marketing: m,
+        objected_sharing: s,
+    }))
 }

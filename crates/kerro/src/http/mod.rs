@@ -1,15 +1,17 @@
-//! The HTTP API: state, errors, body parsing and the router. Route modules
-//! mirror URLs; request and response shapes live here, not in the domain.
+//! The JSON API: its router, the JSON error body, body parsing and the
+//! OpenAPI document. Route modules mirror URLs; request and response shapes
+//! live in them, not in the domain. The state, the blocking helper and the
+//! status of each error code are `app`'s; the documents about a subject are
+//! built in `documents`.
 
 mod audiences;
 mod auth;
 mod me;
 mod offers;
 mod openapi;
-pub mod receipts;
+mod receipts;
 mod schema;
 mod subjects;
-pub(crate) mod views;
 
 pub use auth::{Caller, Permission, Staff, SubjectSession};
 
@@ -18,39 +20,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use chrono::{DateTime, SubsecRound, Utc};
 use kerro_core::{CoreError, ErrorCode};
-use kerro_store::{Store, StoreError};
 use serde::de::DeserializeOwned;
-use serde_json::json;
-use std::sync::Arc;
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::config::Config;
+use crate::app::{blocking, AppError, AppState};
 
 /// The largest body any endpoint takes.
 pub const MAX_BODY: usize = 1024 * 1024;
 
-/// The clock is a parameter so tests can move time.
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
-pub fn system_clock() -> Clock {
-    Arc::new(Utc::now)
-}
-
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub config: Arc<Config>,
-    pub clock: Clock,
-}
-
-impl AppState {
-    /// Now, in whole microseconds: the precision the ledger stores and hashes.
-    pub fn now(&self) -> DateTime<Utc> {
-        (self.clock)().trunc_subsecs(6)
-    }
-}
-
+/// The API's routes; `app::router` merges the pages beside them.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
@@ -96,19 +76,30 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(json_errors))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state.clone())
-        .merge(crate::web::router(state))
+        .with_state(state)
 }
 
 /// Liveness for load balancers: `{"status":"ok"}` when the store answers, else 503
 /// `unavailable`. Unauthenticated, so it tells nothing else (no counts, no versions).
-#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "`{\"status\":\"ok\"}`: the server and its store answer"), (status = 503, description = "the store does not answer")))]
+/// `GET /healthz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: String,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "meta", operation_id = "healthz",
+    responses((status = 200, description = "the server and its store answer", body = Health),
+              (status = 503, description = "the store does not answer")),
+    security(()))]
 async fn healthz(
     axum::extract::State(state): axum::extract::State<AppState>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Health>, AppError> {
     let store = state.store.clone();
     blocking(move || store.ping()).await?;
-    Ok(Json(json!({"status": "ok"})))
+    Ok(Json(Health {
+        status: "ok".into(),
+    }))
 }
 
 /// A safety net: an error response the framework made itself (405, a path it
@@ -135,81 +126,48 @@ async fn json_errors(resp: Response) -> Response {
         ),
         _ => (ErrorCode::Internal, "internal error; nothing was changed"),
     };
-    let mut out = ApiError(CoreError::new(code, message)).into_response();
+    let mut out = AppError(CoreError::new(code, message)).into_response();
     *out.status_mut() = status;
     out
 }
 
-async fn not_found() -> ApiError {
-    ApiError(CoreError::new(
+async fn not_found() -> AppError {
+    AppError(CoreError::new(
         ErrorCode::NotFound,
         "no such endpoint; see /openapi.json",
     ))
 }
 
-/// An error as clients see it: `{"error":{"code","message","field"}}` with the status of its code.
-#[derive(Debug)]
-pub struct ApiError(pub CoreError);
-
-/// The one place an error code becomes an HTTP status.
-pub fn status_of(code: ErrorCode) -> StatusCode {
-    match code {
-        ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
-        ErrorCode::InvalidValue
-        | ErrorCode::Minimisation
-        | ErrorCode::NoLegalBasis
-        | ErrorCode::SpecialCategory => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::Gone => StatusCode::GONE,
-        ErrorCode::Conflict | ErrorCode::StaleNotice => StatusCode::CONFLICT,
-        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+/// The one error body: `{"error":{"code","message","field"}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
 }
 
-impl IntoResponse for ApiError {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable snake_case code (docs/api.md lists them); the status follows from it.
+    #[schema(value_type = String, example = "invalid_value")]
+    pub code: &'static str,
+    /// For people; may change between versions.
+    pub message: String,
+    /// The path of the offending field in the body or query (`answers.role`), if one is to blame.
+    pub field: Option<String>,
+}
+
+/// The API renders an error as its [`ErrorBody`] with the status of its code.
+impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let status = self.status();
         let e = self.0;
-        let body =
-            json!({"error": {"code": e.code.as_str(), "message": e.message, "field": e.field}});
-        (status_of(e.code), Json(body)).into_response()
-    }
-}
-
-impl From<CoreError> for ApiError {
-    fn from(e: CoreError) -> Self {
-        ApiError(e)
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        let core = e.to_core();
-        if matches!(core.code, ErrorCode::Internal | ErrorCode::Unavailable) {
-            tracing::error!(error = %e, "store error");
-        }
-        ApiError(core)
-    }
-}
-
-/// Runs a blocking store call off the async runtime.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(r) => r.map_err(ApiError::from),
-        Err(e) => {
-            tracing::error!("store task failed: {e}");
-            Err(ApiError(CoreError::new(
-                ErrorCode::Internal,
-                "internal error; nothing was changed",
-            )))
-        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: e.code.as_str(),
+                message: e.message,
+                field: e.field,
+            },
+        };
+        (status, Json(body)).into_response()
     }
 }
 
@@ -218,24 +176,24 @@ pub async fn blocking<T: Send + 'static>(
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|rej| {
                 if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError(CoreError::new(
+                    AppError(CoreError::new(
                         ErrorCode::PayloadTooLarge,
                         format!("the body is larger than {MAX_BODY} bytes"),
                     ))
                 } else if crate::server::is_body_timeout(&rej) {
-                    ApiError(CoreError::new(
+                    AppError(CoreError::new(
                         ErrorCode::RequestTimeout,
                         "the request body did not arrive in time; nothing was changed",
                     ))
                 } else {
-                    ApiError(CoreError::new(
+                    AppError(CoreError::new(
                         ErrorCode::InvalidRequest,
                         "cannot read the request body",
                     ))
@@ -257,7 +215,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             } else {
                 inner.to_string()
             };
-            ApiError(CoreError {
+            AppError(CoreError {
                 code: ErrorCode::InvalidRequest,
                 message,
                 field: (!path.is_empty()).then_some(path),
@@ -272,6 +230,6 @@ pub fn path_key<K>(
     parse: impl Fn(&str, &str) -> Result<K, CoreError>,
     raw: &str,
     what: &str,
-) -> Result<K, ApiError> {
-    parse(what, raw).map_err(|_| ApiError(CoreError::not_found(what, format!("no {what} '{raw}'"))))
+) -> Result<K, AppError> {
+    parse(what, raw).map_err(|_| AppError(CoreError::not_found(what, format!("no {what} '{raw}'"))))
 }

@@ -5,47 +5,71 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use kerro_core::contact::Channel;
-use kerro_core::decide::Decision;
-use kerro_core::ids::{OfferKey, SubjectId};
+use kerro_core::decide::{Decision, Limit, Reasons};
+use kerro_core::ids::{AttributeKey, FormKey, OfferKey, PurposeKey, SubjectId};
 use kerro_core::offer::{CompiledOffer, OfferSpec};
 use kerro_core::time::{days_after, days_before};
 use kerro_core::{CoreError, ErrorCode, Lang};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::auth::{Decide, Reports, SchemaRead, SchemaWrite, Staff, SubjectSession};
-use super::{blocking, path_key, ApiError, AppState, Body};
+use super::{blocking, path_key, AppError, AppState, Body};
 
-fn offer_view(o: &CompiledOffer) -> Value {
-    let mut v = serde_json::to_value(&o.spec).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert("key".into(), json!(o.key));
-        m.insert("generic".into(), json!(o.generic));
-        m.insert("reads".into(), json!(o.reads));
-    }
-    v
+/// An offer as returned: its spec with its key and what its condition reads.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Offer {
+    pub key: OfferKey,
+    #[serde(flatten)]
+    pub spec: OfferSpec,
+    /// A generic offer (condition `{}`) needs no personalisation consent.
+    pub generic: bool,
+    /// The attributes the condition reads, in key order.
+    pub reads: Vec<AttributeKey>,
 }
 
-#[utoipa::path(put, path = "/v1/offers/{key}", tag = "offers", params(("key" = String, Path)),
-    request_body(content = Object, description = "title, body (per language), purpose, condition (GrowthBook), channels, priority, valid_from, valid_until, max_per_subject, period_days, topics"),
-    responses((status = 201, description = "created"), (status = 200, description = "replaced"), (status = 422, description = "the condition does not type-check against the schema; `field` is its path")),
-    security(("staff" = [])))]
+impl Offer {
+    fn new(o: &CompiledOffer) -> Offer {
+        Offer {
+            key: o.key.clone(),
+            spec: o.spec.clone(),
+            generic: o.generic,
+            reads: o.reads.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfferList {
+    pub offers: Vec<Offer>,
+}
+
+fn find_offer(state: &AppState, key: &OfferKey) -> Result<Offer, AppError> {
+    let snap = state.store.schema();
+    let offer = snap
+        .offers
+        .iter()
+        .find(|o| &o.key == key)
+        .ok_or_else(|| CoreError::not_found("offer", format!("no offer '{key}'")))?;
+    Ok(Offer::new(offer))
+}
+
+#[utoipa::path(put, path = "/v1/offers/{key}", tag = "offers", operation_id = "put_offer", params(("key" = OfferKey, Path)),
+    request_body = OfferSpec,
+    responses((status = 201, description = "created", body = Offer), (status = 200, description = "replaced", body = Offer),
+              (status = 404, description = "an unknown purpose"),
+              (status = 422, description = "an invalid key or definition, or a condition that does not type-check against the schema; `field` is its path")),
+    security(("staff" = ["admin", "editor"])))]
 pub async fn put(
     State(state): State<AppState>,
     staff: Staff<SchemaWrite>,
     Path(key): Path<String>,
     Body(spec): Body<OfferSpec>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let key = OfferKey::parse("key", &key).map_err(ApiError)?;
+) -> Result<(StatusCode, Json<Offer>), AppError> {
+    let key = OfferKey::parse("key", &key).map_err(AppError)?;
     let (store, now, k) = (state.store.clone(), state.now(), key.clone());
     let created = blocking(move || store.put_offer(&staff.actor, now, k, spec)).await?;
-    let snap = state.store.schema();
-    let view = snap
-        .offers
-        .iter()
-        .find(|o| o.key == key)
-        .map(offer_view)
-        .unwrap_or(Value::Null);
+    let view = find_offer(&state, &key)?;
     Ok((
         if created {
             StatusCode::CREATED
@@ -56,43 +80,43 @@ pub async fn put(
     ))
 }
 
-#[utoipa::path(get, path = "/v1/offers", tag = "offers", responses((status = 200, description = "all offers")), security(("staff" = [])))]
-pub async fn list(State(state): State<AppState>, _: Staff<SchemaRead>) -> Json<Value> {
+#[utoipa::path(get, path = "/v1/offers", tag = "offers", operation_id = "list_offers",
+    responses((status = 200, description = "all offers", body = OfferList)),
+    security(("staff" = ["admin", "editor", "support", "service"])))]
+pub async fn list(State(state): State<AppState>, _: Staff<SchemaRead>) -> Json<OfferList> {
     let snap = state.store.schema();
-    Json(json!({"offers": snap.offers.iter().map(offer_view).collect::<Vec<_>>()}))
+    Json(OfferList {
+        offers: snap.offers.iter().map(Offer::new).collect(),
+    })
 }
 
-#[utoipa::path(get, path = "/v1/offers/{key}", tag = "offers", params(("key" = String, Path)),
-    responses((status = 200, description = "the offer"), (status = 404, description = "no such offer")), security(("staff" = [])))]
+#[utoipa::path(get, path = "/v1/offers/{key}", tag = "offers", operation_id = "get_offer", params(("key" = OfferKey, Path)),
+    responses((status = 200, description = "the offer", body = Offer), (status = 404, description = "no such offer")),
+    security(("staff" = ["admin", "editor", "support", "service"])))]
 pub async fn get(
     State(state): State<AppState>,
     _: Staff<SchemaRead>,
     Path(key): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Offer>, AppError> {
     let key = path_key(OfferKey::parse, &key, "offer")?;
-    let snap = state.store.schema();
-    let offer = snap
-        .offers
-        .iter()
-        .find(|o| o.key == key)
-        .ok_or_else(|| CoreError::not_found("offer", format!("no offer '{key}'")))?;
-    Ok(Json(offer_view(offer)))
+    Ok(Json(find_offer(&state, &key)?))
 }
 
-#[utoipa::path(delete, path = "/v1/offers/{key}", tag = "offers", params(("key" = String, Path)),
-    responses((status = 204, description = "deleted"), (status = 404, description = "no such offer")), security(("staff" = [])))]
+#[utoipa::path(delete, path = "/v1/offers/{key}", tag = "offers", operation_id = "delete_offer", params(("key" = OfferKey, Path)),
+    responses((status = 204, description = "deleted"), (status = 404, description = "no such offer")),
+    security(("staff" = ["admin", "editor"])))]
 pub async fn delete(
     State(state): State<AppState>,
     staff: Staff<SchemaWrite>,
     Path(key): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, AppError> {
     let key = path_key(OfferKey::parse, &key, "offer")?;
     let (store, now) = (state.store.clone(), state.now());
     blocking(move || store.delete_offer(&staff.actor, now, &key)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     pub subject: String,
@@ -110,9 +134,9 @@ pub struct DecisionBody {
     pub dry_run: bool,
 }
 
-fn channel(raw: &str, field: &str) -> Result<Channel, ApiError> {
+fn channel(raw: &str, field: &str) -> Result<Channel, AppError> {
     Channel::parse(raw).ok_or_else(|| {
-        ApiError(CoreError::invalid(
+        AppError(CoreError::invalid(
             field,
             "channels are email, sms, phone, post and web",
         ))
@@ -127,18 +151,18 @@ fn decision_time(
     server: DateTime<Utc>,
     asked: Option<DateTime<Utc>>,
     dry_run: bool,
-) -> Result<DateTime<Utc>, ApiError> {
+) -> Result<DateTime<Utc>, AppError> {
     let Some(at) = asked else {
         return Ok(server);
     };
     if !dry_run {
-        return Err(ApiError(CoreError::invalid(
+        return Err(AppError(CoreError::invalid(
             "now",
             "now may be given only with dry_run: a live decision happens at the server's clock",
         )));
     }
     if at < days_before(server, PREVIEW_DAYS) || at > days_after(server, PREVIEW_DAYS) {
-        return Err(ApiError(CoreError::invalid(
+        return Err(AppError(CoreError::invalid(
             "now",
             "now must be within one year of the server's clock",
         )));
@@ -146,14 +170,40 @@ fn decision_time(
     Ok(at)
 }
 
-fn limit(raw: Option<usize>) -> Result<usize, ApiError> {
+fn limit(raw: Option<usize>) -> Result<usize, AppError> {
     match raw.unwrap_or(3) {
         n @ 1..=100 => Ok(n),
-        _ => Err(ApiError(CoreError::invalid(
+        _ => Err(AppError(CoreError::invalid(
             "limit",
             "limit is between 1 and 100",
         ))),
     }
+}
+
+/// One offer of a decision, in the subject's language, with why it was chosen (P18).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecidedOffer {
+    pub key: OfferKey,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub topics: Option<Vec<String>>,
+    /// Whether declared values were used; a generic offer is not personalised.
+    pub personalized: bool,
+    pub priority: i32,
+    pub relevance: u32,
+    pub reasons: Reasons,
+}
+
+/// A decision: the offers to show the subject on the channel now, best first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionView {
+    pub subject: SubjectId,
+    pub channel: Channel,
+    pub decided_at: DateTime<Utc>,
+    pub language: Lang,
+    pub offers: Vec<DecidedOffer>,
+    /// Why fewer offers than asked came back, if a limit of the subject's applied.
+    pub limited_by: Option<Limit>,
 }
 
 /// The wire view of a decision: each offer in the subject's language, with its reasons.
@@ -163,7 +213,7 @@ fn decision_view(
     channel: Channel,
     now: DateTime<Utc>,
     d: &Decision,
-) -> Value {
+) -> DecisionView {
     let snap = state.store.schema();
     let default = state.config.default_language;
     let lang = state
@@ -172,7 +222,7 @@ fn decision_view(
         .ok()
         .and_then(|p| p.language)
         .unwrap_or(default);
-    let offers: Vec<Value> = d
+    let offers = d
         .offers
         .iter()
         .map(|c| {
@@ -182,41 +232,39 @@ fn decision_view(
                 .binary_search_by(|o| o.key.cmp(&c.offer))
                 .ok()
                 .map(|i| &snap.offers[i]);
-            json!({
-                "key": c.offer,
-                "title": o.map(|o| o.spec.title.get(lang, default)),
-                "body": o.map(|o| o.spec.body.get(lang, default)),
-                "topics": o.map(|o| o.spec.topics.clone()),
-                "personalized": c.personalized,
-                "priority": c.priority,
-                "relevance": c.relevance,
-                "reasons": c.reasons,
-            })
+            DecidedOffer {
+                key: c.offer.clone(),
+                title: o.map(|o| o.spec.title.get(lang, default).to_owned()),
+                body: o.map(|o| o.spec.body.get(lang, default).to_owned()),
+                topics: o.map(|o| o.spec.topics.clone()),
+                personalized: c.personalized,
+                priority: c.priority,
+                relevance: c.relevance,
+                reasons: c.reasons.clone(),
+            }
         })
         .collect();
-    json!({
-        "subject": subject,
-        "channel": channel.as_str(),
-        "decided_at": now,
-        "language": lang_str(lang),
-        "offers": offers,
-        "limited_by": d.limited_by,
-    })
+    DecisionView {
+        subject: subject.clone(),
+        channel,
+        decided_at: now,
+        language: lang,
+        offers,
+        limited_by: d.limited_by,
+    }
 }
 
-fn lang_str(l: Lang) -> &'static str {
-    l.as_str()
-}
-
-#[utoipa::path(post, path = "/v1/decisions", tag = "decisions", request_body = DecisionBody,
+#[utoipa::path(post, path = "/v1/decisions", tag = "decisions", operation_id = "decide", request_body = DecisionBody,
     description = "Decides which offers to show the subject on the channel now. Unless `dry_run`, the offers returned count as delivered. `now` previews the decision at another time: it needs `dry_run` and must lie within one year (365 days) of the server's clock.",
-    responses((status = 200, description = "ranked offers, each with reasons and `personalized`"), (status = 404, description = "unknown subject"), (status = 410, description = "erased"), (status = 422, description = "`invalid_value`: a bad `channel` or `limit`, or `now` without `dry_run` or more than one year from the server's clock; `field` names it")),
-    security(("staff" = [])))]
+    responses((status = 200, description = "ranked offers, each with reasons and `personalized`", body = DecisionView),
+              (status = 404, description = "unknown subject"), (status = 410, description = "erased"),
+              (status = 422, description = "`invalid_value`: a bad `channel` or `limit`, or `now` without `dry_run` or more than one year from the server's clock; `field` names it")),
+    security(("staff" = ["admin", "service"])))]
 pub async fn decide(
     State(state): State<AppState>,
     _: Staff<Decide>,
     Body(body): Body<DecisionBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DecisionView>, AppError> {
     let subject = SubjectId::parse(&body.subject)
         .map_err(|_| CoreError::not_found("subject", format!("no subject '{}'", body.subject)))?;
     let channel = channel(&body.channel, "channel")?;
@@ -242,16 +290,20 @@ pub struct MeOffersQuery {
     pub limit: Option<usize>,
 }
 
-#[utoipa::path(get, path = "/v1/me/offers", tag = "self-service",
-    params(("channel" = Option<String>, Query, description = "default web"), ("limit" = Option<usize>, Query)),
-    responses((status = 200, description = "the offers shown to the subject, with why")), security(("subject" = [])))]
+#[utoipa::path(get, path = "/v1/me/offers", tag = "self-service", operation_id = "me_offers",
+    params(("channel" = Option<String>, Query, description = "email, sms, phone, post or web (default)"), ("limit" = Option<usize>, Query, description = "1-100, default 3")),
+    responses((status = 200, description = "the offers shown to the subject, with why", body = DecisionView),
+              (status = 400, description = "an unknown query parameter or a limit that is not a number"),
+              (status = 410, description = "the subject was erased"),
+              (status = 422, description = "a bad channel or limit; `field` names it")),
+    security(("subject" = [])))]
 pub async fn me_offers(
     State(state): State<AppState>,
     SubjectSession(id): SubjectSession,
     query: Result<Query<MeOffersQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DecisionView>, AppError> {
     let Query(q) =
-        query.map_err(|e| ApiError(CoreError::new(ErrorCode::InvalidRequest, e.body_text())))?;
+        query.map_err(|e| AppError(CoreError::new(ErrorCode::InvalidRequest, e.body_text())))?;
     let channel = channel(q.channel.as_deref().unwrap_or("web"), "channel")?;
     let limit = limit(q.limit)?;
     let now = state.now();
@@ -260,14 +312,43 @@ pub async fn me_offers(
     Ok(Json(decision_view(&state, &id, channel, now, &d)))
 }
 
-#[utoipa::path(get, path = "/v1/reports/minimisation", tag = "reports",
-    responses((status = 200, description = "attributes collected but read by no live offer, with how many subjects hold them (P11)")),
-    security(("staff" = [])))]
+/// An attribute collected but read by no live offer (P11).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnreadAttribute {
+    pub attribute: AttributeKey,
+    pub purposes: Vec<PurposeKey>,
+    /// The forms that ask it.
+    pub forms: Vec<FormKey>,
+    /// How many live subjects hold a value for it.
+    pub subjects_holding: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MinimisationReport {
+    pub generated_at: DateTime<Utc>,
+    pub attributes: Vec<UnreadAttribute>,
+}
+
+#[utoipa::path(get, path = "/v1/reports/minimisation", tag = "reports", operation_id = "minimisation",
+    responses((status = 200, description = "attributes collected but read by no live offer, with how many subjects hold them (P11)", body = MinimisationReport)),
+    security(("staff" = ["admin", "editor", "support"])))]
 pub async fn minimisation(
     State(state): State<AppState>,
     _: Staff<Reports>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MinimisationReport>, AppError> {
     let (store, now) = (state.store.clone(), state.now());
     let report = blocking(move || Ok(store.minimisation_report(now))).await?;
-    Ok(Json(json!({ "generated_at": now, "attributes": report })))
+    let attributes = report
+        .into_iter()
+        .map(|r| UnreadAttribute {
+            attribute: r.attribute,
+            purposes: r.purposes,
+            forms: r.forms,
+            subjects_holding: r.subjects_holding,
+        })
+        .collect();
+    Ok(Json(MinimisationReport {
+        generated_at: now,
+        attributes,
+    }))
 }

@@ -4,22 +4,74 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use chrono::{DateTime, Utc};
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey};
 use kerro_core::schema::{AttributeSpec, FormSpec, PurposeSpec};
 use kerro_core::CoreError;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::auth::{SchemaRead, SchemaWrite, Staff};
-use super::{blocking, path_key, ApiError, AppState, Body};
+use super::{blocking, path_key, AppError, AppState, Body};
+use crate::config::Controller;
 
-/// A definition as returned: its spec with its key added.
-fn with_key<T: Serialize>(key: &str, spec: &T) -> Value {
-    let mut v = serde_json::to_value(spec).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert("key".into(), Value::String(key.to_owned()));
-    }
-    v
+/// A purpose as returned: its spec with its key.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Purpose {
+    pub key: PurposeKey,
+    #[serde(flatten)]
+    pub spec: PurposeSpec,
+}
+
+/// An attribute as returned: its spec with its key.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Attribute {
+    pub key: AttributeKey,
+    #[serde(flatten)]
+    pub spec: AttributeSpec,
+}
+
+/// A form as returned: its spec with its key and its current notice version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Form {
+    pub key: FormKey,
+    #[serde(flatten)]
+    pub spec: FormSpec,
+    /// The version a submission must name; absent only while a form has no notice yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice_version: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice_sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice_updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PurposeList {
+    pub purposes: Vec<Purpose>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttributeList {
+    pub attributes: Vec<Attribute>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FormList {
+    pub forms: Vec<Form>,
+}
+
+/// One version of a form's notice: exactly the bundle that was hashed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Notice {
+    pub form: FormKey,
+    pub version: u32,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+    pub controller: Controller,
+    /// The notice text, the purposes with basis, retention and recipients, and the data categories.
+    pub bundle: Value,
 }
 
 fn put_status(created: bool) -> StatusCode {
@@ -34,50 +86,60 @@ fn put_status(created: bool) -> StatusCode {
 fn new_key<K>(
     parse: impl Fn(&str, &str) -> Result<K, CoreError>,
     raw: &str,
-) -> Result<K, ApiError> {
-    parse("key", raw).map_err(ApiError)
+) -> Result<K, AppError> {
+    parse("key", raw).map_err(AppError)
 }
 
-#[utoipa::path(put, path = "/v1/purposes/{key}", tag = "schema",
-    params(("key" = String, Path, description = "a-z, 0-9, '_' and '-', starting with a letter")),
-    request_body(content = Object, description = "title, description (per language), legal_basis, uses, retention_days, recipients, dpv_category"),
-    responses((status = 201, description = "created"), (status = 200, description = "replaced"), (status = 422, description = "invalid")),
-    security(("staff" = [])))]
+#[utoipa::path(put, path = "/v1/purposes/{key}", tag = "schema", operation_id = "put_purpose",
+    params(("key" = PurposeKey, Path, description = "a-z, 0-9, '_' and '-', starting with a letter")),
+    request_body = PurposeSpec,
+    responses((status = 201, description = "created", body = Purpose), (status = 200, description = "replaced", body = Purpose),
+              (status = 422, description = "an invalid key or definition; `field` names it")),
+    security(("staff" = ["admin", "editor"])))]
 pub async fn put_purpose(
     State(state): State<AppState>,
     staff: Staff<SchemaWrite>,
     Path(key): Path<String>,
     Body(spec): Body<PurposeSpec>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Purpose>), AppError> {
     let key = new_key(PurposeKey::parse, &key)?;
-    let (store, now, body) = (
-        state.store.clone(),
-        state.now(),
-        with_key(key.as_str(), &spec),
-    );
+    let (store, now) = (state.store.clone(), state.now());
+    let body = Purpose {
+        key: key.clone(),
+        spec: spec.clone(),
+    };
     let created = blocking(move || store.put_purpose(&staff.actor, now, key, spec)).await?;
     Ok((put_status(created), Json(body)))
 }
 
-#[utoipa::path(get, path = "/v1/purposes", tag = "schema", responses((status = 200, description = "all purposes")), security(("staff" = [])))]
-pub async fn list_purposes(State(state): State<AppState>, _: Staff<SchemaRead>) -> Json<Value> {
+#[utoipa::path(get, path = "/v1/purposes", tag = "schema", operation_id = "list_purposes",
+    responses((status = 200, description = "all purposes", body = PurposeList)),
+    security(("staff" = ["admin", "editor", "support", "service"])))]
+pub async fn list_purposes(
+    State(state): State<AppState>,
+    _: Staff<SchemaRead>,
+) -> Json<PurposeList> {
     let snap = state.store.schema();
-    let items: Vec<Value> = snap
+    let purposes = snap
         .schema
         .purposes
         .iter()
-        .map(|(k, s)| with_key(k.as_str(), s))
+        .map(|(k, s)| Purpose {
+            key: k.clone(),
+            spec: s.clone(),
+        })
         .collect();
-    Json(json!({ "purposes": items }))
+    Json(PurposeList { purposes })
 }
 
-#[utoipa::path(get, path = "/v1/purposes/{key}", tag = "schema", params(("key" = String, Path)),
-    responses((status = 200, description = "the purpose"), (status = 404, description = "no such purpose")), security(("staff" = [])))]
+#[utoipa::path(get, path = "/v1/purposes/{key}", tag = "schema", operation_id = "get_purpose", params(("key" = PurposeKey, Path)),
+    responses((status = 200, description = "the purpose", body = Purpose), (status = 404, description = "no such purpose")),
+    security(("staff" = ["admin", "editor", "support", "service"])))]
 pub async fn get_purpose(
     State(state): State<AppState>,
     _: Staff<SchemaRead>,
     Path(key): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Purpose>, AppError> {
     let key = path_key(PurposeKey::parse, &key, "purpose")?;
     let snap = state.store.schema();
     let spec = snap
@@ -85,48 +147,62 @@ pub async fn get_purpose(
         .purposes
         .get(&key)
         .ok_or_else(|| CoreError::not_found("purpose", format!("no purpose '{key}'")))?;
-    Ok(Json(with_key(key.as_str(), spec)))
+    Ok(Json(Purpose {
+        spec: spec.clone(),
+        key,
+    }))
 }
 
-#[utoipa::path(put, path = "/v1/attributes/{key}", tag = "schema", params(("key" = String, Path)),
-    request_body(content = Object, description = "title, kind, options, min/max, max_length, purposes, special_category"),
-    responses((status = 201, description = "created"), (status = 200, description = "replaced"), (status = 422, description = "invalid")),
-    security(("staff" = [])))]
+#[utoipa::path(put, path = "/v1/attributes/{key}", tag = "schema", operation_id = "put_attribute", params(("key" = AttributeKey, Path)),
+    request_body = AttributeSpec,
+    responses((status = 201, description = "created", body = Attribute), (status = 200, description = "replaced", body = Attribute),
+              (status = 404, description = "an unknown purpose; `field` names it"),
+              (status = 422, description = "an invalid key or definition; `field` names it")),
+    security(("staff" = ["admin", "editor"])))]
 pub async fn put_attribute(
     State(state): State<AppState>,
     staff: Staff<SchemaWrite>,
     Path(key): Path<String>,
     Body(spec): Body<AttributeSpec>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Attribute>), AppError> {
     let key = new_key(AttributeKey::parse, &key)?;
-    let (store, now, body) = (
-        state.store.clone(),
-        state.now(),
-        with_key(key.as_str(), &spec),
-    );
+    let (store, now) = (state.store.clone(), state.now());
+    let body = Attribute {
+        key: key.clone(),
+        spec: spec.clone(),
+    };
     let created = blocking(move || store.put_attribute(&staff.actor, now, key, spec)).await?;
     Ok((put_status(created), Json(body)))
 }
 
-#[utoipa::path(get, path = "/v1/attributes", tag = "schema", responses((status = 200, description = "all attributes")), security(("staff" = [])))]
-pub async fn list_attributes(State(state): State<AppState>, _: Staff<SchemaRead>) -> Json<Value> {
+#[utoipa::path(get, path = "/v1/attributes", tag = "schema", operation_id = "list_attributes",
+    responses((status = 200, description = "all attributes", body = AttributeList)),
+    security(("staff" = ["admin", "editor", "support", "service"])))]
+pub async fn list_attributes(
+    State(state): State<AppState>,
+    _: Staff<SchemaRead>,
+) -> Json<AttributeList> {
     let snap = state.store.schema();
-    let items: Vec<Value> = snap
+    let attributes = snap
         .schema
         .attributes
         .iter()
-        .map(|(k, s)| with_key(k.as_str(), s))
+        .map(|(k, s)| Attribute {
+            key: k.clone(),
+            spec: s.clone(),
+        })
         .collect();
-    Json(json!({ "attributes": items }))
+    Json(AttributeList { attributes })
 }
 
-#[utoipa::path(get, path = "/v1/attributes/{key}", tag = "schema", params(("key" = String, Path)),
-    responses((status = 200, description = "the attribute"), (status = 404, description = "no such attribute")), security(("staff" = [])))]
+#[utoipa::path(get, path = "/v1/attributes/{key}", tag = "schema", operation_id = "get_attribute", params(("key" = AttributeKey, Path)),
+    responses((status = 200, description = "the attribute", body = Attribute), (status = 404, description = "no such attribute")),
+    security(("staff" = ["admin", "editor", "support", "service"])))]
 pub async fn get_attribute(
     State(state): State<AppState>,
     _: Staff<SchemaRead>,
     Path(key): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Attribute>, AppError> {
     let key = path_key(AttributeKey::parse, &key, "attribute")?;
     let snap = state.store.schema();
     let spec = snap
@@ -134,19 +210,25 @@ pub async fn get_attribute(
         .attributes
         .get(&key)
         .ok_or_else(|| CoreError::not_found("attribute", format!("no attribute '{key}'")))?;
-    Ok(Json(with_key(key.as_str(), spec)))
+    Ok(Json(Attribute {
+        spec: spec.clone(),
+        key,
+    }))
 }
 
-#[utoipa::path(put, path = "/v1/forms/{key}", tag = "schema", params(("key" = String, Path)),
-    request_body(content = Object, description = "title, notice (per language), kind, attributes, purposes"),
-    responses((status = 201, description = "created"), (status = 200, description = "replaced"), (status = 422, description = "invalid")),
-    security(("staff" = [])))]
+#[utoipa::path(put, path = "/v1/forms/{key}", tag = "schema", operation_id = "put_form", params(("key" = FormKey, Path)),
+    request_body = FormSpec,
+    responses((status = 201, description = "created, with its first notice version", body = Form),
+              (status = 200, description = "replaced; a changed notice gets a new version", body = Form),
+              (status = 404, description = "an unknown attribute or purpose; `field` names it"),
+              (status = 422, description = "an invalid key or definition, or an attribute none of the form's purposes needs (P8)")),
+    security(("staff" = ["admin", "editor"])))]
 pub async fn put_form(
     State(state): State<AppState>,
     staff: Staff<SchemaWrite>,
     Path(key): Path<String>,
     Body(spec): Body<FormSpec>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Form>), AppError> {
     let key = new_key(FormKey::parse, &key)?;
     let (store, now) = (state.store.clone(), state.now());
     let k = key.clone();
@@ -154,59 +236,65 @@ pub async fn put_form(
     Ok((put_status(created), Json(form_view(&state, &key)?)))
 }
 
-fn form_view(state: &AppState, key: &FormKey) -> Result<Value, ApiError> {
+fn form_view(state: &AppState, key: &FormKey) -> Result<Form, AppError> {
     let snap = state.store.schema();
     let spec = snap
         .schema
         .forms
         .get(key)
         .ok_or_else(|| CoreError::not_found("form", format!("no form '{key}'")))?;
-    let mut v = with_key(key.as_str(), spec);
-    if let (Value::Object(m), Some(n)) = (&mut v, snap.notices.get(key)) {
-        m.insert("notice_version".into(), json!(n.version));
-        m.insert("notice_sha256".into(), json!(n.sha256));
-        m.insert("notice_updated_at".into(), json!(n.created_at));
-    }
-    Ok(v)
+    let notice = snap.notices.get(key);
+    Ok(Form {
+        key: key.clone(),
+        spec: spec.clone(),
+        notice_version: notice.map(|n| n.version),
+        notice_sha256: notice.map(|n| n.sha256.clone()),
+        notice_updated_at: notice.map(|n| n.created_at),
+    })
 }
 
-#[utoipa::path(get, path = "/v1/forms", tag = "schema", responses((status = 200, description = "all forms")), security(("staff" = [])))]
+#[utoipa::path(get, path = "/v1/forms", tag = "schema", operation_id = "list_forms",
+    responses((status = 200, description = "all forms", body = FormList)),
+    security(("staff" = ["admin", "editor", "support", "service"])))]
 pub async fn list_forms(
     State(state): State<AppState>,
     _: Staff<SchemaRead>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FormList>, AppError> {
     let keys: Vec<FormKey> = state.store.schema().schema.forms.keys().cloned().collect();
-    let items = keys
+    let forms = keys
         .iter()
         .map(|k| form_view(&state, k))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(json!({ "forms": items })))
+    Ok(Json(FormList { forms }))
 }
 
-#[utoipa::path(get, path = "/v1/forms/{key}", tag = "schema", params(("key" = String, Path)),
-    responses((status = 200, description = "the form with its current notice_version and notice_sha256"), (status = 404, description = "no such form")),
-    security(("staff" = [])))]
+#[utoipa::path(get, path = "/v1/forms/{key}", tag = "schema", operation_id = "get_form", params(("key" = FormKey, Path)),
+    responses((status = 200, description = "the form with its current notice_version and notice_sha256", body = Form),
+              (status = 404, description = "no such form")),
+    security(("staff" = ["admin", "editor", "support", "service"])))]
 pub async fn get_form(
     State(state): State<AppState>,
     _: Staff<SchemaRead>,
     Path(key): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Form>, AppError> {
     let key = path_key(FormKey::parse, &key, "form")?;
     Ok(Json(form_view(&state, &key)?))
 }
 
 /// Notices are public: anyone may read exactly what a consent was given against.
-#[utoipa::path(get, path = "/v1/forms/{key}/notices/{version}", tag = "schema",
-    params(("key" = String, Path), ("version" = u32, Path)),
-    responses((status = 200, description = "the notice version: the exact bundle hashed, with its sha256"), (status = 404, description = "no such version")))]
+#[utoipa::path(get, path = "/v1/forms/{key}/notices/{version}", tag = "schema", operation_id = "notice",
+    params(("key" = FormKey, Path), ("version" = u32, Path)),
+    responses((status = 200, description = "the notice version: the exact bundle hashed, with its sha256", body = Notice),
+              (status = 404, description = "no such form or version")),
+    security(()))]
 pub async fn get_notice(
     State(state): State<AppState>,
     Path((key, version)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Notice>, AppError> {
     let key = path_key(FormKey::parse, &key, "form")?;
     let version: u32 = version
         .parse()
-        .map_err(|_| ApiError(CoreError::not_found("version", "no such notice version")))?;
+        .map_err(|_| AppError(CoreError::not_found("version", "no such notice version")))?;
     let store = state.store.clone();
     let k = key.clone();
     let versions = blocking(move || store.notice_versions(&k)).await?;
@@ -219,8 +307,12 @@ pub async fn get_notice(
                 format!("form '{key}' has no notice version {version}"),
             )
         })?;
-    Ok(Json(json!({
-        "form": key, "version": v.version, "sha256": v.sha256, "created_at": v.created_at,
-        "controller": state.config.controller, "bundle": bundle,
-    })))
+    Ok(Json(Notice {
+        form: key,
+        version: v.version,
+        sha256: v.sha256,
+        created_at: v.created_at,
+        controller: state.config.controller.clone(),
+        bundle,
+    }))
 }

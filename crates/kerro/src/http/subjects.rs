@@ -4,18 +4,19 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::Duration;
-use kerro_core::ids::{FormKey, SubjectId};
+use chrono::{DateTime, Duration, Utc};
+use kerro_core::ids::{AttributeKey, FormKey, SubjectId};
 use kerro_core::{CoreError, ErrorCode, Lang};
 use kerro_store::{NewSubject, Submission};
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::auth::{Caller, Staff, SubjectCreate, SubjectRead, SubjectToken, Submit};
-use super::views::{receipt_summary, subject_view};
-use super::{blocking, path_key, ApiError, AppState, Body};
+use super::{blocking, path_key, AppError, AppState, Body};
+use crate::documents::{ReceiptSummary, SubjectView};
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSubjectBody {
     pub external_id: Option<String>,
@@ -26,14 +27,22 @@ pub struct NewSubjectBody {
     pub organization: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/subjects", tag = "subjects", request_body = NewSubjectBody,
-    responses((status = 201, description = "{\"id\": \"sub_...\"}"), (status = 409, description = "external_id taken")),
-    security(("staff" = [])))]
+/// `POST /v1/subjects`: the new subject's id.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedSubject {
+    pub id: SubjectId,
+}
+
+#[utoipa::path(post, path = "/v1/subjects", tag = "subjects", operation_id = "create_subject", request_body = NewSubjectBody,
+    responses((status = 201, description = "created", body = CreatedSubject),
+              (status = 409, description = "external_id or e-mail address taken"),
+              (status = 422, description = "an invalid locale or e-mail address; `field` names it")),
+    security(("staff" = ["admin", "service"])))]
 pub async fn create(
     State(state): State<AppState>,
     staff: Staff<SubjectCreate>,
     Body(body): Body<NewSubjectBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<CreatedSubject>), AppError> {
     let locale = body
         .locale
         .as_deref()
@@ -47,35 +56,45 @@ pub async fn create(
     };
     let (store, now) = (state.store.clone(), state.now());
     let id = blocking(move || store.create_subject(&staff.actor, now, new)).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(CreatedSubject { id })))
 }
 
-fn subject_id(raw: &str) -> Result<SubjectId, ApiError> {
+fn subject_id(raw: &str) -> Result<SubjectId, AppError> {
     path_key(|_, r| SubjectId::parse(r), raw, "subject")
 }
 
-#[utoipa::path(get, path = "/v1/subjects/{id}", tag = "subjects", params(("id" = String, Path)),
-    responses((status = 200, description = "everything held; the read is audited"), (status = 404, description = "unknown"), (status = 410, description = "erased")),
-    security(("staff" = [])))]
+#[utoipa::path(get, path = "/v1/subjects/{id}", tag = "subjects", operation_id = "get_subject", params(("id" = String, Path)),
+    responses((status = 200, description = "everything held; the read is audited", body = SubjectView),
+              (status = 404, description = "unknown"), (status = 410, description = "erased")),
+    security(("staff" = ["admin", "support"])))]
 pub async fn get(
     State(state): State<AppState>,
     staff: Staff<SubjectRead>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SubjectView>, AppError> {
     let id = subject_id(&id)?;
     let (store, now) = (state.store.clone(), state.now());
     let data = blocking(move || store.subject_data(&staff.actor, now, &id)).await?;
-    Ok(Json(subject_view(&state, &data)))
+    Ok(Json(SubjectView::new(&state, &data)))
 }
 
-#[utoipa::path(post, path = "/v1/subjects/{id}/tokens", tag = "subjects", params(("id" = String, Path)),
-    responses((status = 201, description = "{\"token\", \"expires_at\"}: a short-lived self-service token"), (status = 404, description = "unknown"), (status = 410, description = "erased")),
-    security(("staff" = [])))]
+/// A short-lived self-service token for one subject.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectTokenIssued {
+    /// `ksu_...`: send it as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[utoipa::path(post, path = "/v1/subjects/{id}/tokens", tag = "subjects", operation_id = "issue_token", params(("id" = String, Path)),
+    responses((status = 201, description = "a short-lived self-service token", body = SubjectTokenIssued),
+              (status = 404, description = "unknown"), (status = 410, description = "erased")),
+    security(("staff" = ["admin", "service", "support"])))]
 pub async fn issue_token(
     State(state): State<AppState>,
     staff: Staff<SubjectToken>,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SubjectTokenIssued>), AppError> {
     let id = subject_id(&id)?;
     let ttl = Duration::minutes(i64::from(state.config.subject_token_minutes));
     let (store, now) = (state.store.clone(), state.now());
@@ -83,11 +102,11 @@ pub async fn issue_token(
         blocking(move || store.issue_subject_token(&staff.actor, now, &id, ttl)).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "token": token, "expires_at": expires_at })),
+        Json(SubjectTokenIssued { token, expires_at }),
     ))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmissionBody {
     /// Required with a staff token; with a subject token it may only name that subject.
@@ -106,16 +125,30 @@ pub struct SubmissionBody {
     pub language: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/forms/{key}/submissions", tag = "collection", params(("key" = String, Path)), request_body = SubmissionBody,
-    responses((status = 201, description = "recorded, with consent receipts"), (status = 409, description = "stale notice_version"),
+/// What a submission recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubmissionRecorded {
+    pub subject: SubjectId,
+    /// The attributes whose answers were stored.
+    pub declarations: Vec<AttributeKey>,
+    /// One per consent given or refused.
+    pub receipts: Vec<ReceiptSummary>,
+}
+
+#[utoipa::path(post, path = "/v1/forms/{key}/submissions", tag = "collection", operation_id = "submit", params(("key" = FormKey, Path)), request_body = SubmissionBody,
+    responses((status = 201, description = "recorded, with consent receipts", body = SubmissionRecorded),
+              (status = 400, description = "a staff submission that names no subject, or a malformed body"),
+              (status = 403, description = "a subject token naming another subject, or a staff role that may not submit"),
+              (status = 404, description = "unknown form or subject"), (status = 410, description = "the subject was erased"),
+              (status = 409, description = "stale notice_version"),
               (status = 422, description = "an answer not on the form, outside its options, or without a legal basis")),
-    security(("staff" = []), ("subject" = [])))]
+    security(("staff" = ["admin", "service"]), ("subject" = [])))]
 pub async fn submit(
     State(state): State<AppState>,
     caller: Caller,
     Path(form): Path<String>,
     Body(body): Body<SubmissionBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SubmissionRecorded>), AppError> {
     let form = path_key(FormKey::parse, &form, "form")?;
     let named = body
         .subject
@@ -128,7 +161,7 @@ pub async fn submit(
     let (subject, actor) = match &caller {
         Caller::Subject(own) => {
             if named.as_ref().is_some_and(|n| n != own) {
-                return Err(ApiError(CoreError::at(
+                return Err(AppError(CoreError::at(
                     ErrorCode::Forbidden,
                     "subject",
                     "a subject token submits only for its own subject",
@@ -163,15 +196,17 @@ pub async fn submit(
     };
     let (store, now) = (state.store.clone(), state.now());
     let result = blocking(move || store.submit(&actor, now, sub)).await?;
-    let receipts: Vec<Value> = result
+    let receipts = result
         .receipts
         .iter()
-        .map(|r| receipt_summary(&state, r))
+        .map(|r| ReceiptSummary::new(&state, r))
         .collect();
     Ok((
         StatusCode::CREATED,
-        Json(
-            json!({ "subject": result.subject, "declarations": result.declarations, "receipts": receipts }),
-        ),
+        Json(SubmissionRecorded {
+            subject: result.subject,
+            declarations: result.declarations,
+            receipts,
+        }),
     ))
 }

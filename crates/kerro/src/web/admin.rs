@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use super::charts;
 use super::ctx::{Ctx, Posted, STAFF_COOKIE};
 use super::Chrome;
-use crate::http::blocking;
+use crate::app::blocking;
 
 /// Roles that may see the overview.
 const ROLES: [Role; 2] = [Role::Admin, Role::Editor];
@@ -129,7 +129,7 @@ pub async fn overview(ctx: Ctx) -> Response {
     let actor = Actor::Staff { token_id, role };
     let stats = match blocking(move || store.admin_stats(&actor, now, WEEKS)).await {
         Ok(s) => s,
-        Err(_) => return ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
+        Err(e) => return ctx.failed(&e),
     };
     let tr = &ctx.tr;
     let snapshot = ctx.state.app.store.schema();

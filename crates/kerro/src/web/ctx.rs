@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use base64::Engine;
 use chrono::{Duration, Utc};
-use kerro_core::{Actor, Lang, Role, SubjectId};
+use kerro_core::{Actor, ErrorCode, Lang, Role, SubjectId};
 use kerro_store::WebSession;
 use rand::RngCore;
 use std::net::IpAddr;
@@ -19,7 +19,7 @@ use std::net::IpAddr;
 use super::i18n::Tr;
 use super::limits::{client_ip, Limit};
 use super::WebState;
-use crate::http::blocking;
+use crate::app::{blocking, AppError};
 
 pub const SESSION_COOKIE: &str = "kerro_session";
 pub const STAFF_COOKIE: &str = "kerro_staff";
@@ -375,7 +375,12 @@ impl Ctx {
         self.finish(r)
     }
 
-    /// The 403 page for a missing or wrong CSRF token.
+    /// The page for a failed store call: see [`failure_page`].
+    pub fn failed(self, e: &AppError) -> Response {
+        let r = failure_page(&self.tr, e);
+        self.finish(r)
+    }
+
     /// A sign-out: checks the CSRF token and ends the session behind `secret`
     /// (if any). `Err` is the page to answer with instead.
     pub async fn end_session(
@@ -388,11 +393,8 @@ impl Ctx {
         }
         if let Some(secret) = secret {
             let (store, now) = (self.state.app.store.clone(), self.now());
-            if blocking(move || store.end_web_session(now, &secret))
-                .await
-                .is_err()
-            {
-                return Err(self.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"));
+            if let Err(e) = blocking(move || store.end_web_session(now, &secret)).await {
+                return Err(self.failed(&e));
             }
         }
         Ok(self)
@@ -434,6 +436,20 @@ pub fn error_page(tr: &Tr, status: StatusCode, message_id: &str) -> Response {
         "error-title"
     };
     error_page_with(tr, status, heading_id, tr.t(message_id))
+}
+
+/// The one place a failed store call becomes a page: the status is the one
+/// the API answers (`status_of`), the sentence says what happened: nothing
+/// there, not allowed, try again (kerro's side failed), or refused.
+pub fn failure_page(tr: &Tr, e: &AppError) -> Response {
+    let message_id = match e.0.code {
+        ErrorCode::NotFound | ErrorCode::Gone => "error-not-found",
+        ErrorCode::Forbidden | ErrorCode::Unauthenticated => "error-forbidden",
+        ErrorCode::Internal => "error-internal",
+        ErrorCode::Unavailable => "error-unavailable",
+        _ => "error-invalid",
+    };
+    error_page(tr, e.status(), message_id)
 }
 
 /// The 429 page: how many seconds until the client may try again.

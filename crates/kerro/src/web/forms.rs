@@ -21,7 +21,7 @@ use super::fields::{display_value, field_view, posted_answer, FieldView};
 use super::i18n::Tr;
 use super::limits::Limit;
 use super::Chrome;
-use crate::http::blocking;
+use crate::app::blocking;
 
 /// What the notice says about one purpose of a form, shown beside its choice.
 pub struct PurposeNotice {
@@ -147,13 +147,7 @@ async fn subject_states(
     let (store, now) = (ctx.state.app.store.clone(), ctx.now());
     let data = blocking(move || store.subject_data(&Actor::Subject(id.clone()), now, &id))
         .await
-        .map_err(|_| {
-            super::ctx::error_page(
-                &ctx.tr,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "error-unavailable",
-            )
-        })?;
+        .map_err(|e| super::ctx::failure_page(&ctx.tr, &e))?;
     let states = data.consent_states();
     let mut since = BTreeMap::new();
     for e in &data.consents {
@@ -445,9 +439,8 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
         }
         Err(e) => {
             tracing::warn!("form submission failed: {}", e.0);
-            let status = crate::http::status_of(e.0.code);
-            if status.is_server_error() {
-                ctx.error(status, "error-unavailable")
+            if e.status().is_server_error() {
+                ctx.failed(&e)
             } else {
                 let page = rerender(&errors, tr.t("form-has-errors"), String::new());
                 ctx.page(StatusCode::UNPROCESSABLE_ENTITY, &page)

@@ -18,15 +18,15 @@ use super::fields::{display_value, field_view, posted_answer, FieldView};
 use super::forms::{basis_text, recipients_text};
 use super::i18n::Tr;
 use super::Chrome;
-use crate::http::blocking;
+use crate::app::{blocking, AppError};
 
-/// The signed-in subject's data, or the response to send instead (sign in first, or an error page).
-pub async fn load(ctx: &Ctx) -> Result<(SubjectId, SubjectData), ()> {
-    let id = ctx.subject.clone().ok_or(())?;
+/// The signed-in subject's data; `Err(None)` when no one is signed in.
+pub async fn load(ctx: &Ctx) -> Result<(SubjectId, SubjectData), Option<AppError>> {
+    let id = ctx.subject.clone().ok_or(None)?;
     let (store, now, id2) = (ctx.state.app.store.clone(), ctx.now(), id.clone());
     let data = blocking(move || store.subject_data(&Actor::Subject(id2.clone()), now, &id2))
         .await
-        .map_err(|_| ())?;
+        .map_err(Some)?;
     Ok((id, data))
 }
 
@@ -35,8 +35,8 @@ macro_rules! signed_in {
     ($ctx:ident) => {
         match load(&$ctx).await {
             Ok(v) => v,
-            Err(()) if $ctx.subject.is_none() => return $ctx.sign_in_first(),
-            Err(()) => return $ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
+            Err(None) => return $ctx.sign_in_first(),
+            Err(Some(e)) => return $ctx.failed(&e),
         }
     };
 }
@@ -214,7 +214,7 @@ pub async fn save_answer(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> R
             let msg = ctx.tr.t("error-no-basis");
             rerender(ctx, &key, &old, msg)
         }
-        Err(_) => ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
+        Err(e) => ctx.failed(&e),
     }
 }
 
@@ -335,10 +335,11 @@ pub async fn toggle_consent(ctx: Ctx, Path(purpose): Path<String>, posted: Poste
             q.append_pair("changed", &purpose);
             ctx.redirect(&format!("/me/consents?{}#purpose-{purpose}", q.finish()))
         }
-        Err(e) if e.0.code == ErrorCode::NotFound || e.0.code == ErrorCode::InvalidValue => {
+        // A purpose that is not there, or does not rest on consent, has no switch to toggle.
+        Err(e) if e.0.code == ErrorCode::InvalidValue => {
             ctx.error(StatusCode::NOT_FOUND, "error-not-found")
         }
-        Err(_) => ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
+        Err(e) => ctx.failed(&e),
     }
 }
 
@@ -443,7 +444,7 @@ pub async fn save_contact(ctx: Ctx, posted: Posted) -> Response {
     let (store, now) = (ctx.state.app.store.clone(), ctx.now());
     match blocking(move || store.set_contact(&Actor::Subject(id.clone()), now, &id, prefs)).await {
         Ok(_) => ctx.redirect("/me/contact?saved=1"),
-        Err(_) => ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
+        Err(e) => ctx.failed(&e),
     }
 }
 
@@ -481,8 +482,9 @@ pub async fn offers(ctx: Ctx) -> Response {
             .collect::<Result<Vec<_>, _>>()
     })
     .await;
-    let Ok(decisions) = decisions else {
-        return ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable");
+    let decisions = match decisions {
+        Ok(d) => d,
+        Err(e) => return ctx.failed(&e),
     };
     let tr = &ctx.tr;
     let snap = ctx.state.app.store.schema();

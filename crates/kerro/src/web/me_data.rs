@@ -11,7 +11,7 @@ use kerro_core::Actor;
 use super::ctx::{cookie, Ctx, Posted, SESSION_COOKIE};
 use super::me::{load, signed_in, source_text};
 use super::Chrome;
-use crate::http::blocking;
+use crate::app::blocking;
 
 pub struct EventRow {
     pub time: String,
@@ -85,12 +85,9 @@ pub async fn receipt(ctx: Ctx, Path(record): Path<String>) -> Response {
         // P16: another subject's record looks the same as an unknown one.
         Ok(d) if Some(&d.event.event.subject) == ctx.subject.as_ref() => d,
         Ok(_) => return ctx.error(StatusCode::NOT_FOUND, "error-not-found"),
-        Err(e) if e.0.code == kerro_core::ErrorCode::NotFound => {
-            return ctx.error(StatusCode::NOT_FOUND, "error-not-found")
-        }
-        Err(_) => return ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
+        Err(e) => return ctx.failed(&e),
     };
-    let doc = crate::http::receipts::iso27560(&ctx.state.app, &data);
+    let doc = crate::documents::iso27560(&ctx.state.app, &data);
     let json = serde_json::to_string_pretty(&doc).unwrap_or_default();
     if ctx.query_value("download").is_some() {
         let disposition = format!("attachment; filename=\"{record}.json\"");
@@ -144,17 +141,19 @@ pub async fn data(ctx: Ctx) -> Response {
 pub async fn export(ctx: Ctx) -> Response {
     let (id, data) = signed_in!(ctx);
     let now = ctx.now();
-    let doc = crate::http::views::export_view(&ctx.state.app, &data, now);
+    let doc = crate::documents::export(&ctx.state.app, &data, now);
     let store = ctx.state.app.store.clone();
     let id2 = id.clone();
-    if blocking(move || store.note_export(&Actor::Subject(id2.clone()), now, &id2))
-        .await
-        .is_err()
+    if let Err(e) =
+        blocking(move || store.note_export(&Actor::Subject(id2.clone()), now, &id2)).await
     {
-        return ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable");
+        return ctx.failed(&e);
     }
     let body = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    let disposition = format!("attachment; filename=\"kerro-export-{id}.json\"");
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        crate::documents::export_file_name(&id)
+    );
     ctx.finish(
         (
             [
@@ -208,7 +207,7 @@ pub async fn delete(mut ctx: Ctx, posted: Posted) -> Response {
                 summary.declarations_deleted, summary.consent_events_kept
             ))
         }
-        Err(_) => ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
+        Err(e) => ctx.failed(&e),
     }
 }
 

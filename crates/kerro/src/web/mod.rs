@@ -5,7 +5,9 @@
 //! `templates/`, translations in `locales/`.
 //!
 //! Pages call the same store operations as the JSON API, so a choice made on a
-//! page is recorded exactly as the API records it. The API itself is in `http`.
+//! page is recorded exactly as the API records it. The API itself is in `http`;
+//! the state, the store helper and the documents both render are in `app` and
+//! `documents`, and this module never imports `http`.
 
 mod admin;
 mod charts;
@@ -33,7 +35,7 @@ use axum::Router;
 use kerro_core::Lang;
 use std::sync::Arc;
 
-use crate::http::AppState;
+use crate::app::AppState;
 use ctx::Ctx;
 use i18n::{L10n, Tr};
 
@@ -120,7 +122,7 @@ pub fn route_paths() -> Vec<&'static str> {
     routes().into_iter().map(|(path, _)| path).collect()
 }
 
-/// The web pages' router, merged beside the API's in `http::router`.
+/// The web pages' router, merged beside the API's in `app::router`.
 pub fn router(app: AppState) -> Router {
     let state = WebState::new(app);
     routes()

@@ -3,7 +3,7 @@
 //! retention periods, and versioned: a change to any of them makes a new
 //! version with its date. Also `/.well-known/gpc.json` (P17).
 
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kerro_core::notice::sha256_hex;
 use kerro_core::schema::{LegalBasis, Schema};
@@ -12,8 +12,8 @@ use serde_json::json;
 use super::ctx::Ctx;
 use super::forms::{basis_text, recipients_text};
 use super::Chrome;
+use crate::app::blocking;
 use crate::config::Controller;
-use crate::http::blocking;
 
 /// When kerro started honouring Global Privacy Control (the spec's `lastUpdate`).
 const GPC_SINCE: &str = "2026-11-29";
@@ -73,7 +73,7 @@ pub async fn page(ctx: Ctx) -> Response {
     let (store, now) = (ctx.state.app.store.clone(), ctx.now());
     let versions = match blocking(move || store.privacy_policy_versions(now, &sha)).await {
         Ok(v) => v,
-        Err(_) => return ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
+        Err(e) => return ctx.failed(&e),
     };
     let tr = &ctx.tr;
     let purposes = schema
@@ -130,11 +130,19 @@ pub async fn page(ctx: Ctx) -> Response {
     ctx.page(StatusCode::OK, &page)
 }
 
+/// `/.well-known/gpc.json`: the Global Privacy Control support resource.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GpcSupport {
+    pub gpc: bool,
+    pub last_update: &'static str,
+}
+
 /// The Global Privacy Control support resource.
 pub async fn gpc_json() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        json!({"gpc": true, "lastUpdate": GPC_SINCE}).to_string(),
-    )
-        .into_response()
+    axum::Json(GpcSupport {
+        gpc: true,
+        last_update: GPC_SINCE,
+    })
+    .into_response()
 }

@@ -14,7 +14,7 @@ use super::ctx::{cookie, Ctx, Posted, SESSION_COOKIE};
 use super::limits::Limit;
 use super::signin_queue::SignInJob;
 use super::Chrome;
-use crate::http::blocking;
+use crate::app::blocking;
 
 #[derive(askama::Template)]
 #[template(path = "login.html")]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::i18n::{L10n, Tr};
 use super::mail::Mailer;
-use crate::http::AppState;
+use crate::app::AppState;
 
 /// Requests waiting at most; past that `POST /login` answers 503 (the limit per
 /// client address keeps one sender from filling it).

@@ -6,8 +6,8 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use http_body_util::BodyExt;
+use kerro::app::{router, AppState};
 use kerro::config::Config;
-use kerro::http::{router, AppState};
 use kerro_core::{Actor, Role};
 use kerro_store::{Store, StoreOptions};
 use serde_json::{json, Value};
@@ -209,6 +209,13 @@ impl TestApp {
             .map(|b| serde_json::to_vec(&b).unwrap())
             .unwrap_or_default();
         self.raw(method, path, token, bytes).await
+    }
+
+    /// The served OpenAPI document.
+    pub async fn openapi(&self) -> Value {
+        self.call(Method::GET, "/openapi.json", None, None)
+            .await
+            .body
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Resp {

@@ -15,6 +15,7 @@ mod decisions;
 mod e2e;
 mod hostile;
 mod import;
+mod openapi;
 mod pages;
 mod pg_support;
 mod roles;

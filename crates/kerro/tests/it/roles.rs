@@ -263,6 +263,59 @@ async fn every_route_with_every_role() {
     assert_eq!(checked, 6 * 33);
 }
 
+/// The OpenAPI document states, per operation, exactly the callers `allowed`
+/// lets in: the staff roles, the subject token, or nobody at all.
+#[tokio::test]
+async fn the_document_states_who_may_call_each_operation() {
+    let Some(app) = TestApp::start() else { return };
+    let spec = app.openapi().await;
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default();
+            assert!(
+                ids.insert(id.to_owned()),
+                "{method} {path}: operationId {id} twice"
+            );
+            let mut stated: Vec<(String, Vec<String>)> = op["security"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{method} {path}: no security requirement"))
+                .iter()
+                .flat_map(|req| req.as_object().unwrap().iter())
+                .map(|(scheme, roles)| {
+                    let mut roles: Vec<String> = roles
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| r.as_str().unwrap().to_owned())
+                        .collect();
+                    roles.sort();
+                    (scheme.clone(), roles)
+                })
+                .collect();
+            stated.sort();
+            let mut expected = Vec::new();
+            if !allowed(id, Who::Nobody) {
+                let mut staff: Vec<String> = Role::ALL
+                    .into_iter()
+                    .filter(|r| allowed(id, Who::Staff(*r)))
+                    .map(|r| r.to_string())
+                    .collect();
+                staff.sort();
+                if !staff.is_empty() {
+                    expected.push(("staff".to_owned(), staff));
+                }
+                if allowed(id, Who::Subject) {
+                    expected.push(("subject".to_owned(), Vec::new()));
+                }
+            }
+            assert_eq!(stated, expected, "{method} {path} ({id})");
+        }
+    }
+    // Every operation is one of the routes walked above, and every route is documented.
+    assert_eq!(ids.len(), 33, "{ids:?}");
+}
+
 #[tokio::test]
 async fn unknown_and_malformed_tokens() {
     let Some(app) = TestApp::start() else { return };

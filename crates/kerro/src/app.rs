@@ -1,0 +1,105 @@
+//! The one application both the JSON API (`http`) and the pages (`web`) are
+//! part of: its state and clock, the merged router, the error every request
+//! may end in and the one table from error code to HTTP status, and the
+//! helper that runs a blocking store call. How an error is rendered (JSON or
+//! a page) is left to `http` and `web`.
+
+use axum::http::StatusCode;
+use axum::Router;
+use chrono::{DateTime, SubsecRound, Utc};
+use kerro_core::{CoreError, ErrorCode};
+use kerro_store::{Store, StoreError};
+use std::sync::Arc;
+
+use crate::config::Config;
+
+/// The clock is a parameter so tests can move time.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+}
+
+impl AppState {
+    /// Now, in whole microseconds: the precision the ledger stores and hashes.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)().trunc_subsecs(6)
+    }
+}
+
+/// The whole application: the API's routes beside the pages' routes.
+pub fn router(state: AppState) -> Router {
+    crate::http::router(state.clone()).merge(crate::web::router(state))
+}
+
+/// A failed request: the domain's error with its code. The API answers it as
+/// `{"error":{"code","message","field"}}`, a page as an error page; both take
+/// the status from [`status_of`].
+#[derive(Debug)]
+pub struct AppError(pub CoreError);
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        status_of(self.0.code)
+    }
+}
+
+impl From<CoreError> for AppError {
+    fn from(e: CoreError) -> Self {
+        AppError(e)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        let core = e.to_core();
+        if matches!(core.code, ErrorCode::Internal | ErrorCode::Unavailable) {
+            tracing::error!(error = %e, "store error");
+        }
+        AppError(core)
+    }
+}
+
+/// The one place an error code becomes an HTTP status.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+        ErrorCode::InvalidValue
+        | ErrorCode::Minimisation
+        | ErrorCode::NoLegalBasis
+        | ErrorCode::SpecialCategory => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::Gone => StatusCode::GONE,
+        ErrorCode::Conflict | ErrorCode::StaleNotice => StatusCode::CONFLICT,
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Runs a blocking store call off the async runtime.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, AppError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(AppError::from),
+        Err(e) => {
+            tracing::error!("store task failed: {e}");
+            Err(AppError(CoreError::new(
+                ErrorCode::Internal,
+                "internal error; nothing was changed",
+            )))
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! The documents kerro hands out about a subject, built once and rendered by
+//! both the API and the pages: the subject view (`GET /v1/me`, the staff
+//! read), the export (`kerro.export.v1`, docs/export.md) and the consent
+//! receipts (ISO/IEC TS 27560 and Kantara). Each is a typed wire shape
+//! (`Serialize + ToSchema`), so the OpenAPI document describes exactly what is
+//! sent. Reading the data and checking who may see it is left to the callers.
+
+mod export;
+mod receipt;
+
+pub use export::{
+    export, file_name as export_file_name, AccessEntry, Export, ExportPurpose, LoggedDecisionView,
+    EXPORT_SCHEMA,
+};
+pub use receipt::{iso27560, kantara, Iso27560Receipt, KantaraReceipt};
+
+use chrono::{DateTime, Utc};
+use kerro_core::consent::{ConsentState, Method};
+use kerro_core::contact::Channel;
+use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, RecordId, SubjectId};
+use kerro_core::Lang;
+use kerro_store::{Declaration, StoredEvent, Subject, SubjectData};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+
+pub fn receipt_url(state: &AppState, e: &StoredEvent) -> String {
+    format!(
+        "{}/v1/receipts/{}",
+        state.config.public_url(),
+        e.event.record_id
+    )
+}
+
+pub fn notice_url(state: &AppState, form: &str, version: u32) -> String {
+    format!(
+        "{}/v1/forms/{form}/notices/{version}",
+        state.config.public_url()
+    )
+}
+
+/// The notice a consent was given against, with where to read it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeLink {
+    pub form: FormKey,
+    pub version: u32,
+    pub sha256: String,
+    pub url: String,
+}
+
+/// One event of the consent ledger, with its position, hash and receipt.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub record_id: RecordId,
+    pub purpose: PurposeKey,
+    pub state: ConsentState,
+    pub event_time: DateTime<Utc>,
+    pub method: Method,
+    /// `subject` or `staff:<token id>`.
+    pub actor: String,
+    pub language: Lang,
+    pub notice: Option<NoticeLink>,
+    pub receipt_url: String,
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl EventView {
+    pub fn new(state: &AppState, e: &StoredEvent) -> EventView {
+        let ev = &e.event;
+        EventView {
+            record_id: ev.record_id.clone(),
+            purpose: ev.purpose.clone(),
+            state: ev.state,
+            event_time: ev.event_time,
+            method: ev.method,
+            actor: ev.actor.clone(),
+            language: ev.language,
+            notice: ev.notice.as_ref().map(|n| NoticeLink {
+                form: n.form.clone(),
+                version: n.version,
+                sha256: n.sha256.clone(),
+                url: notice_url(state, n.form.as_str(), n.version),
+            }),
+            receipt_url: receipt_url(state, e),
+            seq: e.seq,
+            hash: e.hash.clone(),
+        }
+    }
+}
+
+/// What a submission or consent change returns for each event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptSummary {
+    pub record_id: RecordId,
+    pub purpose: PurposeKey,
+    pub state: ConsentState,
+    pub event_time: DateTime<Utc>,
+    pub receipt_url: String,
+}
+
+impl ReceiptSummary {
+    pub fn new(state: &AppState, e: &StoredEvent) -> ReceiptSummary {
+        ReceiptSummary {
+            record_id: e.event.record_id.clone(),
+            purpose: e.event.purpose.clone(),
+            state: e.event.state,
+            event_time: e.event.event_time,
+            receipt_url: receipt_url(state, e),
+        }
+    }
+}
+
+/// Where a declared value came from (P1): always the subject.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProvenanceView {
+    pub form: Option<FormKey>,
+    pub notice_version: Option<u32>,
+    pub given_at: DateTime<Utc>,
+    pub method: Method,
+    /// Always `dpv:ProvidedPersonalData`.
+    pub source: String,
+}
+
+/// One declared value with its purposes and provenance.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeclarationView {
+    pub attribute: AttributeKey,
+    /// The answer, typed by the attribute's kind.
+    pub value: Value,
+    pub purposes: Vec<PurposeKey>,
+    pub provenance: ProvenanceView,
+    /// Set on history rows only: when a newer answer or a deletion replaced it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_at: Option<DateTime<Utc>>,
+}
+
+impl DeclarationView {
+    pub fn new(state: &AppState, d: &Declaration) -> DeclarationView {
+        let purposes = state
+            .store
+            .schema()
+            .schema
+            .attributes
+            .get(&d.attribute)
+            .map(|a| a.purposes.clone())
+            .unwrap_or_default();
+        let p = &d.provenance;
+        DeclarationView {
+            attribute: d.attribute.clone(),
+            value: d.value.clone(),
+            purposes,
+            provenance: ProvenanceView {
+                form: p.form.clone(),
+                notice_version: p.notice_version,
+                given_at: p.given_at,
+                method: p.method,
+                source: p.source.to_owned(),
+            },
+            superseded_at: d.superseded_at,
+        }
+    }
+
+    fn all(state: &AppState, ds: &[Declaration]) -> Vec<DeclarationView> {
+        ds.iter().map(|d| DeclarationView::new(state, d)).collect()
+    }
+}
+
+/// The latest consent state of one purpose, with every event behind it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentView {
+    pub purpose: PurposeKey,
+    pub state: ConsentState,
+    pub active: bool,
+    pub since: DateTime<Utc>,
+    pub history: Vec<EventView>,
+}
+
+fn consents(state: &AppState, data: &SubjectData) -> Vec<ConsentView> {
+    let mut by_purpose: BTreeMap<&PurposeKey, Vec<&StoredEvent>> = BTreeMap::new();
+    for e in &data.consents {
+        by_purpose.entry(&e.event.purpose).or_default().push(e);
+    }
+    by_purpose
+        .into_iter()
+        .filter_map(|(purpose, events)| {
+            let last = events.last()?;
+            Some(ConsentView {
+                purpose: purpose.clone(),
+                state: last.event.state,
+                active: last.event.state.is_active(),
+                since: last.event.event_time,
+                history: events.iter().map(|e| EventView::new(state, e)).collect(),
+            })
+        })
+        .collect()
+}
+
+/// Contact preferences: every channel with its state, the subject's own cap, the language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactView {
+    pub channels: BTreeMap<Channel, bool>,
+    pub max_per_week: Option<u32>,
+    pub language: Option<Lang>,
+}
+
+impl ContactView {
+    pub fn new(prefs: &kerro_core::contact::ContactPrefs) -> ContactView {
+        ContactView {
+            channels: prefs.all_channels(),
+            max_per_week: prefs.max_per_week,
+            language: prefs.language,
+        }
+    }
+}
+
+/// The subject record itself, decrypted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectRecord {
+    pub id: SubjectId,
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub locale: Option<Lang>,
+    pub organization: Option<String>,
+    pub restricted: bool,
+    pub objected_marketing: bool,
+    pub objected_sharing: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl SubjectRecord {
+    pub fn new(s: &Subject) -> SubjectRecord {
+        SubjectRecord {
+            id: s.id.clone(),
+            external_id: s.external_id.clone(),
+            email: s.email.clone(),
+            locale: s.locale,
+            organization: s.organization.clone(),
+            restricted: s.restricted,
+            objected_marketing: s.objected_marketing,
+            objected_sharing: s.objected_sharing,
+            created_at: s.created_at,
+        }
+    }
+}
+
+/// `GET /v1/me` and the staff read of a subject: everything held, current and past.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectView {
+    pub subject: SubjectRecord,
+    pub declarations: Vec<DeclarationView>,
+    pub history: Vec<DeclarationView>,
+    pub consents: Vec<ConsentView>,
+    pub contact: ContactView,
+}
+
+impl SubjectView {
+    pub fn new(state: &AppState, data: &SubjectData) -> SubjectView {
+        SubjectView {
+            subject: SubjectRecord::new(&data.subject),
+            declarations: DeclarationView::all(state, &data.declarations),
+            history: DeclarationView::all(state, &data.history),
+            consents: consents(state, data),
+            contact: ContactView::new(&data.contact),
+        }
+    }
+}
