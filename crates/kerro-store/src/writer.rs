@@ -270,7 +270,12 @@ mod tests {
                     };
                     let r = store.write(&actor, Utc::now(), move |tx| {
                         tx.defer(insert, params![hash, later])?;
-                        tx.defer(insert, params![format!("extra{i}"), later])
+                        // More statements after the failing one: their "transaction
+                        // aborted" answers must not hide the error that counts.
+                        for k in 0..4 {
+                            tx.defer(insert, params![format!("extra{i}.{k}"), later])?;
+                        }
+                        Ok(())
                     });
                     (i, r)
                 })
@@ -298,7 +303,11 @@ mod tests {
             .unwrap();
         let mut want: Vec<String> = (0..16)
             .filter(|i| i % 2 == 0)
-            .flat_map(|i| [format!("h{i}"), format!("extra{i}")])
+            .flat_map(|i| {
+                (0..4)
+                    .map(move |k| format!("extra{i}.{k}"))
+                    .chain([format!("h{i}")])
+            })
             .chain(["taken".to_owned()])
             .collect();
         want.sort();

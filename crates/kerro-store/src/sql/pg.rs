@@ -168,11 +168,16 @@ impl PgConn {
             .zip(&params)
             .map(|(stmt, p)| self.client.execute(stmt, p));
         // Polled in order: the queued statements are sent first, then `then`.
+        // Every answer is awaited (no short cut on the first error to arrive):
+        // once one statement fails the server aborts the rest, so the error
+        // that counts is the first in statement order.
         let (done, answer) = wait(futures_util::future::join(
-            futures_util::future::try_join_all(calls),
+            futures_util::future::join_all(calls),
             then,
         ));
-        done?;
+        if let Some(e) = done.into_iter().find_map(Result::err) {
+            return Err(e.into());
+        }
         Ok(answer?)
     }
 
