@@ -293,6 +293,17 @@ mod tests {
                 }
             }
         }
+        // Sixty statements whose order matters, in one job (more than a
+        // small join would poll by itself): each insert needs the delete before it.
+        store
+            .write(&actor, Utc::now(), move |tx| {
+                for _ in 0..30 {
+                    tx.defer(insert, params!["ordered", later])?;
+                    tx.defer("DELETE FROM web_form_tokens WHERE hash = ?1", ["ordered"])?;
+                }
+                Ok(())
+            })
+            .unwrap();
         let kept: Vec<String> = store
             .read(|c| {
                 c.query_map("SELECT hash FROM web_form_tokens ORDER BY hash", (), |r| {

@@ -75,6 +75,35 @@ fn wait<F: Future>(fut: F) -> F::Output {
     futures_executor::block_on(fut)
 }
 
+/// Awaits every future, polling them always in the order given (a
+/// tokio-postgres request is sent when its future is first polled, so the
+/// server receives them in this order), and returns their outputs in order.
+async fn in_order<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (slot, out) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        *out = Some(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
 /// Runs `fut` on the PostgreSQL runtime and waits for it. Should the task
 /// die without an answer (a panic in the driver), the call fails as
 /// "unavailable" instead of taking the caller down.
@@ -171,10 +200,7 @@ impl PgConn {
         // Every answer is awaited (no short cut on the first error to arrive):
         // once one statement fails the server aborts the rest, so the error
         // that counts is the first in statement order.
-        let (done, answer) = wait(futures_util::future::join(
-            futures_util::future::join_all(calls),
-            then,
-        ));
+        let (done, answer) = wait(futures_util::future::join(in_order(calls), then));
         if let Some(e) = done.into_iter().find_map(Result::err) {
             return Err(e.into());
         }
