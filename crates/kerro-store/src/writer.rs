@@ -50,6 +50,8 @@ pub(crate) const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// Whether jobs note their profile edits (only when an index reads them).
+    track_profiles: bool,
 }
 
 impl Writer {
@@ -58,6 +60,7 @@ impl Writer {
         connect: Connect,
         keys: Arc<Keyring>,
         on_commit: OnCommit,
+        track_profiles: bool,
     ) -> Writer {
         let (tx, rx) = mpsc::channel::<Job>();
         let spawned = thread::Builder::new()
@@ -66,7 +69,10 @@ impl Writer {
         if let Err(e) = spawned {
             tracing::error!("cannot start the writer thread: {e}");
         }
-        Writer { jobs: tx }
+        Writer {
+            jobs: tx,
+            track_profiles,
+        }
     }
 
     /// Runs `f` as `actor` at `now` in the next group transaction and
@@ -77,8 +83,9 @@ impl Writer {
         F: FnOnce(&Tx) -> StoreResult<T> + Send + 'static,
     {
         let (tx, rx) = mpsc::sync_channel::<StoreResult<T>>(1);
+        let track = self.track_profiles;
         let job: Job = Box::new(move |conn, keys, heads| {
-            let write = Tx::new(conn, keys, heads, now, actor);
+            let write = Tx::new(conn, keys, heads, now, actor, track);
             // What the job deferred is sent now: its errors are the job's.
             let result = f(&write).and_then(|v| conn.flush().map(|()| v));
             if result.is_err() {

@@ -170,14 +170,20 @@ impl Store {
             Dialect::Postgres => MAX_PG_READERS,
         };
         let inner = Arc::new_cyclic(|weak: &std::sync::Weak<Inner>| Inner {
-            writer: Writer::start(conn, connect, keys.clone(), {
-                let store = weak.clone();
-                Box::new(move |touched| {
-                    if let Some(inner) = store.upgrade() {
-                        Store { inner }.after_commit(touched);
-                    }
-                })
-            }),
+            writer: Writer::start(
+                conn,
+                connect,
+                keys.clone(),
+                {
+                    let store = weak.clone();
+                    Box::new(move |touched| {
+                        if let Some(inner) = store.upgrade() {
+                            Store { inner }.after_commit(touched);
+                        }
+                    })
+                },
+                opts.index,
+            ),
             keys,
             readers: Pool::new(max_readers),
             location: location.clone(),

@@ -32,6 +32,8 @@ pub(crate) struct Tx<'a> {
     pub(crate) actor: Actor,
     heads: &'a RefCell<ChainHeads>,
     touched: RefCell<Touched>,
+    /// Whether profile edits are noted (no index, no one to read them).
+    track_profiles: bool,
 }
 
 impl Deref for Tx<'_> {
@@ -49,6 +51,7 @@ impl<'a> Tx<'a> {
         heads: &'a RefCell<ChainHeads>,
         now: DateTime<Utc>,
         actor: Actor,
+        track_profiles: bool,
     ) -> Tx<'a> {
         Tx {
             conn,
@@ -57,6 +60,7 @@ impl<'a> Tx<'a> {
             actor,
             heads,
             touched: RefCell::default(),
+            track_profiles,
         }
     }
 
@@ -91,12 +95,18 @@ impl<'a> Tx<'a> {
     /// Notes an outbox event about `subject`: the profile written after
     /// COMMIT is versioned by the transaction's newest event.
     pub(crate) fn saw_event(&self, subject: &SubjectId) {
+        if !self.track_profiles {
+            return;
+        }
         let mut t = self.touched.borrow_mut();
         t.subjects.entry(subject.clone()).or_default().event = true;
     }
 
     /// A new subject: its profile starts empty, with its locale.
     pub(crate) fn created(&self, subject: &SubjectId, locale: Option<Lang>) {
+        if !self.track_profiles {
+            return;
+        }
         let mut p = Profile::new(subject.clone());
         p.locale = locale;
         p.language = locale;
@@ -108,6 +118,9 @@ impl<'a> Tx<'a> {
 
     /// A change to what a decision reads about `subject`.
     pub(crate) fn edit(&self, subject: &SubjectId, edit: Edit) {
+        if !self.track_profiles {
+            return;
+        }
         self.touched
             .borrow_mut()
             .subjects
@@ -119,6 +132,9 @@ impl<'a> Tx<'a> {
 
     /// The subject is gone: its profile is dropped after COMMIT.
     pub(crate) fn erased(&self, subject: &SubjectId) {
+        if !self.track_profiles {
+            return;
+        }
         let mut t = self.touched.borrow_mut();
         let touch = t.subjects.entry(subject.clone()).or_default();
         touch.erased = true;
