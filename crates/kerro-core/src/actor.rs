@@ -1,5 +1,7 @@
-//! Who is acting: a staff member through a role-bound token, the subject
-//! themselves, or kerro's own maintenance. Permissions are checked on roles.
+//! Who is acting: a staff member (a named person signed in to the pages, or a
+//! program's role-bound API token), the subject themselves, a staff member
+//! using a subject token they minted, or kerro's own maintenance. Permissions
+//! are checked on roles.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -19,10 +21,18 @@ pub enum Role {
     Editor,
     /// Everything.
     Admin,
+    /// The data protection officer: reads the registers and the audit log.
+    Dpo,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Service, Role::Support, Role::Editor, Role::Admin];
+    pub const ALL: [Role; 5] = [
+        Role::Service,
+        Role::Support,
+        Role::Editor,
+        Role::Admin,
+        Role::Dpo,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -30,11 +40,18 @@ impl Role {
             Role::Support => "support",
             Role::Editor => "editor",
             Role::Admin => "admin",
+            Role::Dpo => "dpo",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+
+    /// Whether a person with this role must sign in with a second factor: every
+    /// role that can read personal data (admin, support, dpo), and editor.
+    pub fn needs_second_factor(self) -> bool {
+        !matches!(self, Role::Service)
     }
 }
 
@@ -47,11 +64,20 @@ impl fmt::Display for Role {
 /// The party behind a change, recorded in the ledger and the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
+    /// A named staff account (`stf_…`) or a program's API token (`tok_…`).
     Staff {
-        token_id: String,
+        id: String,
         role: Role,
     },
     Subject(SubjectId),
+    /// A staff member using a subject token they minted: the subject's
+    /// self-service, done and recorded as "staff X on behalf of subject Y".
+    OnBehalf {
+        /// The minter's id (`stf_…` or `tok_…`).
+        staff: String,
+        role: Role,
+        subject: SubjectId,
+    },
     /// kerro itself: start-up, the CLI on the server's own machine, maintenance jobs.
     System(String),
 }
@@ -60,9 +86,17 @@ impl Actor {
     /// The text stored for the actor; a subject is recorded as `subject`, its id is on the row already.
     pub fn label(&self) -> String {
         match self {
-            Actor::Staff { token_id, role } => format!("staff:{role}:{token_id}"),
+            Actor::Staff { id, role } => format!("staff:{role}:{id}"),
             Actor::Subject(_) => "subject".to_owned(),
+            Actor::OnBehalf { staff, role, .. } => {
+                format!("staff:{role}:{staff}:on-behalf-of-subject")
+            }
             Actor::System(what) => format!("system:{what}"),
         }
+    }
+
+    /// Whether the subject acts on its own data in person (reads by anyone else are audited).
+    pub fn is_the_subject(&self) -> bool {
+        matches!(self, Actor::Subject(_))
     }
 }

@@ -26,8 +26,16 @@ pub enum ErrorCode {
     SpecialCategory,
     /// No or unknown credentials.
     Unauthenticated,
+    /// A staff API token that was revoked (or whose person was deactivated).
+    TokenRevoked,
+    /// A staff API token past its expiry.
+    TokenExpired,
     /// Credentials are valid but do not allow this call.
     Forbidden,
+    /// A person's read of one subject's personal data without a `Kerro-Access-Reason` header.
+    ReasonRequired,
+    /// Too many requests from this client, account or token; try again after `Retry-After`.
+    RateLimited,
     /// The body is larger than the endpoint accepts.
     PayloadTooLarge,
     /// The body did not arrive within the server's body timeout; nothing was changed.
@@ -53,7 +61,11 @@ impl ErrorCode {
             ErrorCode::NoLegalBasis => "no_legal_basis",
             ErrorCode::SpecialCategory => "special_category",
             ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::TokenRevoked => "token_revoked",
+            ErrorCode::TokenExpired => "token_expired",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::ReasonRequired => "reason_required",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
@@ -63,7 +75,7 @@ impl ErrorCode {
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidValue,
         ErrorCode::NotFound,
@@ -74,7 +86,11 @@ impl ErrorCode {
         ErrorCode::NoLegalBasis,
         ErrorCode::SpecialCategory,
         ErrorCode::Unauthenticated,
+        ErrorCode::TokenRevoked,
+        ErrorCode::TokenExpired,
         ErrorCode::Forbidden,
+        ErrorCode::ReasonRequired,
+        ErrorCode::RateLimited,
         ErrorCode::PayloadTooLarge,
         ErrorCode::RequestTimeout,
         ErrorCode::MethodNotAllowed,

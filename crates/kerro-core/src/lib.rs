@@ -16,6 +16,7 @@ pub mod ids;
 pub mod notice;
 pub mod offer;
 pub mod schema;
+pub mod staff;
 pub mod submission;
 pub mod time;
 pub mod value;

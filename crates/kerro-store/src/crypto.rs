@@ -28,6 +28,8 @@ const KEY_LEN: usize = 32;
 pub struct Keyring {
     wrap: XChaCha20Poly1305,
     blind: Zeroizing<[u8; KEY_LEN]>,
+    /// Seals staff accounts' second-factor secrets.
+    staff: XChaCha20Poly1305,
 }
 
 /// A subject's data key, unwrapped for the length of one operation.
@@ -53,12 +55,15 @@ impl Keyring {
         let hk = Hkdf::<Sha256>::new(Some(b"kerro master key v1"), master);
         let mut wrap = Zeroizing::new([0u8; KEY_LEN]);
         let mut blind = Zeroizing::new([0u8; KEY_LEN]);
+        let mut staff = Zeroizing::new([0u8; KEY_LEN]);
         // HKDF-expand fails only for outputs longer than 255 hash lengths; 32 bytes is fine.
         let _ = hk.expand(b"wrap data keys", wrap.as_mut());
         let _ = hk.expand(b"blind index", blind.as_mut());
+        let _ = hk.expand(b"staff secrets", staff.as_mut());
         Keyring {
             wrap: XChaCha20Poly1305::new(wrap.as_ref().into()),
             blind,
+            staff: XChaCha20Poly1305::new(staff.as_ref().into()),
         }
     }
 
@@ -81,6 +86,25 @@ impl Keyring {
             ));
         }
         Ok(DataKey(XChaCha20Poly1305::new(key.as_slice().into())))
+    }
+
+    /// Seals a staff account's secret (`field`, e.g. `totp`), bound to the account.
+    pub fn seal_staff(
+        &self,
+        account: &str,
+        field: &str,
+        secret: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        seal(&self.staff, secret, &aad(account, field))
+    }
+
+    pub fn open_staff(
+        &self,
+        account: &str,
+        field: &str,
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        open(&self.staff, sealed, &aad(account, field))
     }
 
     /// The blind index of `value` of kind `kind` (`email`, `external_id`).

@@ -18,7 +18,9 @@ pub use db::{connect, Location, SCHEMA_VERSION};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use store::{
-    is_sign_in_secret, week_of, AdminStats, AnswerCount, FormPost, FormPosted, ImportOutcome,
-    ImportRecord, LoginLink, PolicyVersion, Respondent, Store, StoreOptions, Submission,
-    WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX, STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX,
+    is_sign_in_secret, week_of, AdminStats, AnswerCount, ApiToken, Enrolment, FormPost, FormPosted,
+    ImportOutcome, ImportRecord, Invited, LoginLink, MintedBy, PolicyVersion, Respondent,
+    SessionInfo, SignIn, StaffAccount, StaffSession, Stage, Store, StoreOptions, SubjectCaller,
+    Submission, TokenCheck, TokenHolder, WebSession, INVITE_PREFIX, LOGIN_LINK_PREFIX,
+    SESSION_PREFIX, STAFF_SESSION_PREFIX, STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX,
 };

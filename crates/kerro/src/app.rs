@@ -78,8 +78,12 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::Gone => StatusCode::GONE,
         ErrorCode::Conflict | ErrorCode::StaleNotice => StatusCode::CONFLICT,
-        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthenticated | ErrorCode::TokenRevoked | ErrorCode::TokenExpired => {
+            StatusCode::UNAUTHORIZED
+        }
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::ReasonRequired => StatusCode::BAD_REQUEST,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

@@ -60,10 +60,15 @@ enum Command {
         #[arg(long, default_value_t = 300)]
         subjects: usize,
     },
-    /// Staff tokens.
+    /// Staff API tokens for programs.
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Named staff accounts.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
     },
     /// The consent ledger.
     Ledger {
@@ -124,16 +129,37 @@ enum DbCommand {
 
 #[derive(Subcommand, Debug)]
 enum TokenCommand {
-    /// Create a staff token and print it once; only its hash is stored.
+    /// Create a staff API token and print it once; only its hash is stored.
     Create {
         #[command(flatten)]
         store: StoreArgs,
-        /// admin, editor, support or service.
+        /// admin, editor, support, service or dpo.
         #[arg(long)]
         role: String,
         /// A note on who or what holds the token.
         #[arg(long, default_value = "created with kerro token create")]
         label: String,
+        /// Days until it expires: 1 to 365.
+        #[arg(long, default_value_t = kerro_core::staff::TOKEN_DEFAULT_DAYS)]
+        expires_in_days: u32,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum StaffCommand {
+    /// Invite a person: creates the account and prints a one-time invite link (72 h)
+    /// with which they set a password and enrol their second factor.
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        email: String,
+        /// admin, editor, support, service or dpo.
+        #[arg(long)]
+        role: String,
+        /// The display name; default: the e-mail address.
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -237,15 +263,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 now,
                 &seed.sample_subject,
                 ttl,
+                None,
             )?;
             let (web_token, _) = store.issue_subject_token(
                 &Actor::System("demo".into()),
                 now,
                 &seed.sample_subject,
                 ttl,
+                None,
             )?;
+            let staff_banner = crate::demo::invite_staff(&store, now, &cfg.public_url())?;
             let banner = format!(
-                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n{}",
+                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n{}{staff_banner}",
                 seed.subjects.len(),
                 seed.sample_subject,
                 crate::demo::web_banner(&cfg.public_url(), &web_token),
@@ -254,19 +283,55 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(cfg, store, Some(banner))
         }
         Command::Token {
-            command: TokenCommand::Create { store, role, label },
+            command:
+                TokenCommand::Create {
+                    store,
+                    role,
+                    label,
+                    expires_in_days,
+                },
         } => {
-            let role = Role::parse(&role).with_context(|| {
-                format!("unknown role '{role}': admin, editor, support or service")
-            })?;
+            let role = parse_role(&role)?;
             let (_, store) = open_store(&store, None, false)?;
-            let (token, secret) =
-                store.create_staff_token(&Actor::System("cli".into()), Utc::now(), role, &label)?;
+            let (token, secret) = store.create_api_token(
+                &Actor::System("cli".into()),
+                Utc::now(),
+                &label,
+                role,
+                Some(expires_in_days),
+                None,
+            )?;
             eprintln!(
-                "created {} token {} ({}); it is shown only now:",
-                token.role, token.id, token.label
+                "created {} token {} ({}), expires {}; it is shown only now:",
+                token.role, token.id, token.name, token.expires_at
             );
             println!("{secret}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Staff {
+            command:
+                StaffCommand::Create {
+                    store,
+                    email,
+                    role,
+                    name,
+                },
+        } => {
+            let role = parse_role(&role)?;
+            let (cfg, store) = open_store(&store, None, false)?;
+            let name = name.unwrap_or_else(|| email.clone());
+            let invited = store.create_staff(
+                &Actor::System("cli".into()),
+                Utc::now(),
+                &email,
+                &name,
+                role,
+            )?;
+            eprintln!(
+                "invited {} ({}) as {}; the link works once, until {}:",
+                invited.account.name, invited.account.id, role, invited.expires_at
+            );
+            println!("{}/admin/invite?token={}", cfg.public_url(), invited.secret);
             Ok(ExitCode::SUCCESS)
         }
         Command::Ledger {
@@ -319,11 +384,17 @@ fn report_chain(
     }
 }
 
-/// `KERRO_ADMIN_TOKEN`: creates an admin token with that value if none exists.
+fn parse_role(raw: &str) -> anyhow::Result<Role> {
+    Role::parse(raw)
+        .with_context(|| format!("unknown role '{raw}': admin, editor, support, service or dpo"))
+}
+
+/// `KERRO_ADMIN_TOKEN`: an admin API token with that value, to bootstrap the
+/// first admin account (`POST /v1/staff`). It stops working once an admin account is active.
 fn bootstrap_admin(store: &Store) -> anyhow::Result<()> {
     if let Some(secret) = env("KERRO_ADMIN_TOKEN") {
-        if store.ensure_staff_token(Utc::now(), Role::Admin, &secret, "KERRO_ADMIN_TOKEN")? {
-            tracing::info!("created the admin token given in KERRO_ADMIN_TOKEN");
+        if store.ensure_bootstrap_token(Utc::now(), &secret)? {
+            tracing::info!("created the bootstrap admin token given in KERRO_ADMIN_TOKEN; it stops working once an admin account is active");
         }
     }
     Ok(())

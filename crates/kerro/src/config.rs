@@ -73,6 +73,15 @@ pub struct WebConfig {
     pub form_posts_per_minute: u32,
     /// Sign-in requests (`POST /login`, `POST /admin/login`) one client address may make per minute.
     pub sign_in_requests_per_minute: u32,
+    /// Staff invite acceptances (`POST /admin/invite`) one client address may make per minute.
+    pub invite_posts_per_minute: u32,
+    /// Second-factor checks (`POST /admin/enrol`) one client address may make per minute;
+    /// wrong codes also lock the account (see docs/staff.md).
+    pub second_factor_checks_per_minute: u32,
+    /// Requests a minute one staff API token may make; 0: not limited (the default, since
+    /// programs such as a CRM sync call thousands of times a second). A token created with
+    /// `per_minute` has its own limit.
+    pub api_token_requests_per_minute: u32,
     /// Reverse proxies whose `X-Forwarded-For` kerro believes: the client is then the
     /// nearest address in that header that is not itself one of these. Empty: the peer
     /// address of the connection is the client.
@@ -87,6 +96,9 @@ impl Default for WebConfig {
             login_link_minutes: 15,
             form_posts_per_minute: 30,
             sign_in_requests_per_minute: 10,
+            invite_posts_per_minute: 10,
+            second_factor_checks_per_minute: 10,
+            api_token_requests_per_minute: 0,
             trusted_proxies: Vec::new(),
         }
     }
@@ -284,6 +296,16 @@ impl Config {
             (
                 "web.sign_in_requests_per_minute",
                 self.web.sign_in_requests_per_minute,
+                100_000,
+            ),
+            (
+                "web.invite_posts_per_minute",
+                self.web.invite_posts_per_minute,
+                100_000,
+            ),
+            (
+                "web.second_factor_checks_per_minute",
+                self.web.second_factor_checks_per_minute,
                 100_000,
             ),
             (

@@ -117,8 +117,40 @@ pub fn web_banner(url: &str, sign_in_token: &str) -> String {
          preference centre:  {url}/login  (e-mail demo0@example.invalid; the sign-in link is printed here)\n  \
          or sign in once:    {url}/login/{sign_in_token}\n  \
          privacy policy:     {url}/privacy?lang=fi  |  ?lang=sv  |  ?lang=en\n  \
-         admin overview:     {url}/admin  (sign in with the admin token above)\n"
+         admin overview:     {url}/admin  (staff sign in as named people: see below)\n"
     )
+}
+
+/// The demo's staff: an admin and a data protection officer, invited on first
+/// start. Prints each invite link (set a password, enrol an authenticator app),
+/// or, once set up, where to sign in.
+pub fn invite_staff(
+    store: &Store,
+    now: DateTime<Utc>,
+    url: &str,
+) -> kerro_store::StoreResult<String> {
+    let demo = Actor::System("demo".into());
+    let people = [
+        ("admin@demo.invalid", "Demo Admin", kerro_core::Role::Admin),
+        ("dpo@demo.invalid", "Demo DPO", kerro_core::Role::Dpo),
+    ];
+    let known = store.list_staff()?;
+    let mut lines = String::from("\nStaff (named accounts with a second factor):\n");
+    for (email, name, role) in people {
+        let line = match known.iter().find(|a| a.email == email) {
+            None => {
+                let i = store.create_staff(&demo, now, email, name, role)?;
+                format!("invite link:  {url}/admin/invite?token={}", i.secret)
+            }
+            Some(a) if a.state == kerro_core::staff::StaffState::Invited => {
+                let i = store.reinvite_staff(&demo, now, &a.id)?;
+                format!("invite link:  {url}/admin/invite?token={}", i.secret)
+            }
+            Some(_) => format!("sign in at {url}/admin/login"),
+        };
+        lines.push_str(&format!("  {role:<6} {email:<20} {line}\n"));
+    }
+    Ok(lines)
 }
 
 fn external_id(n: usize) -> String {

@@ -20,8 +20,45 @@ pub(crate) enum AuditAction<'a> {
         key: &'a str,
     },
     SubjectCreated,
-    SubjectRead,
-    SubjectTokenIssued,
+    SubjectRead {
+        reason: Option<&'a str>,
+        export: bool,
+    },
+    SubjectTokenIssued {
+        reason: Option<&'a str>,
+    },
+    StaffCreated {
+        account: &'a str,
+        role: &'a str,
+    },
+    StaffInvited {
+        account: &'a str,
+    },
+    StaffChanged {
+        account: &'a str,
+        role: Option<&'a str>,
+        name_changed: bool,
+    },
+    StaffDeactivated {
+        account: &'a str,
+    },
+    StaffPasswordSet {
+        account: &'a str,
+    },
+    StaffSecondFactorEnrolled {
+        account: &'a str,
+    },
+    StaffSignInFailed {
+        account: &'a str,
+        locked: bool,
+    },
+    StaffSessionEnded {
+        account: &'a str,
+        sessions: u64,
+    },
+    StaffTokenRevoked {
+        token_id: &'a str,
+    },
     Submission {
         form: &'a str,
         fields: Vec<String>,
@@ -59,7 +96,9 @@ pub(crate) enum AuditAction<'a> {
     SignedIn {
         method: &'a str,
     },
-    StaffSignedIn,
+    StaffSignedIn {
+        method: &'a str,
+    },
     SharingObjected {
         signal: &'a str,
     },
@@ -74,8 +113,18 @@ impl AuditAction<'_> {
         match self {
             AuditAction::SchemaChanged { .. } => "schema_changed",
             AuditAction::SubjectCreated => "subject_created",
-            AuditAction::SubjectRead => "subject_read",
-            AuditAction::SubjectTokenIssued => "subject_token_issued",
+            AuditAction::SubjectRead { export: false, .. } => "subject_read",
+            AuditAction::SubjectRead { export: true, .. } => "subject_exported",
+            AuditAction::SubjectTokenIssued { .. } => "subject_token_issued",
+            AuditAction::StaffCreated { .. } => "staff_created",
+            AuditAction::StaffInvited { .. } => "staff_invited",
+            AuditAction::StaffChanged { .. } => "staff_changed",
+            AuditAction::StaffDeactivated { .. } => "staff_deactivated",
+            AuditAction::StaffPasswordSet { .. } => "staff_password_set",
+            AuditAction::StaffSecondFactorEnrolled { .. } => "staff_second_factor_enrolled",
+            AuditAction::StaffSignInFailed { .. } => "staff_sign_in_failed",
+            AuditAction::StaffSessionEnded { .. } => "staff_session_ended",
+            AuditAction::StaffTokenRevoked { .. } => "staff_token_revoked",
             AuditAction::Submission { .. } => "submission",
             AuditAction::DeclarationsChanged { .. } => "declarations_changed",
             AuditAction::ConsentChanged { .. } => "consent_changed",
@@ -87,7 +136,7 @@ impl AuditAction<'_> {
             AuditAction::AudienceExported { .. } => "audience_exported",
             AuditAction::SignInLinkIssued => "sign_in_link_issued",
             AuditAction::SignedIn { .. } => "signed_in",
-            AuditAction::StaffSignedIn => "staff_signed_in",
+            AuditAction::StaffSignedIn { .. } => "staff_signed_in",
             AuditAction::SharingObjected { .. } => "sharing_objected",
             AuditAction::DataExported => "data_exported",
             AuditAction::StatisticsRead { .. } => "statistics_read",
@@ -132,9 +181,32 @@ impl AuditAction<'_> {
             } => {
                 json!({"restricted": restricted, "objected_marketing": objected_marketing, "objected_sharing": objected_sharing})
             }
-            AuditAction::SubjectRead => {
-                json!({"fields": ["subject", "declarations", "consents", "contact"]})
+            AuditAction::SubjectRead { reason, .. } => {
+                json!({"fields": ["subject", "declarations", "consents", "contact"], "reason": reason})
             }
+            AuditAction::SubjectTokenIssued { reason } => json!({"reason": reason}),
+            AuditAction::StaffCreated { account, role } => {
+                json!({"account": account, "role": role})
+            }
+            AuditAction::StaffChanged {
+                account,
+                role,
+                name_changed,
+            } => {
+                json!({"account": account, "role": role, "name_changed": name_changed})
+            }
+            AuditAction::StaffInvited { account }
+            | AuditAction::StaffDeactivated { account }
+            | AuditAction::StaffPasswordSet { account }
+            | AuditAction::StaffSecondFactorEnrolled { account } => json!({"account": account}),
+            AuditAction::StaffSignInFailed { account, locked } => {
+                json!({"account": account, "locked": locked})
+            }
+            AuditAction::StaffSessionEnded { account, sessions } => {
+                json!({"account": account, "sessions": sessions})
+            }
+            AuditAction::StaffTokenRevoked { token_id } => json!({"token_id": token_id}),
+            AuditAction::StaffSignedIn { method } => json!({"method": method}),
             AuditAction::SignedIn { method } => json!({"method": method}),
             AuditAction::SharingObjected { signal } => {
                 json!({"objection": "sharing", "signal": signal})
@@ -143,10 +215,8 @@ impl AuditAction<'_> {
                 json!({"fields": attributes, "aggregate": true})
             }
             AuditAction::SignInLinkIssued
-            | AuditAction::StaffSignedIn
             | AuditAction::DataExported
             | AuditAction::SubjectCreated
-            | AuditAction::SubjectTokenIssued
             | AuditAction::ContactChanged
             | AuditAction::SubjectErased => json!({}),
         }

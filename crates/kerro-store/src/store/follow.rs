@@ -132,6 +132,7 @@ fn apply(store: &Store, events: &[OutboxEvent]) -> StoreResult<()> {
                 }
             }
             kind::OFFER_DELIVERED => delivered(store, e),
+            kind::STAFF_ACCESS_REVOKED => store.forget_tokens(),
             _ => {
                 if let Some(s) = &e.subject {
                     subjects.entry(s.clone()).or_insert(Refresh::Reload);

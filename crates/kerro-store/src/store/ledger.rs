@@ -263,7 +263,7 @@ impl Store {
             })
         };
         match actor {
-            Actor::Staff { .. } => self.write(&actor, now, move |tx| {
+            Actor::Staff { .. } | Actor::OnBehalf { .. } => self.write(&actor, now, move |tx| {
                 let data = load(tx)?;
                 record(
                     tx,

@@ -15,8 +15,12 @@ pub(crate) mod outbox;
 mod schema_ops;
 mod sessions;
 mod shared;
+mod staff;
+mod staff_auth;
+mod staff_sessions;
 mod stats;
 mod subjects;
+mod tokens;
 pub(crate) mod tx;
 mod web;
 
@@ -24,8 +28,11 @@ pub use declare::Submission;
 pub use hosted::{FormPost, FormPosted, Respondent};
 pub use import::{ImportOutcome, ImportRecord};
 pub use sessions::{is_sign_in_secret, LoginLink, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX};
+pub use staff::{Enrolment, Invited, SignIn, StaffAccount, INVITE_PREFIX};
+pub use staff_sessions::{SessionInfo, StaffSession, Stage, STAFF_SESSION_PREFIX};
 pub use stats::{week_of, AdminStats, AnswerCount};
-pub use subjects::{STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX};
+pub use subjects::{MintedBy, SubjectCaller, SUBJECT_TOKEN_PREFIX};
+pub use tokens::{ApiToken, TokenCheck, TokenHolder, STAFF_TOKEN_PREFIX};
 pub use web::PolicyVersion;
 
 use chrono::{DateTime, Utc};
@@ -88,7 +95,11 @@ pub(crate) struct Inner {
     index: index::ProfileIndex,
     index_enabled: bool,
     /// Staff tokens seen valid, by hash, so an authenticated call needs no database read.
-    staff_cache: RwLock<std::collections::HashMap<String, (String, kerro_core::Role)>>,
+    staff_cache: RwLock<std::collections::HashMap<String, tokens::TokenHolder>>,
+    /// Bumped by every revocation, so a look-up that raced one does not cache a stale token.
+    staff_cache_generation: std::sync::atomic::AtomicU64,
+    /// When each token's use was last written down.
+    token_last_used: Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
     decision_log: std::sync::mpsc::Sender<decision_log::PendingLog>,
 }
 
@@ -193,6 +204,8 @@ impl Store {
             index,
             index_enabled: opts.index,
             staff_cache: RwLock::default(),
+            staff_cache_generation: std::sync::atomic::AtomicU64::new(0),
+            token_last_used: Mutex::default(),
             decision_log: decision_log::start_flusher(weak.clone()),
         });
         if opts.index {

@@ -31,6 +31,8 @@ pub mod kind {
     pub const OFFER_CHANGED: &str = "offer.changed";
     /// An offer was delivered (counted against contact caps on every node).
     pub const OFFER_DELIVERED: &str = "offer.delivered";
+    /// A staff token was revoked or a person deactivated: every node drops its token cache.
+    pub const STAFF_ACCESS_REVOKED: &str = "staff.access_revoked";
 }
 
 /// Appends one event; call it inside the write that makes the change (it is

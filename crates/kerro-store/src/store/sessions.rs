@@ -9,7 +9,7 @@
 use crate::sql::{params, Conn, OptionalExtension};
 use chrono::{DateTime, Duration, Utc};
 use kerro_core::ids::SubjectId;
-use kerro_core::{Actor, Role};
+use kerro_core::Actor;
 
 use super::audit::{record, record_as, AuditAction};
 use super::shared::subject_key;
@@ -23,14 +23,10 @@ pub const LOGIN_LINK_PREFIX: &str = "kml_";
 /// Browser session ids start with this.
 pub const SESSION_PREFIX: &str = "kws_";
 
-/// subject id, staff token id, staff role, expiry.
-type SessionRow = (Option<String>, Option<String>, Option<String>, String);
-
-/// A live browser session.
+/// A live browser session of a subject (staff sessions are `staff_sessions`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum WebSession {
     Subject(SubjectId),
-    Staff { token_id: String, role: Role },
 }
 
 /// A sign-in link issued for an address: whom it signs in, its secret, and the
@@ -78,17 +74,15 @@ fn new_session(
     now: DateTime<Utc>,
     ttl: Duration,
     subject: Option<&SubjectId>,
-    staff_token_id: Option<&str>,
 ) -> StoreResult<String> {
     let secret = new_secret(SESSION_PREFIX);
     conn.execute("DELETE FROM web_sessions WHERE expires_at < ?1", [ts(&now)])?;
     conn.execute(
-        "INSERT INTO web_sessions (hash, subject_id, staff_token_id, expires_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO web_sessions (hash, subject_id, expires_at, created_at)
+         VALUES (?1, ?2, ?3, ?4)",
         params![
             secret_hash(&secret),
             subject.map(SubjectId::as_str),
-            staff_token_id,
             ts(&(now + ttl)),
             ts(&now)
         ],
@@ -117,7 +111,7 @@ pub(crate) fn use_form_token_in(
 /// Starts a session in `tx` for a subject that has just answered a form, audited as the subject's sign-in.
 pub(crate) fn start_session_in(tx: &Tx, id: &SubjectId, ttl: Duration) -> StoreResult<String> {
     subject_key(tx, tx.keys, id)?;
-    let session = new_session(tx, tx.now, ttl, Some(id), None)?;
+    let session = new_session(tx, tx.now, ttl, Some(id))?;
     record_as(
         tx,
         &tx.now,
@@ -222,10 +216,12 @@ impl Store {
         if !is_sign_in_secret(secret) {
             return Ok(None);
         }
-        let table = if secret.starts_with(LOGIN_LINK_PREFIX) {
-            "web_login_links"
+        // A subject token minted by staff acts on the subject's behalf through the
+        // API only: it never becomes the subject's own browser session.
+        let (table, only) = if secret.starts_with(LOGIN_LINK_PREFIX) {
+            ("web_login_links", "")
         } else if secret.starts_with(crate::SUBJECT_TOKEN_PREFIX) {
-            "subject_tokens"
+            ("subject_tokens", " AND minted_by IS NULL")
         } else {
             return Ok(None);
         };
@@ -234,7 +230,7 @@ impl Store {
             let row: Option<(String, String)> = tx
                 .query_row(
                     &format!(
-                        "DELETE FROM {table} WHERE hash = ?1 RETURNING subject_id, expires_at"
+                        "DELETE FROM {table} WHERE hash = ?1{only} RETURNING subject_id, expires_at"
                     ),
                     [&h],
                     |r| Ok((r.get(0)?, r.get(1)?)),
@@ -247,7 +243,7 @@ impl Store {
                 return Ok(None);
             }
             let id = SubjectId::parse(&sid).map_err(corrupt("link subject"))?;
-            let session = new_session(tx, now, session_ttl, Some(&id), None)?;
+            let session = new_session(tx, now, session_ttl, Some(&id))?;
             let method = if table == "web_login_links" {
                 "email_link"
             } else {
@@ -277,27 +273,6 @@ impl Store {
         })
     }
 
-    /// Starts a staff session from a valid, unrevoked staff token.
-    pub fn staff_sign_in(
-        &self,
-        now: DateTime<Utc>,
-        token: &str,
-        ttl: Duration,
-    ) -> StoreResult<Option<(String, Role)>> {
-        let Some((token_id, role)) = self.staff_for_token(token)? else {
-            return Ok(None);
-        };
-        let actor = Actor::Staff {
-            token_id: token_id.clone(),
-            role,
-        };
-        self.write(&actor, now, move |tx| {
-            let session = new_session(tx, now, ttl, None, Some(&token_id))?;
-            record(tx, None, AuditAction::StaffSignedIn)?;
-            Ok(Some((session, role)))
-        })
-    }
-
     /// The session a browser's session id belongs to, if live. A staff session ends with its token.
     pub fn web_session(&self, now: DateTime<Utc>, secret: &str) -> StoreResult<Option<WebSession>> {
         if !secret.starts_with(SESSION_PREFIX) {
@@ -305,33 +280,22 @@ impl Store {
         }
         let h = secret_hash(secret);
         self.read(move |conn| {
-            let row: Option<SessionRow> = conn
+            let row: Option<(Option<String>, String)> = conn
                 .query_row(
-                    "SELECT s.subject_id, s.staff_token_id, t.role, s.expires_at
-                     FROM web_sessions s LEFT JOIN staff_tokens t
-                       ON t.id = s.staff_token_id AND t.revoked_at IS NULL
-                     WHERE s.hash = ?1",
+                    "SELECT subject_id, expires_at FROM web_sessions WHERE hash = ?1",
                     [h],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            let Some((subject, token_id, role, expires)) = row else {
+            let Some((Some(subject), expires)) = row else {
                 return Ok(None);
             };
             if parse_ts(&expires)? <= now {
                 return Ok(None);
             }
-            Ok(
-                match (subject, token_id, role.as_deref().and_then(Role::parse)) {
-                    (Some(s), _, _) => Some(WebSession::Subject(
-                        SubjectId::parse(&s).map_err(corrupt("session subject"))?,
-                    )),
-                    (None, Some(token_id), Some(role)) => {
-                        Some(WebSession::Staff { token_id, role })
-                    }
-                    _ => None,
-                },
-            )
+            Ok(Some(WebSession::Subject(
+                SubjectId::parse(&subject).map_err(corrupt("session subject"))?,
+            )))
         })
     }
 

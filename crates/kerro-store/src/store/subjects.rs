@@ -13,17 +13,42 @@ use super::audit::{entries_for, record, AuditAction};
 use super::ledger::events_for;
 use super::shared::{insert_subject, load_contact, open_declaration, subject_key, NewSubjectRow};
 use super::tx::{Edit, Tx};
-use super::{corrupt, new_ulid, parse_ts, ts, Store};
+use super::{corrupt, parse_ts, ts, Store};
 use crate::crypto::{new_secret, normalize_email, secret_hash, Keyring};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
-    Declaration, ErasureSummary, NewSubject, Provenance, StaffToken, Subject, SubjectData,
-    PROVIDED_BY_SUBJECT,
+    Declaration, ErasureSummary, NewSubject, Provenance, Subject, SubjectData, PROVIDED_BY_SUBJECT,
 };
 
 /// Prefixes tell token kinds apart before any look-up.
-pub const STAFF_TOKEN_PREFIX: &str = "kst_";
 pub const SUBJECT_TOKEN_PREFIX: &str = "ksu_";
+
+/// The staff member behind a subject token they minted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MintedBy {
+    pub id: String,
+    pub role: Role,
+}
+
+/// Whoever presents a subject token: the subject, or staff on its behalf.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubjectCaller {
+    pub subject: SubjectId,
+    pub minted_by: Option<MintedBy>,
+}
+
+impl SubjectCaller {
+    pub fn actor(&self) -> Actor {
+        match &self.minted_by {
+            None => Actor::Subject(self.subject.clone()),
+            Some(m) => Actor::OnBehalf {
+                staff: m.id.clone(),
+                role: m.role,
+                subject: self.subject.clone(),
+            },
+        }
+    }
+}
 
 const MAX_IDENTIFIER_LEN: usize = 254;
 
@@ -196,27 +221,46 @@ impl Store {
         })
     }
 
-    /// Everything held about a subject. A staff read is written to the audit log
-    /// in the same transaction, so no read goes unrecorded.
+    /// Everything held about a subject. A read by anyone but the subject in
+    /// person is written to the audit log in the same transaction, so no read
+    /// goes unrecorded.
     pub fn subject_data(
         &self,
         actor: &Actor,
         now: DateTime<Utc>,
         id: &SubjectId,
     ) -> StoreResult<SubjectData> {
+        self.subject_data_because(actor, now, id, None, false)
+    }
+
+    /// [`Store::subject_data`] for a person who stated why (P23): the reason,
+    /// and whether it is an export, go into the audit entry.
+    pub fn subject_data_because(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        id: &SubjectId,
+        reason: Option<&str>,
+        export: bool,
+    ) -> StoreResult<SubjectData> {
         let keys = self.keys();
         let id = id.clone();
-        match actor {
-            Actor::Staff { .. } => {
-                let actor = actor.clone();
-                self.write(&actor, now, move |tx| {
-                    let data = load_subject_data(tx, &keys, &id)?;
-                    record(tx, Some(&id), AuditAction::SubjectRead)?;
-                    Ok(data)
-                })
-            }
-            _ => self.read(move |conn| load_subject_data(conn, &keys, &id)),
+        if actor.is_the_subject() {
+            return self.read(move |conn| load_subject_data(conn, &keys, &id));
         }
+        let reason = reason.map(str::to_owned);
+        self.write(actor, now, move |tx| {
+            let data = load_subject_data(tx, &keys, &id)?;
+            record(
+                tx,
+                Some(&id),
+                AuditAction::SubjectRead {
+                    reason: reason.as_deref(),
+                    export,
+                },
+            )?;
+            Ok(data)
+        })
     }
 
     /// Finds a live subject by external id through its blind index.
@@ -322,45 +366,63 @@ impl Store {
     }
 
     /// Issues a short-lived subject token; only its hash is stored.
+    ///
+    /// A token minted by staff remembers its minter: whatever is done with it is
+    /// recorded as that staff member acting on the subject's behalf, with `reason`.
     pub fn issue_subject_token(
         &self,
         actor: &Actor,
         now: DateTime<Utc>,
         id: &SubjectId,
         ttl: Duration,
+        reason: Option<&str>,
     ) -> StoreResult<(String, DateTime<Utc>)> {
         let id = id.clone();
+        let (minted_by, minted_role) = match actor {
+            Actor::Staff { id, role } => (Some(id.clone()), Some(role.as_str())),
+            _ => (None, None),
+        };
+        let reason = reason.map(str::to_owned);
         self.write(actor, now, move |tx| {
             subject_key(tx, tx.keys, &id)?;
             let token = new_secret(SUBJECT_TOKEN_PREFIX);
-            let expires = now + ttl;
+            let expires = kerro_core::time::after(now, ttl);
             tx.execute("DELETE FROM subject_tokens WHERE expires_at < ?1", [ts(&now)])?;
-            tx.execute("INSERT INTO subject_tokens (hash, subject_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)", params![secret_hash(&token), id.as_str(), ts(&expires), ts(&now)],
+            tx.execute(
+                "INSERT INTO subject_tokens (hash, subject_id, expires_at, created_at, minted_by, minted_role)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![secret_hash(&token), id.as_str(), ts(&expires), ts(&now), minted_by, minted_role],
             )?;
-            record(tx, Some(&id), AuditAction::SubjectTokenIssued)?;
+            record(tx, Some(&id), AuditAction::SubjectTokenIssued { reason: reason.as_deref() })?;
             Ok((token, expires))
         })
     }
 
-    /// The subject a token belongs to, if the token is known and not expired.
+    /// The subject a token belongs to, and the staff member who minted it if
+    /// one did, if the token is known and not expired.
     pub fn subject_for_token(
         &self,
         token: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<Option<SubjectId>> {
+    ) -> StoreResult<Option<SubjectCaller>> {
         let hash = secret_hash(token);
         self.read(move |conn| {
-            let row: Option<(String, String)> = conn
+            let row: Option<(String, String, Option<String>, Option<String>)> = conn
                 .query_row(
-                    "SELECT subject_id, expires_at FROM subject_tokens WHERE hash = ?1",
+                    "SELECT subject_id, expires_at, minted_by, minted_role FROM subject_tokens WHERE hash = ?1",
                     [hash],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()?;
             match row {
-                Some((sid, expires)) if parse_ts(&expires)? > now => Ok(Some(
-                    SubjectId::parse(&sid).map_err(corrupt("token subject"))?,
-                )),
+                Some((sid, expires, by, role)) if parse_ts(&expires)? > now => {
+                    let subject = SubjectId::parse(&sid).map_err(corrupt("token subject"))?;
+                    let minted_by = match (by, role.as_deref().and_then(Role::parse)) {
+                        (Some(id), Some(role)) => Some(MintedBy { id, role }),
+                        _ => None,
+                    };
+                    Ok(Some(SubjectCaller { subject, minted_by }))
+                }
                 _ => Ok(None),
             }
         })
@@ -421,105 +483,6 @@ impl Store {
             Ok(())
         });
         Ok(summary)
-    }
-
-    /// Creates a staff token; the secret is returned once and stored only as a hash.
-    pub fn create_staff_token(
-        &self,
-        actor: &Actor,
-        now: DateTime<Utc>,
-        role: Role,
-        label: &str,
-    ) -> StoreResult<(StaffToken, String)> {
-        let token = new_secret(STAFF_TOKEN_PREFIX);
-        let created = self.insert_staff_token(actor, now, role, label, &token)?;
-        Ok((created, token))
-    }
-
-    /// Makes sure a token with this exact secret exists (for `KERRO_ADMIN_TOKEN`); returns `true` if created.
-    pub fn ensure_staff_token(
-        &self,
-        now: DateTime<Utc>,
-        role: Role,
-        secret: &str,
-        label: &str,
-    ) -> StoreResult<bool> {
-        if secret.len() < 32 {
-            return Err(StoreError::Config(
-                "a bootstrap token needs at least 32 characters".into(),
-            ));
-        }
-        let hash = secret_hash(secret);
-        let exists = self.read(move |conn| {
-            Ok(conn
-                .query_row("SELECT 1 FROM staff_tokens WHERE hash = ?1", [hash], |_| {
-                    Ok(())
-                })
-                .optional()?
-                .is_some())
-        })?;
-        if exists {
-            return Ok(false);
-        }
-        self.insert_staff_token(&Actor::System("bootstrap".into()), now, role, label, secret)?;
-        Ok(true)
-    }
-
-    fn insert_staff_token(
-        &self,
-        actor: &Actor,
-        now: DateTime<Utc>,
-        role: Role,
-        label: &str,
-        secret: &str,
-    ) -> StoreResult<StaffToken> {
-        let t = StaffToken {
-            id: format!("tok_{}", new_ulid()),
-            role,
-            label: label.to_owned(),
-            created_at: now,
-        };
-        let hash = secret_hash(secret);
-        let actor = actor.clone();
-        self.write(&actor, now, move |tx| {
-            tx.execute("INSERT INTO staff_tokens (id, hash, role, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)", params![t.id, hash, t.role.as_str(), t.label, ts(&now)],
-            )?;
-            record(tx, None, AuditAction::StaffTokenCreated { token_id: &t.id, role: t.role.as_str() })?;
-            Ok(t)
-        })
-    }
-
-    /// The token id and role of a staff token, if it is known and not revoked.
-    pub fn staff_for_token(&self, token: &str) -> StoreResult<Option<(String, Role)>> {
-        let hash = secret_hash(token);
-        if let Some(hit) = self.staff_token_cached(&hash) {
-            return Ok(Some(hit));
-        }
-        let key = hash.clone();
-        let found = self.read(move |conn| {
-            let row: Option<(String, String)> = conn
-                .query_row(
-                    "SELECT id, role FROM staff_tokens WHERE hash = ?1 AND revoked_at IS NULL",
-                    [hash],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            Ok(row.and_then(|(id, role)| Role::parse(&role).map(|r| (id, r))))
-        })?;
-        if let Some(hit) = &found {
-            self.inner.staff_cache.write().insert(key, hit.clone());
-        }
-        Ok(found)
-    }
-
-    /// A staff token already seen by this process, without touching the database.
-    /// Tokens cannot be revoked yet; revocation must clear this cache when it lands.
-    pub fn staff_for_token_cached(&self, token: &str) -> Option<(String, Role)> {
-        self.staff_token_cached(&secret_hash(token))
-    }
-
-    fn staff_token_cached(&self, hash: &str) -> Option<(String, Role)> {
-        self.inner.staff_cache.read().get(hash).cloned()
     }
 
     /// How many live (not erased) subjects the store holds.

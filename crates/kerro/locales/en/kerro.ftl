@@ -279,10 +279,9 @@ privacy-gpc = If your browser sends the Global Privacy Control signal while you 
 ## Admin
 admin-title = Overview
 admin-login-title = Staff sign-in
-admin-login-intro = Sign in with a staff token of the admin or editor role.
-admin-token = Staff token
+admin-login-intro = Sign in with your e-mail address, your password and the six-digit code from your authenticator app.
 admin-sign-in = Sign in
-admin-login-failed = The token is unknown, revoked, or of a role that may not see the overview.
+admin-login-failed = The address, password or code is not right. After repeated failures, sign-in is paused for a while.
 admin-subjects = { $count ->
     [one] { $count } customer profile.
    *[other] { $count } customer profiles.
@@ -311,3 +310,46 @@ admin-min-held = { $count ->
 }
 admin-min-unread = Attributes no live offer reads
 admin-min-all-read = Every attribute people hold a value for is read by a live offer.
+
+# Staff sign-in, invites, the second factor and sessions
+admin-email = E-mail address
+admin-password = Password
+admin-code = Code from your authenticator app
+admin-code-hint = Six digits, or one of your recovery codes. Leave empty if your role signs in without one.
+admin-invite-title = Set up your staff account
+admin-invite-intro = Choose a password. Then, for every role that can see personal data, you enrol an authenticator app.
+admin-name = Name
+admin-role = Role
+admin-state = State
+admin-new-password = New password
+admin-password-hint = At least { $count } characters. A long phrase is easiest to remember.
+admin-password-again = The same password again
+admin-set-password = Set password
+admin-password-mismatch = The two passwords are not the same.
+admin-password-rule = This password cannot be used:
+admin-invite-invalid = This invite link does not work any more: it was used, replaced or has expired. Ask an administrator for a new one.
+admin-enrol-title = Enrol your authenticator app
+admin-enrol-intro = Scan the code with an authenticator app (RFC 6238, e.g. on your phone), then type the six digits it shows.
+admin-enrol-qr = QR code of your sign-in secret
+admin-enrol-secret = If you cannot scan, type this secret into the app:
+admin-enrol-confirm = Confirm
+admin-code-wrong = The code is not right. Check the time on your device and type the newest code.
+admin-codes-title = Your recovery codes
+admin-codes-intro = Each code signs you in once if you lose your device. Keep them somewhere safe: they are shown only now.
+admin-codes-download = Download the codes
+admin-codes-continue = Continue to the overview
+admin-sessions-title = Sessions
+admin-sessions-intro = Where you are signed in. A session ends after 30 minutes without use, and at the latest 12 hours after signing in.
+admin-session-browser = Browser
+admin-session-started = Signed in
+admin-session-seen = Last used
+admin-session-end = End session
+admin-session-this = this browser
+admin-staff-title = Staff
+admin-staff-intro = Staff accounts. Invite, change and deactivate them through the API (/v1/staff).
+admin-staff-all-sessions = Everyone's sessions
+admin-staff-end-sessions = End all sessions
+admin-nav-label = Staff pages
+admin-nav-overview = Overview
+admin-nav-staff = Staff
+admin-nav-sessions = Sessions

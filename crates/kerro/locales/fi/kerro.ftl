@@ -279,10 +279,9 @@ privacy-gpc = Jos selaimesi lähettää Global Privacy Control -signaalin, kun o
 ## Ylläpito
 admin-title = Yleiskatsaus
 admin-login-title = Henkilökunnan kirjautuminen
-admin-login-intro = Kirjaudu admin- tai editor-roolin henkilökunnan tunnisteella.
-admin-token = Henkilökunnan tunniste
+admin-login-intro = Kirjaudu sähköpostiosoitteellasi, salasanallasi ja todennussovelluksesi kuusinumeroisella koodilla.
 admin-sign-in = Kirjaudu
-admin-login-failed = Tunniste on tuntematon, peruttu tai roolilla, joka ei saa nähdä yleiskatsausta.
+admin-login-failed = Osoite, salasana tai koodi ei ole oikein. Toistuvien virheiden jälkeen kirjautuminen keskeytetään hetkeksi.
 admin-subjects = { $count ->
     [one] { $count } asiakasprofiili.
    *[other] { $count } asiakasprofiilia.
@@ -311,3 +310,46 @@ admin-min-held = { $count ->
 }
 admin-min-unread = Attribuutit, joita mikään tarjous ei lue
 admin-min-all-read = Jokaista attribuuttia, johon jollakulla on arvo, lukee jokin voimassa oleva tarjous.
+
+# Staff sign-in, invites, the second factor and sessions
+admin-email = Sähköpostiosoite
+admin-password = Salasana
+admin-code = Todennussovelluksen koodi
+admin-code-hint = Kuusi numeroa tai jokin varakoodeistasi. Jätä tyhjäksi, jos roolisi kirjautuu ilman koodia.
+admin-invite-title = Ota henkilöstötilisi käyttöön
+admin-invite-intro = Valitse salasana. Jos roolisi näkee henkilötietoja, otat sen jälkeen käyttöön todennussovelluksen.
+admin-name = Nimi
+admin-role = Rooli
+admin-state = Tila
+admin-new-password = Uusi salasana
+admin-password-hint = Vähintään { $count } merkkiä. Pitkä lause on helpoin muistaa.
+admin-password-again = Sama salasana uudelleen
+admin-set-password = Aseta salasana
+admin-password-mismatch = Salasanat eivät ole samat.
+admin-password-rule = Tätä salasanaa ei voi käyttää:
+admin-invite-invalid = Tämä kutsulinkki ei enää toimi: se on käytetty, korvattu tai vanhentunut. Pyydä ylläpitäjältä uusi.
+admin-enrol-title = Ota todennussovellus käyttöön
+admin-enrol-intro = Skannaa koodi todennussovelluksella (RFC 6238, esimerkiksi puhelimessasi) ja kirjoita sen näyttämät kuusi numeroa.
+admin-enrol-qr = Kirjautumissalaisuutesi QR-koodi
+admin-enrol-secret = Jos et voi skannata, kirjoita tämä salaisuus sovellukseen:
+admin-enrol-confirm = Vahvista
+admin-code-wrong = Koodi ei ole oikein. Tarkista laitteesi aika ja kirjoita uusin koodi.
+admin-codes-title = Varakoodisi
+admin-codes-intro = Kukin koodi kirjaa sinut sisään kerran, jos kadotat laitteesi. Säilytä ne turvassa: ne näytetään vain nyt.
+admin-codes-download = Lataa koodit
+admin-codes-continue = Jatka yleiskatsaukseen
+admin-sessions-title = Istunnot
+admin-sessions-intro = Missä olet kirjautuneena. Istunto päättyy 30 minuutin käyttämättömyyden jälkeen ja viimeistään 12 tuntia kirjautumisesta.
+admin-session-browser = Selain
+admin-session-started = Kirjautunut
+admin-session-seen = Viimeksi käytetty
+admin-session-end = Päätä istunto
+admin-session-this = tämä selain
+admin-staff-title = Henkilöstö
+admin-staff-intro = Henkilöstön tilit. Kutsu, muuta ja poista käytöstä API:n kautta (/v1/staff).
+admin-staff-all-sessions = Kaikkien istunnot
+admin-staff-end-sessions = Päätä kaikki istunnot
+admin-nav-label = Henkilöstön sivut
+admin-nav-overview = Yleiskatsaus
+admin-nav-staff = Henkilöstö
+admin-nav-sessions = Istunnot

@@ -279,10 +279,9 @@ privacy-gpc = Om din webbläsare skickar Global Privacy Control-signalen medan d
 ## Administration
 admin-title = Översikt
 admin-login-title = Inloggning för personal
-admin-login-intro = Logga in med en personaltoken med rollen admin eller editor.
-admin-token = Personaltoken
+admin-login-intro = Logga in med din e-postadress, ditt lösenord och den sexsiffriga koden från din autentiseringsapp.
 admin-sign-in = Logga in
-admin-login-failed = Token är okänd, återkallad eller har en roll som inte får se översikten.
+admin-login-failed = Adressen, lösenordet eller koden stämmer inte. Efter upprepade fel pausas inloggningen en stund.
 admin-subjects = { $count ->
     [one] { $count } kundprofil.
    *[other] { $count } kundprofiler.
@@ -311,3 +310,46 @@ admin-min-held = { $count ->
 }
 admin-min-unread = Attribut som inget erbjudande läser
 admin-min-all-read = Varje attribut som någon har ett värde för läses av ett gällande erbjudande.
+
+# Staff sign-in, invites, the second factor and sessions
+admin-email = E-postadress
+admin-password = Lösenord
+admin-code = Kod från din autentiseringsapp
+admin-code-hint = Sex siffror, eller en av dina reservkoder. Lämna tomt om din roll loggar in utan kod.
+admin-invite-title = Ta i bruk ditt personalkonto
+admin-invite-intro = Välj ett lösenord. Om din roll ser personuppgifter tar du sedan i bruk en autentiseringsapp.
+admin-name = Namn
+admin-role = Roll
+admin-state = Status
+admin-new-password = Nytt lösenord
+admin-password-hint = Minst { $count } tecken. En lång fras är lättast att komma ihåg.
+admin-password-again = Samma lösenord igen
+admin-set-password = Ange lösenord
+admin-password-mismatch = Lösenorden är inte lika.
+admin-password-rule = Det här lösenordet kan inte användas:
+admin-invite-invalid = Den här inbjudningslänken fungerar inte längre: den har använts, ersatts eller gått ut. Be en administratör om en ny.
+admin-enrol-title = Ta i bruk din autentiseringsapp
+admin-enrol-intro = Skanna koden med en autentiseringsapp (RFC 6238, till exempel i din telefon) och skriv de sex siffror den visar.
+admin-enrol-qr = QR-kod för din inloggningshemlighet
+admin-enrol-secret = Om du inte kan skanna, skriv in den här hemligheten i appen:
+admin-enrol-confirm = Bekräfta
+admin-code-wrong = Koden stämmer inte. Kontrollera tiden på din enhet och skriv den senaste koden.
+admin-codes-title = Dina reservkoder
+admin-codes-intro = Varje kod loggar in dig en gång om du tappar bort din enhet. Förvara dem säkert: de visas bara nu.
+admin-codes-download = Ladda ner koderna
+admin-codes-continue = Fortsätt till översikten
+admin-sessions-title = Sessioner
+admin-sessions-intro = Var du är inloggad. En session upphör efter 30 minuter utan användning och senast 12 timmar efter inloggningen.
+admin-session-browser = Webbläsare
+admin-session-started = Inloggad
+admin-session-seen = Senast använd
+admin-session-end = Avsluta sessionen
+admin-session-this = den här webbläsaren
+admin-staff-title = Personal
+admin-staff-intro = Personalens konton. Bjud in, ändra och inaktivera dem via API:t (/v1/staff).
+admin-staff-all-sessions = Allas sessioner
+admin-staff-end-sessions = Avsluta alla sessioner
+admin-nav-label = Personalens sidor
+admin-nav-overview = Översikt
+admin-nav-staff = Personal
+admin-nav-sessions = Sessioner

@@ -1,29 +1,38 @@
 //! Authentication and permissions, visible in handler signatures: a handler
 //! that takes `Staff<SchemaWrite>` can only run for roles that may change the
-//! schema; one that takes `SubjectSession` only for a subject's own token.
+//! schema; one that takes `SubjectSession` only for a subject token (the
+//! subject's own, or one a staff member minted, then acting on its behalf).
+//! A staff token that was revoked or has expired is told apart (401
+//! `token_revoked`, `token_expired`); a token with a rate limit gets 429.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use kerro_core::{Actor, CoreError, ErrorCode, Role, SubjectId};
+use kerro_store::{SubjectCaller, TokenCheck};
+use parking_lot::Mutex;
+use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use super::{blocking, AppError, AppState};
 
 /// Whoever presented a valid token.
 #[derive(Debug, Clone)]
 pub enum Caller {
-    Staff { token_id: String, role: Role },
-    Subject(SubjectId),
+    Staff { id: String, role: Role },
+    Subject(SubjectCaller),
 }
 
 impl Caller {
     pub fn actor(&self) -> Actor {
         match self {
-            Caller::Staff { token_id, role } => Actor::Staff {
-                token_id: token_id.clone(),
+            Caller::Staff { id, role } => Actor::Staff {
+                id: id.clone(),
                 role: *role,
             },
-            Caller::Subject(id) => Actor::Subject(id.clone()),
+            Caller::Subject(s) => s.actor(),
         }
     }
 }
@@ -34,6 +43,45 @@ fn unauthenticated(msg: &str) -> AppError {
 
 fn forbidden(msg: String) -> AppError {
     AppError(CoreError::new(ErrorCode::Forbidden, msg))
+}
+
+/// Per-token request limits (governor's GCRA), for tokens that have one.
+#[derive(Default)]
+pub struct TokenLimits {
+    /// The limit of tokens created without one; 0: none.
+    pub default_per_minute: u32,
+    limiters: Mutex<HashMap<(String, u32), Arc<DefaultDirectRateLimiter>>>,
+}
+
+impl TokenLimits {
+    pub fn new(default_per_minute: u32) -> TokenLimits {
+        TokenLimits {
+            default_per_minute,
+            limiters: Mutex::default(),
+        }
+    }
+
+    /// Takes one request from the token's allowance; `Err` is the seconds to wait.
+    fn check(&self, token: &str, per_minute: Option<u32>) -> Result<(), u64> {
+        let Some(n) = per_minute
+            .or((self.default_per_minute > 0).then_some(self.default_per_minute))
+            .and_then(NonZeroU32::new)
+        else {
+            return Ok(());
+        };
+        let limiter = self
+            .limiters
+            .lock()
+            .entry((token.to_owned(), n.get()))
+            .or_insert_with(|| Arc::new(RateLimiter::direct(Quota::per_minute(n))))
+            .clone();
+        limiter.check().map_err(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ));
+            wait.as_secs().max(1)
+        })
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -55,25 +103,53 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| unauthenticated("send 'Authorization: Bearer <token>'"))?
             .to_owned();
-        if let Some((token_id, role)) = state.store.staff_for_token_cached(&token) {
-            return Ok(Caller::Staff { token_id, role });
-        }
         let store = state.store.clone();
         let now = state.now();
-        let caller = blocking(move || {
-            if token.starts_with(kerro_store::STAFF_TOKEN_PREFIX)
-                || !token.starts_with(kerro_store::SUBJECT_TOKEN_PREFIX)
-            {
-                // Bootstrap tokens may have any shape, so anything not a subject token is tried as staff.
-                Ok(store
-                    .staff_for_token(&token)?
-                    .map(|(token_id, role)| Caller::Staff { token_id, role }))
-            } else {
-                Ok(store.subject_for_token(&token, now)?.map(Caller::Subject))
+        if token.starts_with(kerro_store::SUBJECT_TOKEN_PREFIX) {
+            let found = blocking(move || store.subject_for_token(&token, now)).await?;
+            return found
+                .map(Caller::Subject)
+                .ok_or_else(|| unauthenticated("the token is unknown or expired"));
+        }
+        // Bootstrap tokens may have any shape, so anything not a subject token is tried as staff.
+        let check = match store.check_staff_token(&token, now) {
+            Ok(c) => c,
+            Err(e) => return Err(e.into()),
+        };
+        match check {
+            TokenCheck::Valid(holder) => {
+                let limits = parts.extensions.get::<Arc<TokenLimits>>().cloned();
+                if let Some(limits) = limits {
+                    if let Err(wait) = limits.check(&holder.id, holder.per_minute) {
+                        return Err(AppError(CoreError::at(
+                            ErrorCode::RateLimited,
+                            "Retry-After",
+                            format!("this token's request limit is reached; retry after {wait} s"),
+                        )));
+                    }
+                }
+                let (id, store) = (holder.id.clone(), state.store.clone());
+                // Written down at most once a minute per token, off the request's path.
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = store.note_token_use(&id, now) {
+                        tracing::debug!("cannot note a token's use: {e}");
+                    }
+                });
+                Ok(Caller::Staff {
+                    id: holder.id,
+                    role: holder.role,
+                })
             }
-        })
-        .await?;
-        caller.ok_or_else(|| unauthenticated("the token is unknown, expired or revoked"))
+            TokenCheck::Revoked => Err(AppError(CoreError::new(
+                ErrorCode::TokenRevoked,
+                "this token was revoked",
+            ))),
+            TokenCheck::Expired => Err(AppError(CoreError::new(
+                ErrorCode::TokenExpired,
+                "this token has expired; create a new one",
+            ))),
+            TokenCheck::Unknown => Err(unauthenticated("the token is unknown")),
+        }
     }
 }
 
@@ -96,7 +172,7 @@ macro_rules! permission {
 
 permission!(
     /// Read purposes, attributes and forms.
-    SchemaRead, "read the schema", [Admin, Editor, Support, Service]
+    SchemaRead, "read the schema", [Admin, Editor, Support, Service, Dpo]
 );
 permission!(
     /// Define purposes, attributes and forms.
@@ -107,12 +183,12 @@ permission!(
     SubjectCreate, "create subjects", [Admin, Service]
 );
 permission!(
-    /// Read everything held about a subject; every read is audited.
+    /// Read everything held about a subject; every read is audited with its reason.
     SubjectRead, "read subjects", [Admin, Support]
 );
 permission!(
-    /// Issue a short-lived self-service token for a subject.
-    SubjectToken, "issue subject tokens", [Admin, Service, Support]
+    /// Mint a short-lived token to act on a subject's behalf (audited as such).
+    SubjectToken, "issue subject tokens", [Admin, Support]
 );
 permission!(
     /// Record a submission on a subject's behalf.
@@ -128,11 +204,19 @@ permission!(
 );
 permission!(
     /// Read aggregate reports (no personal values).
-    Reports, "read reports", [Admin, Editor, Support]
+    Reports, "read reports", [Admin, Editor, Support, Dpo]
 );
 permission!(
     /// Read any consent receipt (a subject reads its own with its token).
-    ReceiptRead, "read consent receipts", [Admin, Support]
+    ReceiptRead, "read consent receipts", [Admin, Support, Dpo]
+);
+permission!(
+    /// Invite, change and deactivate staff accounts.
+    StaffManage, "manage staff accounts", [Admin]
+);
+permission!(
+    /// Create, list and revoke API tokens.
+    TokenManage, "manage API tokens", [Admin]
 );
 
 /// A staff caller holding permission `P`.
@@ -144,8 +228,8 @@ pub struct Staff<P: Permission> {
 impl<P: Permission> Staff<P> {
     pub fn check(caller: Caller) -> Result<Self, AppError> {
         match caller {
-            Caller::Staff { token_id, role } if P::ROLES.contains(&role) => Ok(Staff {
-                actor: Actor::Staff { token_id, role },
+            Caller::Staff { id, role } if P::ROLES.contains(&role) => Ok(Staff {
+                actor: Actor::Staff { id, role },
                 _p: PhantomData,
             }),
             Caller::Staff { role, .. } => {
@@ -170,8 +254,12 @@ impl<P: Permission> FromRequestParts<AppState> for Staff<P> {
     }
 }
 
-/// A subject acting on its own data with its own token.
-pub struct SubjectSession(pub SubjectId);
+/// A subject token: the subject acting on its own data, or a staff member who
+/// minted it acting on the subject's behalf (`actor` says which, for the audit log).
+pub struct SubjectSession {
+    pub id: SubjectId,
+    pub actor: Actor,
+}
 
 impl FromRequestParts<AppState> for SubjectSession {
     type Rejection = AppError;
@@ -181,10 +269,33 @@ impl FromRequestParts<AppState> for SubjectSession {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         match Caller::from_request_parts(parts, state).await? {
-            Caller::Subject(id) => Ok(SubjectSession(id)),
+            Caller::Subject(s) => Ok(SubjectSession {
+                actor: s.actor(),
+                id: s.subject,
+            }),
             Caller::Staff { .. } => Err(forbidden(
-                "self-service calls need the subject's own token, not a staff token".into(),
+                "self-service calls need a subject token, not a staff token".into(),
             )),
         }
+    }
+}
+
+/// Why a person reads one subject's personal data: the `Kerro-Access-Reason`
+/// header, 3 to 500 characters (P23). Without it: 400 `reason_required`.
+pub struct AccessReason(pub String);
+
+pub const REASON_HEADER: &str = "kerro-access-reason";
+
+impl<S: Send + Sync> FromRequestParts<S> for AccessReason {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // UTF-8 is allowed (a reason may be written in Finnish or Swedish).
+        let raw = parts
+            .headers
+            .get(REASON_HEADER)
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+            .unwrap_or("");
+        Ok(AccessReason(kerro_core::staff::check_access_reason(raw)?))
     }
 }

@@ -8,7 +8,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use kerro_core::contact::{Channel, ContactPrefs};
 use kerro_core::ids::{PurposeKey, SubjectId};
-use kerro_core::{Actor, CoreError, Lang};
+use kerro_core::{CoreError, Lang};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -24,9 +24,9 @@ use crate::documents::{self, ContactView, Export, ReceiptSummary, SubjectView};
     security(("subject" = [])))]
 pub async fn get(
     State(state): State<AppState>,
-    SubjectSession(id): SubjectSession,
+    session: SubjectSession,
 ) -> Result<Json<SubjectView>, AppError> {
-    let (store, now, actor) = (state.store.clone(), state.now(), Actor::Subject(id.clone()));
+    let (store, now, actor, id) = (state.store.clone(), state.now(), session.actor, session.id);
     let data = blocking(move || store.subject_data(&actor, now, &id)).await?;
     Ok(Json(SubjectView::new(&state, &data)))
 }
@@ -37,9 +37,9 @@ pub async fn get(
     security(("subject" = [])))]
 pub async fn export(
     State(state): State<AppState>,
-    SubjectSession(id): SubjectSession,
+    session: SubjectSession,
 ) -> Result<impl IntoResponse, AppError> {
-    let (store, now, actor) = (state.store.clone(), state.now(), Actor::Subject(id.clone()));
+    let (store, now, actor, id) = (state.store.clone(), state.now(), session.actor, session.id);
     let data = blocking(move || store.subject_data(&actor, now, &id)).await?;
     let body = documents::export(&state, &data, now);
     let disposition = format!(
@@ -58,10 +58,10 @@ pub async fn export(
     security(("subject" = [])))]
 pub async fn rectify(
     State(state): State<AppState>,
-    SubjectSession(id): SubjectSession,
+    session: SubjectSession,
     Body(patches): Body<Map<String, Value>>,
 ) -> Result<Json<SubjectView>, AppError> {
-    let (store, now, actor) = (state.store.clone(), state.now(), Actor::Subject(id.clone()));
+    let (store, now, actor, id) = (state.store.clone(), state.now(), session.actor, session.id);
     let data = blocking(move || store.rectify(&actor, now, &id, patches)).await?;
     Ok(Json(SubjectView::new(&state, &data)))
 }
@@ -81,7 +81,7 @@ pub struct ConsentBody {
     security(("subject" = [])))]
 pub async fn set_consent(
     State(state): State<AppState>,
-    SubjectSession(id): SubjectSession,
+    session: SubjectSession,
     Path(purpose): Path<String>,
     Body(body): Body<ConsentBody>,
 ) -> Result<Json<ReceiptSummary>, AppError> {
@@ -90,7 +90,7 @@ pub async fn set_consent(
         .as_deref()
         .map(|l| Lang::parse_field("language", l))
         .transpose()?;
-    let (store, now, actor) = (state.store.clone(), state.now(), Actor::Subject(id.clone()));
+    let (store, now, actor, id) = (state.store.clone(), state.now(), session.actor, session.id);
     let event =
         blocking(move || store.set_consent(&actor, now, &id, &purpose, body.given, language))
             .await?;
@@ -115,7 +115,7 @@ pub struct ContactBody {
     security(("subject" = [])))]
 pub async fn set_contact(
     State(state): State<AppState>,
-    SubjectSession(id): SubjectSession,
+    session: SubjectSession,
     Body(body): Body<ContactBody>,
 ) -> Result<Json<ContactView>, AppError> {
     let mut channels = BTreeMap::new();
@@ -138,7 +138,7 @@ pub async fn set_contact(
         max_per_week: body.max_per_week,
         language,
     };
-    let (store, now, actor) = (state.store.clone(), state.now(), Actor::Subject(id.clone()));
+    let (store, now, actor, id) = (state.store.clone(), state.now(), session.actor, session.id);
     let saved = blocking(move || store.set_contact(&actor, now, &id, prefs)).await?;
     Ok(Json(ContactView::new(&saved)))
 }
@@ -166,9 +166,9 @@ pub struct Erased {
     security(("subject" = [])))]
 pub async fn erase(
     State(state): State<AppState>,
-    SubjectSession(id): SubjectSession,
+    session: SubjectSession,
 ) -> Result<Json<Erased>, AppError> {
-    let (store, now, actor) = (state.store.clone(), state.now(), Actor::Subject(id.clone()));
+    let (store, now, actor, id) = (state.store.clone(), state.now(), session.actor, session.id);
     let s = blocking(move || store.erase(&actor, now, &id)).await?;
     Ok(Json(Erased {
         erased: ErasureView {
@@ -208,7 +208,7 @@ pub struct Rights {
     security(("subject" = [])))]
 pub async fn set_rights(
     State(state): State<AppState>,
-    SubjectSession(id): SubjectSession,
+    session: SubjectSession,
     Body(body): Body<RightsBody>,
 ) -> Result<Json<Rights>, AppError> {
     if body.restricted.is_none()
@@ -220,7 +220,7 @@ pub async fn set_rights(
             "send at least one of restricted, objected_marketing, objected_sharing",
         )));
     }
-    let (store, now, actor) = (state.store.clone(), state.now(), Actor::Subject(id.clone()));
+    let (store, now, actor, id) = (state.store.clone(), state.now(), session.actor, session.id);
     let (r, m, s) = blocking(move || {
         store.set_rights(
             &actor,

@@ -11,9 +11,10 @@ mod offers;
 mod openapi;
 mod receipts;
 mod schema;
+mod staff;
 mod subjects;
 
-pub use auth::{Caller, Permission, Staff, SubjectSession};
+pub use auth::{Caller, Permission, Staff, SubjectSession, TokenLimits};
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::StatusCode;
@@ -55,6 +56,19 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/subjects", post(subjects::create))
         .route("/v1/subjects/{id}", get(subjects::get))
         .route("/v1/subjects/{id}/tokens", post(subjects::issue_token))
+        .route("/v1/subjects/{id}/export", get(subjects::export))
+        .route("/v1/staff", get(staff::list).post(staff::create))
+        .route("/v1/staff/{id}", axum::routing::patch(staff::update))
+        .route("/v1/staff/{id}/deactivate", post(staff::deactivate))
+        .route("/v1/staff/{id}/invite", post(staff::reinvite))
+        .route(
+            "/v1/tokens",
+            get(staff::list_tokens).post(staff::create_token),
+        )
+        .route(
+            "/v1/tokens/{id}",
+            axum::routing::delete(staff::revoke_token),
+        )
         .route("/v1/me", get(me::get).delete(me::erase))
         .route("/v1/me/export", get(me::export))
         .route("/v1/me/declarations", axum::routing::patch(me::rectify))
@@ -73,6 +87,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/audiences/count", post(audiences::count))
         .route("/v1/audiences/export", post(audiences::export))
         .fallback(not_found)
+        .layer(axum::Extension(std::sync::Arc::new(TokenLimits::new(
+            state.config.web.api_token_requests_per_minute,
+        ))))
         .layer(axum::middleware::map_response(json_errors))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -160,6 +177,14 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         let e = self.0;
+        // A rate limit says when to come back: the seconds are the one number in its message.
+        let retry_after = (e.code == ErrorCode::RateLimited).then(|| {
+            e.message
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|s| !s.is_empty())
+                .unwrap_or("60")
+                .to_owned()
+        });
         let body = ErrorBody {
             error: ErrorDetail {
                 code: e.code.as_str(),
@@ -167,7 +192,12 @@ impl IntoResponse for AppError {
                 field: e.field,
             },
         };
-        (status, Json(body)).into_response()
+        let mut resp = (status, Json(body)).into_response();
+        if let Some(v) = retry_after.and_then(|s| axum::http::HeaderValue::from_str(&s).ok()) {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        resp
     }
 }
 

@@ -299,7 +299,7 @@ pub struct MeOffersQuery {
     security(("subject" = [])))]
 pub async fn me_offers(
     State(state): State<AppState>,
-    SubjectSession(id): SubjectSession,
+    session: SubjectSession,
     query: Result<Query<MeOffersQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<DecisionView>, AppError> {
     let Query(q) =
@@ -307,6 +307,7 @@ pub async fn me_offers(
     let channel = channel(q.channel.as_deref().unwrap_or("web"), "channel")?;
     let limit = limit(q.limit)?;
     let now = state.now();
+    let id = session.id;
     let (store, s) = (state.store.clone(), id.clone());
     let d = blocking(move || store.decide(now, &s, channel, limit, false)).await?;
     Ok(Json(decision_view(&state, &id, channel, now, &d)))

@@ -12,7 +12,9 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audiences, me, offers, receipts, schema, subjects, ErrorBody, ErrorDetail, Health};
+use super::{
+    audiences, me, offers, receipts, schema, staff, subjects, ErrorBody, ErrorDetail, Health,
+};
 
 struct Security;
 
@@ -21,15 +23,17 @@ impl Modify for Security {
         let components = openapi.components.get_or_insert_with(Default::default);
         let mut staff = Http::new(HttpAuthScheme::Bearer);
         staff.description = Some(
-            "A staff token (kst_...) with one role: admin, editor, support or service. \
-             An operation's requirement lists the roles it takes."
+            "A staff API token (kst_..., from POST /v1/tokens) with one role: admin, editor, \
+             support, service or dpo. It expires (90 days by default, at most 365) and can be \
+             revoked. An operation's requirement lists the roles it takes."
                 .into(),
         );
         components.add_security_scheme("staff", SecurityScheme::Http(staff));
         let mut subject = Http::new(HttpAuthScheme::Bearer);
         subject.description = Some(
-            "A short-lived subject token (ksu_...) from POST /v1/subjects/{id}/tokens; \
-             it reaches only its own subject."
+            "A short-lived subject token (ksu_...): the subject's own, or one minted by \
+             admin or support staff with POST /v1/subjects/{id}/tokens, then audited as that \
+             staff member on the subject's behalf. It reaches only its own subject."
                 .into(),
         );
         components.add_security_scheme("subject", SecurityScheme::Http(subject));
@@ -64,7 +68,7 @@ fn complete_errors(op: &mut Value) {
     if staff.is_some() || subject.is_some() {
         add(
             "401",
-            "no token, or an unknown, expired or revoked one".into(),
+            "no token, or an unknown one; a staff token that was revoked or has expired gets `token_revoked` or `token_expired`".into(),
         );
         let mut who = Vec::new();
         if let Some(roles) = &staff {
@@ -80,6 +84,13 @@ fn complete_errors(op: &mut Value) {
                 who.join(" or ")
             ),
         );
+        if staff.is_some() {
+            add(
+                "429",
+                "a staff token over the request limit set for it; `Retry-After` says when to retry"
+                    .into(),
+            );
+        }
     }
     if has_body {
         add(
@@ -271,7 +282,9 @@ fn refine_schemas(schemas: &mut Value) {
         schema::put_purpose, schema::list_purposes, schema::get_purpose,
         schema::put_attribute, schema::list_attributes, schema::get_attribute,
         schema::put_form, schema::list_forms, schema::get_form, schema::get_notice,
-        subjects::create, subjects::get, subjects::issue_token, subjects::submit,
+        subjects::create, subjects::get, subjects::export, subjects::issue_token, subjects::submit,
+        staff::create, staff::list, staff::update, staff::deactivate, staff::reinvite,
+        staff::create_token, staff::list_tokens, staff::revoke_token,
         me::get, me::export, me::rectify, me::set_consent, me::set_contact, me::set_rights, me::erase,
         receipts::get,
         audiences::count, audiences::export,

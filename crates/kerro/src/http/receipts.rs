@@ -63,7 +63,7 @@ pub async fn get(
     let data = blocking(move || store.receipt(&actor, now, &record_id)).await?;
     if let Caller::Subject(own) = &caller {
         // P16: a subject reaches only its own records; others look the same as unknown ones.
-        if own != &data.event.event.subject {
+        if own.subject != data.event.event.subject {
             return Err(AppError(CoreError::not_found(
                 "record_id",
                 "no such consent record",

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::auth::{Caller, Staff, SubjectCreate, SubjectRead, SubjectToken, Submit};
+use super::auth::{AccessReason, Caller, Staff, SubjectCreate, SubjectRead, SubjectToken, Submit};
 use super::{blocking, path_key, AppError, AppState, Body};
-use crate::documents::{ReceiptSummary, SubjectView};
+use crate::documents::{Export, ReceiptSummary, SubjectView};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -63,19 +63,53 @@ fn subject_id(raw: &str) -> Result<SubjectId, AppError> {
     path_key(|_, r| SubjectId::parse(r), raw, "subject")
 }
 
-#[utoipa::path(get, path = "/v1/subjects/{id}", tag = "subjects", operation_id = "get_subject", params(("id" = String, Path)),
-    responses((status = 200, description = "everything held; the read is audited", body = SubjectView),
+#[utoipa::path(get, path = "/v1/subjects/{id}", tag = "subjects", operation_id = "get_subject",
+    params(("id" = String, Path), ("Kerro-Access-Reason" = String, Header, description = "why you read this subject's data (3 to 500 characters); stored in the audit entry")),
+    responses((status = 200, description = "everything held; the read is audited with its reason", body = SubjectView),
+              (status = 400, description = "no or a bad `Kerro-Access-Reason` header: `reason_required`"),
               (status = 404, description = "unknown"), (status = 410, description = "erased")),
     security(("staff" = ["admin", "support"])))]
 pub async fn get(
     State(state): State<AppState>,
     staff: Staff<SubjectRead>,
     Path(id): Path<String>,
+    reason: AccessReason,
 ) -> Result<Json<SubjectView>, AppError> {
     let id = subject_id(&id)?;
     let (store, now) = (state.store.clone(), state.now());
-    let data = blocking(move || store.subject_data(&staff.actor, now, &id)).await?;
+    let data = blocking(move || {
+        store.subject_data_because(&staff.actor, now, &id, Some(&reason.0), false)
+    })
+    .await?;
     Ok(Json(SubjectView::new(&state, &data)))
+}
+
+#[utoipa::path(get, path = "/v1/subjects/{id}/export", tag = "subjects", operation_id = "export_subject",
+    params(("id" = String, Path), ("Kerro-Access-Reason" = String, Header, description = "why you export this subject's data, e.g. the rights request it answers (3 to 500 characters)")),
+    responses((status = 200, description = "everything held, schema kerro.export.v1, as an attachment; audited with its reason", body = Export),
+              (status = 400, description = "no or a bad `Kerro-Access-Reason` header: `reason_required`"),
+              (status = 404, description = "unknown"), (status = 410, description = "erased")),
+    security(("staff" = ["admin", "support"])))]
+pub async fn export(
+    State(state): State<AppState>,
+    staff: Staff<SubjectRead>,
+    Path(id): Path<String>,
+    reason: AccessReason,
+) -> Result<impl axum::response::IntoResponse, AppError> {
+    let id = subject_id(&id)?;
+    let (store, now) = (state.store.clone(), state.now());
+    let data =
+        blocking(move || store.subject_data_because(&staff.actor, now, &id, Some(&reason.0), true))
+            .await?;
+    let body = crate::documents::export(&state, &data, now);
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        crate::documents::export_file_name(&data.subject.id)
+    );
+    Ok((
+        [(axum::http::header::CONTENT_DISPOSITION, disposition)],
+        Json(body),
+    ))
 }
 
 /// A short-lived self-service token for one subject.
@@ -86,20 +120,24 @@ pub struct SubjectTokenIssued {
     pub expires_at: DateTime<Utc>,
 }
 
-#[utoipa::path(post, path = "/v1/subjects/{id}/tokens", tag = "subjects", operation_id = "issue_token", params(("id" = String, Path)),
-    responses((status = 201, description = "a short-lived self-service token", body = SubjectTokenIssued),
+#[utoipa::path(post, path = "/v1/subjects/{id}/tokens", tag = "subjects", operation_id = "issue_token",
+    params(("id" = String, Path), ("Kerro-Access-Reason" = String, Header, description = "why you act on this subject's behalf (3 to 500 characters)")),
+    responses((status = 201, description = "a short-lived token to act on the subject's behalf: everything done with it is audited as this staff member on behalf of the subject", body = SubjectTokenIssued),
+              (status = 400, description = "no or a bad `Kerro-Access-Reason` header: `reason_required`"),
               (status = 404, description = "unknown"), (status = 410, description = "erased")),
-    security(("staff" = ["admin", "service", "support"])))]
+    security(("staff" = ["admin", "support"])))]
 pub async fn issue_token(
     State(state): State<AppState>,
     staff: Staff<SubjectToken>,
     Path(id): Path<String>,
+    reason: AccessReason,
 ) -> Result<(StatusCode, Json<SubjectTokenIssued>), AppError> {
     let id = subject_id(&id)?;
     let ttl = Duration::minutes(i64::from(state.config.subject_token_minutes));
     let (store, now) = (state.store.clone(), state.now());
     let (token, expires_at) =
-        blocking(move || store.issue_subject_token(&staff.actor, now, &id, ttl)).await?;
+        blocking(move || store.issue_subject_token(&staff.actor, now, &id, ttl, Some(&reason.0)))
+            .await?;
     Ok((
         StatusCode::CREATED,
         Json(SubjectTokenIssued { token, expires_at }),
@@ -160,14 +198,14 @@ pub async fn submit(
         .transpose()?;
     let (subject, actor) = match &caller {
         Caller::Subject(own) => {
-            if named.as_ref().is_some_and(|n| n != own) {
+            if named.as_ref().is_some_and(|n| n != &own.subject) {
                 return Err(AppError(CoreError::at(
                     ErrorCode::Forbidden,
                     "subject",
                     "a subject token submits only for its own subject",
                 )));
             }
-            (own.clone(), caller.actor())
+            (own.subject.clone(), caller.actor())
         }
         Caller::Staff { .. } => {
             let staff = Staff::<Submit>::check(caller.clone())?;

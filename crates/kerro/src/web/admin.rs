@@ -1,92 +1,24 @@
 //! The staff's read-only overview at `/admin`: consent rates per purpose over
 //! time, the distribution of declared answers, rights requests and erasures
-//! per week, and the minimisation report. Staff sign in with a staff token
-//! (admin or editor role); the page shows aggregates only, and reading them is
-//! audited. Changing anything stays with the API.
+//! per week, and the minimisation report. Staff sign in as named people
+//! (`staff.rs`); the page shows aggregates only, and reading them is audited
+//! under the person's name.
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::Duration;
-use kerro_core::{Actor, Role};
+use kerro_core::Role;
 use std::collections::BTreeSet;
 
 use super::charts;
-use super::ctx::{Ctx, Posted, STAFF_COOKIE};
+use super::ctx::Ctx;
+use super::staff::require_staff;
 use super::Chrome;
 use crate::app::blocking;
 
-/// Roles that may see the overview.
-const ROLES: [Role; 2] = [Role::Admin, Role::Editor];
+/// Roles that may see the overview (aggregates only).
+const ROLES: [Role; 4] = [Role::Admin, Role::Editor, Role::Support, Role::Dpo];
 /// Weeks the charts cover.
 const WEEKS: u32 = 26;
-
-#[derive(askama::Template)]
-#[template(path = "admin_login.html")]
-struct LoginPage {
-    page: Chrome,
-    error: String,
-}
-
-pub async fn login_page(ctx: Ctx) -> Response {
-    if ctx.staff.is_some() {
-        return ctx.redirect("/admin");
-    }
-    let page = LoginPage {
-        page: Chrome::new(&ctx, &ctx.tr.t("admin-login-title"), ""),
-        error: String::new(),
-    };
-    ctx.page(StatusCode::OK, &page)
-}
-
-fn staff_cookie(value: &str, max_age: i64, secure: bool) -> String {
-    format!(
-        "{STAFF_COOKIE}={value}; Path=/admin; Max-Age={max_age}; HttpOnly; SameSite=Strict{}",
-        if secure { "; Secure" } else { "" }
-    )
-}
-
-pub async fn login(mut ctx: Ctx, posted: Posted) -> Response {
-    if let Some(wait) = ctx.over_limit(super::limits::Limit::SignIn) {
-        return ctx.too_many(wait);
-    }
-    if !ctx.csrf_ok(&posted) {
-        return ctx.csrf_failed();
-    }
-    let token = posted.get("token").map(str::trim).unwrap_or("").to_owned();
-    let (store, now) = (ctx.state.app.store.clone(), ctx.now());
-    let ttl = Duration::minutes(i64::from(ctx.state.app.config.web.session_minutes));
-    let allowed = blocking(move || match store.staff_for_token(&token)? {
-        Some((_, role)) if ROLES.contains(&role) => store.staff_sign_in(now, &token, ttl),
-        _ => Ok(None),
-    })
-    .await;
-    match allowed {
-        Ok(Some((session, _))) => {
-            let secure = ctx.state.secure_cookies();
-            ctx.set_cookie(staff_cookie(&session, ttl.num_seconds(), secure));
-            ctx.redirect("/admin")
-        }
-        Ok(None) => {
-            let page = LoginPage {
-                page: Chrome::new(&ctx, &ctx.tr.t("admin-login-title"), ""),
-                error: ctx.tr.t("admin-login-failed"),
-            };
-            ctx.page(StatusCode::UNAUTHORIZED, &page)
-        }
-        Err(_) => ctx.error(StatusCode::SERVICE_UNAVAILABLE, "error-unavailable"),
-    }
-}
-
-pub async fn logout(ctx: Ctx, posted: Posted) -> Response {
-    let secret = ctx.staff_secret.clone();
-    let mut ctx = match ctx.end_session(&posted, secret).await {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
-    let secure = ctx.state.secure_cookies();
-    ctx.set_cookie(staff_cookie("", 0, secure));
-    ctx.redirect("/admin/login")
-}
 
 /// A chart with the same numbers as a table, for screen readers and for checking.
 pub struct Chart {
@@ -118,15 +50,15 @@ struct OverviewPage {
 }
 
 pub async fn overview(ctx: Ctx) -> Response {
-    let Some((token_id, role)) = ctx.staff.clone() else {
-        let lang = ctx.lang;
-        return ctx.redirect(&format!("/admin/login?lang={lang}"));
+    let (ctx, who) = match require_staff(ctx) {
+        Ok(found) => found,
+        Err(page) => return page,
     };
-    if !ROLES.contains(&role) {
+    if !ROLES.contains(&who.role) {
         return ctx.error(StatusCode::FORBIDDEN, "error-forbidden");
     }
     let (store, now) = (ctx.state.app.store.clone(), ctx.now());
-    let actor = Actor::Staff { token_id, role };
+    let actor = who.actor();
     let stats = match blocking(move || store.admin_stats(&actor, now, WEEKS)).await {
         Ok(s) => s,
         Err(e) => return ctx.failed(&e),

@@ -90,7 +90,8 @@ pub struct Ctx {
     pub path: String,
     pub subject: Option<SubjectId>,
     pub session_secret: Option<String>,
-    pub staff: Option<(String, Role)>,
+    /// The signed-in staff member (a full session, or one that may only enrol a second factor).
+    pub staff: Option<StaffUser>,
     pub staff_secret: Option<String>,
     /// Whether the browser already sent a cookie that seeds the CSRF token.
     pub has_cookie_seed: bool,
@@ -102,7 +103,29 @@ pub struct Ctx {
     pub query: Vec<(String, String)>,
     /// Who is asking, for rate limits (`limits::client_ip`).
     pub client: IpAddr,
+    /// The browser's `User-Agent`, shown in a staff member's list of sessions.
+    pub user_agent: String,
     set_cookies: Vec<String>,
+}
+
+/// A staff member signed in to the pages.
+#[derive(Debug, Clone)]
+pub struct StaffUser {
+    pub account: String,
+    pub name: String,
+    pub role: Role,
+    pub session: String,
+    /// `false` while the session may only enrol the second factor the role needs.
+    pub full: bool,
+}
+
+impl StaffUser {
+    pub fn actor(&self) -> Actor {
+        Actor::Staff {
+            id: self.account.clone(),
+            role: self.role,
+        }
+    }
 }
 
 /// A form token that passed its check: the key it is remembered by once used, and
@@ -146,9 +169,20 @@ impl FromRequestParts<WebState> for Ctx {
                 None => None,
             };
             let staff = match &s2 {
-                Some(s) => match store.web_session(now, s)? {
-                    Some(WebSession::Staff { token_id, role }) => Some((token_id, role)),
-                    _ => None,
+                Some(s) => match store.staff_session(now, s)? {
+                    Some(live) => {
+                        if live.touch_due {
+                            store.touch_staff_session(now, &live.id)?;
+                        }
+                        Some(StaffUser {
+                            account: live.account.id,
+                            name: live.account.name,
+                            role: live.account.role,
+                            session: live.id,
+                            full: live.stage == kerro_store::Stage::Full,
+                        })
+                    }
+                    None => None,
                 },
                 None => None,
             };
@@ -209,6 +243,12 @@ impl FromRequestParts<WebState> for Ctx {
             embed,
             query,
             client,
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned(),
             set_cookies,
             state: state.clone(),
         };

@@ -24,6 +24,10 @@ pub enum Limit {
     FormPost,
     /// `POST /login` or `POST /admin/login`.
     SignIn,
+    /// `POST /admin/invite`: setting a password through an invite link.
+    Invite,
+    /// `POST /admin/enrol`: checking a second-factor code.
+    SecondFactor,
 }
 
 /// After this many checks, keys whose allowance has refilled are dropped, so the
@@ -33,6 +37,8 @@ const PRUNE_EVERY: u64 = 4096;
 pub struct Limits {
     form_posts: DefaultKeyedRateLimiter<IpAddr>,
     sign_in: DefaultKeyedRateLimiter<IpAddr>,
+    invite: DefaultKeyedRateLimiter<IpAddr>,
+    second_factor: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
     checks: AtomicU64,
 }
@@ -46,6 +52,8 @@ impl Limits {
         Limits {
             form_posts: RateLimiter::keyed(per_minute(cfg.form_posts_per_minute)),
             sign_in: RateLimiter::keyed(per_minute(cfg.sign_in_requests_per_minute)),
+            invite: RateLimiter::keyed(per_minute(cfg.invite_posts_per_minute)),
+            second_factor: RateLimiter::keyed(per_minute(cfg.second_factor_checks_per_minute)),
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
         }
@@ -56,9 +64,16 @@ impl Limits {
         let limiter = match which {
             Limit::FormPost => &self.form_posts,
             Limit::SignIn => &self.sign_in,
+            Limit::Invite => &self.invite,
+            Limit::SecondFactor => &self.second_factor,
         };
         if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            for l in [&self.form_posts, &self.sign_in] {
+            for l in [
+                &self.form_posts,
+                &self.sign_in,
+                &self.invite,
+                &self.second_factor,
+            ] {
                 l.retain_recent();
                 l.shrink_to_fit();
             }

@@ -22,6 +22,7 @@ mod me_data;
 mod privacy;
 mod signin;
 mod signin_queue;
+mod staff;
 
 pub use ctx::{choose_lang, parse_accept_language};
 pub use mail::Mailer;
@@ -112,8 +113,17 @@ fn routes() -> Vec<(&'static str, MethodRouter<WebState>)> {
         ("/privacy", get(privacy::page)),
         ("/.well-known/gpc.json", get(privacy::gpc_json)),
         ("/admin", get(admin::overview)),
-        ("/admin/login", get(admin::login_page).post(admin::login)),
-        ("/admin/logout", post(admin::logout)),
+        ("/admin/login", get(staff::login_page).post(staff::login)),
+        ("/admin/logout", post(staff::logout)),
+        (
+            "/admin/invite",
+            get(staff::invite_page).post(staff::accept_invite),
+        ),
+        ("/admin/enrol", get(staff::enrol_page).post(staff::enrol)),
+        ("/admin/sessions", get(staff::sessions)),
+        ("/admin/sessions/end", post(staff::end_session)),
+        ("/admin/staff", get(staff::people)),
+        ("/admin/staff/end-sessions", post(staff::end_sessions_of)),
     ]
 }
 
@@ -224,6 +234,24 @@ pub const ME_PAGES: [(&str, &str); 6] = [
     ("/me/data", "nav-data"),
 ];
 
+/// The staff pages, in navigation order, with the roles that see each.
+pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 3] = {
+    use kerro_core::Role::*;
+    [
+        (
+            "/admin",
+            "admin-nav-overview",
+            &[Admin, Editor, Support, Dpo],
+        ),
+        ("/admin/staff", "admin-nav-staff", &[Admin]),
+        (
+            "/admin/sessions",
+            "admin-nav-sessions",
+            &[Admin, Editor, Support, Service, Dpo],
+        ),
+    ]
+};
+
 impl Chrome {
     pub fn new(ctx: &Ctx, title: &str, section: &str) -> Chrome {
         let query = ctx.query_without_lang();
@@ -237,7 +265,18 @@ impl Chrome {
                 current: l == ctx.lang,
             })
             .collect();
-        let nav = if ctx.subject.is_some() {
+        let staff_page = ctx.path.starts_with("/admin");
+        let nav = if let (Some(who), true) = (ctx.staff.as_ref().filter(|s| s.full), staff_page) {
+            STAFF_PAGES
+                .iter()
+                .filter(|(_, _, roles)| roles.contains(&who.role))
+                .map(|(href, id, _)| NavLink {
+                    href,
+                    label: ctx.tr.t(id),
+                    current: *href == section,
+                })
+                .collect()
+        } else if ctx.subject.is_some() {
             ME_PAGES
                 .iter()
                 .map(|(href, id)| NavLink {
@@ -256,7 +295,7 @@ impl Chrome {
             langs,
             csrf: ctx.csrf(),
             signed_in: ctx.subject.is_some(),
-            staff: ctx.staff.is_some() && ctx.path.starts_with("/admin"),
+            staff: ctx.staff.as_ref().is_some_and(|s| s.full) && staff_page,
             nav,
             embed: ctx.embed,
             controller: ctx.state.app.config.controller.name.clone(),

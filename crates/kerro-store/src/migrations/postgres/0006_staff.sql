@@ -1,0 +1,59 @@
+-- kerro schema version 6 (postgres): named staff accounts with a second factor,
+-- their invites and sessions, API tokens that expire, and subject tokens that
+-- remember which staff member minted them. Secrets are stored only as
+-- hashes (SHA-256 for random secrets, argon2id for passwords); a TOTP secret
+-- is sealed with a key derived from the master key.
+
+CREATE TABLE staff_accounts (
+    id              TEXT COLLATE "C" PRIMARY KEY,
+    email           TEXT COLLATE "C" NOT NULL,
+    -- The address's canonical look-up key: one account per address.
+    email_key       TEXT COLLATE "C" NOT NULL UNIQUE,
+    name            TEXT COLLATE "C" NOT NULL,
+    role            TEXT COLLATE "C" NOT NULL,
+    state           TEXT COLLATE "C" NOT NULL,
+    password_hash   TEXT COLLATE "C",
+    totp_sealed     TEXT COLLATE "C",
+    -- JSON array of the SHA-256 of the unused recovery codes.
+    recovery_codes  TEXT COLLATE "C" NOT NULL DEFAULT '[]',
+    failures        BIGINT NOT NULL DEFAULT 0,
+    -- The newest TOTP time step used, so a code works once.
+    totp_step       BIGINT NOT NULL DEFAULT 0,
+    locked_until    TEXT COLLATE "C",
+    created_by      TEXT COLLATE "C" NOT NULL,
+    created_at      TEXT COLLATE "C" NOT NULL,
+    updated_at      TEXT COLLATE "C" NOT NULL
+);
+
+-- One open invite per account; used up when the password is set.
+CREATE TABLE staff_invites (
+    hash        TEXT COLLATE "C" PRIMARY KEY,
+    account_id  TEXT COLLATE "C" NOT NULL REFERENCES staff_accounts(id) ON DELETE CASCADE,
+    expires_at  TEXT COLLATE "C" NOT NULL,
+    created_at  TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX staff_invites_account ON staff_invites(account_id);
+
+-- A person's browser sessions. `stage` is 'enrol' between setting the
+-- password and enrolling the second factor, then 'full'.
+CREATE TABLE staff_sessions (
+    hash          TEXT COLLATE "C" PRIMARY KEY,
+    id            TEXT COLLATE "C" NOT NULL UNIQUE,
+    account_id    TEXT COLLATE "C" NOT NULL REFERENCES staff_accounts(id) ON DELETE CASCADE,
+    stage         TEXT COLLATE "C" NOT NULL,
+    user_agent    TEXT COLLATE "C" NOT NULL,
+    created_at    TEXT COLLATE "C" NOT NULL,
+    last_seen_at  TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX staff_sessions_account ON staff_sessions(account_id);
+
+-- API tokens: who made them, until when, when last used, and an optional rate.
+ALTER TABLE staff_tokens ADD COLUMN expires_at TEXT COLLATE "C";
+ALTER TABLE staff_tokens ADD COLUMN created_by TEXT COLLATE "C";
+ALTER TABLE staff_tokens ADD COLUMN last_used_at TEXT COLLATE "C";
+ALTER TABLE staff_tokens ADD COLUMN per_minute BIGINT;
+
+-- Subject tokens minted by staff act "on behalf of" the subject, with the reason given.
+ALTER TABLE subject_tokens ADD COLUMN minted_by TEXT COLLATE "C";
+ALTER TABLE subject_tokens ADD COLUMN minted_role TEXT COLLATE "C";
+CREATE INDEX subject_tokens_minted_by ON subject_tokens(minted_by);
