@@ -172,7 +172,7 @@ macro_rules! permission {
 
 permission!(
     /// Read purposes, attributes and forms.
-    SchemaRead, "read the schema", [Admin, Editor, Support, Service, Dpo]
+    SchemaRead, "read the schema", [Admin, Editor, Support, Service]
 );
 permission!(
     /// Define purposes, attributes and forms.
@@ -204,11 +204,11 @@ permission!(
 );
 permission!(
     /// Read aggregate reports (no personal values).
-    Reports, "read reports", [Admin, Editor, Support, Dpo]
+    Reports, "read reports", [Admin, Editor, Support]
 );
 permission!(
     /// Read any consent receipt (a subject reads its own with its token).
-    ReceiptRead, "read consent receipts", [Admin, Support, Dpo]
+    ReceiptRead, "read consent receipts", [Admin, Support]
 );
 permission!(
     /// Invite, change and deactivate staff accounts.

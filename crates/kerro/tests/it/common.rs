@@ -150,6 +150,42 @@ impl TestApp {
         *self.clock.lock().unwrap() += by;
     }
 
+    /// A person invited, set up (password, and TOTP where the role needs it) and
+    /// signed in through the store, as the pages do it.
+    pub fn staff_person(&self, email: &str, role: Role) -> StaffPerson {
+        let now = *self.clock.lock().unwrap();
+        let invited = self
+            .store
+            .create_staff(&Actor::System("test".into()), now, email, email, role)
+            .unwrap();
+        let password = "a long test passphrase".to_owned();
+        let kerro_store::SignIn::Session { secret, .. } = self
+            .store
+            .accept_staff_invite(now, &invited.secret, &password, "test")
+            .unwrap()
+            .unwrap()
+        else {
+            panic!("no session")
+        };
+        let mut totp = None;
+        if role.needs_second_factor() {
+            let e = self.store.staff_enrolment(now, &invited.account.id).unwrap();
+            let code = totp_code(&e.secret_base32, now);
+            self.store
+                .confirm_staff_enrolment(now, &invited.account.id, &secret, &code)
+                .unwrap()
+                .expect("enrolled");
+            totp = Some(e.secret_base32);
+        }
+        StaffPerson {
+            id: invited.account.id,
+            email: email.to_owned(),
+            password,
+            totp,
+            cookie: format!("kerro_staff={secret}"),
+        }
+    }
+
     pub fn staff_token(&self, role: Role) -> String {
         self.store
             .create_staff_token(&Actor::System("test".into()), Utc::now(), role, "test")
@@ -157,12 +193,26 @@ impl TestApp {
             .1
     }
 
-    /// Sends a request with a raw body.
+    /// Sends a request with a raw body. It states a `Kerro-Access-Reason`, as
+    /// staff reading a subject must; [`TestApp::request`] sends exactly the headers given.
     pub async fn raw(
         &self,
         method: Method,
         path: &str,
         token: Option<&str>,
+        body: Vec<u8>,
+    ) -> Resp {
+        self.request(method, path, token, &[("kerro-access-reason", "integration test")], body)
+            .await
+    }
+
+    /// Sends a request with these headers and a raw body.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> Resp {
         let mut req = Request::builder()
@@ -171,6 +221,9 @@ impl TestApp {
             .header("content-type", "application/json");
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
         }
         let resp = self
             .router
@@ -364,6 +417,27 @@ impl TestApp {
 
 /// The `(attribute, value)` pairs of a subject view's `declarations`.
 #[allow(dead_code)] // not every test binary reads them
+/// A staff person set up by [`TestApp::staff_person`].
+pub struct StaffPerson {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    /// The TOTP secret in base32, where the role has one.
+    pub totp: Option<String>,
+    /// `kerro_staff=...` of a signed-in session.
+    pub cookie: String,
+}
+
+/// The RFC 6238 code of a base32 secret at `at` (SHA-1, 6 digits, 30 s), as an app shows it.
+pub fn totp_code(secret_base32: &str, at: chrono::DateTime<Utc>) -> String {
+    let secret = totp_rs::Secret::Encoded(secret_base32.to_owned())
+        .to_bytes()
+        .unwrap();
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret, None, "t".into())
+        .unwrap()
+        .generate(at.timestamp() as u64)
+}
+
 pub fn declared(me: &Value) -> Vec<(String, Value)> {
     me["declarations"]
         .as_array()

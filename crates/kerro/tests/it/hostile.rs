@@ -5,7 +5,7 @@
 
 use axum::http::{Method, StatusCode};
 use chrono::Duration;
-use kerro_core::{Actor, SubjectId};
+use kerro_core::{Actor, Role, SubjectId};
 use serde_json::{json, Value};
 
 use crate::common::TestApp;
@@ -450,12 +450,7 @@ async fn every_form_posts_to_a_route_the_router_declares() {
             Duration::minutes(15),
         )
         .unwrap();
-    let (staff, _) = app
-        .store
-        .staff_sign_in(now, &app.admin, Duration::minutes(30))
-        .unwrap()
-        .unwrap();
-    let staff = format!("kerro_staff={staff}");
+    let staff = app.staff_person("hostile-admin@example.fi", Role::Admin).cookie;
     let mut pages: Vec<(String, String)> = [
         "/",
         "/f/survey",

@@ -520,40 +520,54 @@ async fn gpc_records_an_objection_to_sharing_once() {
 }
 
 #[tokio::test]
-async fn admin_needs_an_admin_or_editor_sign_in() {
+async fn admin_overview_needs_a_named_sign_in_with_a_second_factor() {
     let Some(app) = TestApp::start() else { return };
     app.schema().await;
     app.answered_subject("a@example.fi").await;
     let r = get(&app, "/admin", "").await;
     assert!(r.location().starts_with("/admin/login"));
+    let admin = app.staff_person("boss@example.fi", Role::Admin);
     let login = get(&app, "/admin/login?lang=en", "").await;
     let cookie = format!("kerro_csrf={}", login.cookie("kerro_csrf").unwrap());
-    let service = app.staff_token(Role::Service);
-    let r = send(
-        &app,
-        Method::POST,
-        "/admin/login",
-        &cookie,
-        &[],
-        &[("csrf", &login.csrf()), ("token", &service)],
-    )
-    .await;
+    let now = *app.clock.lock().unwrap();
+    let post = |password: String, code: String| {
+        let (cookie, csrf, email) = (cookie.clone(), login.csrf(), admin.email.clone());
+        let app = &app;
+        async move {
+            send(
+                app,
+                Method::POST,
+                "/admin/login",
+                &cookie,
+                &[],
+                &[("csrf", &csrf), ("email", &email), ("password", &password), ("code", &code)],
+            )
+            .await
+        }
+    };
+    // A staff token is no longer a way in; a right password without the code neither.
+    let r = post(app.admin.clone(), String::new()).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    let r = send(
-        &app,
-        Method::POST,
-        "/admin/login",
-        &cookie,
-        &[],
-        &[("csrf", &login.csrf()), ("token", &app.admin)],
-    )
-    .await;
+    let r = post(admin.password.clone(), String::new()).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    app.advance(Duration::seconds(30));
+    let code = crate::common::totp_code(admin.totp.as_deref().unwrap(), now + Duration::seconds(30));
+    let r = post(admin.password.clone(), code.clone()).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
     let staff = r.cookie("kerro_staff").expect("a staff session");
-    assert!(r
+    let set = r
         .headers
         .get_all(header::SET_COOKIE)
         .iter()
-        .any(|c| c.to_str().unwrap().contains("SameSite=Strict")));
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("kerro_staff="))
+        .unwrap();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/admin", "Max-Age=43200"] {
+        assert!(set.contains(part), "{set}");
+    }
+    // The same code does not work twice.
+    let r = post(admin.password.clone(), code).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let page = get(&app, "/admin?lang=en", &format!("kerro_staff={staff}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text.matches("<svg").count() >= 3, "charts");
@@ -561,6 +575,11 @@ async fn admin_needs_an_admin_or_editor_sign_in() {
         .text
         .contains("Every attribute is asked by at least one form."));
     assert_eq!(app.store.audit_count("statistics_read", None).unwrap(), 1);
+    // A service person signs in without a code but may not see the overview.
+    let service = app.staff_person("crm@example.fi", Role::Service);
+    assert!(service.totp.is_none());
+    let page = get(&app, "/admin?lang=en", &service.cookie).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

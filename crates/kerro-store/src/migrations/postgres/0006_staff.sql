@@ -14,6 +14,7 @@ CREATE TABLE staff_accounts (
     state           TEXT COLLATE "C" NOT NULL,
     password_hash   TEXT COLLATE "C",
     totp_sealed     TEXT COLLATE "C",
+    totp_confirmed_at TEXT COLLATE "C",
     -- JSON array of the SHA-256 of the unused recovery codes.
     recovery_codes  TEXT COLLATE "C" NOT NULL DEFAULT '[]',
     failures        BIGINT NOT NULL DEFAULT 0,

@@ -14,6 +14,7 @@ CREATE TABLE staff_accounts (
     state           TEXT NOT NULL,
     password_hash   TEXT,
     totp_sealed     TEXT,
+    totp_confirmed_at TEXT,
     -- JSON array of the SHA-256 of the unused recovery codes.
     recovery_codes  TEXT NOT NULL DEFAULT '[]',
     failures        INTEGER NOT NULL DEFAULT 0,
