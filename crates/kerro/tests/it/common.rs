@@ -223,7 +223,7 @@ impl TestApp {
             req = req.header("authorization", format!("Bearer {t}"));
         }
         for (k, v) in headers {
-            req = req.header(*k, *v);
+            req = req.header(*k, axum::http::HeaderValue::from_bytes(v.as_bytes()).unwrap());
         }
         let resp = self
             .router

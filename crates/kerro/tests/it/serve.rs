@@ -34,7 +34,11 @@ pub fn call(
     token: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut req = c.request(method, url).bearer_auth(token);
+    // Staff reading a subject state why (`Kerro-Access-Reason`); other calls ignore it.
+    let mut req = c
+        .request(method, url)
+        .bearer_auth(token)
+        .header("kerro-access-reason", "end-to-end test");
     if let Some(b) = body {
         req = req.json(&b);
     }
