@@ -240,8 +240,8 @@ fn a_rewritten_and_rehashed_chain_is_named_on_both_chains() {
                 missing: false,
                 last_good: Some((good, 3)),
             }] => {
-                assert_eq!(name.0, format!("checkpoint {}", checkpoint(6)));
-                assert_eq!(good.0, format!("checkpoint {}", checkpoint(3)));
+                assert_eq!(name.to_string(), format!("checkpoint {}", checkpoint(6)));
+                assert_eq!(good.to_string(), format!("checkpoint {}", checkpoint(3)));
             }
             other => panic!("{chain:?}: {other:?}"),
         }

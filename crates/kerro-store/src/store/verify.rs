@@ -82,11 +82,19 @@ pub struct CheckpointCopy {
 
 /// How a checkpoint is named in messages: `checkpoint 3`, or `checkpoint 3 from FILE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckpointName(pub String);
+pub struct CheckpointName {
+    pub seq: i64,
+    /// The copy it came from; `None` for a stored one.
+    pub source: Option<String>,
+}
 
 impl fmt::Display for CheckpointName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        write!(f, "checkpoint {}", self.seq)?;
+        match &self.source {
+            Some(s) => write!(f, " from {s}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -214,7 +222,10 @@ impl Store {
                 .iter()
                 .map(|c| {
                     (
-                        CheckpointName(format!("checkpoint {}", c.seq)),
+                        CheckpointName {
+                            seq: c.seq,
+                            source: None,
+                        },
                         c.clone(),
                         true,
                     )
@@ -225,7 +236,10 @@ impl Store {
                     if stored.contains(c) {
                         continue;
                     }
-                    let name = CheckpointName(format!("checkpoint {} from {}", c.seq, copy.source));
+                    let name = CheckpointName {
+                        seq: c.seq,
+                        source: Some(copy.source.clone()),
+                    };
                     named.push((name, c.clone(), false));
                 }
             }

@@ -134,6 +134,10 @@ permission!(
     /// Read any consent receipt (a subject reads its own with its token).
     ReceiptRead, "read consent receipts", [Admin, Support]
 );
+permission!(
+    /// Read the audit log and the chains' signed checkpoints.
+    AuditRead, "read the audit log and checkpoints", [Admin] // dpo
+);
 
 /// A staff caller holding permission `P`.
 pub struct Staff<P: Permission> {

@@ -12,7 +12,9 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audiences, me, offers, receipts, schema, subjects, ErrorBody, ErrorDetail, Health};
+use super::{
+    audiences, checkpoints, me, offers, receipts, schema, subjects, ErrorBody, ErrorDetail, Health,
+};
 
 struct Security;
 
@@ -276,6 +278,7 @@ fn refine_schemas(schemas: &mut Value) {
         receipts::get,
         audiences::count, audiences::export,
         offers::put, offers::list, offers::get, offers::delete, offers::decide, offers::me_offers, offers::minimisation,
+        checkpoints::list,
     ),
     components(schemas(ErrorBody, ErrorDetail, Health)),
     modifiers(&Security),

@@ -109,6 +109,9 @@ pub struct UnusedAttribute {
 #[template(path = "admin.html")]
 struct OverviewPage {
     page: Chrome,
+    /// The staff navigation (`admin_nav.html`): this page, and whether the audit log is open to the role.
+    section: &'static str,
+    can_audit: bool,
     subjects: String,
     consent: Chart,
     rights: Chart,
@@ -291,6 +294,8 @@ pub async fn overview(ctx: Ctx) -> Response {
 
     let page = OverviewPage {
         page: Chrome::new(&ctx, &tr.t("admin-title"), ""),
+        section: "overview",
+        can_audit: super::audit::ROLES.contains(&role),
         subjects: tr.tn("admin-subjects", "count", stats.subjects as i64),
         consent,
         rights,

@@ -1,8 +1,9 @@
 //! The customer-facing web pages, server-rendered without JavaScript: hosted
 //! forms (`/f/...`), sign-in (`/login...`), the preference centre (`/me...`),
-//! the privacy policy (`/privacy`), Global Privacy Control and the staff's
-//! read-only overview (`/admin`). One module per page family; templates in
-//! `templates/`, translations in `locales/`.
+//! the privacy policy (`/privacy`), Global Privacy Control, the staff's
+//! read-only overview (`/admin`) and the audit log viewer (`/admin/audit`).
+//! One module per page family; templates in `templates/`, translations in
+//! `locales/`.
 //!
 //! Pages call the same store operations as the JSON API, so a choice made on a
 //! page is recorded exactly as the API records it. The API itself is in `http`;
@@ -10,6 +11,7 @@
 //! `documents`, and this module never imports `http`.
 
 mod admin;
+mod audit;
 mod charts;
 mod ctx;
 mod fields;
@@ -114,6 +116,9 @@ fn routes() -> Vec<(&'static str, MethodRouter<WebState>)> {
         ("/admin", get(admin::overview)),
         ("/admin/login", get(admin::login_page).post(admin::login)),
         ("/admin/logout", post(admin::logout)),
+        ("/admin/audit", get(audit::page)),
+        ("/admin/audit.csv", get(audit::csv)),
+        ("/admin/audit.json", get(audit::json)),
     ]
 }
 

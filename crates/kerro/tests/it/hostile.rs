@@ -16,6 +16,8 @@ use crate::pages::{get, send, session_for};
 enum Req {
     Page(Method, String, Vec<(String, String)>, bool),
     Api(Method, String, Value),
+    /// A page as the signed-in admin sees it (the staff pages).
+    Staff(String),
 }
 
 struct Probe {
@@ -46,6 +48,10 @@ fn api(method: Method, path: &str, body: Value) -> Req {
     Req::Api(method, path.to_owned(), body)
 }
 
+fn staff(path: &str) -> Req {
+    Req::Staff(path.to_owned())
+}
+
 /// No form on a page may post to a path with `..` in it, or outside kerro.
 fn assert_no_crafted_action(what: &str, text: &str) {
     for action in attribute_values(text, "action") {
@@ -54,6 +60,21 @@ fn assert_no_crafted_action(what: &str, text: &str) {
             "{what}: a form posts to '{action}'"
         );
     }
+}
+
+/// Every form of a page: its method (`get` or `post`, as written) and its action.
+fn forms_of(text: &str) -> Vec<(String, String)> {
+    text.split("<form")
+        .skip(1)
+        .map(|f| {
+            let tag = &f[..f.find('>').unwrap_or(f.len())];
+            let method = attribute_values(tag, "method")
+                .pop()
+                .unwrap_or_else(|| "get".into());
+            let action = attribute_values(tag, "action").pop().unwrap_or_default();
+            (method.to_lowercase(), action)
+        })
+        .collect()
 }
 
 /// Every value of `name="..."` in a page.
@@ -365,7 +386,102 @@ async fn hostile_requests_are_refused_and_change_nothing() {
             status: S::PAYLOAD_TOO_LARGE,
             shows: "<html lang=\"fi\">",
         },
+        // Issue 11: the checkpoints and the audit log viewer.
+        Probe {
+            what: "checkpoints: a limit of 0",
+            req: api(M::GET, "/v1/checkpoints?limit=0", Value::Null),
+            status: S::UNPROCESSABLE_ENTITY,
+            shows: "limit",
+        },
+        Probe {
+            what: "checkpoints: a limit that is no number",
+            req: api(M::GET, "/v1/checkpoints?limit=1e3", Value::Null),
+            status: S::BAD_REQUEST,
+            shows: "limit",
+        },
+        Probe {
+            what: "checkpoints: an unknown chain",
+            req: api(M::GET, "/v1/checkpoints?chain=forks", Value::Null),
+            status: S::UNPROCESSABLE_ENTITY,
+            shows: "chain",
+        },
+        Probe {
+            what: "checkpoints: a negative before",
+            req: api(M::GET, "/v1/checkpoints?before=-1", Value::Null),
+            status: S::UNPROCESSABLE_ENTITY,
+            shows: "before",
+        },
+        Probe {
+            what: "checkpoints: before past i64",
+            req: api(
+                M::GET,
+                "/v1/checkpoints?before=9223372036854775808",
+                Value::Null,
+            ),
+            status: S::BAD_REQUEST,
+            shows: "before",
+        },
+        Probe {
+            what: "checkpoints: a parameter twice",
+            req: api(M::GET, "/v1/checkpoints?limit=1&limit=2", Value::Null),
+            status: S::BAD_REQUEST,
+            shows: "limit",
+        },
+        Probe {
+            what: "checkpoints: an unknown parameter",
+            req: api(M::GET, "/v1/checkpoints?head=1", Value::Null),
+            status: S::BAD_REQUEST,
+            shows: "head",
+        },
+        Probe {
+            what: "audit log: a date without zeros",
+            req: staff("/admin/audit?from=2026-3-1"),
+            status: S::BAD_REQUEST,
+            shows: "aria-invalid=\"true\"",
+        },
+        Probe {
+            what: "audit log: a date at chrono's edge",
+            req: staff("/admin/audit?to=-262143-01-01"),
+            status: S::BAD_REQUEST,
+            shows: "id=\"f-to-error\"",
+        },
+        Probe {
+            what: "audit log: markup as a subject",
+            req: staff("/admin/audit?subject=%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E"),
+            status: S::BAD_REQUEST,
+            shows: "value=\"&#34;&#62;&#60;script&#62;",
+        },
+        Probe {
+            what: "audit log: an actor with a line break",
+            req: staff("/admin/audit?actor=staff%0Aadmin"),
+            status: S::BAD_REQUEST,
+            shows: "id=\"f-actor-error\"",
+        },
+        Probe {
+            what: "audit log: an actor of 201 characters",
+            req: staff(&format!("/admin/audit?actor={}", "a".repeat(201))),
+            status: S::BAD_REQUEST,
+            shows: "id=\"f-actor-error\"",
+        },
+        Probe {
+            what: "audit CSV: a date that does not exist",
+            req: staff("/admin/audit.csv?from=2026-02-30"),
+            status: S::BAD_REQUEST,
+            shows: "from",
+        },
+        Probe {
+            what: "audit JSON: a page number past i64",
+            req: staff("/admin/audit.json?before=99999999999999999999"),
+            status: S::BAD_REQUEST,
+            shows: "\"field\":\"before\"",
+        },
     ];
+    let (admin_session, _) = app
+        .store
+        .staff_sign_in(now, &app.admin, Duration::minutes(30))
+        .unwrap()
+        .unwrap();
+    let admin_cookie = format!("kerro_staff={admin_session}");
     let before = app.fingerprint();
     for p in probes {
         match p.req {
@@ -388,6 +504,13 @@ async fn hostile_requests_are_refused_and_change_nothing() {
                 let got = app.call(method, &path, Some(as_who), Some(body)).await;
                 assert_eq!(got.status, p.status, "{}: {}", p.what, got.body);
                 assert_eq!(got.field(), p.shows, "{}: {}", p.what, got.body);
+            }
+            Req::Staff(path) => {
+                let got = get(&app, &path, &admin_cookie).await;
+                assert_eq!(got.status, p.status, "{}: {}", p.what, got.text);
+                assert!(got.text.contains(p.shows), "{}: {}", p.what, got.text);
+                assert!(!got.text.contains("<script>"), "{}: {}", p.what, got.text);
+                assert_no_crafted_action(p.what, &got.text);
             }
         }
         assert_eq!(app.fingerprint(), before, "{} changed something", p.what);
@@ -488,19 +611,26 @@ async fn every_form_posts_to_a_route_the_router_declares() {
     }
     pages.push((format!("/me/receipts/{record}"), cookie.clone()));
     pages.push((format!("/login/{link}"), String::new()));
-    pages.push(("/admin".into(), staff));
+    pages.push(("/admin".into(), staff.clone()));
+    pages.push(("/admin/audit".into(), staff.clone()));
+    pages.push(("/admin/audit?from=bad".into(), staff));
     let routes = kerro::web::route_paths();
     let mut forms = 0;
     for (path, cookie) in &pages {
         let p = get(&app, path, cookie).await;
         assert!(p.status.as_u16() < 500, "{path}: {}", p.status);
-        for action in attribute_values(&p.text, "action") {
+        for (method, action) in forms_of(&p.text) {
             let target = action.split('?').next().unwrap();
             assert!(
                 routes.iter().any(|r| declared(r, target)),
                 "{path} has a form posting to '{action}', which no route declares"
             );
-            let posted = send(&app, Method::POST, &action, cookie, &[], &[]).await;
+            let method = if method == "get" {
+                Method::GET
+            } else {
+                Method::POST
+            };
+            let posted = send(&app, method, &action, cookie, &[], &[]).await;
             assert!(
                 posted.status != StatusCode::METHOD_NOT_ALLOWED
                     && posted.status != StatusCode::NOT_FOUND,

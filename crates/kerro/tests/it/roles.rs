@@ -34,6 +34,7 @@ fn allowed(route: &str, who: Who) -> bool {
         "me_offers" => who == Who::Subject,
         "audience_count" => staff(&[Admin, Editor, Support]),
         "audience_export" => staff(&[Admin, Service]),
+        "checkpoints" => staff(&[Admin]), // dpo
         "me" | "export" | "rectify" | "consent" | "contact" | "rights" | "erase" => {
             who == Who::Subject
         }
@@ -209,6 +210,12 @@ async fn every_route_with_every_role() {
                 "/v1/audiences/export".into(),
                 Some(json!({"purpose": "offers", "channel": "email"})),
             ),
+            (
+                "checkpoints",
+                Method::GET,
+                "/v1/checkpoints?chain=ledger&limit=5".into(),
+                None,
+            ),
             ("me", Method::GET, "/v1/me".into(), None),
             ("export", Method::GET, "/v1/me/export".into(), None),
             (
@@ -260,7 +267,7 @@ async fn every_route_with_every_role() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 6 * 33);
+    assert_eq!(checked, 6 * 34);
 }
 
 /// The OpenAPI document states, per operation, exactly the callers `allowed`
@@ -313,7 +320,7 @@ async fn the_document_states_who_may_call_each_operation() {
         }
     }
     // Every operation is one of the routes walked above, and every route is documented.
-    assert_eq!(ids.len(), 33, "{ids:?}");
+    assert_eq!(ids.len(), 34, "{ids:?}");
 }
 
 #[tokio::test]
