@@ -58,7 +58,7 @@ pub struct CheckpointList {
     pub public_key: String,
     /// Newest first.
     pub checkpoints: Vec<CheckpointView>,
-    /// Pass as `before` for the next, older page; absent on the last page.
+    /// Pass as `before` for the next, older page; null on the last page.
     pub next_before: Option<i64>,
 }
 
