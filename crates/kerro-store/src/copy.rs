@@ -29,6 +29,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("web_form_tokens", &["hash"]),
     ("privacy_policy_versions", &["version"]),
     ("outbox", &["seq"]),
+    ("checkpoints", &["seq"]),
 ];
 
 /// Identity columns whose PostgreSQL sequence must continue after the copied rows.
@@ -38,6 +39,7 @@ const IDENTITIES: &[(&str, &str)] = &[
     ("audit_log", "seq"),
     ("decisions", "id"),
     ("outbox", "seq"),
+    ("checkpoints", "seq"),
 ];
 
 /// Rows read per round trip.

@@ -9,6 +9,7 @@ pub mod crypto;
 mod db;
 pub mod error;
 pub mod model;
+pub mod signing;
 pub mod sql;
 mod store;
 mod writer;
@@ -23,4 +24,9 @@ pub use store::{
     SessionInfo, SignIn, StaffAccount, StaffSession, Stage, Store, StoreOptions, SubjectCaller,
     Submission, TokenCheck, TokenHolder, WebSession, INVITE_PREFIX, LOGIN_LINK_PREFIX,
     SESSION_PREFIX, STAFF_SESSION_PREFIX, STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX,
+};
+// Anchored chains and the audit log viewer (issue 11, items 8 and 9).
+pub use store::{
+    AuditFilter, AuditPage, AuditRow, Chain, ChainProblem, ChainReport, Checkpoint,
+    CheckpointClock, CheckpointCopy, CheckpointName, CheckpointPolicy, AUDIT_ACTIONS,
 };

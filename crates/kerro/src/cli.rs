@@ -1,4 +1,4 @@
-//! The command line: `serve`, `demo`, `token create`, `ledger verify`.
+//! The command line: `serve`, `demo`, `token create`, `ledger verify`, `audit verify`.
 //! Every command that opens the store takes the same `--data DIR`.
 
 use anyhow::Context;
@@ -165,10 +165,14 @@ enum StaffCommand {
 
 #[derive(Subcommand, Debug)]
 enum LedgerCommand {
-    /// Walk the hash chain; exit 1 naming the first bad entry.
+    /// Walk the hash chain and check it against its signed checkpoints; exit 1
+    /// naming each problem (a broken link, a removed tail, a rewritten chain, a forged checkpoint).
     Verify {
         #[command(flatten)]
         store: StoreArgs,
+        /// A copy of the checkpoints kept elsewhere (a saved GET /v1/checkpoints); may be repeated.
+        #[arg(long = "checkpoints", value_name = "FILE")]
+        checkpoints: Vec<PathBuf>,
     },
 }
 
@@ -335,17 +339,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Ledger {
-            command: LedgerCommand::Verify { store },
-        } => {
-            let (_, store) = open_store(&store, None, false)?;
-            report_chain("ledger", store.verify_ledger()?)
-        }
+            command: LedgerCommand::Verify { store, checkpoints },
+        } => verify(&store, kerro_store::Chain::Ledger, &checkpoints),
         Command::Audit {
-            command: LedgerCommand::Verify { store },
-        } => {
-            let (_, store) = open_store(&store, None, false)?;
-            report_chain("audit log", store.verify_audit()?)
-        }
+            command: LedgerCommand::Verify { store, checkpoints },
+        } => verify(&store, kerro_store::Chain::Audit, &checkpoints),
         Command::Import { store, file, batch } => {
             let (_, store) = open_store(&store, None, false)?;
             let report = crate::import::run(&store, &file, batch.max(1))?;
@@ -368,20 +366,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn report_chain(
-    what: &str,
-    result: Result<u64, kerro_core::consent::ChainBreak>,
+/// `kerro ledger verify` / `kerro audit verify` (see `verify.rs`).
+fn verify(
+    store: &StoreArgs,
+    chain: kerro_store::Chain,
+    copies: &[PathBuf],
 ) -> anyhow::Result<ExitCode> {
-    match result {
-        Ok(n) => {
-            println!("{what} ok: {n} entries, hash chain intact");
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(b) => {
-            println!("{what} BROKEN at seq {}: {}", b.seq, b.reason);
-            Ok(ExitCode::from(1))
-        }
-    }
+    let copies = copies
+        .iter()
+        .map(|p| crate::verify::read_copy(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (_, store) = open_store(store, None, false)?;
+    crate::verify::run(&store, chain, &copies)
 }
 
 fn parse_role(raw: &str) -> anyhow::Result<Role> {
@@ -425,6 +421,11 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
             config: Arc::new(cfg),
             clock: system_clock(),
         };
+        // Signed checkpoints of the ledger and the audit log (every node may
+        // write them; a head already checkpointed by another node is skipped).
+        state
+            .store
+            .start_checkpoints(state.config.audit.policy(), state.clock.clone());
         // Outbox events older than the retention are pruned hourly (every node
         // may do it; deleting what another node already deleted is harmless).
         let pruning = state.store.clone();

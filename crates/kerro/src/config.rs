@@ -130,6 +130,35 @@ impl Default for ServerConfig {
     }
 }
 
+/// The audit log and the ledger's signed checkpoints (see docs/operations.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// A checkpoint is written once either chain grew by this many entries...
+    pub checkpoint_every_events: u64,
+    /// ...or this many minutes after the last one, whichever comes first.
+    pub checkpoint_every_minutes: u32,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            checkpoint_every_events: 1000,
+            checkpoint_every_minutes: 10,
+        }
+    }
+}
+
+impl AuditConfig {
+    /// The store's checkpoint policy.
+    pub fn policy(&self) -> kerro_store::CheckpointPolicy {
+        kerro_store::CheckpointPolicy {
+            every_entries: self.checkpoint_every_events,
+            every: std::time::Duration::from_secs(u64::from(self.checkpoint_every_minutes) * 60),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -150,6 +179,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub web: WebConfig,
     pub server: ServerConfig,
+    pub audit: AuditConfig,
 }
 
 impl Default for Config {
@@ -168,6 +198,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             web: WebConfig::default(),
             server: ServerConfig::default(),
+            audit: AuditConfig::default(),
         }
     }
 }
@@ -333,6 +364,14 @@ impl Config {
                 bail!("{name} must be between 1 and {max}");
             }
         }
+        let every = self.audit.checkpoint_every_events;
+        if every == 0 || every > 10_000_000 {
+            bail!("audit.checkpoint_every_events must be between 1 and 10000000");
+        }
+        let minutes = self.audit.checkpoint_every_minutes;
+        if minutes == 0 || minutes > 7 * 24 * 60 {
+            bail!("audit.checkpoint_every_minutes must be between 1 and 10080");
+        }
         Ok(())
     }
 
@@ -384,6 +423,35 @@ mod tests {
             9200,
             "flag beats env"
         );
+    }
+
+    #[test]
+    fn checkpoints_come_from_the_audit_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = Overrides {
+            data_dir: Some(dir.path().to_owned()),
+            ..Default::default()
+        };
+        let defaults = Config::load(&cli, &|_| None).unwrap().audit.policy();
+        assert_eq!(defaults.every_entries, 1000);
+        assert_eq!(defaults.every, std::time::Duration::from_secs(600));
+        let file = dir.path().join("kerro.toml");
+        std::fs::write(
+            &file,
+            "[audit]\ncheckpoint_every_events = 50\ncheckpoint_every_minutes = 2\n",
+        )
+        .unwrap();
+        let policy = Config::load(&cli, &|_| None).unwrap().audit.policy();
+        assert_eq!(policy.every_entries, 50);
+        assert_eq!(policy.every, std::time::Duration::from_secs(120));
+        for bad in [
+            "checkpoint_every_events = 0",
+            "checkpoint_every_minutes = 0",
+        ] {
+            std::fs::write(&file, format!("[audit]\n{bad}\n")).unwrap();
+            let e = Config::load(&cli, &|_| None).unwrap_err().to_string();
+            assert!(e.contains("audit.checkpoint_every_"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -4,11 +4,12 @@
 
 use crate::sql::{params, Conn};
 use chrono::{DateTime, Utc};
-use kerro_core::consent::{link, ChainBreak, ChainVerifier, GENESIS};
+use kerro_core::consent::{link, ChainBreak, GENESIS};
 use kerro_core::{Actor, SubjectId};
 use serde_json::{json, Value};
 
 use super::tx::Tx;
+use super::verify::Walk;
 use super::{parse_ts, ts, Store};
 use crate::error::StoreResult;
 use crate::model::AuditEntry;
@@ -106,7 +107,37 @@ pub(crate) enum AuditAction<'a> {
     StatisticsRead {
         attributes: Vec<String>,
     },
+    /// A staff member viewed or exported the audit log (`format`: page, csv, json).
+    AuditLogRead {
+        format: &'a str,
+        filters: Value,
+        count: u64,
+    },
 }
+
+/// The name of every action as stored, for the audit log viewer's filter.
+pub const ACTIONS: &[&str] = &[
+    "schema_changed",
+    "subject_created",
+    "subject_read",
+    "subject_token_issued",
+    "submission",
+    "declarations_changed",
+    "consent_changed",
+    "contact_changed",
+    "rights_changed",
+    "subject_erased",
+    "receipt_read",
+    "staff_token_created",
+    "audience_exported",
+    "sign_in_link_issued",
+    "signed_in",
+    "staff_signed_in",
+    "sharing_objected",
+    "data_exported",
+    "statistics_read",
+    "audit_log_read",
+];
 
 impl AuditAction<'_> {
     fn name(&self) -> &'static str {
@@ -140,6 +171,7 @@ impl AuditAction<'_> {
             AuditAction::SharingObjected { .. } => "sharing_objected",
             AuditAction::DataExported => "data_exported",
             AuditAction::StatisticsRead { .. } => "statistics_read",
+            AuditAction::AuditLogRead { .. } => "audit_log_read",
         }
     }
 
@@ -214,6 +246,11 @@ impl AuditAction<'_> {
             AuditAction::StatisticsRead { attributes } => {
                 json!({"fields": attributes, "aggregate": true})
             }
+            AuditAction::AuditLogRead {
+                format,
+                filters,
+                count,
+            } => json!({"format": format, "filters": filters, "count": count}),
             AuditAction::SignInLinkIssued
             | AuditAction::DataExported
             | AuditAction::SubjectCreated
@@ -223,7 +260,13 @@ impl AuditAction<'_> {
     }
 }
 
-fn canonical(time: &str, actor: &str, action: &str, subject: Option<&str>, detail: &str) -> String {
+pub(crate) fn canonical(
+    time: &str,
+    actor: &str,
+    action: &str,
+    subject: Option<&str>,
+    detail: &str,
+) -> String {
     json!([1, time, actor, action, subject, detail]).to_string()
 }
 
@@ -333,29 +376,40 @@ pub(crate) fn entries_for(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<A
     Ok(out)
 }
 
+/// Shows `w` every entry of the audit log, in order.
+pub(crate) fn walk(conn: &Conn, w: &mut Walk) -> StoreResult<()> {
+    let rows = conn.rows(
+        "SELECT seq, time, actor, action, subject_id, detail, prev_hash, hash FROM audit_log ORDER BY seq",
+        (),
+    )?;
+    for r in &rows {
+        let seq: i64 = r.get(0)?;
+        let subject: Option<String> = r.get(4)?;
+        let canon = canonical(
+            &r.get::<_, String>(1)?,
+            &r.get::<_, String>(2)?,
+            &r.get::<_, String>(3)?,
+            subject.as_deref(),
+            &r.get::<_, String>(5)?,
+        );
+        w.entry(
+            seq,
+            &r.get::<_, String>(6)?,
+            &canon,
+            &r.get::<_, String>(7)?,
+        );
+    }
+    Ok(())
+}
+
 impl Store {
     /// Walks the audit log's hash chain; `Ok(Err(..))` names the first broken entry.
+    /// (`verify_chain` also checks it against its checkpoints.)
     pub fn verify_audit(&self) -> StoreResult<Result<u64, ChainBreak>> {
         self.read(|conn| {
-            let rows = conn.rows(
-                "SELECT seq, time, actor, action, subject_id, detail, prev_hash, hash FROM audit_log ORDER BY seq",
-())?;
-            let mut v = ChainVerifier::default();
-            for r in &rows {
-                let seq: i64 = r.get(0)?;
-                let subject: Option<String> = r.get(4)?;
-                let canon = canonical(
-                    &r.get::<_, String>(1)?,
-                    &r.get::<_, String>(2)?,
-                    &r.get::<_, String>(3)?,
-                    subject.as_deref(),
-                    &r.get::<_, String>(5)?,
-                );
-                if let Err(b) = v.check(seq, &r.get::<_, String>(6)?, &canon, &r.get::<_, String>(7)?) {
-                    return Ok(Err(b));
-                }
-            }
-            Ok(Ok(v.checked))
+            let mut w = Walk::default();
+            walk(conn, &mut w)?;
+            Ok(w.result())
         })
     }
 
@@ -369,5 +423,62 @@ impl Store {
             )?;
             Ok(n as u64)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The viewer's list names every action there is (a new variant must be added to `ACTIONS`).
+    #[test]
+    fn every_action_is_listed() {
+        let all = [
+            AuditAction::SchemaChanged { kind: "", key: "" },
+            AuditAction::SubjectCreated,
+            AuditAction::SubjectRead,
+            AuditAction::SubjectTokenIssued,
+            AuditAction::Submission {
+                form: "",
+                fields: vec![],
+                purposes: vec![],
+            },
+            AuditAction::DeclarationsChanged { fields: vec![] },
+            AuditAction::ConsentChanged {
+                purpose: "",
+                state: "",
+            },
+            AuditAction::ContactChanged,
+            AuditAction::RightsChanged {
+                restricted: false,
+                objected_marketing: false,
+                objected_sharing: false,
+            },
+            AuditAction::SubjectErased,
+            AuditAction::ReceiptRead { record_id: "" },
+            AuditAction::StaffTokenCreated {
+                token_id: "",
+                role: "",
+            },
+            AuditAction::AudienceExported {
+                purpose: "",
+                channel: "",
+                count: 0,
+                with_email: false,
+            },
+            AuditAction::SignInLinkIssued,
+            AuditAction::SignedIn { method: "" },
+            AuditAction::StaffSignedIn,
+            AuditAction::SharingObjected { signal: "" },
+            AuditAction::DataExported,
+            AuditAction::StatisticsRead { attributes: vec![] },
+            AuditAction::AuditLogRead {
+                format: "",
+                filters: Value::Null,
+                count: 0,
+            },
+        ];
+        let names: Vec<&str> = all.iter().map(AuditAction::name).collect();
+        assert_eq!(names, ACTIONS);
     }
 }

@@ -6,20 +6,19 @@
 use super::tx::{Edit, Tx};
 use crate::sql::{params, Conn, OptionalExtension, Row};
 use chrono::{DateTime, Utc};
-use kerro_core::consent::{
-    ChainBreak, ChainVerifier, ConsentEvent, ConsentState, Method, NoticeRef, GENESIS,
-};
+use kerro_core::consent::{ChainBreak, ConsentEvent, ConsentState, Method, NoticeRef, GENESIS};
 use kerro_core::decide::ConsentInfo;
 use kerro_core::ids::{FormKey, PurposeKey, RecordId, SubjectId};
 use kerro_core::{Actor, CoreError, Lang};
 use std::collections::BTreeMap;
 
 use super::audit::{record, AuditAction};
+use super::verify::Walk;
 use super::{corrupt, new_ulid, parse_ts, ts, Store};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{ReceiptData, StoredEvent};
 
-const EVENT_COLUMNS: &str =
+pub(crate) const EVENT_COLUMNS: &str =
     "seq, record_id, subject_id, purpose, state, form, notice_version, notice_sha256, \
                              language, event_time, actor, method, prev_hash, hash";
 
@@ -107,7 +106,7 @@ pub(crate) fn append(tx: &Tx, new: NewEvent<'_>) -> StoreResult<StoredEvent> {
     Ok(StoredEvent { seq, event, hash })
 }
 
-fn event_from_row(r: &Row) -> StoreResult<StoredEvent> {
+pub(crate) fn event_from_row(r: &Row) -> StoreResult<StoredEvent> {
     let get_s = |i: usize| -> StoreResult<String> { r.get::<_, String>(i) };
     let form: Option<String> = r.get(5)?;
     let notice = match form {
@@ -178,36 +177,33 @@ pub(crate) fn current_states(
         .collect())
 }
 
+/// Shows `w` every event of the ledger, in order.
+pub(crate) fn walk(conn: &Conn, w: &mut Walk) -> StoreResult<()> {
+    let rows = conn.rows(
+        &format!("SELECT {EVENT_COLUMNS} FROM consent_events ORDER BY seq"),
+        (),
+    )?;
+    for r in &rows {
+        let seq: i64 = r.get(0)?;
+        match event_from_row(r) {
+            Ok(e) => w.entry(seq, &e.event.prev_hash, &e.event.canonical(), &e.hash),
+            Err(e) => {
+                let hash: String = r.get(13).unwrap_or_default();
+                w.unreadable(seq, &hash, format!("unreadable event: {e}"));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Walks the whole ledger in order; `Ok(Err(..))` names the first bad event.
+    /// (`verify_chain` also checks the ledger against its checkpoints.)
     pub fn verify_ledger(&self) -> StoreResult<Result<u64, ChainBreak>> {
         self.read(|conn| {
-            let rows = conn.rows(
-                &format!("SELECT {EVENT_COLUMNS} FROM consent_events ORDER BY seq"),
-                (),
-            )?;
-            let mut v = ChainVerifier::default();
-            for r in &rows {
-                let seq: i64 = r.get(0)?;
-                let stored = match event_from_row(r) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        return Ok(Err(ChainBreak {
-                            seq,
-                            reason: format!("unreadable event: {e}"),
-                        }))
-                    }
-                };
-                if let Err(b) = v.check(
-                    seq,
-                    &stored.event.prev_hash,
-                    &stored.event.canonical(),
-                    &stored.hash,
-                ) {
-                    return Ok(Err(b));
-                }
-            }
-            Ok(Ok(v.checked))
+            let mut w = Walk::default();
+            walk(conn, &mut w)?;
+            Ok(w.result())
         })
     }
 

@@ -3,6 +3,8 @@
 //! nodes (or processes) make. Operations live in the sibling modules by topic.
 
 mod audit;
+mod audit_view;
+mod checkpoints;
 mod decision_log;
 mod declare;
 mod engine;
@@ -22,8 +24,12 @@ mod stats;
 mod subjects;
 mod tokens;
 pub(crate) mod tx;
+mod verify;
 mod web;
 
+pub use audit::ACTIONS as AUDIT_ACTIONS;
+pub use audit_view::{AuditFilter, AuditPage, AuditRow};
+pub use checkpoints::{Chain, Checkpoint, CheckpointClock, CheckpointPolicy};
 pub use declare::Submission;
 pub use hosted::{FormPost, FormPosted, Respondent};
 pub use import::{ImportOutcome, ImportRecord};
@@ -33,6 +39,7 @@ pub use staff_sessions::{SessionInfo, StaffSession, Stage, STAFF_SESSION_PREFIX}
 pub use stats::{week_of, AdminStats, AnswerCount};
 pub use subjects::{MintedBy, SubjectCaller, SUBJECT_TOKEN_PREFIX};
 pub use tokens::{ApiToken, TokenCheck, TokenHolder, STAFF_TOKEN_PREFIX};
+pub use verify::{ChainProblem, ChainReport, CheckpointCopy, CheckpointName};
 pub use web::PolicyVersion;
 
 use chrono::{DateTime, Utc};
@@ -46,6 +53,7 @@ use crate::crypto::Keyring;
 use crate::db::{self, Location};
 use crate::error::{StoreError, StoreResult};
 use crate::model::SchemaSnapshot;
+use crate::signing::CheckpointKey;
 use crate::sql::{Conn, Dialect};
 use crate::writer::Writer;
 use kerro_core::Actor;
@@ -101,6 +109,9 @@ pub(crate) struct Inner {
     /// When each token's use was last written down.
     token_last_used: Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
     decision_log: std::sync::mpsc::Sender<decision_log::PendingLog>,
+    /// The key checkpoints are signed with (`checkpoint.key` beside the master key).
+    pub(crate) checkpoint_key: Arc<CheckpointKey>,
+    pub(crate) checkpointer: checkpoints::Checkpointer,
 }
 
 /// Readers kept open for reuse; more are opened on demand and closed after use.
@@ -157,6 +168,9 @@ impl Store {
             .clone()
             .unwrap_or_else(|| opts.data_dir.join("master.key"));
         let keys = Arc::new(Keyring::load_or_create(&key_path)?);
+        let checkpoint_key = Arc::new(CheckpointKey::load_or_create(&CheckpointKey::path_beside(
+            &key_path,
+        ))?);
         let location = match &opts.database {
             Some(url) => Location::parse(url)?,
             None => Location::Sqlite(opts.data_dir.join("kerro.db")),
@@ -207,6 +221,8 @@ impl Store {
             staff_cache_generation: std::sync::atomic::AtomicU64::new(0),
             token_last_used: Mutex::default(),
             decision_log: decision_log::start_flusher(weak.clone()),
+            checkpoint_key,
+            checkpointer: checkpoints::Checkpointer::default(),
         });
         if opts.index {
             follow::start(Arc::downgrade(&inner), location, followed_from);
@@ -330,6 +346,13 @@ impl Store {
     /// in memory and the job's edits; only a subject missing from memory is
     /// read back.
     fn after_commit(&self, touched: Vec<tx::Touched>) {
+        let appended = touched
+            .iter()
+            .fold(tx::Appended::default(), |a, t| tx::Appended {
+                ledger: a.ledger + t.appended.ledger,
+                audit: a.audit + t.appended.audit,
+            });
+        self.inner.checkpointer.note(appended);
         for t in touched {
             if let Some(snapshot) = t.snapshot {
                 self.set_snapshot(snapshot);

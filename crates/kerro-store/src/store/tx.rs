@@ -90,6 +90,11 @@ impl<'a> Tx<'a> {
     /// Records the hash just appended to `table`'s chain.
     pub(crate) fn advance_chain(&self, table: &'static str, hash: &str) {
         self.heads.borrow_mut().insert(table, hash.to_owned());
+        let mut t = self.touched.borrow_mut();
+        match table {
+            "consent_events" => t.appended.ledger += 1,
+            _ => t.appended.audit += 1,
+        }
     }
 
     /// Notes an outbox event about `subject`: the profile written after
@@ -157,6 +162,15 @@ impl<'a> Tx<'a> {
 pub(crate) struct Touched {
     pub(crate) subjects: HashMap<SubjectId, Touch>,
     pub(crate) snapshot: Option<SchemaSnapshot>,
+    /// Entries the job appended to each chain (the checkpoints' event count).
+    pub(crate) appended: Appended,
+}
+
+/// How many entries were appended to the ledger and to the audit log.
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Appended {
+    pub(crate) ledger: u64,
+    pub(crate) audit: u64,
 }
 
 impl Touched {

@@ -353,3 +353,56 @@ admin-nav-label = Staff pages
 admin-nav-overview = Overview
 admin-nav-staff = Staff
 admin-nav-sessions = Sessions
+## Staff navigation and the audit log viewer
+admin-nav-audit = Audit log
+audit-title = Audit log
+audit-intro = Every read and change of personal data by staff, and every change by customers, in one hash-chained log. Viewing or downloading it is recorded here too.
+audit-filters = Filters
+audit-actor = Person or token
+audit-actor-hint = As recorded, such as staff:admin:tok_…, or its beginning up to a colon, such as staff:admin.
+audit-subject = Customer (subject id)
+audit-action = Action
+audit-from = From
+audit-to = To
+audit-before = Page
+audit-date-hint = A date as YYYY-MM-DD (UTC), such as 2026-03-01.
+audit-apply = Show
+audit-clear = Clear the filters
+audit-export = Download these entries
+audit-export-csv = CSV
+audit-export-json = JSON
+audit-caption = Audit log entries, newest first
+audit-col-seq = No.
+audit-col-time = Time (UTC)
+audit-col-actor = By
+audit-col-action = Action
+audit-col-subject = Customer
+audit-col-detail = Details
+audit-none = No entries match these filters.
+audit-pages = Pages of entries
+audit-older = Older entries
+audit-newest = Newest entries
+audit-bad-input = Check the filter “{ $field }”:
+audit-bad-actor = Enter at most 200 characters, without line breaks.
+audit-bad-subject = Enter a subject id such as sub_01J2Q8X4ZP0000000000000000.
+audit-bad-action = Enter an action name in lower case, such as subject_read.
+audit-bad-date = Enter a date as YYYY-MM-DD, such as 2026-03-01.
+audit-bad-range = The end date is before the start date.
+audit-bad-before = The page link is not valid; start again from the newest entries.
+audit-chain-title = Integrity
+audit-chain-intact = { $count ->
+    [one] The hash chain is intact: { $count } entry checked.
+   *[other] The hash chain is intact: { $count } entries checked.
+}
+audit-chain-broken = The chain is broken at entry { $seq }: { $reason }
+audit-chain-end = The log ends at entry { $end }.
+audit-chain-tail = Checkpoint { $checkpoint } vouches for entry { $head }: entries were removed from the end.
+audit-chain-rewritten = Entry { $seq } no longer matches checkpoint { $checkpoint }: the log was rewritten.
+audit-chain-forged = Checkpoint { $checkpoint } was not signed with this installation's key: it is forged.
+audit-checkpoint-none = No checkpoint has been written yet.
+audit-checkpoint-newest = The newest verified checkpoint, number { $checkpoint }, vouches for the log up to entry { $head }.
+audit-checkpoint-since = { $count ->
+    [0] No entry is newer than it.
+    [one] { $count } newer entry is not yet covered by a checkpoint.
+   *[other] { $count } newer entries are not yet covered by a checkpoint.
+}

@@ -353,3 +353,56 @@ admin-nav-label = Henkilöstön sivut
 admin-nav-overview = Yleiskatsaus
 admin-nav-staff = Henkilöstö
 admin-nav-sessions = Istunnot
+## Henkilöstön navigointi ja tapahtumaloki
+admin-nav-audit = Tapahtumaloki
+audit-title = Tapahtumaloki
+audit-intro = Henkilöstön jokainen henkilötietojen luku ja muutos sekä asiakkaiden jokainen muutos samassa tiivisteketjutetussa lokissa. Myös lokin katselu ja lataus kirjataan tähän.
+audit-filters = Rajaukset
+audit-actor = Henkilö tai tunnus
+audit-actor-hint = Kuten kirjattu, esimerkiksi staff:admin:tok_…, tai sen alku kaksoispisteeseen asti, esimerkiksi staff:admin.
+audit-subject = Asiakas (tunniste)
+audit-action = Toiminto
+audit-from = Alkaen
+audit-to = Asti
+audit-before = Sivu
+audit-date-hint = Päivämäärä muodossa VVVV-KK-PP (UTC), esimerkiksi 2026-03-01.
+audit-apply = Näytä
+audit-clear = Poista rajaukset
+audit-export = Lataa nämä merkinnät
+audit-export-csv = CSV
+audit-export-json = JSON
+audit-caption = Tapahtumalokin merkinnät, uusin ensin
+audit-col-seq = Nro
+audit-col-time = Aika (UTC)
+audit-col-actor = Tekijä
+audit-col-action = Toiminto
+audit-col-subject = Asiakas
+audit-col-detail = Tiedot
+audit-none = Yksikään merkintä ei vastaa rajauksia.
+audit-pages = Merkintöjen sivut
+audit-older = Vanhemmat merkinnät
+audit-newest = Uusimmat merkinnät
+audit-bad-input = Tarkista rajaus ”{ $field }”:
+audit-bad-actor = Kirjoita enintään 200 merkkiä ilman rivinvaihtoja.
+audit-bad-subject = Kirjoita asiakkaan tunniste, esimerkiksi sub_01J2Q8X4ZP0000000000000000.
+audit-bad-action = Kirjoita toiminnon nimi pienin kirjaimin, esimerkiksi subject_read.
+audit-bad-date = Kirjoita päivämäärä muodossa VVVV-KK-PP, esimerkiksi 2026-03-01.
+audit-bad-range = Loppupäivä on ennen alkupäivää.
+audit-bad-before = Sivulinkki ei kelpaa; aloita uudelleen uusimmista merkinnöistä.
+audit-chain-title = Eheys
+audit-chain-intact = { $count ->
+    [one] Tiivisteketju on ehjä: { $count } merkintä tarkistettu.
+   *[other] Tiivisteketju on ehjä: { $count } merkintää tarkistettu.
+}
+audit-chain-broken = Ketju on katki merkinnän { $seq } kohdalla: { $reason }
+audit-chain-end = Loki päättyy merkintään { $end }.
+audit-chain-tail = Tarkistuspiste { $checkpoint } takaa merkinnän { $head }: lopusta on poistettu merkintöjä.
+audit-chain-rewritten = Merkintä { $seq } ei enää vastaa tarkistuspistettä { $checkpoint }: lokia on kirjoitettu uudelleen.
+audit-chain-forged = Tarkistuspistettä { $checkpoint } ei ole allekirjoitettu tämän asennuksen avaimella: se on väärennetty.
+audit-checkpoint-none = Tarkistuspistettä ei ole vielä kirjoitettu.
+audit-checkpoint-newest = Uusin varmistettu tarkistuspiste, numero { $checkpoint }, takaa lokin merkintään { $head } asti.
+audit-checkpoint-since = { $count ->
+    [0] Uudempia merkintöjä ei ole.
+    [one] { $count } uudempi merkintä ei ole vielä tarkistuspisteen takaama.
+   *[other] { $count } uudempaa merkintää ei ole vielä tarkistuspisteen takaamia.
+}

@@ -353,3 +353,56 @@ admin-nav-label = Personalens sidor
 admin-nav-overview = Översikt
 admin-nav-staff = Personal
 admin-nav-sessions = Sessioner
+## Personalens navigering och granskningsloggen
+admin-nav-audit = Granskningslogg
+audit-title = Granskningslogg
+audit-intro = Varje läsning och ändring av personuppgifter som personalen gör, och varje ändring som kunderna gör, i en hashkedjad logg. Även visning och nedladdning av loggen registreras här.
+audit-filters = Filter
+audit-actor = Person eller token
+audit-actor-hint = Som registrerat, till exempel staff:admin:tok_…, eller dess början fram till ett kolon, till exempel staff:admin.
+audit-subject = Kund (id)
+audit-action = Åtgärd
+audit-from = Från
+audit-to = Till
+audit-before = Sida
+audit-date-hint = Ett datum som ÅÅÅÅ-MM-DD (UTC), till exempel 2026-03-01.
+audit-apply = Visa
+audit-clear = Rensa filtren
+audit-export = Ladda ner dessa poster
+audit-export-csv = CSV
+audit-export-json = JSON
+audit-caption = Granskningsloggens poster, nyaste först
+audit-col-seq = Nr
+audit-col-time = Tid (UTC)
+audit-col-actor = Av
+audit-col-action = Åtgärd
+audit-col-subject = Kund
+audit-col-detail = Detaljer
+audit-none = Inga poster matchar filtren.
+audit-pages = Sidor med poster
+audit-older = Äldre poster
+audit-newest = Nyaste poster
+audit-bad-input = Kontrollera filtret ”{ $field }”:
+audit-bad-actor = Skriv högst 200 tecken, utan radbrytningar.
+audit-bad-subject = Skriv ett kund-id, till exempel sub_01J2Q8X4ZP0000000000000000.
+audit-bad-action = Skriv namnet på en åtgärd med små bokstäver, till exempel subject_read.
+audit-bad-date = Skriv ett datum som ÅÅÅÅ-MM-DD, till exempel 2026-03-01.
+audit-bad-range = Slutdatumet är före startdatumet.
+audit-bad-before = Sidlänken är ogiltig; börja om från de nyaste posterna.
+audit-chain-title = Integritet
+audit-chain-intact = { $count ->
+    [one] Hashkedjan är hel: { $count } post kontrollerad.
+   *[other] Hashkedjan är hel: { $count } poster kontrollerade.
+}
+audit-chain-broken = Kedjan är bruten vid post { $seq }: { $reason }
+audit-chain-end = Loggen slutar vid post { $end }.
+audit-chain-tail = Kontrollpunkt { $checkpoint } intygar post { $head }: poster har tagits bort i slutet.
+audit-chain-rewritten = Post { $seq } stämmer inte längre med kontrollpunkt { $checkpoint }: loggen har skrivits om.
+audit-chain-forged = Kontrollpunkt { $checkpoint } är inte signerad med den här installationens nyckel: den är förfalskad.
+audit-checkpoint-none = Ingen kontrollpunkt har skrivits ännu.
+audit-checkpoint-newest = Den nyaste verifierade kontrollpunkten, nummer { $checkpoint }, intygar loggen fram till post { $head }.
+audit-checkpoint-since = { $count ->
+    [0] Ingen post är nyare.
+    [one] { $count } nyare post täcks ännu inte av en kontrollpunkt.
+   *[other] { $count } nyare poster täcks ännu inte av en kontrollpunkt.
+}

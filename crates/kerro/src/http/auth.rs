@@ -218,6 +218,10 @@ permission!(
     /// Create, list and revoke API tokens.
     TokenManage, "manage API tokens", [Admin]
 );
+permission!(
+    /// Read the audit log and the chains' signed checkpoints.
+    AuditRead, "read the audit log and checkpoints", [Admin, Dpo]
+);
 
 /// A staff caller holding permission `P`.
 pub struct Staff<P: Permission> {

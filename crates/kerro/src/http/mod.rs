@@ -6,6 +6,7 @@
 
 mod audiences;
 mod auth;
+mod checkpoints;
 mod me;
 mod offers;
 mod openapi;
@@ -86,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/reports/minimisation", get(offers::minimisation))
         .route("/v1/audiences/count", post(audiences::count))
         .route("/v1/audiences/export", post(audiences::export))
+        .route("/v1/checkpoints", get(checkpoints::list))
         .fallback(not_found)
         .layer(axum::Extension(std::sync::Arc::new(TokenLimits::new(
             state.config.web.api_token_requests_per_minute,

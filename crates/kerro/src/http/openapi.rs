@@ -13,7 +13,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    audiences, me, offers, receipts, schema, staff, subjects, ErrorBody, ErrorDetail, Health,
+    audiences, checkpoints, me, offers, receipts, schema, staff, subjects, ErrorBody, ErrorDetail,
+    Health,
 };
 
 struct Security;
@@ -289,6 +290,7 @@ fn refine_schemas(schemas: &mut Value) {
         receipts::get,
         audiences::count, audiences::export,
         offers::put, offers::list, offers::get, offers::delete, offers::decide, offers::me_offers, offers::minimisation,
+        checkpoints::list,
     ),
     components(schemas(ErrorBody, ErrorDetail, Health)),
     modifiers(&Security),

@@ -1,8 +1,9 @@
 //! The customer-facing web pages, server-rendered without JavaScript: hosted
 //! forms (`/f/...`), sign-in (`/login...`), the preference centre (`/me...`),
-//! the privacy policy (`/privacy`), Global Privacy Control and the staff's
-//! read-only overview (`/admin`). One module per page family; templates in
-//! `templates/`, translations in `locales/`.
+//! the privacy policy (`/privacy`), Global Privacy Control, the staff's
+//! read-only overview (`/admin`) and the audit log viewer (`/admin/audit`).
+//! One module per page family; templates in `templates/`, translations in
+//! `locales/`.
 //!
 //! Pages call the same store operations as the JSON API, so a choice made on a
 //! page is recorded exactly as the API records it. The API itself is in `http`;
@@ -10,6 +11,7 @@
 //! `documents`, and this module never imports `http`.
 
 mod admin;
+mod audit;
 mod charts;
 mod ctx;
 mod fields;
@@ -124,6 +126,9 @@ fn routes() -> Vec<(&'static str, MethodRouter<WebState>)> {
         ("/admin/sessions/end", post(staff::end_session)),
         ("/admin/staff", get(staff::people)),
         ("/admin/staff/end-sessions", post(staff::end_sessions_of)),
+        ("/admin/audit", get(audit::page)),
+        ("/admin/audit.csv", get(audit::csv)),
+        ("/admin/audit.json", get(audit::json)),
     ]
 }
 
@@ -235,7 +240,7 @@ pub const ME_PAGES: [(&str, &str); 6] = [
 ];
 
 /// The staff pages, in navigation order, with the roles that see each.
-pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 3] = {
+pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 4] = {
     use kerro_core::Role::*;
     [
         (
@@ -243,6 +248,7 @@ pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 3] = {
             "admin-nav-overview",
             &[Admin, Editor, Support, Dpo],
         ),
+        ("/admin/audit", "admin-nav-audit", &[Admin, Dpo]),
         ("/admin/staff", "admin-nav-staff", &[Admin]),
         (
             "/admin/sessions",

@@ -430,10 +430,7 @@ async fn receipts_in_both_shapes_and_only_for_their_subject() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(
-        by_support,
-        1
-    );
+    assert_eq!(by_support, 1);
     assert_eq!(
         app.get("/v1/receipts/rec_nope", &token).await.status,
         StatusCode::NOT_FOUND

@@ -169,7 +169,10 @@ impl TestApp {
         };
         let mut totp = None;
         if role.needs_second_factor() {
-            let e = self.store.staff_enrolment(now, &invited.account.id).unwrap();
+            let e = self
+                .store
+                .staff_enrolment(now, &invited.account.id)
+                .unwrap();
             let code = totp_code(&e.secret_base32, now);
             self.store
                 .confirm_staff_enrolment(now, &invited.account.id, &secret, &code)
@@ -202,8 +205,14 @@ impl TestApp {
         token: Option<&str>,
         body: Vec<u8>,
     ) -> Resp {
-        self.request(method, path, token, &[("kerro-access-reason", "integration test")], body)
-            .await
+        self.request(
+            method,
+            path,
+            token,
+            &[("kerro-access-reason", "integration test")],
+            body,
+        )
+        .await
     }
 
     /// Sends a request with these headers and a raw body.
@@ -223,7 +232,10 @@ impl TestApp {
             req = req.header("authorization", format!("Bearer {t}"));
         }
         for (k, v) in headers {
-            req = req.header(*k, axum::http::HeaderValue::from_bytes(v.as_bytes()).unwrap());
+            req = req.header(
+                *k,
+                axum::http::HeaderValue::from_bytes(v.as_bytes()).unwrap(),
+            );
         }
         let resp = self
             .router

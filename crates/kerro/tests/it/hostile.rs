@@ -16,6 +16,8 @@ use crate::pages::{get, send, session_for};
 enum Req {
     Page(Method, String, Vec<(String, String)>, bool),
     Api(Method, String, Value),
+    /// A page as the signed-in admin sees it (the staff pages).
+    Staff(String),
 }
 
 struct Probe {
@@ -46,6 +48,10 @@ fn api(method: Method, path: &str, body: Value) -> Req {
     Req::Api(method, path.to_owned(), body)
 }
 
+fn staff(path: &str) -> Req {
+    Req::Staff(path.to_owned())
+}
+
 /// No form on a page may post to a path with `..` in it, or outside kerro.
 fn assert_no_crafted_action(what: &str, text: &str) {
     for action in attribute_values(text, "action") {
@@ -54,6 +60,21 @@ fn assert_no_crafted_action(what: &str, text: &str) {
             "{what}: a form posts to '{action}'"
         );
     }
+}
+
+/// Every form of a page: its method (`get` or `post`, as written) and its action.
+fn forms_of(text: &str) -> Vec<(String, String)> {
+    text.split("<form")
+        .skip(1)
+        .map(|f| {
+            let tag = &f[..f.find('>').unwrap_or(f.len())];
+            let method = attribute_values(tag, "method")
+                .pop()
+                .unwrap_or_else(|| "get".into());
+            let action = attribute_values(tag, "action").pop().unwrap_or_default();
+            (method.to_lowercase(), action)
+        })
+        .collect()
 }
 
 /// Every value of `name="..."` in a page.
@@ -108,7 +129,7 @@ async fn hostile_requests_are_refused_and_change_nothing() {
     let submission = |review: &str| json!({"answers": {"review": review}, "consents": {"offers": true}, "notice_version": 1});
     use Method as M;
     use StatusCode as S;
-    let probes = vec![
+    let mut probes = vec![
         // 1. A crafted sign-in link must not make the confirm form post elsewhere (high).
         Probe {
             what: "sign-in link to /me/delete",
@@ -366,6 +387,55 @@ async fn hostile_requests_are_refused_and_change_nothing() {
             shows: "<html lang=\"fi\">",
         },
     ];
+    // Issue 11: the checkpoints (the error's field) and the audit log viewer (text on the page).
+    for (query, status, field) in [
+        ("limit=0", S::UNPROCESSABLE_ENTITY, "limit"),
+        ("limit=1e3", S::BAD_REQUEST, "limit"),
+        ("chain=forks", S::UNPROCESSABLE_ENTITY, "chain"),
+        ("before=-1", S::UNPROCESSABLE_ENTITY, "before"),
+        ("before=9223372036854775808", S::BAD_REQUEST, "before"),
+        ("limit=1&limit=2", S::BAD_REQUEST, "limit"),
+        ("head=1", S::BAD_REQUEST, "head"),
+    ] {
+        let req = api(M::GET, &format!("/v1/checkpoints?{query}"), Value::Null);
+        probes.push(Probe {
+            what: query,
+            req,
+            status,
+            shows: field,
+        });
+    }
+    // A test may leak one string to give it the table's lifetime.
+    let long_actor: &'static str = format!("actor={}", "a".repeat(201)).leak();
+    for (what, shows) in [
+        ("audit?from=2026-3-1", "aria-invalid=\"true\""),
+        ("audit?to=-262143-01-01", "id=\"f-to-error\""),
+        (
+            "audit?subject=%22%3E%3Cscript%3E",
+            "value=\"&#34;&#62;&#60;script&#62;",
+        ),
+        ("audit?actor=staff%0Aadmin", "id=\"f-actor-error\""),
+        (long_actor, "id=\"f-actor-error\""),
+        ("audit.csv?from=2026-02-30", "from"),
+        (
+            "audit.json?before=99999999999999999999",
+            "\"field\":\"before\"",
+        ),
+    ] {
+        let path = match what.strip_prefix("actor=") {
+            Some(_) => format!("/admin/audit?{what}"),
+            None => format!("/admin/{what}"),
+        };
+        probes.push(Probe {
+            what,
+            req: staff(&path),
+            status: S::BAD_REQUEST,
+            shows,
+        });
+    }
+    let admin_cookie = app
+        .staff_person("audit-admin@example.fi", Role::Admin)
+        .cookie;
     let before = app.fingerprint();
     for p in probes {
         match p.req {
@@ -388,6 +458,13 @@ async fn hostile_requests_are_refused_and_change_nothing() {
                 let got = app.call(method, &path, Some(as_who), Some(body)).await;
                 assert_eq!(got.status, p.status, "{}: {}", p.what, got.body);
                 assert_eq!(got.field(), p.shows, "{}: {}", p.what, got.body);
+            }
+            Req::Staff(path) => {
+                let got = get(&app, &path, &admin_cookie).await;
+                assert_eq!(got.status, p.status, "{}: {}", p.what, got.text);
+                assert!(got.text.contains(p.shows), "{}: {}", p.what, got.text);
+                assert!(!got.text.contains("<script>"), "{}: {}", p.what, got.text);
+                assert_no_crafted_action(p.what, &got.text);
             }
         }
         assert_eq!(app.fingerprint(), before, "{} changed something", p.what);
@@ -450,7 +527,9 @@ async fn every_form_posts_to_a_route_the_router_declares() {
             Duration::minutes(15),
         )
         .unwrap();
-    let staff = app.staff_person("hostile-admin@example.fi", Role::Admin).cookie;
+    let staff = app
+        .staff_person("hostile-admin@example.fi", Role::Admin)
+        .cookie;
     let mut pages: Vec<(String, String)> = [
         "/",
         "/f/survey",
@@ -483,19 +562,26 @@ async fn every_form_posts_to_a_route_the_router_declares() {
     }
     pages.push((format!("/me/receipts/{record}"), cookie.clone()));
     pages.push((format!("/login/{link}"), String::new()));
-    pages.push(("/admin".into(), staff));
+    pages.push(("/admin".into(), staff.clone()));
+    pages.push(("/admin/audit".into(), staff.clone()));
+    pages.push(("/admin/audit?from=bad".into(), staff));
     let routes = kerro::web::route_paths();
     let mut forms = 0;
     for (path, cookie) in &pages {
         let p = get(&app, path, cookie).await;
         assert!(p.status.as_u16() < 500, "{path}: {}", p.status);
-        for action in attribute_values(&p.text, "action") {
+        for (method, action) in forms_of(&p.text) {
             let target = action.split('?').next().unwrap();
             assert!(
                 routes.iter().any(|r| declared(r, target)),
                 "{path} has a form posting to '{action}', which no route declares"
             );
-            let posted = send(&app, Method::POST, &action, cookie, &[], &[]).await;
+            let method = if method == "get" {
+                Method::GET
+            } else {
+                Method::POST
+            };
+            let posted = send(&app, method, &action, cookie, &[], &[]).await;
             assert!(
                 posted.status != StatusCode::METHOD_NOT_ALLOWED
                     && posted.status != StatusCode::NOT_FOUND,

@@ -7,9 +7,11 @@ pub const BACKEND: common::Backend = common::Backend::Sqlite;
 
 mod abuse;
 mod api;
+mod audit_page;
 mod bad_input;
 mod browser;
 mod browser_kit;
+mod checkpoints;
 mod common;
 mod decisions;
 mod e2e;

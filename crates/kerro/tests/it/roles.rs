@@ -36,6 +36,7 @@ fn allowed(route: &str, who: Who) -> bool {
         "me_offers" => who == Who::Subject,
         "audience_count" => staff(&[Admin, Editor, Support]),
         "audience_export" => staff(&[Admin, Service]),
+        "checkpoints" => staff(&[Admin, Dpo]),
         "me" | "export" | "rectify" | "consent" | "contact" | "rights" | "erase" => {
             who == Who::Subject
         }
@@ -87,14 +88,22 @@ async fn every_route_with_every_role() {
         };
         let tag = format!("{who:?}").to_lowercase().replace(['(', ')'], "");
         let invited = app
-            .post("/v1/staff", &app.admin, json!({"email": format!("{tag}-staff@example.fi"), "name": "n", "role": "editor"}))
+            .post(
+                "/v1/staff",
+                &app.admin,
+                json!({"email": format!("{tag}-staff@example.fi"), "name": "n", "role": "editor"}),
+            )
             .await
             .body["id"]
             .as_str()
             .unwrap()
             .to_owned();
         let doomed_token = app
-            .post("/v1/tokens", &app.admin, json!({"name": "doomed", "role": "service"}))
+            .post(
+                "/v1/tokens",
+                &app.admin,
+                json!({"name": "doomed", "role": "service"}),
+            )
             .await
             .body["id"]
             .as_str()
@@ -227,6 +236,12 @@ async fn every_route_with_every_role() {
                 "/v1/audiences/export".into(),
                 Some(json!({"purpose": "offers", "channel": "email"})),
             ),
+            (
+                "checkpoints",
+                Method::GET,
+                "/v1/checkpoints?chain=ledger&limit=5".into(),
+                None,
+            ),
             ("me", Method::GET, "/v1/me".into(), None),
             ("export", Method::GET, "/v1/me/export".into(), None),
             (
@@ -253,13 +268,20 @@ async fn every_route_with_every_role() {
                 "/v1/me/rights".into(),
                 Some(json!({"objected_sharing": true})),
             ),
-            ("export_subject", Method::GET, format!("/v1/subjects/{id}/export"), None),
+            (
+                "export_subject",
+                Method::GET,
+                format!("/v1/subjects/{id}/export"),
+                None,
+            ),
             ("list_staff", Method::GET, "/v1/staff".into(), None),
             (
                 "create_staff",
                 Method::POST,
                 "/v1/staff".into(),
-                Some(json!({"email": format!("{tag}-new@example.fi"), "name": "n", "role": "support"})),
+                Some(
+                    json!({"email": format!("{tag}-new@example.fi"), "name": "n", "role": "support"}),
+                ),
             ),
             (
                 "update_staff",
@@ -267,8 +289,18 @@ async fn every_route_with_every_role() {
                 format!("/v1/staff/{invited}"),
                 Some(json!({"name": "renamed"})),
             ),
-            ("reinvite_staff", Method::POST, format!("/v1/staff/{invited}/invite"), None),
-            ("deactivate_staff", Method::POST, format!("/v1/staff/{invited}/deactivate"), None),
+            (
+                "reinvite_staff",
+                Method::POST,
+                format!("/v1/staff/{invited}/invite"),
+                None,
+            ),
+            (
+                "deactivate_staff",
+                Method::POST,
+                format!("/v1/staff/{invited}/deactivate"),
+                None,
+            ),
             ("list_tokens", Method::GET, "/v1/tokens".into(), None),
             (
                 "create_token",
@@ -276,7 +308,12 @@ async fn every_route_with_every_role() {
                 "/v1/tokens".into(),
                 Some(json!({"name": "n", "role": "service"})),
             ),
-            ("revoke_token", Method::DELETE, format!("/v1/tokens/{doomed_token}"), None),
+            (
+                "revoke_token",
+                Method::DELETE,
+                format!("/v1/tokens/{doomed_token}"),
+                None,
+            ),
             ("erase", Method::DELETE, "/v1/me".into(), None),
         ];
         for (name, method, path, body) in routes {
@@ -302,7 +339,7 @@ async fn every_route_with_every_role() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 7 * 42);
+    assert_eq!(checked, 7 * 43);
 }
 
 /// The OpenAPI document states, per operation, exactly the callers `allowed`
@@ -355,7 +392,7 @@ async fn the_document_states_who_may_call_each_operation() {
         }
     }
     // Every operation is one of the routes walked above, and every route is documented.
-    assert_eq!(ids.len(), 42, "{ids:?}");
+    assert_eq!(ids.len(), 43, "{ids:?}");
 }
 
 #[tokio::test]

@@ -540,7 +540,12 @@ async fn admin_overview_needs_a_named_sign_in_with_a_second_factor() {
                 "/admin/login",
                 &cookie,
                 &[],
-                &[("csrf", &csrf), ("email", &email), ("password", &password), ("code", &code)],
+                &[
+                    ("csrf", &csrf),
+                    ("email", &email),
+                    ("password", &password),
+                    ("code", &code),
+                ],
             )
             .await
         }
@@ -551,7 +556,8 @@ async fn admin_overview_needs_a_named_sign_in_with_a_second_factor() {
     let r = post(admin.password.clone(), String::new()).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     app.advance(Duration::seconds(30));
-    let code = crate::common::totp_code(admin.totp.as_deref().unwrap(), now + Duration::seconds(30));
+    let code =
+        crate::common::totp_code(admin.totp.as_deref().unwrap(), now + Duration::seconds(30));
     let r = post(admin.password.clone(), code.clone()).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
     let staff = r.cookie("kerro_staff").expect("a staff session");
@@ -562,7 +568,12 @@ async fn admin_overview_needs_a_named_sign_in_with_a_second_factor() {
         .map(|c| c.to_str().unwrap().to_owned())
         .find(|c| c.starts_with("kerro_staff="))
         .unwrap();
-    for part in ["HttpOnly", "SameSite=Strict", "Path=/admin", "Max-Age=43200"] {
+    for part in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/admin",
+        "Max-Age=43200",
+    ] {
         assert!(set.contains(part), "{set}");
     }
     // The same code does not work twice.

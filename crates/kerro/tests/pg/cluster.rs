@@ -100,6 +100,16 @@ fn two_nodes_writing_at_once_keep_one_valid_ledger_chain() {
     let Some(cluster) = Cluster::new() else {
         return skipped("cluster::two_nodes_writing_at_once_keep_one_valid_ledger_chain");
     };
+    // Both nodes write checkpoints often, so they race for the same heads.
+    for name in ["a", "b"] {
+        let data = cluster.dir.path().join(name);
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(
+            data.join("kerro.toml"),
+            "[audit]\ncheckpoint_every_events = 7\ncheckpoint_every_minutes = 1\n",
+        )
+        .unwrap();
+    }
     let a = cluster.node("a");
     let b = cluster.node("b");
     define_schema(&a);
@@ -133,6 +143,8 @@ fn two_nodes_writing_at_once_keep_one_valid_ledger_chain() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(text.contains("hash chain intact"), "{text}");
+        assert!(text.contains(" checkpoints: "), "{text}");
+        assert!(!text.contains("none verified"), "{text}");
         if cmd == "ledger" {
             assert!(text.contains(&format!("ok: {expected} entries")), "{text}");
         }

@@ -12,8 +12,12 @@ pub const BACKEND: common::Backend = common::Backend::Postgres;
 mod abuse;
 #[path = "../it/api.rs"]
 mod api;
+#[path = "../it/audit_page.rs"]
+mod audit_page;
 #[path = "../it/bad_input.rs"]
 mod bad_input;
+#[path = "../it/checkpoints.rs"]
+mod checkpoints;
 mod cluster;
 #[path = "../it/common.rs"]
 mod common;
