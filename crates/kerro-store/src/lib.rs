@@ -11,6 +11,7 @@ pub mod error;
 pub mod model;
 pub mod sql;
 mod store;
+pub mod telemetry;
 mod writer;
 
 pub use copy::{copy, table_counts, CopyProgress, CopyReport};

@@ -29,6 +29,7 @@ use super::{Inner, Store};
 use crate::db::{self, Location};
 use crate::error::StoreResult;
 use crate::sql::{Conn, Dialect};
+use crate::telemetry;
 use crate::writer::CHANNEL;
 
 /// How long the follower waits for a notification before looking anyway.
@@ -101,11 +102,17 @@ fn wait(conn: &Conn) -> StoreResult<()> {
 }
 
 fn catch_up(store: &Store, conn: &Conn, last: &mut i64) -> StoreResult<()> {
+    // How far behind this pass found the follower: the events from elsewhere
+    // it had not applied yet (the outbox's own times are domain times, an
+    // import's `given_at` say, so events are counted rather than seconds).
+    let mut behind = 0usize;
     loop {
         let events = since(conn, *last, 2000)?;
         let Some(newest) = events.last().map(|e| e.seq) else {
+            metrics::gauge!(telemetry::FOLLOWER_LAG_EVENTS).set(behind as f64);
             return Ok(());
         };
+        behind += events.iter().filter(|e| e.node != store.node_id()).count();
         // An event is passed only once applied: if the database went away
         // meanwhile, the same events are read again after reconnecting.
         apply(store, &events)?;
