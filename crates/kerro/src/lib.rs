@@ -13,4 +13,5 @@ pub mod documents;
 pub mod http;
 pub mod import;
 pub mod server;
+pub mod telemetry;
 pub mod web;

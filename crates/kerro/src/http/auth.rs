@@ -134,6 +134,10 @@ permission!(
     /// Read any consent receipt (a subject reads its own with its token).
     ReceiptRead, "read consent receipts", [Admin, Support]
 );
+permission!(
+    /// Scrape the operational metrics (`GET /metrics`: counts and timings, no personal data).
+    Metrics, "read metrics", [Admin, Service]
+);
 
 /// A staff caller holding permission `P`.
 pub struct Staff<P: Permission> {

@@ -22,5 +22,6 @@ mod roles;
 mod security;
 mod serve;
 mod slow_clients;
+mod telemetry;
 mod web;
 mod write_path;

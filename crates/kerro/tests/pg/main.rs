@@ -34,6 +34,8 @@ mod roles;
 mod security;
 #[path = "../it/serve.rs"]
 mod serve;
+#[path = "../it/telemetry.rs"]
+mod telemetry;
 #[path = "../it/web.rs"]
 mod web;
 #[path = "../it/write_path.rs"]
