@@ -12,7 +12,7 @@ use metrics::{describe_gauge, describe_histogram, Unit};
 pub const WRITER_BATCH_SIZE: &str = "kerro_writer_batch_size";
 /// How long a group-commit transaction's COMMIT took.
 pub const WRITER_COMMIT_SECONDS: &str = "kerro_writer_commit_seconds";
-/// How many events of other nodes (and other processes) the follower found unapplied at its last look.
+/// How many events of other nodes (and other processes) the follower has yet to apply, as of its last look.
 pub const FOLLOWER_LAG_EVENTS: &str = "kerro_follower_lag_events";
 /// How long the store's decision call took.
 pub const DECISION_SECONDS: &str = "kerro_decision_seconds";
@@ -35,7 +35,7 @@ pub fn describe() {
     describe_gauge!(
         FOLLOWER_LAG_EVENTS,
         Unit::Count,
-        "Outbox events of other nodes or processes the follower found not yet applied when it last looked (every 250 ms, or on NOTIFY); 0 when it was up to date."
+        "Outbox events of other nodes or processes this node has not applied yet, as of the follower's last look (every 250 ms, or on NOTIFY)."
     );
     describe_histogram!(
         DECISION_SECONDS,
