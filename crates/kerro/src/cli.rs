@@ -168,7 +168,10 @@ fn env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.is_empty())
 }
 
+/// Opens the store for a server: metrics are recorded from the start (the
+/// demo's seeding and the bootstrap token count too).
 fn load(store: &StoreArgs, listen: Option<SocketAddr>) -> anyhow::Result<(Config, Store)> {
+    let _ = crate::telemetry::handle();
     open_store(store, listen, true)
 }
 
