@@ -6,7 +6,7 @@
 //! make sense for the attribute's kind.
 
 use chrono::{DateTime, Utc};
-use kerro_condition::{Condition, ElemMatch, FieldTest, Node, Op, Prim};
+use kerro_condition::{Condition, ElemMatch, FieldTest, Node, Op, Prim, Rel};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -297,12 +297,12 @@ impl Checker<'_> {
         match op {
             Op::Eq(p) => self.prim(&at("$eq"), attr, p),
             Op::Ne(p) => self.prim(&at("$ne"), attr, p),
-            Op::Cmp(_, p) => match (kind, p) {
+            Op::Cmp(rel, p) => match (kind, p) {
                 (AttrKind::Number, Prim::Num(_)) => Ok(()),
-                (AttrKind::Date, Prim::Str(s)) => date(&at("$gt"), s),
-                (AttrKind::Number | AttrKind::Date, _) => Err(mismatch(&at("$gt"), kind)),
+                (AttrKind::Date, Prim::Str(s)) => date(&at(rel_name(*rel)), s),
+                (AttrKind::Number | AttrKind::Date, _) => Err(mismatch(&at(rel_name(*rel)), kind)),
                 _ => Err(bad(
-                    at("$gt"),
+                    at(rel_name(*rel)),
                     format!(
                         "ordering ($lt, $gt, ...) does not apply to a {}",
                         kind_name(kind)
@@ -444,6 +444,16 @@ fn date(field: &str, s: &str) -> CoreResult<()> {
     match crate::time::parse_date(s) {
         Some(_) => Ok(()),
         None => Err(bad(field.into(), crate::value::not_a_date(s))),
+    }
+}
+
+/// The operator an ordering was written with, for the path of an error.
+fn rel_name(rel: Rel) -> &'static str {
+    match rel {
+        Rel::Lt => "$lt",
+        Rel::Lte => "$lte",
+        Rel::Gt => "$gt",
+        Rel::Gte => "$gte",
     }
 }
 

@@ -154,7 +154,7 @@ fn type_checks() {
         "2027-02-29",
         "2027-01-31T00:00:00Z",
     ] {
-        check(json!({"review": {"$lt": bad}}), Err("condition.review.$gt"));
+        check(json!({"review": {"$lt": bad}}), Err("condition.review.$lt"));
         check(json!({"review": bad}), Err("condition.review"));
         check(json!({"review": {"$eq": bad}}), Err("condition.review.$eq"));
         check(

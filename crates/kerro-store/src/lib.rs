@@ -12,6 +12,7 @@ pub mod model;
 pub mod signing;
 pub mod sql;
 mod store;
+pub mod telemetry;
 mod writer;
 
 pub use copy::{copy, table_counts, CopyProgress, CopyReport};

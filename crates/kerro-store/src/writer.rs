@@ -22,6 +22,7 @@ use crate::crypto::Keyring;
 use crate::error::{StoreError, StoreResult};
 use crate::sql::{Conn, Dialect};
 use crate::store::tx::{ChainHeads, Touched, Tx};
+use crate::telemetry;
 
 type Reply = Box<dyn FnOnce(StoreResult<()>) + Send>;
 /// A job runs in its savepoint; it answers with its reply and, if it succeeded, what it touched.
@@ -172,6 +173,7 @@ fn run(
             continue;
         }
         let Some(c) = conn.as_ref() else { continue };
+        metrics::histogram!(telemetry::WRITER_BATCH_SIZE).record(batch.len() as f64);
         // Under the write lock nobody else appends: the chain heads can be remembered.
         let heads = RefCell::new(ChainHeads::default());
         let mut replies = Vec::with_capacity(batch.len());
@@ -227,9 +229,13 @@ fn run(
             end.push(&notify);
         }
         end.push("COMMIT");
+        let committing = Instant::now();
         let commit = c.run_fixed(&end);
         match &commit {
-            Ok(()) => on_commit(touched),
+            Ok(()) => {
+                telemetry::seconds_since(telemetry::WRITER_COMMIT_SECONDS, committing);
+                on_commit(touched);
+            }
             Err(e) => {
                 tracing::error!("commit failed: {e}");
                 let _ = c.execute_batch("ROLLBACK");

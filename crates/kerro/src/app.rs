@@ -34,9 +34,14 @@ impl AppState {
     }
 }
 
-/// The whole application: the API's routes beside the pages' routes.
+/// The whole application: the API's routes beside the pages' routes, every
+/// request counted and timed under its route (`telemetry`, whose recorder
+/// this installs on first use).
 pub fn router(state: AppState) -> Router {
-    crate::http::router(state.clone()).merge(crate::web::router(state))
+    let _ = crate::telemetry::handle();
+    crate::http::router(state.clone())
+        .merge(crate::web::router(state))
+        .layer(axum::middleware::from_fn(crate::telemetry::track))
 }
 
 /// A failed request: the domain's error with its code. The API answers it as

@@ -198,7 +198,10 @@ fn env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.is_empty())
 }
 
+/// Opens the store for a server: metrics are recorded from the start (the
+/// demo's seeding and the bootstrap token count too).
 fn load(store: &StoreArgs, listen: Option<SocketAddr>) -> anyhow::Result<(Config, Store)> {
+    let _ = crate::telemetry::handle();
     open_store(store, listen, true)
 }
 
@@ -278,7 +281,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             let staff_banner = crate::demo::invite_staff(&store, now, &cfg.public_url())?;
             let banner = format!(
-                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n{}{staff_banner}",
+                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  metrics:       {url}/metrics  (with the admin token; or set metrics.listen)\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n{}{staff_banner}",
                 seed.subjects.len(),
                 seed.sample_subject,
                 crate::demo::web_banner(&cfg.public_url(), &web_token),
@@ -408,6 +411,16 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
         let addr = listener.local_addr()?;
         // The real address, so tests can bind port 0 and read it back.
         println!("listening on http://{addr}");
+        let metrics_listener = match cfg.metrics.listen {
+            Some(at) => {
+                let l = tokio::net::TcpListener::bind(at)
+                    .await
+                    .with_context(|| format!("cannot listen for metrics on {at}"))?;
+                println!("metrics on http://{}/metrics", l.local_addr()?);
+                Some(l)
+            }
+            None => None,
+        };
         // With port 0, links (sign-in e-mails, receipts, the banner) must name the real port.
         let mut cfg = cfg;
         let planned_url = cfg.public_url();
@@ -446,6 +459,18 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
             }
         });
         let limits = state.config.server.clone();
+        if let Some(listener) = metrics_listener {
+            // The same limits against slow clients; it stops with the process.
+            let limits = limits.clone();
+            tokio::spawn(async move {
+                let shutdown = std::future::pending::<()>();
+                let served =
+                    crate::server::serve(listener, crate::telemetry::router(), &limits, shutdown);
+                if let Err(e) = served.await {
+                    tracing::error!("the metrics listener failed: {e}");
+                }
+            });
+        }
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };

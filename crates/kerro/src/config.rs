@@ -159,6 +159,17 @@ impl AuditConfig {
     }
 }
 
+/// Where Prometheus scrapes kerro's metrics without a token (see docs/operations.md).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// A second listener, e.g. `127.0.0.1:9464`, that serves only `GET /metrics`, with no
+    /// token: bind it to an address only the monitoring network reaches. Unset: no such
+    /// listener (staff with the `metrics` permission still scrape `/metrics` on `listen`).
+    /// Also `KERRO_METRICS_LISTEN`.
+    pub listen: Option<SocketAddr>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -180,6 +191,7 @@ pub struct Config {
     pub web: WebConfig,
     pub server: ServerConfig,
     pub audit: AuditConfig,
+    pub metrics: MetricsConfig,
 }
 
 impl Default for Config {
@@ -199,6 +211,7 @@ impl Default for Config {
             web: WebConfig::default(),
             server: ServerConfig::default(),
             audit: AuditConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -241,6 +254,12 @@ impl Config {
                 .parse()
                 .with_context(|| format!("KERRO_LISTEN '{v}' is not an address"))?;
         }
+        if let Some(v) = env("KERRO_METRICS_LISTEN") {
+            cfg.metrics.listen = Some(
+                v.parse()
+                    .with_context(|| format!("KERRO_METRICS_LISTEN '{v}' is not an address"))?,
+            );
+        }
         if let Some(v) = env("KERRO_DATABASE_URL") {
             cfg.database = Some(v);
         }
@@ -280,6 +299,13 @@ impl Config {
             || !self.jurisdiction.bytes().all(|b| b.is_ascii_uppercase())
         {
             bail!("jurisdiction must be a two-letter ISO 3166 code such as FI");
+        }
+        if self
+            .metrics
+            .listen
+            .is_some_and(|m| m == self.listen && m.port() != 0)
+        {
+            bail!("metrics.listen must differ from listen");
         }
         if self.outbox_retention_days == 0 || self.outbox_retention_days > 3650 {
             bail!("outbox_retention_days must be between 1 and 3650");
@@ -452,6 +478,36 @@ mod tests {
             let e = Config::load(&cli, &|_| None).unwrap_err().to_string();
             assert!(e.contains("audit.checkpoint_every_"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn the_metrics_listener_is_off_unless_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = Overrides {
+            data_dir: Some(dir.path().to_owned()),
+            ..Default::default()
+        };
+        assert_eq!(Config::load(&cli, &|_| None).unwrap().metrics.listen, None);
+        std::fs::write(
+            dir.path().join("kerro.toml"),
+            "[metrics]\nlisten = \"127.0.0.1:9464\"\n",
+        )
+        .unwrap();
+        let cfg = Config::load(&cli, &|_| None).unwrap();
+        assert_eq!(cfg.metrics.listen, Some("127.0.0.1:9464".parse().unwrap()));
+        let env =
+            |v: &'static str| move |k: &str| (k == "KERRO_METRICS_LISTEN").then(|| v.to_owned());
+        let cfg = Config::load(&cli, &env("127.0.0.1:9465")).unwrap();
+        assert_eq!(
+            cfg.metrics.listen.map(|a| a.port()),
+            Some(9465),
+            "env beats file"
+        );
+        assert!(Config::load(&cli, &env("nine")).is_err());
+        assert!(
+            Config::load(&cli, &env("127.0.0.1:8080")).is_err(),
+            "not the API's own address"
+        );
     }
 
     #[test]

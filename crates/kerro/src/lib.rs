@@ -13,5 +13,6 @@ pub mod documents;
 pub mod http;
 pub mod import;
 pub mod server;
+pub mod telemetry;
 pub mod verify;
 pub mod web;

@@ -27,6 +27,7 @@ use super::schema_ops::{load_snapshot, to_json};
 use super::{ts, Store};
 use crate::error::{StoreError, StoreResult};
 use crate::model::MinimisationRow;
+use crate::telemetry::{self, Timer};
 
 /// Deliveries older than this are forgotten in memory: no cap counts further back.
 pub const MAX_CAP_WINDOW_DAYS: i64 = 3650;
@@ -135,6 +136,7 @@ impl Store {
         limit: usize,
         dry_run: bool,
     ) -> StoreResult<Decision> {
+        let _timer = Timer::start(telemetry::DECISION_SECONDS);
         let profile = self.profile(subject)?;
         let snapshot = self.schema();
         let req = Request {
@@ -261,6 +263,7 @@ impl Store {
         condition: &serde_json::Value,
         f: impl FnOnce(&AudienceIndex, &kerro_core::schema::Schema, &AudienceQuery<'_>) -> T,
     ) -> StoreResult<T> {
+        let _timer = Timer::start(telemetry::AUDIENCE_SECONDS);
         let snap = self.schema();
         let (compiled, _) = compile_condition(purpose, condition, &snap.schema)?;
         let a = self.inner.index.audience.read();

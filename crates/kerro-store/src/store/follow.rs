@@ -24,11 +24,12 @@ use chrono::DateTime;
 use kerro_core::ids::{OfferKey, SubjectId};
 use kerro_core::ErrorCode;
 
-use super::outbox::{kind, since, OutboxEvent};
+use super::outbox::{kind, others_since, since, OutboxEvent};
 use super::{Inner, Store};
 use crate::db::{self, Location};
 use crate::error::StoreResult;
 use crate::sql::{Conn, Dialect};
+use crate::telemetry;
 use crate::writer::CHANNEL;
 
 /// How long the follower waits for a notification before looking anyway.
@@ -101,16 +102,29 @@ fn wait(conn: &Conn) -> StoreResult<()> {
 }
 
 fn catch_up(store: &Store, conn: &Conn, last: &mut i64) -> StoreResult<()> {
+    // The lag: events of other nodes not applied yet, counted once a pass and
+    // then down as batches are applied. (Counted, not timed: an event's
+    // `created_at` is the time of what it records, an import's `given_at` say.)
+    let mut behind = others_since(conn, *last, store.node_id())?;
+    lag(behind);
     loop {
         let events = since(conn, *last, 2000)?;
         let Some(newest) = events.last().map(|e| e.seq) else {
+            lag(0);
             return Ok(());
         };
         // An event is passed only once applied: if the database went away
         // meanwhile, the same events are read again after reconnecting.
         apply(store, &events)?;
         *last = newest;
+        let applied = events.iter().filter(|e| e.node != store.node_id()).count();
+        behind -= i64::try_from(applied).unwrap_or(i64::MAX);
+        lag(behind);
     }
+}
+
+fn lag(events: i64) {
+    metrics::gauge!(telemetry::FOLLOWER_LAG_EVENTS).set(events.max(0) as f64);
 }
 
 /// What one subject needs after a run of events.

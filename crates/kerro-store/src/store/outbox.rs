@@ -82,6 +82,16 @@ pub(crate) fn subject_version(conn: &Conn, subject: &SubjectId) -> StoreResult<i
     )
 }
 
+/// How many events after `after` other nodes (or processes) wrote: what a
+/// follower that applied everything up to `after` has yet to apply.
+pub(crate) fn others_since(conn: &Conn, after: i64, node: &str) -> StoreResult<i64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM outbox WHERE seq > ?1 AND node <> ?2",
+        params![after, node],
+        |r| r.get(0),
+    )
+}
+
 /// One stored event.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OutboxEvent {
@@ -126,5 +136,37 @@ impl super::Store {
     /// Outbox events after `after` (oldest first, at most `limit`), for webhooks and tests.
     pub fn outbox_since(&self, after: i64, limit: i64) -> StoreResult<Vec<OutboxEvent>> {
         self.read(|conn| since(conn, after, limit))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Store, StoreOptions};
+
+    /// The follower's lag counts other nodes' events after the last one it applied, not its own.
+    #[test]
+    fn others_since_counts_only_what_other_nodes_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreOptions::new(dir.path())).unwrap();
+        let me = store.node_id().to_owned();
+        let before = store.read(last_seq).unwrap();
+        let nodes = [me.clone(), "other".into(), me.clone(), "another".into()];
+        store
+            .write(&Actor::System("test".into()), Utc::now(), move |tx| {
+                for node in &nodes {
+                    tx.execute(
+                        "INSERT INTO outbox (kind, subject_id, payload, node, created_at)
+                         VALUES ('schema.changed', NULL, '{}', ?1, '2026-03-01T09:00:00Z')",
+                        [node.as_str()],
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let count = |after: i64| store.read(|c| others_since(c, after, &me)).unwrap();
+        assert_eq!(count(before), 2);
+        assert_eq!(count(before + 2), 1, "one of them is already applied");
+        assert_eq!(count(store.read(last_seq).unwrap()), 0);
     }
 }

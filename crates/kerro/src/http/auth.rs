@@ -222,6 +222,10 @@ permission!(
     /// Read the audit log and the chains' signed checkpoints.
     AuditRead, "read the audit log and checkpoints", [Admin, Dpo]
 );
+permission!(
+    /// Scrape the operational metrics (`GET /metrics`: counts and timings, no personal data).
+    Metrics, "read metrics", [Admin, Service]
+);
 
 /// A staff caller holding permission `P`.
 pub struct Staff<P: Permission> {

@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi::spec))
+        .route("/metrics", get(scrape))
         .route("/v1/purposes", get(schema::list_purposes))
         .route(
             "/v1/purposes/{key}",
@@ -119,6 +120,20 @@ async fn healthz(
     Ok(Json(Health {
         status: "ok".into(),
     }))
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "meta", operation_id = "metrics",
+    description = "The operational metrics in the Prometheus text format: requests by route template and status with latency histograms, the writer's batch sizes and commit times, the follower's lag, decision and audience timings (see docs/operations.md). No personal data. A scraper without a token uses the separate listener `metrics.listen` instead.",
+    responses((status = 200, description = "the metrics (Prometheus text format 0.0.4)", body = String, content_type = "text/plain"),
+              (status = 503, description = "metrics are off in this process (another recorder was installed first)")),
+    security(("staff" = ["admin", "service"])))]
+async fn scrape(_: Staff<auth::Metrics>) -> Result<Response, AppError> {
+    crate::telemetry::scrape().ok_or_else(|| {
+        AppError(CoreError::new(
+            ErrorCode::Unavailable,
+            "metrics are off in this process",
+        ))
+    })
 }
 
 /// A safety net: an error response the framework made itself (405, a path it

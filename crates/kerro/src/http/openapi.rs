@@ -279,7 +279,7 @@ fn refine_schemas(schemas: &mut Value) {
 #[openapi(
     info(title = "kerro", description = "Zero-party data: declared data, purpose-bound consent and self-service rights. Errors are {\"error\":{\"code\",\"message\",\"field\"}}; see docs/api.md."),
     paths(
-        super::healthz, spec,
+        super::healthz, spec, super::scrape,
         schema::put_purpose, schema::list_purposes, schema::get_purpose,
         schema::put_attribute, schema::list_attributes, schema::get_attribute,
         schema::put_form, schema::list_forms, schema::get_form, schema::get_notice,

@@ -515,3 +515,65 @@ async fn reach(app: &TestApp, id: &str) -> (usize, u64) {
         r.body["count"].as_u64().unwrap(),
     )
 }
+
+/// Offers may start and end anywhere in chrono's range: decisions, previews
+/// at both ends of their year and the caps keep working around them, and a
+/// dry run neither counts as a delivery nor reaches the decision log.
+#[tokio::test]
+async fn offer_dates_at_chronos_edges_and_dry_runs_that_record_nothing() {
+    let Some(app) = TestApp::start() else { return };
+    app.schema().await;
+    let (id, token) = app.answered_subject("edges@example.fi").await;
+    opt_in(&app, &token, None).await;
+    let (min, max) = ("-262143-01-01T00:00:00Z", "+262142-12-31T23:59:59Z");
+    for (key, from, until) in [
+        ("always", min, max),
+        ("ended", min, "-262143-01-01T00:00:01Z"),
+        ("someday", "+262142-12-31T23:59:58Z", max),
+    ] {
+        let body = json!({"title": {"en": key}, "body": {"en": "b"}, "purpose": "offers", "channels": ["web"],
+                          "valid_from": from, "valid_until": until, "max_per_subject": 2, "period_days": 3650});
+        let r = app
+            .put(&format!("/v1/offers/{key}"), &app.admin, body)
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{key}: {}", r.body);
+    }
+    let r = app.get("/v1/offers/always", &app.admin).await;
+    assert_eq!(
+        (&r.body["valid_from"], &r.body["valid_until"]),
+        (&json!(min), &json!(max))
+    );
+    for now in ["2025-03-01T09:00:00Z", "2027-03-01T09:00:00Z"] {
+        let d = decide(&app, &id, "web", json!({"now": now, "dry_run": true})).await;
+        assert_eq!((keys(&d), &d["decided_at"]), (vec!["always"], &json!(now)));
+    }
+    for _ in 0..3 {
+        assert_eq!(
+            keys(&decide(&app, &id, "web", json!({"dry_run": true})).await),
+            ["always"]
+        );
+    }
+    // Only the live decisions count: the cap of two holds after two of them.
+    assert_eq!(keys(&decide(&app, &id, "web", json!({})).await), ["always"]);
+    assert_eq!(keys(&decide(&app, &id, "web", json!({})).await), ["always"]);
+    assert!(keys(&decide(&app, &id, "web", json!({})).await).is_empty());
+    // The log holds the two live ones, written in order after any dry run would have been.
+    let logged = || -> i64 {
+        app.sql()
+            .query_row(
+                "SELECT COUNT(*) FROM decisions WHERE subject_id = ?1",
+                [&id],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let mut n = 0;
+    for _ in 0..100 {
+        n = logged();
+        if n >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(n, 2, "only live decisions are logged");
+}

@@ -18,6 +18,8 @@ enum Req {
     Api(Method, String, Value),
     /// A page as the signed-in admin sees it (the staff pages).
     Staff(String),
+    /// A request without a body, with this bearer token (`""`: none).
+    Bare(Method, String, String),
 }
 
 struct Probe {
@@ -50,6 +52,10 @@ fn api(method: Method, path: &str, body: Value) -> Req {
 
 fn staff(path: &str) -> Req {
     Req::Staff(path.to_owned())
+}
+
+fn bare(method: Method, path: &str, token: &str) -> Req {
+    Req::Bare(method, path.to_owned(), token.to_owned())
 }
 
 /// No form on a page may post to a path with `..` in it, or outside kerro.
@@ -125,6 +131,7 @@ async fn hostile_requests_are_refused_and_change_nothing() {
     let huge = "x".repeat(70 * 1024);
     let now = *app.clock.lock().unwrap();
     let in_two_years = (now + Duration::days(731)).to_rfc3339();
+    let editor = app.staff_token(kerro_core::Role::Editor);
     let decide = |when: &str, dry_run: bool| json!({"subject": id, "channel": "web", "now": when, "dry_run": dry_run});
     let submission = |review: &str| json!({"answers": {"review": review}, "consents": {"offers": true}, "notice_version": 1});
     use Method as M;
@@ -369,6 +376,31 @@ async fn hostile_requests_are_refused_and_change_nothing() {
             status: S::UNPROCESSABLE_ENTITY,
             shows: "now",
         },
+        // Dates inside conditions and form tokens: refused, never computed with.
+        Probe {
+            what: "an audience condition with a date at chrono's edge",
+            req: api(
+                M::POST,
+                "/v1/audiences/count",
+                json!({"purpose": "offers", "channel": "email",
+                       "condition": {"review": {"$lt": "-262143-01-01"}}}),
+            ),
+            status: S::UNPROCESSABLE_ENTITY,
+            shows: "condition.review.$lt",
+        },
+        Probe {
+            what: "a form token from the far future",
+            req: anon(
+                M::POST,
+                "/f/survey",
+                &[
+                    ("form_token", "9223372036854775807.x.y"),
+                    ("a.size", "large"),
+                ],
+            ),
+            status: S::FORBIDDEN,
+            shows: "",
+        },
         // 10. A web body over 64 KiB gets a page in the visitor's language.
         Probe {
             what: "a page body over 64 KiB",
@@ -436,6 +468,44 @@ async fn hostile_requests_are_refused_and_change_nothing() {
     let admin_cookie = app
         .staff_person("audit-admin@example.fi", Role::Admin)
         .cookie;
+    // 5. More times at and past chrono's range, and offsets that carry one past it.
+    #[rustfmt::skip]
+    let times = [
+        ("now at chrono's maximum", "+262142-12-31T23:59:59Z", S::UNPROCESSABLE_ENTITY),
+        ("now at chrono's minimum", "-262143-01-01T00:00:00Z", S::UNPROCESSABLE_ENTITY),
+        ("now in the year 9999", "9999-12-31T23:59:59Z", S::UNPROCESSABLE_ENTITY),
+        ("now in the year 0000", "0000-01-01T00:00:00Z", S::UNPROCESSABLE_ENTITY),
+        ("now with an offset past a day", "2026-03-01T09:00:00+99:00", S::BAD_REQUEST),
+        ("now offset past the maximum", "+262142-12-31T23:59:59-23:59", S::BAD_REQUEST),
+        ("now offset before the minimum", "-262143-01-01T00:00:00+23:59", S::BAD_REQUEST),
+    ];
+    for (what, when, status) in times {
+        let req = api(M::POST, "/v1/decisions", decide(when, true));
+        probes.push(Probe {
+            what,
+            req,
+            status,
+            shows: "now",
+        });
+    }
+    // 11. Metrics only for the roles that may read them, only at /metrics, only GET.
+    #[rustfmt::skip]
+    let scrapes = [
+        ("metrics without a token", M::GET, "/metrics", "", S::UNAUTHORIZED),
+        ("metrics with a subject token", M::GET, "/metrics", &subject, S::FORBIDDEN),
+        ("metrics with an editor's token", M::GET, "/metrics", &editor, S::FORBIDDEN),
+        ("metrics under another path", M::GET, "/metrics/..%2Fv1%2Fpurposes", &app.admin, S::NOT_FOUND),
+        ("metrics posted to", M::POST, "/metrics", &app.admin, S::METHOD_NOT_ALLOWED),
+    ];
+    for (what, method, path, token, status) in scrapes {
+        let req = bare(method, path, token);
+        probes.push(Probe {
+            what,
+            req,
+            status,
+            shows: "",
+        });
+    }
     let before = app.fingerprint();
     for p in probes {
         match p.req {
@@ -465,6 +535,12 @@ async fn hostile_requests_are_refused_and_change_nothing() {
                 assert!(got.text.contains(p.shows), "{}: {}", p.what, got.text);
                 assert!(!got.text.contains("<script>"), "{}: {}", p.what, got.text);
                 assert_no_crafted_action(p.what, &got.text);
+            }
+            Req::Bare(method, path, token) => {
+                let token = (!token.is_empty()).then_some(token.as_str());
+                let got = app.call(method, &path, token, None).await;
+                assert_eq!(got.status, p.status, "{}: {}", p.what, got.body);
+                assert_eq!(got.field(), p.shows, "{}: {}", p.what, got.body);
             }
         }
         assert_eq!(app.fingerprint(), before, "{} changed something", p.what);

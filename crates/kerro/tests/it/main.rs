@@ -25,5 +25,6 @@ mod security;
 mod serve;
 mod slow_clients;
 mod staff;
+mod telemetry;
 mod web;
 mod write_path;

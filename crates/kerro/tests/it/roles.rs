@@ -33,6 +33,7 @@ fn allowed(route: &str, who: Who) -> bool {
         "put_offer" | "delete_offer" => staff(&[Admin, Editor]),
         "decide" => staff(&[Admin, Service]),
         "minimisation" => staff(&[Admin, Editor, Support]),
+        "metrics" => staff(&[Admin, Service]),
         "me_offers" => who == Who::Subject,
         "audience_count" => staff(&[Admin, Editor, Support]),
         "audience_export" => staff(&[Admin, Service]),
@@ -115,6 +116,7 @@ async fn every_route_with_every_role() {
         let routes: Vec<(&str, Method, String, Option<Value>)> = vec![
             ("healthz", Method::GET, "/healthz".into(), None),
             ("openapi", Method::GET, "/openapi.json".into(), None),
+            ("metrics", Method::GET, "/metrics".into(), None),
             (
                 "notice",
                 Method::GET,
@@ -339,7 +341,7 @@ async fn every_route_with_every_role() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 7 * 43);
+    assert_eq!(checked, 7 * 44);
 }
 
 /// The OpenAPI document states, per operation, exactly the callers `allowed`
@@ -392,7 +394,7 @@ async fn the_document_states_who_may_call_each_operation() {
         }
     }
     // Every operation is one of the routes walked above, and every route is documented.
-    assert_eq!(ids.len(), 43, "{ids:?}");
+    assert_eq!(ids.len(), 44, "{ids:?}");
 }
 
 #[tokio::test]

@@ -3,25 +3,32 @@
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 /// Spawns `cmd` with stdout piped and returns the child with its base URL
 /// (from the first line, `listening on http://…`).
 pub fn spawn_listening(cmd: &mut Command) -> (Child, String) {
+    let (child, url, _) = spawn_with_output(cmd);
+    (child, url)
+}
+
+/// Like [`spawn_listening`], also handing back the rest of standard output
+/// (keep it open while the child prints more, or its next line fails).
+pub fn spawn_with_output(cmd: &mut Command) -> (Child, String, BufReader<ChildStdout>) {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
+    out.read_line(&mut line).unwrap();
     let url = line
         .trim()
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("kerro prints its address first, not '{line}'"))
         .to_owned();
-    (child, url)
+    (child, url, out)
 }
 
 /// A request with a bearer token and an optional JSON body; the status and

@@ -93,6 +93,16 @@ fn changes_through_one_node_reach_the_other_within_a_second() {
     let (s, _) = b.call("DELETE", "/v1/me", &token, None);
     assert_eq!(s, 200);
     within(second, "B's erasure on A", || a.offers(&id) == Err(410));
+
+    // Each node's follower says how far behind it was; once it caught up, nothing.
+    within(second, "A's follower up to date", || {
+        let s = crate::telemetry::parse(&a.metrics());
+        crate::telemetry::value(&s, "kerro_follower_lag_events", &[]) == Some(0.0)
+    });
+    let s = crate::telemetry::parse(&b.metrics());
+    assert!(
+        crate::telemetry::value(&s, "kerro_writer_batch_size_count", &[]).is_some_and(|n| n > 0.0)
+    );
 }
 
 #[test]

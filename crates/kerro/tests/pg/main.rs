@@ -40,6 +40,8 @@ mod security;
 mod serve;
 #[path = "../it/staff.rs"]
 mod staff;
+#[path = "../it/telemetry.rs"]
+mod telemetry;
 #[path = "../it/web.rs"]
 mod web;
 #[path = "../it/write_path.rs"]

@@ -64,6 +64,19 @@ impl Node {
         b
     }
 
+    /// The node's metrics (Prometheus text), scraped with the admin token.
+    #[allow(dead_code)] // the outage tests do not scrape
+    pub fn metrics(&self) -> String {
+        let r = self
+            .http
+            .get(format!("{}/metrics", self.url))
+            .bearer_auth(ADMIN)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.text().unwrap()
+    }
+
     /// The offers a (dry-run) decision on `web` gives `subject`, or the HTTP status when refused.
     pub fn offers(&self, subject: &str) -> Result<Vec<String>, u16> {
         let (s, b) = self.call(
