@@ -1,6 +1,7 @@
 """A small scenario through a client generated from kerro's /openapi.json
 (openapi-python-client), using its typed models only: define a purpose, an
-attribute and a form, create a subject, submit its answers, read /v1/me.
+attribute and a form, create a subject, submit its answers, read /v1/me;
+then create an API token, use it, list it and revoke it.
 
 Usage: scenario.py BASE_URL ADMIN_TOKEN. Exits non-zero on the first surprise.
 """
@@ -11,6 +12,7 @@ from kerro_client import AuthenticatedClient
 from kerro_client.api.collection import submit
 from kerro_client.api.schema import put_attribute, put_form, put_purpose
 from kerro_client.api.self_service import me
+from kerro_client.api.staff import create_token, list_tokens, revoke_token
 from kerro_client.api.subjects import create_subject, issue_token
 from kerro_client.models import (
     AttrKind,
@@ -23,6 +25,10 @@ from kerro_client.models import (
     LegalBasis,
     Localized,
     NewSubjectBody,
+    NewTokenBody,
+    Role,
+    TokenCreated,
+    TokenView,
     Purpose,
     PurposeSpec,
     Attribute,
@@ -93,7 +99,8 @@ def main(base_url: str, admin_token: str) -> None:
     created = expect(CreatedSubject, create_subject.sync_detailed(
         client=staff, body=NewSubjectBody(email="scenario@example.invalid")
     ), 201)
-    issued = expect(SubjectTokenIssued, issue_token.sync_detailed(created.id, client=staff), 201)
+    issued = expect(SubjectTokenIssued, issue_token.sync_detailed(
+        created.id, client=staff, kerro_access_reason="api scenario: act for a test subject"), 201)
     subject = AuthenticatedClient(base_url=base_url, token=issued.token, raise_on_unexpected_status=True)
 
     recorded = expect(SubmissionRecorded, submit.sync_detailed(
@@ -115,7 +122,20 @@ def main(base_url: str, admin_token: str) -> None:
     assert [(d.attribute, d.value) for d in view.declarations] == [("scenario_topic", "cloud")]
     assert view.declarations[0].provenance.form == "scenario_form"
     assert [(c.purpose, c.active) for c in view.consents] == [("scenario_news", True)]
-    print(f"scenario ok: subject {created.id} declared scenario_topic=cloud with consent to scenario_news")
+
+    made = expect(TokenCreated, create_token.sync_detailed(
+        client=staff, body=NewTokenBody(name="scenario sync", role=Role.SERVICE, expires_in_days=7)), 201)
+    program = AuthenticatedClient(base_url=base_url, token=made.token, raise_on_unexpected_status=False)
+    listed = list_tokens.sync_detailed(client=staff)
+    assert listed.status_code == 200, listed.content
+    mine = [t for t in listed.parsed if isinstance(t, TokenView) and t.id == made.id]
+    assert len(mine) == 1 and mine[0].name == "scenario sync", listed.parsed
+    assert made.token not in listed.content.decode(), "a listed token shows no secret"
+    assert revoke_token.sync_detailed(made.id, client=staff).status_code == 204
+    refused = create_token.sync_detailed(client=program, body=NewTokenBody(name="x", role=Role.SERVICE))
+    assert refused.status_code == 401 and b"token_revoked" in refused.content, refused.content
+    print(f"scenario ok: subject {created.id} declared scenario_topic=cloud with consent to scenario_news;"
+          f" token {made.id} created, listed without its secret and revoked")
 
 
 if __name__ == "__main__":

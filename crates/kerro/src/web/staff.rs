@@ -91,13 +91,11 @@ pub async fn login(ctx: Ctx, posted: Posted) -> Response {
     let shown = email.trim().chars().take(254).collect::<String>();
     match blocking(move || store.staff_sign_in(now, &email, &password, &code, &ua)).await {
         Ok(SignIn::Session { secret, stage, .. }) => signed_in(ctx, &secret, stage),
-        Ok(SignIn::Failed) => {
+        // A locked account answers as a wrong password does (the message says sign-in
+        // pauses after repeated failures), so the answer never tells which addresses exist.
+        Ok(SignIn::Failed | SignIn::Locked(_)) => {
             let msg = ctx.tr.t("admin-login-failed");
             login_form(ctx, StatusCode::UNAUTHORIZED, msg, shown)
-        }
-        Ok(SignIn::Locked(until)) => {
-            let wait = (until - now).to_std().unwrap_or_default();
-            ctx.too_many(wait)
         }
         Err(e) => ctx.failed(&e),
     }

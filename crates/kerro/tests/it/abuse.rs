@@ -294,3 +294,92 @@ async fn rate_limits_answer_429_with_retry_after_in_the_visitors_language() {
     let r = ask_link(&app, 10, &cookie, &csrf, "n@example.fi").await;
     assert_eq!(r.location(), "/login/sent");
 }
+
+/// Issue 11: `POST /admin/login` answers a wrong password for a known address
+/// and any password for an unknown one alike: the same page and status, in the
+/// same time (the password hash is checked against a decoy when there is no
+/// account), also once the known account is locked.
+#[tokio::test]
+async fn staff_sign_in_does_not_tell_which_addresses_have_accounts() {
+    let Some(app) = TestApp::start() else { return };
+    let person = app.staff_person("known.staff@example.fi", kerro_core::Role::Editor);
+    let page = get(&app, "/admin/login?lang=en", "").await;
+    let cookie = format!("kerro_csrf={}", page.cookie("kerro_csrf").unwrap());
+    let csrf = page.csrf();
+    let try_once = |from: u32, email: &'static str| {
+        let (app, cookie, csrf) = (&app, cookie.clone(), csrf.clone());
+        async move {
+            let t = Instant::now();
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("email", email),
+                ("password", "not the password at all"),
+                ("code", "123456"),
+            ];
+            let r = send_from(
+                app,
+                peer(from),
+                Method::POST,
+                "/admin/login",
+                &cookie,
+                &[],
+                &form,
+            )
+            .await;
+            (t.elapsed().as_secs_f64(), r)
+        }
+    };
+    let known = "known.staff@example.fi";
+    let unknown = "nobody.staff@example.fi";
+    let (_, a) = try_once(1, known).await;
+    let (_, b) = try_once(2, unknown).await;
+    assert_eq!(
+        (a.status, b.status),
+        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+    );
+    let text = |p: &Page| p.text.replace(known, "").replace(unknown, "");
+    assert_eq!(text(&a), text(&b), "the same page for both");
+    let mut from = 1000;
+    let mut rounds = Vec::new();
+    for _ in 0..3 {
+        let (mut k, mut u) = (Vec::new(), Vec::new());
+        for i in 0..50 {
+            let mut pair = [(known, &mut k), (unknown, &mut u)];
+            if i % 2 == 1 {
+                pair.reverse();
+            }
+            for (email, times) in pair {
+                from += 1;
+                let (t, r) = try_once(from, email).await;
+                assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{email}");
+                times.push(t);
+            }
+        }
+        let (k, u) = (median(k), median(u));
+        println!(
+            "staff sign-in medians: known {:.1} ms, unknown {:.1} ms, ratio {:.2}",
+            k * 1e3,
+            u * 1e3,
+            k / u
+        );
+        rounds.push((k, u));
+        if (0.8..=1.2).contains(&(k / u)) {
+            // The known account is locked by now, and the right password still fails until it opens.
+            let now = *app.clock.lock().unwrap();
+            let code = crate::common::totp_code(
+                person.totp.as_deref().unwrap(),
+                now + Duration::seconds(30),
+            );
+            let locked = app
+                .store
+                .staff_sign_in(now, known, &person.password, &code, "t")
+                .unwrap();
+            assert!(
+                matches!(locked, kerro_store::SignIn::Locked(_)),
+                "{locked:?}"
+            );
+            return;
+        }
+    }
+    panic!("known against unknown medians (s) in every round: {rounds:?}");
+}

@@ -208,6 +208,8 @@ async fn run(c: &Client, k: &Kerro, site: &str) -> TestResult {
     export_and_delete(c, k).await?;
     other_pages(c, k).await?;
     embedded_form(c, k, site).await?;
+    // Last: once an admin account is active, the bootstrap token the steps above use stops working.
+    crate::browser_staff::invite_enrol_sign_in_sign_out(c, k).await?;
     Ok(())
 }
 
@@ -606,7 +608,7 @@ async fn send_link_to(c: &Client, email: &str) -> TestResult {
     Ok(())
 }
 
-/// The privacy policy, the admin overview and the error pages, with screenshots.
+/// The privacy policy and the error pages, with screenshots.
 async fn other_pages(c: &Client, k: &Kerro) -> TestResult {
     for lang in ["fi", "sv", "en"] {
         c.goto(&format!("{}/privacy?lang={lang}", k.url)).await?;
@@ -627,24 +629,6 @@ async fn other_pages(c: &Client, k: &Kerro) -> TestResult {
     for href in links(c).await? {
         assert_eq!(status_outside(k, &href).await, 200, "{href}");
     }
-
-    c.goto(&format!("{}/admin?lang=en", k.url)).await?;
-    wait_path(c, "/admin/login").await?;
-    shoot(c, "admin-login-en").await?;
-    c.find(Locator::Css("#token"))
-        .await?
-        .send_keys(ADMIN)
-        .await?;
-    click(c, "#admin-sign-in").await?;
-    wait_path(c, "/admin").await?;
-    let charts = js(
-        c,
-        "return document.querySelectorAll('figure.chart svg').length",
-    )
-    .await?;
-    assert!(charts.as_u64().unwrap_or(0) >= 3, "charts drawn: {charts}");
-    assert!(c.source().await?.contains("id=\"minimisation\""));
-    shoot(c, "admin-en").await?;
 
     c.goto(&format!("{}/f/no-such-form?lang=sv", k.url)).await?;
     one_language(c, "sv").await?;

@@ -425,6 +425,7 @@ pub async fn api(k: &Kerro, path: &str) -> (u16, Value) {
     let r = reqwest::Client::new()
         .get(format!("{}{path}", k.url))
         .bearer_auth(ADMIN)
+        .header("kerro-access-reason", "browser test")
         .send()
         .await
         .unwrap();

@@ -364,3 +364,39 @@ fn sslmode_require_encrypts_and_verifies_the_server() {
     let store = kerro_store::Store::open(&opts).unwrap();
     assert!(store.verify_ledger().unwrap().is_ok());
 }
+
+#[test]
+fn a_revoked_token_stops_on_every_node_within_a_second() {
+    let Some(cluster) = Cluster::new() else {
+        return skipped("cluster::a_revoked_token_stops_on_every_node_within_a_second");
+    };
+    let a = cluster.node("a");
+    let b = cluster.node("b");
+    let created = a.ok(
+        "POST",
+        "/v1/tokens",
+        ADMIN,
+        json!({"name": "crm sync", "role": "service"}),
+    );
+    let (id, token) = (
+        created["id"].as_str().unwrap(),
+        created["token"].as_str().unwrap(),
+    );
+    // B has seen the token, so it sits in B's cache.
+    assert_eq!(b.call("GET", "/v1/purposes", token, None).0, 200);
+    assert_eq!(b.call("GET", "/v1/purposes", token, None).0, 200);
+    let revoked_at = std::time::Instant::now();
+    assert_eq!(
+        a.call("DELETE", &format!("/v1/tokens/{id}"), ADMIN, None).0,
+        204
+    );
+    within(Duration::from_secs(1), "the revocation on B", || {
+        let (s, body) = b.call("GET", "/v1/purposes", token, None);
+        s == 401 && body["error"]["code"] == "token_revoked"
+    });
+    eprintln!(
+        "cluster: a token revoked on A was refused on B after {:?}",
+        revoked_at.elapsed()
+    );
+    assert_eq!(a.call("GET", "/v1/purposes", token, None).0, 401);
+}
