@@ -120,6 +120,7 @@ pub const ACTIONS: &[&str] = &[
     "schema_changed",
     "subject_created",
     "subject_read",
+    "subject_exported",
     "subject_token_issued",
     "submission",
     "declarations_changed",
@@ -137,6 +138,15 @@ pub const ACTIONS: &[&str] = &[
     "data_exported",
     "statistics_read",
     "audit_log_read",
+    "staff_created",
+    "staff_invited",
+    "staff_changed",
+    "staff_deactivated",
+    "staff_password_set",
+    "staff_second_factor_enrolled",
+    "staff_sign_in_failed",
+    "staff_session_ended",
+    "staff_token_revoked",
 ];
 
 impl AuditAction<'_> {
@@ -436,8 +446,15 @@ mod tests {
         let all = [
             AuditAction::SchemaChanged { kind: "", key: "" },
             AuditAction::SubjectCreated,
-            AuditAction::SubjectRead,
-            AuditAction::SubjectTokenIssued,
+            AuditAction::SubjectRead {
+                reason: None,
+                export: false,
+            },
+            AuditAction::SubjectRead {
+                reason: None,
+                export: true,
+            },
+            AuditAction::SubjectTokenIssued { reason: None },
             AuditAction::Submission {
                 form: "",
                 fields: vec![],
@@ -468,7 +485,7 @@ mod tests {
             },
             AuditAction::SignInLinkIssued,
             AuditAction::SignedIn { method: "" },
-            AuditAction::StaffSignedIn,
+            AuditAction::StaffSignedIn { method: "" },
             AuditAction::SharingObjected { signal: "" },
             AuditAction::DataExported,
             AuditAction::StatisticsRead { attributes: vec![] },
@@ -477,6 +494,28 @@ mod tests {
                 filters: Value::Null,
                 count: 0,
             },
+            AuditAction::StaffCreated {
+                account: "",
+                role: "",
+            },
+            AuditAction::StaffInvited { account: "" },
+            AuditAction::StaffChanged {
+                account: "",
+                role: None,
+                name_changed: false,
+            },
+            AuditAction::StaffDeactivated { account: "" },
+            AuditAction::StaffPasswordSet { account: "" },
+            AuditAction::StaffSecondFactorEnrolled { account: "" },
+            AuditAction::StaffSignInFailed {
+                account: "",
+                locked: false,
+            },
+            AuditAction::StaffSessionEnded {
+                account: "",
+                sessions: 0,
+            },
+            AuditAction::StaffTokenRevoked { token_id: "" },
         ];
         let names: Vec<&str> = all.iter().map(AuditAction::name).collect();
         assert_eq!(names, ACTIONS);

@@ -49,7 +49,14 @@ fn grow(store: &Store, n: usize) {
                         method: Method::Form,
                     },
                 )?;
-                record(tx, Some(&subject), AuditAction::SubjectRead)
+                record(
+                    tx,
+                    Some(&subject),
+                    AuditAction::SubjectRead {
+                        reason: None,
+                        export: false,
+                    },
+                )
             })
             .unwrap();
     }

@@ -109,11 +109,10 @@ impl Store {
                 return Ok(None);
             };
             let stage = if stage == "full" { Stage::Full } else { Stage::Enrol };
-            let ok = match (account.state, stage) {
-                (StaffState::Active, _) => true,
-                (StaffState::Invited, Stage::Enrol) => true,
-                _ => false,
-            };
+            let ok = matches!(
+                (account.state, stage),
+                (StaffState::Active, _) | (StaffState::Invited, Stage::Enrol)
+            );
             // An active account whose role now needs a second factor it lacks may only enrol.
             let stage = if account.role.needs_second_factor() && !account.second_factor { Stage::Enrol } else { stage };
             Ok(ok.then(|| StaffSession {

@@ -50,7 +50,7 @@ struct OverviewPage {
 }
 
 pub async fn overview(ctx: Ctx) -> Response {
-    let (ctx, who) = match require_staff(ctx) {
+    let (ctx, who) = match require_staff(ctx).await {
         Ok(found) => found,
         Err(page) => return page,
     };

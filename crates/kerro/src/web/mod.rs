@@ -282,7 +282,7 @@ impl Chrome {
                     current: *href == section,
                 })
                 .collect()
-        } else if ctx.subject.is_some() {
+        } else if ctx.subject.is_some() && !staff_page {
             ME_PAGES
                 .iter()
                 .map(|(href, id)| NavLink {
@@ -300,7 +300,8 @@ impl Chrome {
             lang: ctx.lang.as_str(),
             langs,
             csrf: ctx.csrf(),
-            signed_in: ctx.subject.is_some(),
+            // The staff pages never show a customer's navigation, even in a browser signed in as one.
+            signed_in: ctx.subject.is_some() && !staff_page,
             staff: ctx.staff.as_ref().is_some_and(|s| s.full) && staff_page,
             nav,
             embed: ctx.embed,

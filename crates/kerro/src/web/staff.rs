@@ -36,7 +36,8 @@ fn signed_in(mut ctx: Ctx, secret: &str, stage: Stage) -> Response {
 }
 
 /// The signed-in staff member with a full session, or the page to answer instead.
-pub fn require_staff(ctx: Ctx) -> Result<(Ctx, StaffUser), Response> {
+/// (`async` only so the large `Err` costs nothing in the caller's frame until awaited.)
+pub async fn require_staff(ctx: Ctx) -> Result<(Ctx, StaffUser), Response> {
     match ctx.staff.clone() {
         Some(s) if s.full => Ok((ctx, s)),
         Some(_) => {
@@ -222,7 +223,7 @@ struct CodesPage {
 }
 
 /// The enrolling staff member, or the page to answer instead.
-fn enrolling(ctx: Ctx) -> Result<(Ctx, StaffUser), Response> {
+async fn enrolling(ctx: Ctx) -> Result<(Ctx, StaffUser), Response> {
     match ctx.staff.clone() {
         Some(s) if !s.full => Ok((ctx, s)),
         Some(_) => Err(ctx.redirect("/admin")),
@@ -262,7 +263,7 @@ async fn enrol_form(ctx: Ctx, status: StatusCode, who: &StaffUser, error: String
 }
 
 pub async fn enrol_page(ctx: Ctx) -> Response {
-    match enrolling(ctx) {
+    match enrolling(ctx).await {
         Ok((ctx, who)) => enrol_form(ctx, StatusCode::OK, &who, String::new()).await,
         Err(page) => page,
     }
@@ -275,7 +276,7 @@ pub async fn enrol(ctx: Ctx, posted: Posted) -> Response {
     if !ctx.csrf_ok(&posted) {
         return ctx.csrf_failed();
     }
-    let (ctx, who) = match enrolling(ctx) {
+    let (ctx, who) = match enrolling(ctx).await {
         Ok(found) => found,
         Err(page) => return page,
     };
@@ -348,7 +349,7 @@ struct SessionsPage {
 }
 
 pub async fn sessions(ctx: Ctx) -> Response {
-    let (ctx, who) = match require_staff(ctx) {
+    let (ctx, who) = match require_staff(ctx).await {
         Ok(found) => found,
         Err(page) => return page,
     };
@@ -377,7 +378,7 @@ pub async fn end_session(ctx: Ctx, posted: Posted) -> Response {
     if !ctx.csrf_ok(&posted) {
         return ctx.csrf_failed();
     }
-    let (ctx, who) = match require_staff(ctx) {
+    let (ctx, who) = match require_staff(ctx).await {
         Ok(found) => found,
         Err(page) => return page,
     };
@@ -403,7 +404,7 @@ struct PeoplePage {
 
 /// `/admin/staff`: everyone's accounts, for admins, with "end all sessions".
 pub async fn people(ctx: Ctx) -> Response {
-    let (ctx, who) = match require_staff(ctx) {
+    let (ctx, who) = match require_staff(ctx).await {
         Ok(found) => found,
         Err(page) => return page,
     };
@@ -427,7 +428,7 @@ pub async fn end_sessions_of(ctx: Ctx, posted: Posted) -> Response {
     if !ctx.csrf_ok(&posted) {
         return ctx.csrf_failed();
     }
-    let (ctx, who) = match require_staff(ctx) {
+    let (ctx, who) = match require_staff(ctx).await {
         Ok(found) => found,
         Err(page) => return page,
     };
