@@ -293,6 +293,22 @@ impl Store {
         Ok(found)
     }
 
+    /// A presented staff token checked against this process's cache only
+    /// (`None`: not cached, ask [`Store::check_staff_token`], which may read the database).
+    pub fn cached_staff_token(&self, token: &str, now: DateTime<Utc>) -> Option<TokenCheck> {
+        let holder = self
+            .inner
+            .staff_cache
+            .read()
+            .get(&secret_hash(token))
+            .cloned()?;
+        Some(if holder.expires_at <= now {
+            TokenCheck::Expired
+        } else {
+            TokenCheck::Valid(holder)
+        })
+    }
+
     /// Checks a presented staff token.
     pub fn check_staff_token(&self, token: &str, now: DateTime<Utc>) -> StoreResult<TokenCheck> {
         let hash = secret_hash(token);
@@ -353,17 +369,21 @@ impl Store {
         cache.clear();
     }
 
-    /// Notes that a token was used; written down at most once a minute per token.
-    pub fn note_token_use(&self, id: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        {
-            let mut seen = self.inner.token_last_used.lock();
-            match seen.get(id) {
-                Some(t) if (now - *t).num_seconds() < LAST_USED_EVERY_SECONDS => return Ok(()),
-                _ => {
-                    seen.insert(id.to_owned(), now);
-                }
+    /// Whether a use of token `id` at `now` should be written down (at most once a
+    /// minute per token); `true` also claims that write.
+    pub fn token_use_due(&self, id: &str, now: DateTime<Utc>) -> bool {
+        let mut seen = self.inner.token_last_used.lock();
+        match seen.get(id) {
+            Some(t) if (now - *t).num_seconds() < LAST_USED_EVERY_SECONDS => false,
+            _ => {
+                seen.insert(id.to_owned(), now);
+                true
             }
         }
+    }
+
+    /// Writes down a token's last use (see [`Store::token_use_due`]).
+    pub fn note_token_use(&self, id: &str, now: DateTime<Utc>) -> StoreResult<()> {
         let id = id.to_owned();
         self.write(&Actor::System("token-use".into()), now, move |tx| {
             tx.execute(

@@ -112,9 +112,10 @@ impl FromRequestParts<AppState> for Caller {
                 .ok_or_else(|| unauthenticated("the token is unknown or expired"));
         }
         // Bootstrap tokens may have any shape, so anything not a subject token is tried as staff.
-        let check = match store.check_staff_token(&token, now) {
-            Ok(c) => c,
-            Err(e) => return Err(e.into()),
+        // A cached token is checked here; a miss reads the database on a blocking thread.
+        let check = match store.cached_staff_token(&token, now) {
+            Some(c) => c,
+            None => blocking(move || store.check_staff_token(&token, now)).await?,
         };
         match check {
             TokenCheck::Valid(holder) => {
@@ -128,13 +129,15 @@ impl FromRequestParts<AppState> for Caller {
                         )));
                     }
                 }
-                let (id, store) = (holder.id.clone(), state.store.clone());
                 // Written down at most once a minute per token, off the request's path.
-                tokio::task::spawn_blocking(move || {
-                    if let Err(e) = store.note_token_use(&id, now) {
-                        tracing::debug!("cannot note a token's use: {e}");
-                    }
-                });
+                if state.store.token_use_due(&holder.id, now) {
+                    let (id, store) = (holder.id.clone(), state.store.clone());
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(e) = store.note_token_use(&id, now) {
+                            tracing::debug!("cannot note a token's use: {e}");
+                        }
+                    });
+                }
                 Ok(Caller::Staff {
                     id: holder.id,
                     role: holder.role,
