@@ -28,7 +28,7 @@ from kerro_client.models import (
     NewTokenBody,
     Role,
     TokenCreated,
-    TokenView,
+    ApiToken,
     Purpose,
     PurposeSpec,
     Attribute,
@@ -128,7 +128,7 @@ def main(base_url: str, admin_token: str) -> None:
     program = AuthenticatedClient(base_url=base_url, token=made.token, raise_on_unexpected_status=False)
     listed = list_tokens.sync_detailed(client=staff)
     assert listed.status_code == 200, listed.content
-    mine = [t for t in listed.parsed if isinstance(t, TokenView) and t.id == made.id]
+    mine = [t for t in listed.parsed if isinstance(t, ApiToken) and t.id == made.id]
     assert len(mine) == 1 and mine[0].name == "scenario sync", listed.parsed
     assert made.token not in listed.content.decode(), "a listed token shows no secret"
     assert revoke_token.sync_detailed(made.id, client=staff).status_code == 204

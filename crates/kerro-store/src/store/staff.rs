@@ -27,6 +27,7 @@ pub const INVITE_PREFIX: &str = "kin_";
 
 /// A staff account as the API and the pages show it (never a secret).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaffAccount {
     pub id: String,
     pub email: String,

@@ -28,6 +28,7 @@ const LAST_USED_EVERY_SECONDS: i64 = 60;
 
 /// A token as `GET /v1/tokens` lists it: never the secret.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     pub id: String,
     pub name: String,

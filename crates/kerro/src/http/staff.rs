@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use kerro_core::staff::StaffState;
 use kerro_core::{CoreError, Role};
 use kerro_store::{ApiToken, Invited, StaffAccount};
 use serde::{Deserialize, Serialize};
@@ -30,40 +29,6 @@ pub struct StaffInvited {
     /// Open it to set a password and enrol the second factor; it works once.
     pub invite_url: String,
     pub invite_expires_at: DateTime<Utc>,
-}
-
-/// A staff account (never a secret).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StaffView {
-    pub id: String,
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub state: StaffState,
-    /// Whether a second factor (TOTP) is enrolled.
-    pub second_factor: bool,
-    pub created_by: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// Set while sign-in is paused after repeated wrong passwords or codes.
-    pub locked_until: Option<DateTime<Utc>>,
-}
-
-impl From<StaffAccount> for StaffView {
-    fn from(a: StaffAccount) -> Self {
-        StaffView {
-            id: a.id,
-            email: a.email,
-            name: a.name,
-            role: a.role,
-            state: a.state,
-            second_factor: a.second_factor,
-            created_by: a.created_by,
-            created_at: a.created_at,
-            updated_at: a.updated_at,
-            locked_until: a.locked_until,
-        }
-    }
 }
 
 /// The invite link of an invite: the one route that accepts it.
@@ -111,15 +76,15 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/v1/staff", tag = "staff", operation_id = "list_staff",
-    responses((status = 200, description = "every account, oldest first", body = [StaffView])),
+    responses((status = 200, description = "every account, oldest first", body = [StaffAccount])),
     security(("staff" = ["admin"])))]
 pub async fn list(
     State(state): State<AppState>,
     _staff: Staff<StaffManage>,
-) -> Result<Json<Vec<StaffView>>, AppError> {
+) -> Result<Json<Vec<StaffAccount>>, AppError> {
     let store = state.store.clone();
     let all = blocking(move || store.list_staff()).await?;
-    Ok(Json(all.into_iter().map(StaffView::from).collect()))
+    Ok(Json(all))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -130,7 +95,7 @@ pub struct StaffPatch {
 }
 
 #[utoipa::path(patch, path = "/v1/staff/{id}", tag = "staff", operation_id = "update_staff", params(("id" = String, Path)), request_body = StaffPatch,
-    responses((status = 200, description = "changed; a new role applies to the person's next request", body = StaffView),
+    responses((status = 200, description = "changed; a new role applies to the person's next request", body = StaffAccount),
               (status = 404, description = "unknown account"),
               (status = 409, description = "a deactivated account, or the last active admin losing the role"),
               (status = 422, description = "a bad name")),
@@ -140,18 +105,18 @@ pub async fn update(
     staff: Staff<StaffManage>,
     Path(id): Path<String>,
     Body(body): Body<StaffPatch>,
-) -> Result<Json<StaffView>, AppError> {
+) -> Result<Json<StaffAccount>, AppError> {
     let id = account_id(&id)?;
     let (store, now) = (state.store.clone(), state.now());
     let a = blocking(move || {
         store.update_staff(&staff.actor, now, &id, body.role, body.name.as_deref())
     })
     .await?;
-    Ok(Json(a.into()))
+    Ok(Json(a))
 }
 
 #[utoipa::path(post, path = "/v1/staff/{id}/deactivate", tag = "staff", operation_id = "deactivate_staff", params(("id" = String, Path)),
-    responses((status = 200, description = "deactivated: the person's sessions, API tokens and minted subject tokens ended at once", body = StaffView),
+    responses((status = 200, description = "deactivated: the person's sessions, API tokens and minted subject tokens ended at once", body = StaffAccount),
               (status = 404, description = "unknown account"),
               (status = 409, description = "the last active admin")),
     security(("staff" = ["admin"])))]
@@ -159,11 +124,11 @@ pub async fn deactivate(
     State(state): State<AppState>,
     staff: Staff<StaffManage>,
     Path(id): Path<String>,
-) -> Result<Json<StaffView>, AppError> {
+) -> Result<Json<StaffAccount>, AppError> {
     let id = account_id(&id)?;
     let (store, now) = (state.store.clone(), state.now());
     let a = blocking(move || store.deactivate_staff(&staff.actor, now, &id)).await?;
-    Ok(Json(a.into()))
+    Ok(Json(a))
 }
 
 #[utoipa::path(post, path = "/v1/staff/{id}/invite", tag = "staff", operation_id = "reinvite_staff", params(("id" = String, Path)),
@@ -203,36 +168,6 @@ pub struct TokenCreated {
     pub expires_at: DateTime<Utc>,
 }
 
-/// An API token as listed: never its secret.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenView {
-    pub id: String,
-    pub name: String,
-    pub role: Role,
-    pub created_by: String,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    pub per_minute: Option<u32>,
-}
-
-impl From<ApiToken> for TokenView {
-    fn from(t: ApiToken) -> Self {
-        TokenView {
-            id: t.id,
-            name: t.name,
-            role: t.role,
-            created_by: t.created_by,
-            created_at: t.created_at,
-            expires_at: t.expires_at,
-            last_used_at: t.last_used_at,
-            revoked_at: t.revoked_at,
-            per_minute: t.per_minute,
-        }
-    }
-}
-
 #[utoipa::path(post, path = "/v1/tokens", tag = "staff", operation_id = "create_token", request_body = NewTokenBody,
     responses((status = 201, description = "created; the secret is shown only in this answer", body = TokenCreated),
               (status = 422, description = "a lifetime outside 1 to 365 days, a limit of 0, or a bad name; `field` names it")),
@@ -265,15 +200,15 @@ pub async fn create_token(
 }
 
 #[utoipa::path(get, path = "/v1/tokens", tag = "staff", operation_id = "list_tokens",
-    responses((status = 200, description = "every token, newest first, revoked and expired ones marked", body = [TokenView])),
+    responses((status = 200, description = "every token, newest first, revoked and expired ones marked", body = [ApiToken])),
     security(("staff" = ["admin"])))]
 pub async fn list_tokens(
     State(state): State<AppState>,
     _staff: Staff<TokenManage>,
-) -> Result<Json<Vec<TokenView>>, AppError> {
+) -> Result<Json<Vec<ApiToken>>, AppError> {
     let store = state.store.clone();
     let all = blocking(move || store.list_api_tokens()).await?;
-    Ok(Json(all.into_iter().map(TokenView::from).collect()))
+    Ok(Json(all))
 }
 
 #[utoipa::path(delete, path = "/v1/tokens/{id}", tag = "staff", operation_id = "revoke_token", params(("id" = String, Path)),

@@ -17,6 +17,7 @@ mod common;
 mod decisions;
 mod e2e;
 mod hostile;
+mod hostile_staff;
 mod import;
 mod openapi;
 mod pages;

@@ -38,6 +38,8 @@ mod roles;
 mod security;
 #[path = "../it/serve.rs"]
 mod serve;
+#[path = "../it/hostile_staff.rs"]
+mod hostile_staff;
 #[path = "../it/staff.rs"]
 mod staff;
 #[path = "../it/telemetry.rs"]
