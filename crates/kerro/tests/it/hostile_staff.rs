@@ -8,6 +8,15 @@ use serde_json::{json, Value};
 use crate::common::TestApp;
 use crate::pages::{get, send};
 
+/// A page row: what it is, the request, the form, the status it must get.
+type PageProbe<'a> = (
+    &'a str,
+    Method,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    StatusCode,
+);
+
 #[tokio::test]
 async fn staff_routes_refuse_bad_input_and_change_nothing() {
     let Some(app) = TestApp::start() else { return };
@@ -79,7 +88,7 @@ async fn staff_routes_refuse_bad_input_and_change_nothing() {
     let csrf = login.csrf();
     let huge = "x".repeat(70 * 1024);
     #[rustfmt::skip]
-    let pages: Vec<(&str, Method, &str, Vec<(&str, &str)>, StatusCode)> = vec![
+    let pages: Vec<PageProbe> = vec![
         ("invite with markup", M::GET, "/admin/invite?token=kin_%22%3E%3Cscript%3E", vec![], S::GONE),
         ("invite with a path", M::GET, "/admin/invite?token=..%2F..%2Fme", vec![], S::GONE),
         ("invite without a token", M::GET, "/admin/invite", vec![], S::GONE),

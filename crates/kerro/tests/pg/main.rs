@@ -25,6 +25,8 @@ mod common;
 mod decisions;
 #[path = "../it/hostile.rs"]
 mod hostile;
+#[path = "../it/hostile_staff.rs"]
+mod hostile_staff;
 #[path = "../it/import.rs"]
 mod import;
 mod node;
@@ -38,8 +40,6 @@ mod roles;
 mod security;
 #[path = "../it/serve.rs"]
 mod serve;
-#[path = "../it/hostile_staff.rs"]
-mod hostile_staff;
 #[path = "../it/staff.rs"]
 mod staff;
 #[path = "../it/telemetry.rs"]
