@@ -335,6 +335,28 @@ pub fn migrate(conn: &Conn) -> StoreResult<()> {
     }
 }
 
+/// For the store's own PostgreSQL tests: a new, empty database named after
+/// `prefix` and the process, on the server `KERRO_TEST_POSTGRES_URL` names.
+/// Returns its URL and the connection to drop it with, or `None` (the test
+/// says SKIPPED) when the variable is not set.
+#[cfg(test)]
+pub(crate) fn fresh_test_database(prefix: &str) -> Option<(String, Conn, String)> {
+    let Ok(url) = std::env::var("KERRO_TEST_POSTGRES_URL") else {
+        eprintln!("SKIPPED: KERRO_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let admin = connect(&Location::parse(&url).ok()?, true).ok()?;
+    let name = format!("{prefix}_{}", std::process::id());
+    admin
+        .execute_batch(&format!("DROP DATABASE IF EXISTS {name}"))
+        .ok()?;
+    admin
+        .execute_batch(&format!("CREATE DATABASE {name}"))
+        .ok()?;
+    let (base, _) = url.rsplit_once('/')?;
+    Some((format!("{base}/{name}"), admin, name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

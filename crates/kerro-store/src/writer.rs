@@ -257,7 +257,7 @@ fn run(
 #[cfg(test)]
 mod tests {
     use crate::sql::params;
-    use crate::{Location, Store, StoreOptions};
+    use crate::{Store, StoreOptions};
     use chrono::Utc;
     use kerro_core::{Actor, ErrorCode};
 
@@ -349,22 +349,12 @@ mod tests {
     /// arrives with the others' answers. Runs when `KERRO_TEST_POSTGRES_URL` is set.
     #[test]
     fn deferred_errors_stay_with_their_job_on_postgres() {
-        let Ok(url) = std::env::var("KERRO_TEST_POSTGRES_URL") else {
-            eprintln!("SKIPPED: KERRO_TEST_POSTGRES_URL is not set");
+        let Some((url, admin, name)) = crate::db::fresh_test_database("kerro_writer") else {
             return;
         };
-        let admin = crate::db::connect(&Location::parse(&url).unwrap(), true).unwrap();
-        let name = format!("kerro_writer_{}", std::process::id());
-        admin
-            .execute_batch(&format!("DROP DATABASE IF EXISTS {name}"))
-            .unwrap();
-        admin
-            .execute_batch(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        let (base, _) = url.rsplit_once('/').unwrap();
         let dir = tempfile::tempdir().unwrap();
         let mut opts = StoreOptions::new(dir.path());
-        opts.database = Some(format!("{base}/{name}"));
+        opts.database = Some(url);
         {
             let store = Store::open(&opts).unwrap();
             deferred_errors_stay_with_their_job(&store);

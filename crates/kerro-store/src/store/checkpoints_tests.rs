@@ -427,25 +427,15 @@ fn checkpoints_follow_the_count_and_the_clock() {
 /// Runs when `KERRO_TEST_POSTGRES_URL` is set.
 #[test]
 fn two_nodes_checkpointing_at_once_keep_verification_intact() {
-    let Ok(url) = std::env::var("KERRO_TEST_POSTGRES_URL") else {
-        eprintln!("SKIPPED: KERRO_TEST_POSTGRES_URL is not set");
+    let Some((db_url, admin, name)) = crate::db::fresh_test_database("kerro_checkpoints") else {
         return;
     };
-    let admin = crate::db::connect(&Location::parse(&url).unwrap(), true).unwrap();
-    let name = format!("kerro_checkpoints_{}", std::process::id());
-    admin
-        .execute_batch(&format!("DROP DATABASE IF EXISTS {name}"))
-        .unwrap();
-    admin
-        .execute_batch(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let (base, _) = url.rsplit_once('/').unwrap();
     let keys = tempfile::tempdir().unwrap();
     let nodes: Vec<(tempfile::TempDir, Store)> = (0..2)
         .map(|_| {
             let dir = tempfile::tempdir().unwrap();
             let mut opts = StoreOptions::new(dir.path());
-            opts.database = Some(format!("{base}/{name}"));
+            opts.database = Some(db_url.clone());
             opts.master_key_file = Some(keys.path().join("master.key"));
             let store = Store::open(&opts).unwrap();
             store.start_checkpoints(
