@@ -119,12 +119,27 @@ impl Store {
                 format!("?{}", vals.len())
             };
             if let Some(a) = &f.actor {
-                let exact = param(Val::Text(a.clone()));
-                let prefix = param(Val::Text(format!("{a}:")));
-                let len = param(Val::Int(a.chars().count() as i64 + 1));
-                sql.push_str(&format!(
-                    " AND (actor = {exact} OR substr(actor, 1, {len}) = {prefix})"
-                ));
+                // A bare staff id (`stf_…` a person, `tok_…` a token) matches it under
+                // every role it had, and its acts on a subject's behalf.
+                let labels: Vec<String> = if is_staff_id(a) {
+                    kerro_core::Role::ALL
+                        .iter()
+                        .map(|r| format!("staff:{r}:{a}"))
+                        .collect()
+                } else {
+                    vec![a.clone()]
+                };
+                let mut any = Vec::new();
+                for label in labels {
+                    let len = label.chars().count() as i64 + 1;
+                    let exact = param(Val::Text(label.clone()));
+                    let prefix = param(Val::Text(format!("{label}:")));
+                    let len = param(Val::Int(len));
+                    any.push(format!(
+                        "actor = {exact} OR substr(actor, 1, {len}) = {prefix}"
+                    ));
+                }
+                sql.push_str(&format!(" AND ({})", any.join(" OR ")));
             }
             if let Some(s) = &f.subject {
                 let p = param(Val::Text(s.as_str().to_owned()));
@@ -169,4 +184,11 @@ impl Store {
         })?;
         Ok(AuditPage { rows, more })
     }
+}
+
+/// Whether `raw` is a staff account's or an API token's id, as the audit log names them.
+fn is_staff_id(raw: &str) -> bool {
+    (raw.starts_with("stf_") || raw.starts_with("tok_"))
+        && raw.len() > 4
+        && raw[4..].bytes().all(|b| b.is_ascii_alphanumeric())
 }

@@ -176,9 +176,21 @@ pub struct Entry {
     /// To the second, readable.
     pub shown_time: String,
     pub actor: String,
+    /// The person's name, for an entry by a named staff account.
+    pub who: String,
     pub action: String,
     pub subject: String,
     pub detail: String,
+}
+
+/// The name of the staff account an actor label (`staff:<role>:stf_…[:…]`) names.
+fn person_of(actor: &str, people: &[kerro_store::StaffAccount]) -> String {
+    let id = actor.split(':').nth(2).unwrap_or("");
+    people
+        .iter()
+        .find(|p| p.id == id)
+        .map(|p| p.name.clone())
+        .unwrap_or_default()
 }
 
 impl From<AuditRow> for Entry {
@@ -188,6 +200,7 @@ impl From<AuditRow> for Entry {
             shown_time: r.time.get(..19).unwrap_or(&r.time).replacen('T', " ", 1),
             time: r.time,
             actor: r.actor,
+            who: String::new(),
             action: r.action,
             subject: r.subject.unwrap_or_default(),
             detail: r.detail,
@@ -327,10 +340,10 @@ pub async fn page(ctx: Ctx) -> Response {
     let read = blocking(move || {
         let page = store.audit_log(&actor, now, &filter, PAGE, "page")?;
         let report = store.verify_chain(Chain::Audit, &[])?;
-        Ok((page, report))
+        Ok((page, report, store.list_staff()?))
     })
     .await;
-    let (found, report) = match read {
+    let (found, report, people) = match read {
         Ok(r) => r,
         Err(e) => return ctx.failed(&e),
     };
@@ -340,7 +353,17 @@ pub async fn page(ctx: Ctx) -> Response {
         }
     }
     view.shown = true;
-    view.entries = found.rows.into_iter().map(Entry::from).collect();
+    view.entries = found
+        .rows
+        .into_iter()
+        .map(|r| {
+            let who = person_of(&r.actor, &people);
+            Entry {
+                who,
+                ..Entry::from(r)
+            }
+        })
+        .collect();
     view.integrity = Some(integrity(&ctx, &report));
     ctx.page(StatusCode::OK, &view)
 }

@@ -294,3 +294,59 @@ async fn bad_filters_are_answered_400_naming_the_field_and_change_nothing() {
     let body: Value = serde_json::from_str(&json.text).unwrap();
     assert_eq!(body["error"]["field"], "to");
 }
+
+#[tokio::test]
+async fn a_persons_id_finds_everything_they_did_under_any_role_with_their_name() {
+    let Some(app) = TestApp::start() else { return };
+    app.schema().await;
+    let (subject, _) = app.answered_subject("seen@example.fi").await;
+    let dpo = app.staff_person("watcher@example.fi", Role::Dpo);
+    let support = app.staff_person("helper@example.fi", Role::Support);
+    let now = *app.clock.lock().unwrap();
+    let sid = kerro_core::SubjectId::parse(&subject).unwrap();
+    let as_support = kerro_core::Actor::Staff {
+        id: support.id.clone(),
+        role: Role::Support,
+    };
+    app.store
+        .subject_data_because(&as_support, now, &sid, Some("ticket 1"), false)
+        .unwrap();
+    let r = app
+        .call(
+            axum::http::Method::PATCH,
+            &format!("/v1/staff/{}", support.id),
+            Some(&app.admin),
+            Some(serde_json::json!({"role": "admin"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let as_admin = kerro_core::Actor::Staff {
+        id: support.id.clone(),
+        role: Role::Admin,
+    };
+    app.store
+        .subject_data_because(&as_admin, now, &sid, Some("ticket 2"), true)
+        .unwrap();
+    let cookie = format!("{}; kerro_lang=en", dpo.cookie);
+    let page = get(&app, &format!("/admin/audit?actor={}", support.id), &cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let rows = seqs(&page);
+    // Signing in and enrolling (as the person), the read as support, the export as admin.
+    assert!(rows.len() >= 3, "{rows:?}: {}", page.text);
+    assert!(
+        page.text.contains("staff:support:"),
+        "the read under the old role"
+    );
+    assert!(
+        page.text.contains("staff:admin:"),
+        "the export under the new one"
+    );
+    assert!(
+        page.text.contains("helper@example.fi<br>"),
+        "the person's name is shown"
+    );
+    assert!(
+        !page.text.contains("watcher@example.fi<br>"),
+        "only that person's entries"
+    );
+}
