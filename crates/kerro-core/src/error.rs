@@ -105,6 +105,8 @@ pub struct CoreError {
     pub code: ErrorCode,
     pub message: String,
     pub field: Option<String>,
+    /// For `rate_limited`: whole seconds until a retry is allowed (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl fmt::Display for CoreError {
@@ -122,6 +124,15 @@ impl CoreError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
+        }
+    }
+
+    /// `rate_limited`, retry after `seconds` (at least 1).
+    pub fn rate_limited(message: impl Into<String>, seconds: u64) -> Self {
+        CoreError {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(ErrorCode::RateLimited, message)
         }
     }
 
@@ -130,6 +141,7 @@ impl CoreError {
             code,
             message: message.into(),
             field: Some(field.into()),
+            retry_after: None,
         }
     }
 

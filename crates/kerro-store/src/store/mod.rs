@@ -108,8 +108,6 @@ pub(crate) struct Inner {
     staff_cache: RwLock<std::collections::HashMap<String, tokens::TokenHolder>>,
     /// Bumped by every revocation, so a look-up that raced one does not cache a stale token.
     staff_cache_generation: std::sync::atomic::AtomicU64,
-    /// When each token's use was last written down.
-    token_last_used: Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
     decision_log: std::sync::mpsc::Sender<decision_log::PendingLog>,
     /// The key checkpoints are signed with (`checkpoint.key` beside the master key).
     pub(crate) checkpoint_key: Arc<CheckpointKey>,
@@ -221,7 +219,6 @@ impl Store {
             index_enabled: opts.index,
             staff_cache: RwLock::default(),
             staff_cache_generation: std::sync::atomic::AtomicU64::new(0),
-            token_last_used: Mutex::default(),
             decision_log: decision_log::start_flusher(weak.clone()),
             checkpoint_key,
             checkpointer: checkpoints::Checkpointer::default(),

@@ -7,6 +7,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::OnceLock;
+use subtle::ConstantTimeEq;
 use totp_rs::TOTP;
 
 use crate::error::{StoreError, StoreResult};
@@ -91,15 +92,12 @@ pub(crate) fn check_totp(secret: &[u8], code: &str, unix: u64, last_step: u64) -
     for step in [now.saturating_sub(1), now, now + 1] {
         let expected = t.generate(step * STEP);
         // Compared in constant time; every candidate is checked.
-        if constant_eq(expected.as_bytes(), code.as_bytes()) && step > last_step {
+        let same: bool = expected.as_bytes().ct_eq(code.as_bytes()).into();
+        if same && step > last_step {
             found = Some(step);
         }
     }
     found
-}
-
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Ten recovery codes: 10 characters each from an alphabet without look-alikes, grouped for reading.

@@ -24,11 +24,7 @@ use crate::sql::{params, OptionalExtension};
 #[derive(Debug, Clone, PartialEq)]
 pub enum SignIn {
     /// A session; `Stage::Enrol` when a second factor must be enrolled first.
-    Session {
-        secret: String,
-        stage: Stage,
-        account: String,
-    },
+    Session { secret: String, stage: Stage },
     /// Wrong address, password or code: one answer for all of them.
     Failed,
     /// Too many failures; try again after this time.
@@ -76,7 +72,7 @@ impl Store {
                 retire_bootstrap(tx)?;
             }
             let secret = new_staff_session(tx, &account.id, stage, &ua)?;
-            Ok(Some(SignIn::Session { secret, stage, account: account.id.clone() }))
+            Ok(Some(SignIn::Session { secret, stage }))
         })?;
         self.forget_tokens();
         Ok(done)
@@ -334,11 +330,7 @@ impl Store {
                 };
                 let secret = new_staff_session(tx, &id, stage, &ua)?;
                 record(tx, None, AuditAction::StaffSignedIn { method })?;
-                Ok(SignIn::Session {
-                    secret,
-                    stage,
-                    account: id.clone(),
-                })
+                Ok(SignIn::Session { secret, stage })
             },
         )
     }

@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 use kerro_core::{Actor, CoreError, Role};
 use serde::Serialize;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 use super::audit::{record, AuditAction};
 use super::outbox::{emit, kind};
@@ -43,12 +44,34 @@ pub struct ApiToken {
 }
 
 /// A token that checked out: who it is and what it may do.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct TokenHolder {
     pub id: String,
     pub role: Role,
     pub expires_at: DateTime<Utc>,
     pub per_minute: Option<u32>,
+    /// When its use was last written down (Unix seconds), shared by the cached copies.
+    last_noted: Arc<AtomicI64>,
+}
+
+impl PartialEq for TokenHolder {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.id, self.role, self.expires_at, self.per_minute)
+            == (&other.id, other.role, other.expires_at, other.per_minute)
+    }
+}
+
+impl TokenHolder {
+    /// Whether this use at `now` should be written down (at most once a minute per
+    /// token and process); `true` also claims that write.
+    pub fn use_due(&self, now: DateTime<Utc>) -> bool {
+        let (t, last) = (now.timestamp(), self.last_noted.load(Ordering::Relaxed));
+        t.saturating_sub(last) >= LAST_USED_EVERY_SECONDS
+            && self
+                .last_noted
+                .compare_exchange(last, t, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
 }
 
 /// What presenting a staff token comes to.
@@ -338,6 +361,7 @@ impl Store {
                     role: t.role,
                     expires_at: t.expires_at,
                     per_minute: t.per_minute,
+                    last_noted: Arc::new(AtomicI64::new(i64::MIN)),
                 };
                 let mut cache = self.inner.staff_cache.write();
                 // A revocation that ran while this was read must win: cache only if none did.
@@ -353,14 +377,6 @@ impl Store {
         Ok(TokenCheck::Valid(holder))
     }
 
-    /// The token id and role of a live staff token (`None` if unknown, revoked or expired).
-    pub fn staff_for_token(&self, token: &str) -> StoreResult<Option<(String, Role)>> {
-        Ok(match self.check_staff_token(token, Utc::now())? {
-            TokenCheck::Valid(h) => Some((h.id, h.role)),
-            _ => None,
-        })
-    }
-
     /// Drops every cached token, so the next use of each is checked in the database.
     pub(crate) fn forget_tokens(&self) {
         let mut cache = self.inner.staff_cache.write();
@@ -370,20 +386,7 @@ impl Store {
         cache.clear();
     }
 
-    /// Whether a use of token `id` at `now` should be written down (at most once a
-    /// minute per token); `true` also claims that write.
-    pub fn token_use_due(&self, id: &str, now: DateTime<Utc>) -> bool {
-        let mut seen = self.inner.token_last_used.lock();
-        match seen.get(id) {
-            Some(t) if (now - *t).num_seconds() < LAST_USED_EVERY_SECONDS => false,
-            _ => {
-                seen.insert(id.to_owned(), now);
-                true
-            }
-        }
-    }
-
-    /// Writes down a token's last use (see [`Store::token_use_due`]).
+    /// Writes down a token's last use (see [`TokenHolder::use_due`]).
     pub fn note_token_use(&self, id: &str, now: DateTime<Utc>) -> StoreResult<()> {
         let id = id.to_owned();
         self.write(&Actor::System("token-use".into()), now, move |tx| {

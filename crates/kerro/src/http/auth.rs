@@ -122,15 +122,14 @@ impl FromRequestParts<AppState> for Caller {
                 let limits = parts.extensions.get::<Arc<TokenLimits>>().cloned();
                 if let Some(limits) = limits {
                     if let Err(wait) = limits.check(&holder.id, holder.per_minute) {
-                        return Err(AppError(CoreError::at(
-                            ErrorCode::RateLimited,
-                            "Retry-After",
+                        return Err(AppError(CoreError::rate_limited(
                             format!("this token's request limit is reached; retry after {wait} s"),
+                            wait,
                         )));
                     }
                 }
                 // Written down at most once a minute per token, off the request's path.
-                if state.store.token_use_due(&holder.id, now) {
+                if holder.use_due(now) {
                     let (id, store) = (holder.id.clone(), state.store.clone());
                     tokio::task::spawn_blocking(move || {
                         if let Err(e) = store.note_token_use(&id, now) {

@@ -194,14 +194,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         let e = self.0;
-        // A rate limit says when to come back: the seconds are the one number in its message.
-        let retry_after = (e.code == ErrorCode::RateLimited).then(|| {
-            e.message
-                .split(|c: char| !c.is_ascii_digit())
-                .find(|s| !s.is_empty())
-                .unwrap_or("60")
-                .to_owned()
-        });
+        let retry_after = e.retry_after;
         let body = ErrorBody {
             error: ErrorDetail {
                 code: e.code.as_str(),
@@ -210,9 +203,10 @@ impl IntoResponse for AppError {
             },
         };
         let mut resp = (status, Json(body)).into_response();
-        if let Some(v) = retry_after.and_then(|s| axum::http::HeaderValue::from_str(&s).ok()) {
+        // A rate limit says when to come back.
+        if let Some(seconds) = retry_after {
             resp.headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, v);
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
         resp
     }
@@ -263,9 +257,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 inner.to_string()
             };
             AppError(CoreError {
-                code: ErrorCode::InvalidRequest,
-                message,
                 field: (!path.is_empty()).then_some(path),
+                ..CoreError::new(ErrorCode::InvalidRequest, message)
             })
         })?;
         Ok(Body(value))

@@ -41,6 +41,7 @@ pub struct TestApp {
 pub struct Resp {
     pub status: StatusCode,
     pub body: Value,
+    pub headers: axum::http::HeaderMap,
 }
 
 impl Resp {
@@ -244,6 +245,7 @@ impl TestApp {
             .await
             .unwrap();
         let status = resp.status();
+        let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         let body = if bytes.is_empty() {
             Value::Null
@@ -260,7 +262,11 @@ impl TestApp {
                 "error without the documented shape for {path}: {body}"
             );
         }
-        Resp { status, body }
+        Resp {
+            status,
+            body,
+            headers,
+        }
     }
 
     pub async fn call(

@@ -273,6 +273,11 @@ async fn a_token_with_a_limit_gets_429_with_retry_after() {
         (r.status, r.body["error"]["code"].as_str()),
         (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"))
     );
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(
+        (1..=20).contains(&wait),
+        "one of three a minute comes back within 20 s: {wait}"
+    );
     // An unlimited token is not slowed by it.
     for _ in 0..20 {
         assert_eq!(
