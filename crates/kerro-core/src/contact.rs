@@ -2,10 +2,11 @@
 //! on messages per week, and the language they want to be addressed in.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{CoreError, CoreResult};
 use crate::i18n::Lang;
+use crate::ids::PurposeKey;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -27,6 +28,13 @@ impl Channel {
         Channel::Web,
     ];
 
+    /// Whether something sent on this channel is a message (e-mail, SMS, a
+    /// call, a letter), which the subject's weekly cap counts; the web channel
+    /// only shows offers on the company's own pages (impressions).
+    pub fn is_message(self) -> bool {
+        self != Channel::Web
+    }
+
     pub fn parse(raw: &str) -> Option<Channel> {
         Channel::ALL.into_iter().find(|c| c.as_str() == raw)
     }
@@ -42,6 +50,20 @@ impl Channel {
     }
 }
 
+/// Whether the subject's e-mail address may be written to (double opt-in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum EmailStatus {
+    /// No address is held.
+    #[default]
+    None,
+    /// An address was given but not confirmed: nothing is sent to it.
+    Pending,
+    /// Confirmed by its owner, or taken from the company's own records.
+    Verified,
+}
+
 /// The most a subject may ask for; a higher cap is a typo.
 pub const MAX_PER_WEEK_LIMIT: u32 = 100;
 
@@ -53,11 +75,24 @@ pub struct ContactPrefs {
     /// "At most N messages per 7 days"; `None` means the subject set no cap of their own.
     pub max_per_week: Option<u32>,
     pub language: Option<Lang>,
+    /// Channels the subject left for one purpose only (one-click unsubscribe,
+    /// P19): the channel stays on for the subject's other purposes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unsubscribed: BTreeMap<Channel, BTreeSet<PurposeKey>>,
 }
 
 impl ContactPrefs {
     pub fn opted_in(&self, channel: Channel) -> bool {
         self.channels.get(&channel).copied().unwrap_or(false)
+    }
+
+    /// Whether the subject may be reached on `channel` about `purpose`.
+    pub fn reachable(&self, channel: Channel, purpose: &PurposeKey) -> bool {
+        self.opted_in(channel)
+            && !self
+                .unsubscribed
+                .get(&channel)
+                .is_some_and(|left| left.contains(purpose))
     }
 
     pub fn validate(&self) -> CoreResult<()> {

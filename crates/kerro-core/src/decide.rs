@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 use crate::consent::{ConsentState, NoticeRef};
-use crate::contact::{Channel, ContactPrefs};
+use crate::contact::{Channel, ContactPrefs, EmailStatus};
 use crate::ids::{AttributeKey, FormKey, PurposeKey, RecordId, SubjectId};
 use crate::offer::{CompiledOffer, OfferKey};
 use crate::schema::{LegalBasis, Schema};
@@ -52,6 +52,8 @@ pub struct Profile {
     pub language: Option<crate::Lang>,
     /// The locale the subject was created with (what `language` falls back to).
     pub locale: Option<crate::Lang>,
+    /// Whether an e-mail address is held and confirmed (double opt-in).
+    pub email: EmailStatus,
 }
 
 impl Profile {
@@ -65,6 +67,7 @@ impl Profile {
             objected_marketing: false,
             language: None,
             locale: None,
+            email: EmailStatus::None,
         }
     }
 

@@ -542,6 +542,7 @@ impl GenSubject {
             channels: self.channels.iter().map(|c| (*c, true)).collect(),
             max_per_week: None,
             language: None,
+            ..Default::default()
         };
         p.restricted = self.restricted;
         p.objected_marketing = self.objected_marketing;

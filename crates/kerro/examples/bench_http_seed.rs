@@ -114,6 +114,7 @@ fn main() -> anyhow::Result<()> {
                                     channels: g.channels.iter().map(|c| (*c, true)).collect(),
                                     max_per_week: None,
                                     language: None,
+                                    ..Default::default()
                                 },
                             )?;
                             Ok(id.to_string())

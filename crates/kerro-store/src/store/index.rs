@@ -76,6 +76,11 @@ pub(crate) fn profile_from(data: &SubjectData) -> Profile {
     p.contact = data.contact.clone();
     p.restricted = data.subject.restricted;
     p.objected_marketing = data.subject.objected_marketing;
+    p.email = if data.subject.email.is_some() {
+        kerro_core::contact::EmailStatus::Verified
+    } else {
+        kerro_core::contact::EmailStatus::None
+    };
     p.locale = data.subject.locale;
     p.language = data.contact.language.or(data.subject.locale);
     p
@@ -88,11 +93,17 @@ pub(crate) fn load_profile(conn: &Conn, keys: &Keyring, id: &SubjectId) -> Store
     let dk = subject_key(conn, keys, id)?;
     let sid = id.as_str();
     let mut p = Profile::new(id.clone());
-    let (locale, restricted, objected): (Option<String>, bool, bool) = conn.query_row(
-        "SELECT locale, restricted, objected_marketing FROM subjects WHERE id = ?1",
-        [sid],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
+    let (locale, restricted, objected, has_email): (Option<String>, bool, bool, bool) = conn
+        .query_row(
+            "SELECT locale, restricted, objected_marketing, email_enc IS NOT NULL FROM subjects WHERE id = ?1",
+            [sid],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+    p.email = if has_email {
+        kerro_core::contact::EmailStatus::Verified
+    } else {
+        kerro_core::contact::EmailStatus::None
+    };
     p.restricted = restricted;
     p.objected_marketing = objected;
     // SQLite's planner sometimes prefers the (subject, id) index, which also

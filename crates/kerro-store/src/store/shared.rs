@@ -212,5 +212,11 @@ pub(crate) fn insert_subject(
         ],
     )?;
     tx.created(&id, new.locale);
+    if new.email.is_some() {
+        tx.edit(
+            &id,
+            super::tx::Edit::Email(kerro_core::contact::EmailStatus::Verified),
+        );
+    }
     Ok((id, dk))
 }

@@ -210,6 +210,8 @@ pub(crate) enum Edit {
         restricted: bool,
         objected_marketing: bool,
     },
+    /// The e-mail address was set, confirmed or removed.
+    Email(kerro_core::contact::EmailStatus),
 }
 
 impl Edit {
@@ -235,6 +237,7 @@ impl Edit {
                 p.restricted = restricted;
                 p.objected_marketing = objected_marketing;
             }
+            Edit::Email(status) => p.email = status,
         }
     }
 }

@@ -105,6 +105,7 @@ fn contact_prefs(rng: &mut StdRng, email: bool, sms_chance: f64, lang: Lang) -> 
         channels,
         max_per_week: Some(rng.gen_range(1..=3)),
         language: Some(lang),
+        ..Default::default()
     }
 }
 
@@ -167,6 +168,7 @@ fn sample_plan(now: DateTime<Utc>) -> SubjectPlan {
                 channels: BTreeMap::from([(Channel::Email, true), (Channel::Web, true)]),
                 max_per_week: Some(2),
                 language: Some(Lang::Fi),
+                ..Default::default()
             },
         )),
     }

@@ -137,6 +137,7 @@ pub async fn set_contact(
         channels,
         max_per_week: body.max_per_week,
         language,
+        ..Default::default()
     };
     let (store, now, actor, id) = (state.store.clone(), state.now(), session.actor, session.id);
     let saved = blocking(move || store.set_contact(&actor, now, &id, prefs)).await?;

@@ -429,6 +429,7 @@ pub async fn save_contact(ctx: Ctx, posted: Posted) -> Response {
                     channels,
                     max_per_week: None,
                     language: posted.get("language").and_then(Lang::parse),
+                    ..Default::default()
                 };
                 let msg = ctx.tr.t("error-max-per-week");
                 let page = contact_page(&ctx, &prefs, raw_max, msg);
@@ -440,6 +441,7 @@ pub async fn save_contact(ctx: Ctx, posted: Posted) -> Response {
         channels,
         max_per_week,
         language: posted.get("language").and_then(Lang::parse),
+        ..Default::default()
     };
     let (store, now) = (ctx.state.app.store.clone(), ctx.now());
     match blocking(move || store.set_contact(&Actor::Subject(id.clone()), now, &id, prefs)).await {
