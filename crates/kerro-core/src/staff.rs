@@ -170,7 +170,7 @@ mod tests {
 
     #[test]
     fn token_lifetimes() {
-        let now = Utc::now();
+        let now = "2026-03-01T09:00:00Z".parse::<DateTime<Utc>>().unwrap();
         assert_eq!((token_expiry(now, None).unwrap() - now).num_days(), 90);
         assert_eq!(
             (token_expiry(now, Some(365)).unwrap() - now).num_days(),
@@ -182,7 +182,7 @@ mod tests {
 
     #[test]
     fn sessions_end_when_idle_or_old() {
-        let t0 = Utc::now();
+        let t0 = "2026-03-01T09:00:00Z".parse::<DateTime<Utc>>().unwrap();
         assert!(session_live(t0, t0, t0 + Duration::minutes(29)));
         assert!(!session_live(t0, t0, t0 + Duration::minutes(30)));
         assert!(session_live(
