@@ -18,6 +18,8 @@ struct Subject {
     web: bool,
     restricted: bool,
     objected: bool,
+    /// Left e-mail for the purpose `offers` only (one-click unsubscribe).
+    unsubscribed: bool,
     values: Vec<(&'static str, Value)>,
 }
 
@@ -57,15 +59,17 @@ fn subject() -> impl Strategy<Value = Subject> {
         any::<bool>(),
         prop::bool::weighted(0.1),
         prop::bool::weighted(0.1),
+        prop::bool::weighted(0.1),
         values,
     )
         .prop_map(
-            |(consent, email, web, restricted, objected, values)| Subject {
+            |(consent, email, web, restricted, objected, unsubscribed, values)| Subject {
                 consent,
                 email,
                 web,
                 restricted,
                 objected,
+                unsubscribed,
                 values: values.into_iter().flatten().collect(),
             },
         )
@@ -132,6 +136,13 @@ fn profile(i: usize, s: &Subject) -> Profile {
     }
     p.contact.channels.insert(Channel::Email, s.email);
     p.contact.channels.insert(Channel::Web, s.web);
+    if s.unsubscribed {
+        p.contact
+            .unsubscribed
+            .entry(Channel::Email)
+            .or_default()
+            .insert(pk("offers"));
+    }
     p.restricted = s.restricted;
     p.objected_marketing = s.objected;
     for (a, v) in &s.values {
@@ -158,7 +169,7 @@ fn brute_force(
     let mut out = RoaringBitmap::new();
     for (slot, p) in profiles.iter().enumerate() {
         let reachable = p.basis_active(schema, purpose)
-            && p.contact.opted_in(channel)
+            && p.contact.reachable(channel, purpose)
             && !p.restricted
             && !(marketing && p.objected_marketing);
         if reachable && cond.eval(&Value::Object(p.masked(schema, purpose)), &Map::new()) {
@@ -207,6 +218,7 @@ fn reachability_follows_basis_channel_restriction_and_objection() {
         web: false,
         restricted: false,
         objected: false,
+        unsubscribed: false,
         values: vec![("size", json!("a"))],
     };
     let variants = [
@@ -231,6 +243,10 @@ fn reachability_follows_basis_channel_restriction_and_objection() {
             objected: true,
             ..base.clone()
         },
+        Subject {
+            unsubscribed: true,
+            ..base.clone()
+        },
     ];
     let mut index = AudienceIndex::new();
     for (i, s) in variants.iter().enumerate() {
@@ -239,10 +255,11 @@ fn reachability_follows_basis_channel_restriction_and_objection() {
     let r = index.reachable(&schema, &pk("offers"), Channel::Email);
     assert_eq!(r.iter().collect::<Vec<_>>(), vec![0]);
     // `service` rests on a contract: no consent needed, but still channel, restriction; not marketing.
+    // Leaving e-mail for `offers` (6) leaves it on for `service`.
     let r = index.reachable(&schema, &pk("service"), Channel::Email);
-    assert_eq!(r.iter().collect::<Vec<_>>(), vec![0, 1, 2, 5]);
+    assert_eq!(r.iter().collect::<Vec<_>>(), vec![0, 1, 2, 5, 6]);
     index.remove(0);
-    assert_eq!(index.len(), 5);
+    assert_eq!(index.len(), 6);
     assert!(index
         .reachable(&schema, &pk("offers"), Channel::Email)
         .is_empty());

@@ -6,6 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::contact::Channel;
 use crate::i18n::Lang;
 use crate::ids::{FormKey, PurposeKey, RecordId, SubjectId};
 use crate::schema::{LegalBasis, PurposeSpec};
@@ -86,6 +87,8 @@ pub enum Method {
     PreferenceCentre,
     /// Moved in from another system with its original evidence.
     Import,
+    /// The one-click unsubscribe link of a message (RFC 8058).
+    UnsubscribeLink,
 }
 
 impl Method {
@@ -94,13 +97,19 @@ impl Method {
             Method::Form => "form",
             Method::PreferenceCentre => "preference_centre",
             Method::Import => "import",
+            Method::UnsubscribeLink => "unsubscribe_link",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Method> {
-        [Method::Form, Method::PreferenceCentre, Method::Import]
-            .into_iter()
-            .find(|m| m.as_str() == raw)
+        [
+            Method::Form,
+            Method::PreferenceCentre,
+            Method::Import,
+            Method::UnsubscribeLink,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == raw)
     }
 }
 
@@ -128,6 +137,11 @@ pub struct ConsentEvent {
     pub actor: String,
     pub method: Method,
     pub prev_hash: String,
+    /// Set when the event is about one channel of the purpose only (a
+    /// one-click unsubscribe withdraws e-mail for the purpose, not the
+    /// purpose's consent); such events never change the purpose's state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
 }
 
 /// The `prev_hash` of the first event of a chain.
@@ -151,7 +165,7 @@ impl ConsentEvent {
     /// The canonical text hashed for this event: a JSON array in a fixed order, version first.
     pub fn canonical(&self) -> String {
         let notice = self.notice.as_ref();
-        serde_json::json!([
+        let mut v = serde_json::json!([
             1,
             self.record_id.as_str(),
             self.subject.as_str(),
@@ -164,8 +178,12 @@ impl ConsentEvent {
             format_time(&self.event_time),
             self.actor,
             self.method.as_str(),
-        ])
-        .to_string()
+        ]);
+        // Events about one channel hash it too; every other event hashes as it always did.
+        if let (Some(c), Some(items)) = (self.channel, v.as_array_mut()) {
+            items.push(serde_json::json!(c.as_str()));
+        }
+        v.to_string()
     }
 
     pub fn hash(&self) -> String {
@@ -239,7 +257,25 @@ mod tests {
             actor: "subject".into(),
             method: Method::Form,
             prev_hash: prev.into(),
+            channel: None,
         }
+    }
+
+    #[test]
+    fn a_channel_is_hashed_and_its_absence_keeps_the_old_form() {
+        let e = event(1, GENESIS);
+        assert!(!e.canonical().contains("email"));
+        assert_eq!(
+            e.canonical().matches(',').count(),
+            11,
+            "twelve fields, as before"
+        );
+        let on_email = ConsentEvent {
+            channel: Some(Channel::Email),
+            ..e.clone()
+        };
+        assert!(on_email.canonical().ends_with(",\"email\"]"));
+        assert_ne!(on_email.hash(), e.hash());
     }
 
     #[test]

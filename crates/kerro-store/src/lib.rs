@@ -26,6 +26,11 @@ pub use store::{
     Submission, TokenCheck, TokenHolder, WebSession, INVITE_PREFIX, LOGIN_LINK_PREFIX,
     SESSION_PREFIX, STAFF_SESSION_PREFIX, STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX,
 };
+// The communication loop (issue 14).
+pub use store::{
+    Campaign, DeliveryReport, NewCampaign, Outcome, Recipient, RecordedDelivery, Skip, Unsubscribe,
+    UnsubscribeLink,
+};
 // Anchored chains and the audit log viewer (issue 11, items 8 and 9).
 pub use store::{
     AuditFilter, AuditPage, AuditRow, Chain, ChainProblem, ChainReport, Checkpoint,

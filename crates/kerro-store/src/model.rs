@@ -104,6 +104,8 @@ pub struct SubjectData {
     pub declarations: Vec<Declaration>,
     pub history: Vec<Declaration>,
     pub consents: Vec<StoredEvent>,
+    /// Ledger events about one channel of a purpose (unsubscribes); they never change a purpose's state.
+    pub channel_events: Vec<StoredEvent>,
     pub contact: ContactPrefs,
     pub access_log: Vec<AuditEntry>,
     pub decisions: Vec<LoggedDecision>,
@@ -117,6 +119,11 @@ pub struct LoggedDecision {
     pub decided_at: DateTime<Utc>,
     pub personalized: bool,
     pub reasons: Value,
+    /// `shown` (an impression on the web), `decided` (chosen for a message) or `sent` (a message sent).
+    pub kind: String,
+    pub decision_id: Option<String>,
+    /// The campaign that sent it, for a message a campaign sent.
+    pub campaign: Option<String>,
 }
 
 impl SubjectData {
