@@ -497,3 +497,84 @@ async fn the_pages_button_unsubscribes_with_its_csrf_token() {
         me["contact"]
     );
 }
+
+#[tokio::test]
+async fn unsubscribe_links_that_are_not_ours_change_nothing() {
+    let Some(app) = TestApp::start() else { return };
+    app.schema().await;
+    let (id, _) = reachable_subject(&app, "hostile@example.com", 3).await;
+    let link = kerro_store::UnsubscribeLink {
+        subject: kerro_core::SubjectId::parse(&id).unwrap(),
+        channel: kerro_core::contact::Channel::Email,
+        purpose: kerro_core::PurposeKey::parse("p", "offers").unwrap(),
+    };
+    let good = app.store.unsubscribe_token(&link);
+    let (payload, tag) = good.split_once('.').unwrap();
+    // The same link signed by another installation's key.
+    let other = TestApp::new();
+    let foreign = other.store.unsubscribe_token(&link);
+    // Another purpose's payload with this link's tag.
+    let events = app.store.unsubscribe_token(&kerro_store::UnsubscribeLink {
+        purpose: kerro_core::PurposeKey::parse("p", "events").unwrap(),
+        ..link.clone()
+    });
+    let swapped = format!("{}.{tag}", events.split_once('.').unwrap().0);
+    let long = "A".repeat(5000);
+    let tokens = [
+        "garbage".to_owned(),
+        format!("{payload}."),
+        format!(".{tag}"),
+        format!("{payload}.{tag}x"),
+        swapped,
+        foreign,
+        long,
+        "..%2F..%2Fetc%2Fpasswd".to_owned(),
+        "%00".to_owned(),
+    ];
+    let page = get(&app, &format!("/u/{good}"), "").await;
+    let cookie = page
+        .cookie("kerro_csrf")
+        .map(|c| format!("kerro_csrf={c}"))
+        .unwrap_or_default();
+    let csrf = page.csrf();
+    let before = app.fingerprint();
+    for t in &tokens {
+        let path = format!("/u/{t}");
+        let g = get(&app, &path, "").await;
+        assert_eq!(g.status, StatusCode::NOT_FOUND, "GET {path}");
+        assert!(!g.text.contains("name=\"token\""), "no button for {path}");
+        let p = send(
+            &app,
+            Method::POST,
+            &path,
+            "",
+            &[],
+            &[("List-Unsubscribe", "One-Click")],
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "POST {path}");
+        let b = send(
+            &app,
+            Method::POST,
+            "/u",
+            &cookie,
+            &[],
+            &[("csrf", csrf.as_str()), ("token", t.as_str())],
+        )
+        .await;
+        assert_eq!(b.status, StatusCode::NOT_FOUND, "POST /u {t}");
+    }
+    assert_eq!(app.fingerprint(), before);
+    // The good link still works after all that.
+    let ok = send(
+        &app,
+        Method::POST,
+        &format!("/u/{good}"),
+        "",
+        &[],
+        &[("List-Unsubscribe", "One-Click")],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_ne!(app.fingerprint(), before);
+}
