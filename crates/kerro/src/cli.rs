@@ -280,8 +280,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None,
             )?;
             let staff_banner = crate::demo::invite_staff(&store, now, &cfg.public_url())?;
+            let campaign_banner =
+                crate::demo_offers::campaign(&store, now, &cfg.data_dir.join("outbox"))?
+                    .replace("<API>", &cfg.public_url());
             let banner = format!(
-                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  metrics:       {url}/metrics  (with the admin token; or set metrics.listen)\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n{}{staff_banner}",
+                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  metrics:       {url}/metrics  (with the admin token; or set metrics.listen)\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n{}{staff_banner}{campaign_banner}",
                 seed.subjects.len(),
                 seed.sample_subject,
                 crate::demo::web_banner(&cfg.public_url(), &web_token),

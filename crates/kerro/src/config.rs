@@ -64,6 +64,10 @@ pub struct WebConfig {
     /// Origins allowed to show hosted forms in an iframe (CSP `frame-ancestors`), e.g.
     /// `["https://www.example.fi"]`. Empty: only kerro itself.
     pub embed_origins: Vec<String>,
+    /// Origins whose pages may read a signed-in visitor's offers with the offers
+    /// snippet (`GET /v1/me/offers` across origins, CORS), e.g. `["https://www.example.fi"]`.
+    /// Empty: no other origin may.
+    pub offer_origins: Vec<String>,
     /// How long a browser session lasts, in minutes.
     pub session_minutes: u32,
     /// How long an e-mailed sign-in link works, in minutes.
@@ -92,6 +96,7 @@ impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
             embed_origins: Vec::new(),
+            offer_origins: Vec::new(),
             session_minutes: 120,
             login_link_minutes: 15,
             form_posts_per_minute: 30,
@@ -352,11 +357,18 @@ impl Config {
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             bail!("mail.from '{}' is not an e-mail address", self.mail.from);
         }
-        for o in &self.web.embed_origins {
-            let ok = (o.starts_with("https://") || o.starts_with("http://"))
-                && !o.contains([' ', ';', '\'', '"']);
-            if !ok {
-                bail!("web.embed_origins: '{o}' is not an origin such as https://www.example.fi");
+        for (name, origins) in [
+            ("web.embed_origins", &self.web.embed_origins),
+            ("web.offer_origins", &self.web.offer_origins),
+        ] {
+            for o in origins {
+                let ok = (o.starts_with("https://") || o.starts_with("http://"))
+                    && !o.contains([' ', ';', '\'', '"', ','])
+                    && o.trim_end_matches('/').matches('/').count() == 2
+                    && axum::http::HeaderValue::from_str(o).is_ok();
+                if !ok {
+                    bail!("{name}: '{o}' is not an origin such as https://www.example.fi");
+                }
             }
         }
         if self.web.session_minutes == 0 || self.web.session_minutes > 24 * 60 {

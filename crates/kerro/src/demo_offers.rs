@@ -1,5 +1,6 @@
 //! The demo's offers: what Turvakide Oy and Erämaa Store offer, targeted only
-//! with what customers declared for each offer's purpose.
+//! with what customers declared for each offer's purpose; and the demo's
+//! e-mail campaign, sent to the file outbox when the demo starts.
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
@@ -202,4 +203,34 @@ pub fn define(store: &Store, now: DateTime<Utc>) -> Result<()> {
             .with_context(|| format!("defining demo offer {}", d.key))?;
     }
     Ok(())
+}
+
+/// Schedules the demo's campaign (the cloud security review, to everyone who
+/// said cloud security interests them) unless one exists, and says where to
+/// watch it and how to unsubscribe from its messages.
+pub fn campaign(store: &Store, now: DateTime<Utc>, outbox: &std::path::Path) -> Result<String> {
+    let existing = store.campaigns(1)?;
+    let c = match existing.into_iter().next() {
+        Some(c) => c,
+        None => store.create_campaign(
+            &Actor::System("demo".into()),
+            now,
+            kerro_store::NewCampaign {
+                offer: OfferKey::parse("offer", "cloud_security_review")
+                    .map_err(|e| anyhow::anyhow!(e.message))?,
+                purpose: PurposeKey::parse("purpose", "security_updates")
+                    .map_err(|e| anyhow::anyhow!(e.message))?,
+                condition: json!({"security_interests": {"$in": ["cloud_security"]}}),
+                send_at: None,
+            },
+        )?,
+    };
+    Ok(format!(
+        "\nCampaign (e-mail, within each customer's own limits):\n  \
+         counts:        curl -H 'Authorization: Bearer <admin token>' <API>/v1/campaigns/{}\n  \
+         messages:      {}/*.eml, each with a List-Unsubscribe link: open it, or\n  \
+         one click:     curl -d List-Unsubscribe=One-Click <that link>\n",
+        c.id,
+        outbox.display()
+    ))
 }

@@ -33,6 +33,24 @@ use crate::app::{blocking, AppError, AppState};
 /// The largest body any endpoint takes.
 pub const MAX_BODY: usize = 1024 * 1024;
 
+/// The offers snippet's cross-origin reads: only from `web.offer_origins`, a
+/// GET with a bearer token and no cookies.
+fn offers_cors(state: &AppState) -> tower_http::cors::CorsLayer {
+    use axum::http::{header, HeaderValue, Method};
+    let origins: Vec<HeaderValue> = state
+        .config
+        .web
+        .offer_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+        .collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET])
+        .allow_headers([header::AUTHORIZATION])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
 /// The API's routes; `app::router` merges the pages beside them.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -92,7 +110,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/campaigns/{id}", get(campaigns::get))
         .route("/v1/campaigns/{id}/cancel", post(campaigns::cancel))
-        .route("/v1/me/offers", get(offers::me_offers))
+        .route(
+            "/v1/me/offers",
+            get(offers::me_offers).layer(offers_cors(&state)),
+        )
         .route("/v1/reports/minimisation", get(offers::minimisation))
         .route("/v1/audiences/count", post(audiences::count))
         .route("/v1/audiences/export", post(audiences::export))

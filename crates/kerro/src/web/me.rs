@@ -452,6 +452,8 @@ pub async fn save_contact(ctx: Ctx, posted: Posted) -> Response {
 
 /// One offer with its reasons (P18).
 pub struct OfferView {
+    /// The offer's key, the anchor the company site's "why you see this" links point to.
+    pub key: String,
     pub title: String,
     pub body: String,
     pub channels: String,
@@ -550,6 +552,7 @@ pub async fn offers(ctx: Ctx) -> Response {
                 None => tr.t("offers-generic"),
             };
             OfferView {
+                key: chosen.offer.to_string(),
                 title: spec
                     .map(|s| tr.text(&s.title))
                     .unwrap_or_else(|| chosen.offer.to_string()),

@@ -86,6 +86,7 @@ fn routes() -> Vec<(&'static str, MethodRouter<WebState>)> {
     vec![
         ("/", get(forms::home)),
         ("/static/kerro.css", get(stylesheet)),
+        ("/static/kerro-offers.js", get(offers_snippet)),
         ("/f/{form}", get(forms::show).post(forms::submit)),
         ("/f/{form}/thanks", get(forms::thanks)),
         ("/login", get(signin::page).post(signin::request)),
@@ -157,6 +158,18 @@ pub fn router(app: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(MAX_FORM_BODY))
         .with_state(state)
+}
+
+/// The offers snippet for the company's own pages (docs/messages.md).
+async fn offers_snippet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/kerro-offers.js"),
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {

@@ -177,7 +177,7 @@ async fn browser_end_to_end() {
     let site = OtherSite::bind();
     let origin = site.origin.clone();
     let k = std::sync::Arc::new(start_kerro(&format!(
-        "[web]\nembed_origins = [\"{origin}\"]\n"
+        "[web]\nembed_origins = [\"{origin}\"]\noffer_origins = [\"{origin}\"]\n"
     )));
     site.serve(company_page(&k));
     let driver = start_driver();
@@ -203,6 +203,8 @@ async fn run(c: &Client, k: &Kerro, site: &str) -> TestResult {
     c.goto(&format!("{}/?lang=fi", k.url)).await?;
     one_language(c, "fi").await?;
     shoot(c, "home-fi").await?;
+    // First, while the demo's sample subject is as the demo made it.
+    crate::browser_offers::offers_on_the_company_site(c, k, site).await?;
     survey_in_finnish(c, k).await?;
     sign_in_and_withdraw(c, k).await?;
     export_and_delete(c, k).await?;
@@ -227,8 +229,11 @@ fn company_page(k: &Kerro) -> String {
 <h1>Erämaa Store</h1>
 <p>Outdoor gear for every season. Join our newsletter:</p>
 <iframe id="kerro" src="{}/f/newsletter_signup?embed=1&amp;lang=en" title="Erämaa Store newsletter" height="1400"></iframe>
+<h2>For you</h2>
+{}
 </body></html>"#,
-        k.url
+        k.url,
+        crate::browser_offers::snippet(k)
     )
 }
 

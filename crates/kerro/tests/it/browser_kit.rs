@@ -92,6 +92,30 @@ pub fn start_kerro(config_toml: &str) -> Kerro {
         !url.is_empty() && sample.starts_with("sub_"),
         "the demo did not start"
     );
+    // The demo sends its campaign to the outbox as it starts: let it finish, so
+    // the steps that wait for a sign-in message see only theirs.
+    // (On a thread of its own: the blocking client may not run inside the test's runtime.)
+    let campaigns = format!("{url}/v1/campaigns");
+    let sent = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let sent = reqwest::blocking::Client::new()
+                .get(&campaigns)
+                .bearer_auth(ADMIN)
+                .send()
+                .ok()
+                .and_then(|r| r.json::<Value>().ok())
+                .is_some_and(|v| v[0]["state"] == "sent");
+            if sent {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        false
+    })
+    .join()
+    .unwrap();
+    assert!(sent, "the demo's campaign was not sent");
     Kerro {
         child,
         url,

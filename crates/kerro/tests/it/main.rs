@@ -11,6 +11,7 @@ mod audit_page;
 mod bad_input;
 mod browser;
 mod browser_kit;
+mod browser_offers;
 mod browser_staff;
 mod campaigns;
 mod checkpoints;
