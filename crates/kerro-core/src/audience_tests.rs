@@ -15,6 +15,8 @@ fn pk(s: &str) -> PurposeKey {
 struct Subject {
     consent: Option<bool>,
     email: bool,
+    /// The address waits for its confirmation (double opt-in).
+    pending: bool,
     web: bool,
     restricted: bool,
     objected: bool,
@@ -53,16 +55,17 @@ fn subject() -> impl Strategy<Value = Subject> {
         .collect::<Vec<_>>();
     (
         proptest::option::of(any::<bool>()),
-        any::<bool>(),
+        (any::<bool>(), prop::bool::weighted(0.2)),
         any::<bool>(),
         prop::bool::weighted(0.1),
         prop::bool::weighted(0.1),
         values,
     )
         .prop_map(
-            |(consent, email, web, restricted, objected, values)| Subject {
+            |(consent, (email, pending), web, restricted, objected, values)| Subject {
                 consent,
                 email,
+                pending,
                 web,
                 restricted,
                 objected,
@@ -132,6 +135,9 @@ fn profile(i: usize, s: &Subject) -> Profile {
     }
     p.contact.channels.insert(Channel::Email, s.email);
     p.contact.channels.insert(Channel::Web, s.web);
+    if s.pending {
+        p.email = crate::contact::EmailStatus::Pending;
+    }
     p.restricted = s.restricted;
     p.objected_marketing = s.objected;
     for (a, v) in &s.values {
@@ -158,7 +164,7 @@ fn brute_force(
     let mut out = RoaringBitmap::new();
     for (slot, p) in profiles.iter().enumerate() {
         let reachable = p.basis_active(schema, purpose)
-            && p.contact.opted_in(channel)
+            && p.reachable_on(channel)
             && !p.restricted
             && !(marketing && p.objected_marketing);
         if reachable && cond.eval(&Value::Object(p.masked(schema, purpose)), &Map::new()) {
@@ -204,6 +210,7 @@ fn reachability_follows_basis_channel_restriction_and_objection() {
     let base = Subject {
         consent: Some(true),
         email: true,
+        pending: false,
         web: false,
         restricted: false,
         objected: false,
@@ -231,6 +238,10 @@ fn reachability_follows_basis_channel_restriction_and_objection() {
             objected: true,
             ..base.clone()
         },
+        Subject {
+            pending: true,
+            ..base.clone()
+        },
     ];
     let mut index = AudienceIndex::new();
     for (i, s) in variants.iter().enumerate() {
@@ -241,8 +252,17 @@ fn reachability_follows_basis_channel_restriction_and_objection() {
     // `service` rests on a contract: no consent needed, but still channel, restriction; not marketing.
     let r = index.reachable(&schema, &pk("service"), Channel::Email);
     assert_eq!(r.iter().collect::<Vec<_>>(), vec![0, 1, 2, 5]);
+    // The unconfirmed address leaves e-mail out, not the web.
+    let web = Subject {
+        web: true,
+        ..variants[6].clone()
+    };
+    index.set(6, &profile(6, &web));
+    assert!(index
+        .reachable(&schema, &pk("service"), Channel::Web)
+        .contains(6));
     index.remove(0);
-    assert_eq!(index.len(), 5);
+    assert_eq!(index.len(), 6);
     assert!(index
         .reachable(&schema, &pk("offers"), Channel::Email)
         .is_empty());
