@@ -86,7 +86,16 @@ pub enum Method {
     PreferenceCentre,
     /// Moved in from another system with its original evidence.
     Import,
+    /// The owner of an e-mail address followed the confirmation link sent to
+    /// it (double opt-in). Such an event is evidence about the address, not a
+    /// consent to a purpose: its purpose is [`EMAIL_CONFIRMATION_PURPOSE`], its
+    /// evidence the link's hash, and the store keeps it out of consent states.
+    EmailConfirmation,
 }
+
+/// The purpose column of an e-mail confirmation event: reserved, so no
+/// schema purpose may take the key (`schema.rs` refuses it).
+pub const EMAIL_CONFIRMATION_PURPOSE: &str = "email-confirmation";
 
 impl Method {
     pub fn as_str(self) -> &'static str {
@@ -94,11 +103,17 @@ impl Method {
             Method::Form => "form",
             Method::PreferenceCentre => "preference_centre",
             Method::Import => "import",
+            Method::EmailConfirmation => "email_confirmation",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Method> {
-        [Method::Form, Method::PreferenceCentre, Method::Import]
+        [
+            Method::Form,
+            Method::PreferenceCentre,
+            Method::Import,
+            Method::EmailConfirmation,
+        ]
             .into_iter()
             .find(|m| m.as_str() == raw)
     }
@@ -128,6 +143,10 @@ pub struct ConsentEvent {
     pub actor: String,
     pub method: Method,
     pub prev_hash: String,
+    /// Evidence beyond the notice, hashed with the event when present: for an
+    /// e-mail confirmation, `link_sha256:<hex>` (the followed link's hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 /// The `prev_hash` of the first event of a chain.
@@ -148,10 +167,12 @@ pub fn link(prev_hash: &str, canonical: &str) -> String {
 }
 
 impl ConsentEvent {
-    /// The canonical text hashed for this event: a JSON array in a fixed order, version first.
+    /// The canonical text hashed for this event: a JSON array in a fixed order,
+    /// version first. An event with evidence is version 2, the evidence last;
+    /// one without keeps version 1's text, so older chains verify unchanged.
     pub fn canonical(&self) -> String {
         let notice = self.notice.as_ref();
-        serde_json::json!([
+        let mut v = serde_json::json!([
             1,
             self.record_id.as_str(),
             self.subject.as_str(),
@@ -164,8 +185,12 @@ impl ConsentEvent {
             format_time(&self.event_time),
             self.actor,
             self.method.as_str(),
-        ])
-        .to_string()
+        ]);
+        if let (Some(evidence), Some(items)) = (&self.evidence, v.as_array_mut()) {
+            items[0] = serde_json::json!(2);
+            items.push(serde_json::json!(evidence));
+        }
+        v.to_string()
     }
 
     pub fn hash(&self) -> String {
@@ -239,7 +264,23 @@ mod tests {
             actor: "subject".into(),
             method: Method::Form,
             prev_hash: prev.into(),
+            evidence: None,
         }
+    }
+
+    #[test]
+    fn evidence_is_hashed_and_leaves_older_events_as_they_were() {
+        let plain = event(1, GENESIS);
+        assert!(plain.canonical().starts_with("[1,"));
+        assert!(!plain.canonical().contains("link_sha256"));
+        let mut with = plain.clone();
+        with.evidence = Some("link_sha256:ab".into());
+        assert!(with.canonical().starts_with("[2,"));
+        assert!(with.canonical().ends_with(",\"link_sha256:ab\"]"));
+        assert_ne!(with.hash(), plain.hash());
+        let mut other = with.clone();
+        other.evidence = Some("link_sha256:ac".into());
+        assert_ne!(other.hash(), with.hash(), "the evidence is in the hash");
     }
 
     #[test]

@@ -26,6 +26,11 @@ pub use store::{
     Submission, TokenCheck, TokenHolder, WebSession, INVITE_PREFIX, LOGIN_LINK_PREFIX,
     SESSION_PREFIX, STAFF_SESSION_PREFIX, STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX,
 };
+// Double opt-in of e-mail addresses (issue 14, item 4).
+pub use store::{
+    is_confirm_secret, ConfirmationMail, Confirmed, EmailState, CONFIRM_LINK_DAYS,
+    CONFIRM_LINK_PREFIX, RESEND_MINUTES,
+};
 // Anchored chains and the audit log viewer (issue 11, items 8 and 9).
 pub use store::{
     AuditFilter, AuditPage, AuditRow, Chain, ChainProblem, ChainReport, Checkpoint,

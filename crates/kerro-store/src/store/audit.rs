@@ -92,6 +92,18 @@ pub(crate) enum AuditAction<'a> {
         count: u64,
         with_email: bool,
     },
+    /// A confirmation link was mailed to an address waiting for it (store/email.rs).
+    EmailConfirmationIssued,
+    /// The subject's address changed: `state` is `pending` (waits for its
+    /// confirmation) or `verified` (in use); `source` says where it came from.
+    EmailChanged {
+        state: &'a str,
+        source: &'a str,
+    },
+    /// The owner followed the confirmation link; the ledger's evidence is `record_id`.
+    EmailConfirmed {
+        record_id: &'a str,
+    },
     // The web pages (store/web.rs).
     SignInLinkIssued,
     SignedIn {
@@ -147,6 +159,9 @@ pub const ACTIONS: &[&str] = &[
     "staff_sign_in_failed",
     "staff_session_ended",
     "staff_token_revoked",
+    "email_confirmation_issued",
+    "email_changed",
+    "email_confirmed",
 ];
 
 impl AuditAction<'_> {
@@ -175,6 +190,9 @@ impl AuditAction<'_> {
             AuditAction::ReceiptRead { .. } => "receipt_read",
             AuditAction::StaffTokenCreated { .. } => "staff_token_created",
             AuditAction::AudienceExported { .. } => "audience_exported",
+            AuditAction::EmailConfirmationIssued => "email_confirmation_issued",
+            AuditAction::EmailChanged { .. } => "email_changed",
+            AuditAction::EmailConfirmed { .. } => "email_confirmed",
             AuditAction::SignInLinkIssued => "sign_in_link_issued",
             AuditAction::SignedIn { .. } => "signed_in",
             AuditAction::StaffSignedIn { .. } => "staff_signed_in",
@@ -199,7 +217,12 @@ impl AuditAction<'_> {
             AuditAction::ConsentChanged { purpose, state } => {
                 json!({"purpose": purpose, "state": state})
             }
-            AuditAction::ReceiptRead { record_id } => json!({"record_id": record_id}),
+            AuditAction::ReceiptRead { record_id } | AuditAction::EmailConfirmed { record_id } => {
+                json!({"record_id": record_id})
+            }
+            AuditAction::EmailChanged { state, source } => {
+                json!({"fields": ["email"], "state": state, "source": source})
+            }
             AuditAction::StaffTokenCreated { token_id, role } => {
                 json!({"token_id": token_id, "role": role})
             }
@@ -262,6 +285,7 @@ impl AuditAction<'_> {
                 count,
             } => json!({"format": format, "filters": filters, "count": count}),
             AuditAction::SignInLinkIssued
+            | AuditAction::EmailConfirmationIssued
             | AuditAction::DataExported
             | AuditAction::SubjectCreated
             | AuditAction::ContactChanged
@@ -340,6 +364,9 @@ fn publish(
             (kind::DECLARATION_CHANGED, json!({"attributes": fields}))
         }
         AuditAction::ContactChanged => (kind::SUBJECT_CHANGED, json!({"changed": "contact"})),
+        AuditAction::EmailChanged { .. } | AuditAction::EmailConfirmed { .. } => {
+            (kind::SUBJECT_CHANGED, json!({"changed": "email"}))
+        }
         AuditAction::RightsChanged { .. } | AuditAction::SharingObjected { .. } => {
             (kind::SUBJECT_CHANGED, json!({"changed": "rights"}))
         }

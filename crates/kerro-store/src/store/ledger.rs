@@ -20,7 +20,11 @@ use crate::model::{ReceiptData, StoredEvent};
 
 pub(crate) const EVENT_COLUMNS: &str =
     "seq, record_id, subject_id, purpose, state, form, notice_version, notice_sha256, \
-                             language, event_time, actor, method, prev_hash, hash";
+                             language, event_time, actor, method, prev_hash, hash, evidence";
+
+/// Leaves e-mail confirmations (`Method::EmailConfirmation`) out of a read of
+/// consents: they are evidence about an address, not a consent to a purpose.
+pub(crate) const ONLY_CONSENTS: &str = "method <> 'email_confirmation'";
 
 /// Everything of an event but its place in the chain.
 pub(crate) struct NewEvent<'a> {
@@ -34,7 +38,36 @@ pub(crate) struct NewEvent<'a> {
     pub method: Method,
 }
 
-/// Appends one event to the chain. Runs inside the writer's transaction, which serialises appends.
+/// Writes `event` as the chain's next entry (its `prev_hash` must be the
+/// head) and returns its number and hash. Runs inside the writer's
+/// transaction, which serialises appends.
+pub(crate) fn insert_event(tx: &Tx, event: &ConsentEvent) -> StoreResult<(i64, String)> {
+    let hash = event.hash();
+    let notice = event.notice.as_ref();
+    let seq: i64 = tx.query_row("INSERT INTO consent_events (record_id, subject_id, purpose, state, form, notice_version, notice_sha256,
+                                     language, event_time, actor, method, prev_hash, hash, evidence)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING seq", params![
+            event.record_id.as_str(),
+            event.subject.as_str(),
+            event.purpose.as_str(),
+            event.state.as_str(),
+            notice.map(|n| n.form.as_str()),
+            notice.map(|n| n.version),
+            notice.map(|n| n.sha256.as_str()),
+            event.language.as_str(),
+            ts(&event.event_time),
+            event.actor,
+            event.method.as_str(),
+            event.prev_hash,
+            hash,
+            event.evidence,
+        ],
+        |r| r.get(0),
+    )?;
+    tx.advance_chain("consent_events", &hash);
+    Ok((seq, hash))
+}
+
 /// Appends one consent event (and its outbox event); the subject's profile follows after COMMIT.
 pub(crate) fn append(tx: &Tx, new: NewEvent<'_>) -> StoreResult<StoredEvent> {
     let prev = tx.chain_head("consent_events", GENESIS)?;
@@ -49,29 +82,9 @@ pub(crate) fn append(tx: &Tx, new: NewEvent<'_>) -> StoreResult<StoredEvent> {
         actor: new.actor.label(),
         method: new.method,
         prev_hash: prev,
+        evidence: None,
     };
-    let hash = event.hash();
-    let notice = event.notice.as_ref();
-    let seq: i64 = tx.query_row("INSERT INTO consent_events (record_id, subject_id, purpose, state, form, notice_version, notice_sha256,
-                                     language, event_time, actor, method, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING seq", params![
-            event.record_id.as_str(),
-            event.subject.as_str(),
-            event.purpose.as_str(),
-            event.state.as_str(),
-            notice.map(|n| n.form.as_str()),
-            notice.map(|n| n.version),
-            notice.map(|n| n.sha256.as_str()),
-            event.language.as_str(),
-            ts(&event.event_time),
-            event.actor,
-            event.method.as_str(),
-            event.prev_hash,
-            hash,
-        ],
-        |r| r.get(0),
-    )?;
-    tx.advance_chain("consent_events", &hash);
+    let (seq, hash) = insert_event(tx, &event)?;
     tx.edit(
         &event.subject,
         Edit::Consent(
@@ -136,6 +149,7 @@ pub(crate) fn event_from_row(r: &Row) -> StoreResult<StoredEvent> {
             method: Method::parse(&method)
                 .ok_or_else(|| StoreError::Corrupt(format!("method '{method}'")))?,
             prev_hash: get_s(12)?,
+            evidence: r.get(14)?,
         },
         hash: get_s(13)?,
     })
@@ -143,7 +157,7 @@ pub(crate) fn event_from_row(r: &Row) -> StoreResult<StoredEvent> {
 
 pub(crate) fn events_for(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<StoredEvent>> {
     conn.query_map(
-        &format!("SELECT {EVENT_COLUMNS} FROM consent_events WHERE subject_id = ?1 ORDER BY seq"),
+        &format!("SELECT {EVENT_COLUMNS} FROM consent_events WHERE subject_id = ?1 AND {ONLY_CONSENTS} ORDER BY seq"),
         [subject.as_str()],
         event_from_row,
     )?
@@ -157,7 +171,7 @@ pub(crate) fn latest_events(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec
     conn.query_map(
         &format!(
             "SELECT {EVENT_COLUMNS} FROM consent_events WHERE seq IN
-                (SELECT MAX(seq) FROM consent_events WHERE subject_id = ?1 GROUP BY purpose)
+                (SELECT MAX(seq) FROM consent_events WHERE subject_id = ?1 AND {ONLY_CONSENTS} GROUP BY purpose)
              ORDER BY seq"
         ),
         [subject.as_str()],
@@ -219,7 +233,7 @@ impl Store {
         let actor = actor.clone();
         let load = move |conn: &Conn| -> StoreResult<ReceiptData> {
             let rows = conn.rows(
-                &format!("SELECT {EVENT_COLUMNS} FROM consent_events WHERE record_id = ?1"),
+                &format!("SELECT {EVENT_COLUMNS} FROM consent_events WHERE record_id = ?1 AND {ONLY_CONSENTS}"),
                 [record_id.as_str()],
             )?;
             let event = match rows.first() {

@@ -7,6 +7,7 @@ mod audit_view;
 mod checkpoints;
 mod decision_log;
 mod declare;
+mod email;
 mod engine;
 mod follow;
 mod hosted;
@@ -32,6 +33,10 @@ pub use audit::ACTIONS as AUDIT_ACTIONS;
 pub use audit_view::{AuditFilter, AuditPage, AuditRow};
 pub use checkpoints::{Chain, Checkpoint, CheckpointClock, CheckpointPolicy};
 pub use declare::Submission;
+pub use email::{
+    is_confirm_secret, ConfirmationMail, Confirmed, EmailState, CONFIRM_LINK_DAYS,
+    CONFIRM_LINK_PREFIX, RESEND_MINUTES,
+};
 pub use hosted::{FormPost, FormPosted, Respondent};
 pub use import::{ImportOutcome, ImportRecord};
 pub use sessions::{is_sign_in_secret, LoginLink, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX};
@@ -112,6 +117,8 @@ pub(crate) struct Inner {
     /// The key checkpoints are signed with (`checkpoint.key` beside the master key).
     pub(crate) checkpoint_key: Arc<CheckpointKey>,
     pub(crate) checkpointer: checkpoints::Checkpointer,
+    /// Confirmation links issued, waiting for the binary's mail thread.
+    confirm_mail: email::MailQueue,
 }
 
 /// Readers kept open for reuse; more are opened on demand and closed after use.
@@ -222,6 +229,7 @@ impl Store {
             decision_log: decision_log::start_flusher(weak.clone()),
             checkpoint_key,
             checkpointer: checkpoints::Checkpointer::default(),
+            confirm_mail: email::MailQueue::default(),
         });
         if opts.index {
             follow::start(Arc::downgrade(&inner), location, followed_from);
