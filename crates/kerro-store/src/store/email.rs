@@ -325,6 +325,11 @@ impl Store {
     ) -> StoreResult<EmailState> {
         let email = kerro_core::email::canonical("email", email)?;
         let (id, default) = (id.clone(), self.default_lang());
+        // The subject's own change, or staff acting on its behalf with a token they minted.
+        let source = match actor {
+            Actor::Subject(_) => "subject".to_owned(),
+            other => other.label(),
+        };
         let (state, mail) = self.write(actor, now, move |tx| {
             let dk = subject_key(tx, tx.keys, &id)?;
             let before = email_state(tx, &dk, &id)?;
@@ -349,13 +354,13 @@ impl Store {
                         Some(&id),
                         AuditAction::EmailChanged {
                             state: "verified",
-                            source: "subject",
+                            source: &source,
                         },
                     )?;
                 }
                 return Ok((email_state(tx, &dk, &id)?, None));
             }
-            set_pending_in(tx, &id, &email, "subject")?;
+            set_pending_in(tx, &id, &email, &source)?;
             let lang = lang_of(tx, &id, default)?;
             let mail = issue_confirmation_in(tx, &id, &email, None, lang)?;
             Ok((email_state(tx, &dk, &id)?, mail))

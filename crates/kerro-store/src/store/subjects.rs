@@ -319,7 +319,8 @@ impl Store {
         })
     }
 
-    /// Finds live subjects by e-mail through its blind index.
+    /// Finds live subjects by e-mail through its blind index: the address in
+    /// use or one waiting for confirmation (sign-in reads only the former).
     /// Oldest first. Not an address: none.
     pub fn find_by_email(&self, email: &str) -> StoreResult<Vec<SubjectId>> {
         let Some(key) = normalize_email(email) else {
@@ -328,7 +329,7 @@ impl Store {
         let bidx = self.keys().blind_index("email", &key);
         self.read(move |conn| {
             let ids = conn.query_map(
-                "SELECT id FROM subjects WHERE email_bidx = ?1 ORDER BY id",
+                "SELECT id FROM subjects WHERE email_bidx = ?1 OR email_pending_bidx = ?1 ORDER BY id",
                 [bidx],
                 |r| r.get::<_, String>(0),
             )?;

@@ -20,6 +20,7 @@ mod hostile;
 mod hostile_staff;
 mod import;
 mod openapi;
+mod optin;
 mod pages;
 mod pg_support;
 mod roles;

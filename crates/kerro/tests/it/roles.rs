@@ -38,7 +38,8 @@ fn allowed(route: &str, who: Who) -> bool {
         "audience_count" => staff(&[Admin, Editor, Support]),
         "audience_export" => staff(&[Admin, Service]),
         "checkpoints" => staff(&[Admin, Dpo]),
-        "me" | "export" | "rectify" | "consent" | "contact" | "rights" | "erase" => {
+        "me" | "export" | "rectify" | "consent" | "contact" | "change_email" | "rights"
+        | "erase" => {
             who == Who::Subject
         }
         other => panic!("unknown route {other}"),
@@ -263,6 +264,12 @@ async fn every_route_with_every_role() {
                 Method::PUT,
                 "/v1/me/contact".into(),
                 Some(json!({"channels": {"email": true}})),
+            ),
+            (
+                "change_email",
+                Method::PUT,
+                "/v1/me/email".into(),
+                Some(json!({"email": format!("{tag}-changed@example.fi")})),
             ),
             (
                 "rights",

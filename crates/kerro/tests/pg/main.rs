@@ -30,6 +30,8 @@ mod hostile_staff;
 #[path = "../it/import.rs"]
 mod import;
 mod node;
+#[path = "../it/optin.rs"]
+mod optin;
 #[path = "../it/pages.rs"]
 mod pages;
 #[path = "../it/pg_support.rs"]
