@@ -198,18 +198,8 @@ pub(crate) fn create_in(
             created_at: tx.now,
         },
     )?;
+    // The address's state and source are in the row; the creation is the audited change.
     record(tx, Some(&id), AuditAction::SubjectCreated)?;
-    if email.is_some() {
-        let state = if email_pending { "pending" } else { "verified" };
-        record(
-            tx,
-            Some(&id),
-            AuditAction::EmailChanged {
-                state,
-                source: email_source,
-            },
-        )?;
-    }
     Ok(id)
 }
 
