@@ -114,8 +114,8 @@ impl Method {
             Method::Import,
             Method::EmailConfirmation,
         ]
-            .into_iter()
-            .find(|m| m.as_str() == raw)
+        .into_iter()
+        .find(|m| m.as_str() == raw)
     }
 }
 

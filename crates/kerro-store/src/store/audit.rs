@@ -543,6 +543,12 @@ mod tests {
                 sessions: 0,
             },
             AuditAction::StaffTokenRevoked { token_id: "" },
+            AuditAction::EmailConfirmationIssued,
+            AuditAction::EmailChanged {
+                state: "",
+                source: "",
+            },
+            AuditAction::EmailConfirmed { record_id: "" },
         ];
         let names: Vec<&str> = all.iter().map(AuditAction::name).collect();
         assert_eq!(names, ACTIONS);

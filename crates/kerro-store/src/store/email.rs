@@ -213,14 +213,20 @@ pub(crate) fn set_pending_in(
 }
 
 /// The address in use and the one waiting for confirmation, decrypted.
-pub(crate) fn email_state(conn: &Conn, dk: &crate::crypto::DataKey, id: &SubjectId) -> StoreResult<EmailState> {
+pub(crate) fn email_state(
+    conn: &Conn,
+    dk: &crate::crypto::DataKey,
+    id: &SubjectId,
+) -> StoreResult<EmailState> {
     let (in_use, pending): (Option<Vec<u8>>, Option<Vec<u8>>) = conn.query_row(
         "SELECT email_enc, email_pending_enc FROM subjects WHERE id = ?1",
         [id.as_str()],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     let sid = id.as_str();
-    let email = in_use.map(|c| dk.open_string(sid, "email", &c)).transpose()?;
+    let email = in_use
+        .map(|c| dk.open_string(sid, "email", &c))
+        .transpose()?;
     let pending = pending
         .map(|c| dk.open_string(sid, EMAIL_PENDING_FIELD, &c))
         .transpose()?;
@@ -264,7 +270,8 @@ struct LinkRow {
 /// The live link with hash `h`, if it is not expired and still names the
 /// subject's pending address.
 fn live_link(conn: &Conn, h: &str, now: DateTime<Utc>) -> StoreResult<Option<LinkRow>> {
-    let row: Option<(String, String, Option<String>, Option<u32>, String)> = conn
+    type Row = (String, String, Option<String>, Option<u32>, String);
+    let row: Option<Row> = conn
         .query_row(
             "SELECT c.subject_id, c.email_bidx, c.form, c.notice_version, c.expires_at
              FROM email_confirmations c JOIN subjects s ON s.id = c.subject_id

@@ -176,7 +176,10 @@ pub(crate) fn email_bidx(keys: &Keyring, canonical: &str) -> String {
 /// called from the erasure, in its transaction.
 pub(crate) fn erase_web(conn: &Conn, subject: &SubjectId) -> StoreResult<u64> {
     let sid = subject.as_str();
-    conn.execute("DELETE FROM email_confirmations WHERE subject_id = ?1", [sid])?;
+    conn.execute(
+        "DELETE FROM email_confirmations WHERE subject_id = ?1",
+        [sid],
+    )?;
     let links = conn.execute("DELETE FROM web_login_links WHERE subject_id = ?1", [sid])?;
     let sessions = conn.execute("DELETE FROM web_sessions WHERE subject_id = ?1", [sid])?;
     Ok((links + sessions) as u64)

@@ -30,7 +30,12 @@ pub fn start(store: &Store, config: Arc<Config>, l10n: Arc<L10n>, mailer: Arc<Ma
     }
 }
 
-fn send(cfg: &Config, l10n: &Arc<L10n>, mailer: &Mailer, mail: ConfirmationMail) -> Result<(), String> {
+fn send(
+    cfg: &Config,
+    l10n: &Arc<L10n>,
+    mailer: &Mailer,
+    mail: ConfirmationMail,
+) -> Result<(), String> {
     let url = format!("{}/confirm-email/{}", cfg.public_url(), mail.secret);
     let tr = Tr::new(l10n.clone(), mail.lang, cfg.default_language);
     let body = format!(

@@ -65,12 +65,7 @@ impl WebState {
         let mailer = Arc::new(Mailer::from_config(&app.config));
         let l10n = Arc::new(L10n::load());
         let sign_in = signin_queue::SignInQueue::start(&app, l10n.clone(), mailer.clone());
-        confirm_mail::start(
-            &app.store,
-            app.config.clone(),
-            l10n.clone(),
-            mailer.clone(),
-        );
+        confirm_mail::start(&app.store, app.config.clone(), l10n.clone(), mailer.clone());
         let limits = Arc::new(limits::Limits::new(&app.config.web));
         WebState {
             app,

@@ -133,7 +133,12 @@ async fn hostile_requests_are_refused_and_change_nothing() {
     // A live confirmation link of the victim's new address, and one that never existed.
     let victim = SubjectId::parse(&id).unwrap();
     app.store
-        .change_email(&Actor::Subject(victim.clone()), now, &victim, "victim-new@example.fi")
+        .change_email(
+            &Actor::Subject(victim.clone()),
+            now,
+            &victim,
+            "victim-new@example.fi",
+        )
         .unwrap();
     let live_link = crate::optin::wait_links(&app, "victim-new@example.fi", 1).remove(0);
     let unknown_link = format!("kec_{}", "A".repeat(43));
@@ -239,7 +244,11 @@ async fn hostile_requests_are_refused_and_change_nothing() {
         },
         Probe {
             what: "posting to a confirmation link's path",
-            req: page(M::POST, &format!("/confirm-email/{live_link}"), &[("csrf", &csrf)]),
+            req: page(
+                M::POST,
+                &format!("/confirm-email/{live_link}"),
+                &[("csrf", &csrf)],
+            ),
             status: S::METHOD_NOT_ALLOWED,
             shows: "",
         },
@@ -706,7 +715,12 @@ async fn every_form_posts_to_a_route_the_router_declares() {
     pages.push((format!("/login/{link}"), String::new()));
     let subject = SubjectId::parse(&id).unwrap();
     app.store
-        .change_email(&Actor::Subject(subject.clone()), now, &subject, "crawl-new@example.fi")
+        .change_email(
+            &Actor::Subject(subject.clone()),
+            now,
+            &subject,
+            "crawl-new@example.fi",
+        )
         .unwrap();
     let confirm = crate::optin::wait_links(&app, "crawl-new@example.fi", 1).remove(0);
     pages.push((format!("/confirm-email/{confirm}"), String::new()));

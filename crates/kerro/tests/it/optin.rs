@@ -206,8 +206,14 @@ async fn optin_a_form_address_waits_for_its_link_and_the_button_confirms_it() {
     let links = wait_links(&app, "anna@example.fi", 1);
     assert_eq!(links.len(), 1, "{:?}", mails(&app));
     let mail = mails(&app).remove(0);
-    assert!(mail.contains("Subject: =?utf-8?") || mail.contains("Bekr"), "{mail}");
-    assert!(mail.contains("Öppna länken") || mail.contains("=C3=96ppna"), "{mail}");
+    assert!(
+        mail.contains("Subject: =?utf-8?") || mail.contains("Bekr"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("Öppna länken") || mail.contains("=C3=96ppna"),
+        "{mail}"
+    );
     assert_eq!(mails(&app).len(), 1);
     let link = links[0].clone();
 
@@ -229,7 +235,10 @@ async fn optin_a_form_address_waits_for_its_link_and_the_button_confirms_it() {
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
     assert!(done.text.contains("Adressen är bekräftad"), "{}", done.text);
     assert_eq!(app.store.profile(&id).unwrap().email, EmailStatus::Verified);
-    assert_eq!(decide(&app, &id, "email").await["offers"][0]["key"], "hello");
+    assert_eq!(
+        decide(&app, &id, "email").await["offers"][0]["key"],
+        "hello"
+    );
     assert_eq!(audience(&app, "email").await, 1);
     assert_eq!(can_sign_in(&app, "anna@example.fi"), Some(id.clone()));
 
@@ -275,8 +284,15 @@ async fn optin_a_form_address_waits_for_its_link_and_the_button_confirms_it() {
         )
     );
     let after = app.store.verify_ledger().unwrap().unwrap();
-    assert_eq!(after, before_form + 2, "the form's consent and the confirmation");
-    let report = app.store.verify_chain(kerro_store::Chain::Ledger, &[]).unwrap();
+    assert_eq!(
+        after,
+        before_form + 2,
+        "the form's consent and the confirmation"
+    );
+    let report = app
+        .store
+        .verify_chain(kerro_store::Chain::Ledger, &[])
+        .unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     let actions: Vec<&str> = export["access_log"]
         .as_array()
@@ -292,7 +308,12 @@ async fn optin_a_form_address_waits_for_its_link_and_the_button_confirms_it() {
     let before = app.fingerprint();
     let again = press(&app, &link, &cookie, &csrf).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.text);
-    assert_eq!(get(&app, &format!("/confirm-email/{link}"), "").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&app, &format!("/confirm-email/{link}"), "")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(app.fingerprint(), before);
 }
 
@@ -320,7 +341,13 @@ async fn optin_bad_links_get_one_neutral_page_and_change_nothing() {
         assert!(said.iter().any(|t| p.text.contains(t)), "{}", p.text);
         assert!(!p.text.contains("action=\"/confirm-email\""));
     };
-    for secret in [late.as_str(), erased.as_str(), unknown.as_str(), "kec_short", "..%2Fme"] {
+    for secret in [
+        late.as_str(),
+        erased.as_str(),
+        unknown.as_str(),
+        "kec_short",
+        "..%2Fme",
+    ] {
         neutral(&get(&app, &format!("/confirm-email/{secret}?lang=en"), "").await);
         neutral(&press(&app, secret, &cookie, &csrf).await);
     }
@@ -329,7 +356,15 @@ async fn optin_bad_links_get_one_neutral_page_and_change_nothing() {
     let b = get(&app, &format!("/confirm-email/{unknown}?lang=en"), "").await;
     assert_eq!(a.text, b.text);
     // Without the CSRF token the button does nothing.
-    let forged = send(&app, Method::POST, "/confirm-email", "", &[], &[("secret", &late)]).await;
+    let forged = send(
+        &app,
+        Method::POST,
+        "/confirm-email",
+        "",
+        &[],
+        &[("secret", &late)],
+    )
+    .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(app.fingerprint(), before, "a bad link changed something");
     let id = only_subject(&app, "late@example.fi");
@@ -356,14 +391,28 @@ async fn optin_one_link_per_address_per_ten_minutes() {
 async fn optin_staff_addresses_are_the_company_records_unless_marked_unverified() {
     let Some(app) = TestApp::start() else { return };
     let r = app
-        .post("/v1/subjects", &app.admin, json!({"email": "crm@example.fi"}))
+        .post(
+            "/v1/subjects",
+            &app.admin,
+            json!({"email": "crm@example.fi"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let crm = SubjectId::parse(r.body["id"].as_str().unwrap()).unwrap();
-    assert_eq!(app.store.profile(&crm).unwrap().email, EmailStatus::Verified);
+    assert_eq!(
+        app.store.profile(&crm).unwrap().email,
+        EmailStatus::Verified
+    );
     let got = staff_read(&app, &crm).await;
-    assert_eq!(got.body["subject"]["email_status"], "verified", "{}", got.body);
-    let source = got.body["subject"]["email_source"].as_str().unwrap().to_owned();
+    assert_eq!(
+        got.body["subject"]["email_status"], "verified",
+        "{}",
+        got.body
+    );
+    let source = got.body["subject"]["email_source"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(source.starts_with("staff:admin:"), "{source}");
 
     let r = app
@@ -375,22 +424,38 @@ async fn optin_staff_addresses_are_the_company_records_unless_marked_unverified(
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let maybe = SubjectId::parse(r.body["id"].as_str().unwrap()).unwrap();
-    assert_eq!(app.store.profile(&maybe).unwrap().email, EmailStatus::Pending);
+    assert_eq!(
+        app.store.profile(&maybe).unwrap().email,
+        EmailStatus::Pending
+    );
     let got = staff_read(&app, &maybe).await;
     assert_eq!(got.body["subject"]["email"], Value::Null);
     assert_eq!(got.body["subject"]["email_pending"], "maybe@example.fi");
     assert_eq!(got.body["subject"]["email_status"], "pending");
     let link = wait_links(&app, "maybe@example.fi", 1).remove(0);
-    assert!(mails(&app).iter().any(|m| m.contains("Vahvista")), "in Finnish");
+    assert!(
+        mails(&app).iter().any(|m| m.contains("Vahvista")),
+        "in Finnish"
+    );
     let now = *app.clock.lock().unwrap();
     let done = app.store.confirm_email(now, &link).unwrap();
-    assert!(matches!(done, kerro_store::Confirmed::Done { .. }), "{done:?}");
+    assert!(
+        matches!(done, kerro_store::Confirmed::Done { .. }),
+        "{done:?}"
+    );
     let got = staff_read(&app, &maybe).await;
     assert_eq!(got.body["subject"]["email"], "maybe@example.fi");
-    assert_eq!(got.body["subject"]["email_source"], source, "the staff actor stays the source");
+    assert_eq!(
+        got.body["subject"]["email_source"], source,
+        "the staff actor stays the source"
+    );
     // `email_verified` is a boolean.
     let bad = app
-        .post("/v1/subjects", &app.admin, json!({"email": "x@example.fi", "email_verified": "no"}))
+        .post(
+            "/v1/subjects",
+            &app.admin,
+            json!({"email": "x@example.fi", "email_verified": "no"}),
+        )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
 }
@@ -472,8 +537,16 @@ async fn optin_a_changed_address_is_used_only_once_confirmed() {
     // Bad bodies are refused and change nothing.
     let before = app.fingerprint();
     for (body, status, field) in [
-        (json!({"email": "nope"}), StatusCode::UNPROCESSABLE_ENTITY, "email"),
-        (json!({"email": "a@example.fi", "x": 1}), StatusCode::BAD_REQUEST, ""),
+        (
+            json!({"email": "nope"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "email",
+        ),
+        (
+            json!({"email": "a@example.fi", "x": 1}),
+            StatusCode::BAD_REQUEST,
+            "",
+        ),
         (json!({}), StatusCode::BAD_REQUEST, ""),
     ] {
         let r = app.put("/v1/me/email", &token, body).await;

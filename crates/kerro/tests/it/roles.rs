@@ -39,9 +39,7 @@ fn allowed(route: &str, who: Who) -> bool {
         "audience_export" => staff(&[Admin, Service]),
         "checkpoints" => staff(&[Admin, Dpo]),
         "me" | "export" | "rectify" | "consent" | "contact" | "change_email" | "rights"
-        | "erase" => {
-            who == Who::Subject
-        }
+        | "erase" => who == Who::Subject,
         other => panic!("unknown route {other}"),
     }
 }

@@ -195,7 +195,10 @@ async fn profiles_built_from_edits_equal_profiles_read_from_disk() {
     };
     let FormPosted::Done { result, .. } = app
         .store
-        .post_form(now, post(&app, "pending@example.fi", json!({"size": "small"}), "t2"))
+        .post_form(
+            now,
+            post(&app, "pending@example.fi", json!({"size": "small"}), "t2"),
+        )
         .unwrap()
     else {
         panic!("a fresh token")
@@ -224,7 +227,11 @@ async fn profiles_built_from_edits_equal_profiles_read_from_disk() {
             },
         )
         .unwrap();
-    check_one("staff marked it unverified", &unverified, EmailStatus::Pending);
+    check_one(
+        "staff marked it unverified",
+        &unverified,
+        EmailStatus::Pending,
+    );
     check("after the e-mail changes");
 
     app.store.erase(&me, now, &a).unwrap();
