@@ -105,6 +105,8 @@ thanks-change-mind = You can change your mind at any time.
 thanks-open-centre = Open your preference centre
 thanks-sign-in = Sign in to your preference centre
 
+thanks-confirm-email = Check your e-mail: open the link we send to the address you gave to confirm it. Until you do, we send nothing else to it.
+
 ## Start page
 home-title = Your data, your choice
 home-intro = Here you can answer our questions and decide what we may use your answers for. You can see, change, download and delete everything later.

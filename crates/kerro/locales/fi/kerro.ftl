@@ -105,6 +105,8 @@ thanks-change-mind = Voit muuttaa mielesi milloin tahansa.
 thanks-open-centre = Avaa asetuskeskuksesi
 thanks-sign-in = Kirjaudu asetuskeskukseesi
 
+thanks-confirm-email = Tarkista sähköpostisi: vahvista antamasi osoite avaamalla linkki, jonka lähetämme siihen. Siihen asti emme lähetä siihen mitään muuta.
+
 ## Etusivu
 home-title = Sinun tietosi, sinun valintasi
 home-intro = Täällä voit vastata kysymyksiimme ja päättää, mihin vastauksiasi saa käyttää. Voit myöhemmin nähdä, muuttaa, ladata ja poistaa kaiken.

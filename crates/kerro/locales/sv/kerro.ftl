@@ -105,6 +105,8 @@ thanks-change-mind = Du kan ändra dig när som helst.
 thanks-open-centre = Öppna ditt inställningscenter
 thanks-sign-in = Logga in i ditt inställningscenter
 
+thanks-confirm-email = Kolla din e-post: öppna länken vi skickar till adressen du gav för att bekräfta den. Tills dess skickar vi inget annat till den.
+
 ## Startsida
 home-title = Dina uppgifter, ditt val
 home-intro = Här kan du svara på våra frågor och bestämma vad dina svar får användas till. Du kan senare se, ändra, ladda ner och radera allt.

@@ -188,7 +188,9 @@ async fn optin_a_form_address_waits_for_its_link_and_the_button_confirms_it() {
     app.schema().await;
     offer_on_email_and_web(&app).await;
     let before_form = app.store.verify_ledger().unwrap().unwrap();
-    answer_form(&app, "anna@example.fi", "sv").await;
+    let posted = answer_form(&app, "anna@example.fi", "sv").await;
+    let thanks = get(&app, posted.location(), "").await;
+    assert!(thanks.text.contains("Kolla din e-post"), "{}", thanks.text);
     let id = only_subject(&app, "anna@example.fi");
     opt_in(&app, &id);
 
