@@ -40,6 +40,8 @@ pub struct AudienceIndex {
     restricted: RoaringBitmap,
     objected_marketing: RoaringBitmap,
     channels: HashMap<Channel, RoaringBitmap>,
+    /// Subjects who left a channel for one purpose (one-click unsubscribe).
+    unsubscribed: HashMap<(Channel, PurposeKey), RoaringBitmap>,
     /// Subjects whose latest consent to the purpose is active.
     consented: HashMap<PurposeKey, RoaringBitmap>,
     attrs: HashMap<AttributeKey, AttrIndex>,
@@ -71,6 +73,14 @@ impl AudienceIndex {
         for c in profile.contact.channels.keys() {
             if profile.reachable_on(*c) {
                 self.channels.entry(*c).or_default().insert(slot);
+            }
+        }
+        for (c, purposes) in &profile.contact.unsubscribed {
+            for p in purposes {
+                self.unsubscribed
+                    .entry((*c, p.clone()))
+                    .or_default()
+                    .insert(slot);
             }
         }
         for (p, c) in &profile.consents {
@@ -107,6 +117,10 @@ impl AudienceIndex {
         self.objected_marketing.remove(slot);
         self.channels.values_mut().for_each(|b| {
             b.remove(slot);
+        });
+        self.unsubscribed.retain(|_, b| {
+            b.remove(slot);
+            !b.is_empty()
         });
         self.consented.values_mut().for_each(|b| {
             b.remove(slot);
@@ -186,6 +200,9 @@ impl AudienceIndex {
             &self.live & opted
         };
         out -= &self.restricted;
+        if let Some(left) = self.unsubscribed.get(&(channel, purpose.clone())) {
+            out -= left;
+        }
         if spec.is_marketing() {
             out -= &self.objected_marketing;
         }

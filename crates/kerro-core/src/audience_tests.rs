@@ -20,6 +20,8 @@ struct Subject {
     web: bool,
     restricted: bool,
     objected: bool,
+    /// Left e-mail for the purpose `offers` only (one-click unsubscribe).
+    unsubscribed: bool,
     values: Vec<(&'static str, Value)>,
 }
 
@@ -59,17 +61,21 @@ fn subject() -> impl Strategy<Value = Subject> {
         any::<bool>(),
         prop::bool::weighted(0.1),
         prop::bool::weighted(0.1),
+        prop::bool::weighted(0.1),
         values,
     )
         .prop_map(
-            |(consent, (email, pending), web, restricted, objected, values)| Subject {
-                consent,
-                email,
-                pending,
-                web,
-                restricted,
-                objected,
-                values: values.into_iter().flatten().collect(),
+            |(consent, (email, pending), web, restricted, objected, unsubscribed, values)| {
+                Subject {
+                    consent,
+                    email,
+                    pending,
+                    web,
+                    restricted,
+                    objected,
+                    unsubscribed,
+                    values: values.into_iter().flatten().collect(),
+                }
             },
         )
 }
@@ -138,6 +144,13 @@ fn profile(i: usize, s: &Subject) -> Profile {
     if s.pending {
         p.email = crate::contact::EmailStatus::Pending;
     }
+    if s.unsubscribed {
+        p.contact
+            .unsubscribed
+            .entry(Channel::Email)
+            .or_default()
+            .insert(pk("offers"));
+    }
     p.restricted = s.restricted;
     p.objected_marketing = s.objected;
     for (a, v) in &s.values {
@@ -165,6 +178,7 @@ fn brute_force(
     for (slot, p) in profiles.iter().enumerate() {
         let reachable = p.basis_active(schema, purpose)
             && p.reachable_on(channel)
+            && p.contact.reachable(channel, purpose)
             && !p.restricted
             && !(marketing && p.objected_marketing);
         if reachable && cond.eval(&Value::Object(p.masked(schema, purpose)), &Map::new()) {
@@ -214,6 +228,7 @@ fn reachability_follows_basis_channel_restriction_and_objection() {
         web: false,
         restricted: false,
         objected: false,
+        unsubscribed: false,
         values: vec![("size", json!("a"))],
     };
     let variants = [
@@ -239,6 +254,10 @@ fn reachability_follows_basis_channel_restriction_and_objection() {
             ..base.clone()
         },
         Subject {
+            unsubscribed: true,
+            ..base.clone()
+        },
+        Subject {
             pending: true,
             ..base.clone()
         },
@@ -250,19 +269,20 @@ fn reachability_follows_basis_channel_restriction_and_objection() {
     let r = index.reachable(&schema, &pk("offers"), Channel::Email);
     assert_eq!(r.iter().collect::<Vec<_>>(), vec![0]);
     // `service` rests on a contract: no consent needed, but still channel, restriction; not marketing.
+    // Leaving e-mail for `offers` (6) leaves it on for `service`.
     let r = index.reachable(&schema, &pk("service"), Channel::Email);
-    assert_eq!(r.iter().collect::<Vec<_>>(), vec![0, 1, 2, 5]);
+    assert_eq!(r.iter().collect::<Vec<_>>(), vec![0, 1, 2, 5, 6]);
     // The unconfirmed address leaves e-mail out, not the web.
     let web = Subject {
         web: true,
-        ..variants[6].clone()
+        ..variants[7].clone()
     };
-    index.set(6, &profile(6, &web));
+    index.set(7, &profile(7, &web));
     assert!(index
         .reachable(&schema, &pk("service"), Channel::Web)
-        .contains(6));
+        .contains(7));
     index.remove(0);
-    assert_eq!(index.len(), 6);
+    assert_eq!(index.len(), 7);
     assert!(index
         .reachable(&schema, &pk("offers"), Channel::Email)
         .is_empty());

@@ -20,7 +20,6 @@ use crate::decide::{admission, rank_and_explain, Decision, Delivery, Profile, Re
 use crate::ids::PurposeKey;
 use crate::offer::CompiledOffer;
 use crate::schema::Schema;
-use crate::time::days_before;
 
 /// A required option: attribute key and option value.
 type Literal = (String, String);
@@ -130,6 +129,9 @@ impl Catalogue {
             if profile.objected_marketing && g.marketing {
                 continue;
             }
+            if !profile.contact.reachable(req.channel, &g.purpose) {
+                continue;
+            }
             let basis = profile.basis_active(schema, &g.purpose);
             let masked = if basis {
                 Value::Object(profile.masked(schema, &g.purpose))
@@ -212,17 +214,8 @@ impl Catalogue {
         if self.channels[i] & ctx.bit == 0 || !o.live_at(&ctx.req.now) {
             return;
         }
-        if let (Some(max), Some(days)) = (o.spec.max_per_subject, o.spec.period_days) {
-            let since = days_before(ctx.req.now, i64::from(days));
-            if ctx
-                .deliveries
-                .iter()
-                .filter(|d| d.offer == o.key && d.at > since)
-                .count()
-                >= max as usize
-            {
-                return;
-            }
+        if crate::decide::offer_cap_reached(o, ctx.deliveries, ctx.req.now) {
+            return;
         }
         if o.generic {
             candidates.push((o, 0));

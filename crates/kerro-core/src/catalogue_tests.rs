@@ -121,10 +121,11 @@ proptest! {
     #[test]
     fn catalogue_equals_plain_decide(
         offers in proptest::collection::vec(offer_strategy(), 0..25),
-        profile in profile_strategy(),
+        mut profile in profile_strategy(),
+        left_news_by_email in any::<bool>(),
         web in any::<bool>(),
         limit in 1usize..6,
-        delivered in proptest::collection::vec((0usize..25, 0i64..20), 0..6),
+        delivered in proptest::collection::vec((0usize..25, 0i64..20, any::<bool>()), 0..6),
     ) {
         let s = schema();
         let now = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
@@ -151,9 +152,17 @@ proptest! {
         }
         let deliveries: Vec<Delivery> = delivered
             .into_iter()
-            .filter(|(i, _)| *i < compiled.len())
-            .map(|(i, days)| Delivery { offer: compiled[i].key.clone(), at: now - Duration::days(days) })
+            .filter(|(i, _, _)| *i < compiled.len())
+            .map(|(i, days, shown)| Delivery {
+                offer: compiled[i].key.clone(),
+                channel: if shown { Channel::Web } else { Channel::Email },
+                at: now - Duration::days(days),
+            })
             .collect();
+        if left_news_by_email {
+            profile.contact.unsubscribed.entry(Channel::Email).or_default()
+                .insert(crate::PurposeKey::parse("p", "news").unwrap());
+        }
         let req = Request { channel: if web { Channel::Web } else { Channel::Email }, limit, now };
         let want = decide(&s, &compiled, &profile, &deliveries, &req);
         let catalogue = Catalogue::new(&s, compiled);

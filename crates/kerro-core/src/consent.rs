@@ -6,6 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::contact::Channel;
 use crate::i18n::Lang;
 use crate::ids::{FormKey, PurposeKey, RecordId, SubjectId};
 use crate::schema::{LegalBasis, PurposeSpec};
@@ -91,6 +92,8 @@ pub enum Method {
     /// consent to a purpose: its purpose is [`EMAIL_CONFIRMATION_PURPOSE`], its
     /// evidence the link's hash, and the store keeps it out of consent states.
     EmailConfirmation,
+    /// The one-click unsubscribe link of a message (RFC 8058).
+    UnsubscribeLink,
 }
 
 /// The purpose column of an e-mail confirmation event: reserved, so no
@@ -104,6 +107,7 @@ impl Method {
             Method::PreferenceCentre => "preference_centre",
             Method::Import => "import",
             Method::EmailConfirmation => "email_confirmation",
+            Method::UnsubscribeLink => "unsubscribe_link",
         }
     }
 
@@ -113,6 +117,7 @@ impl Method {
             Method::PreferenceCentre,
             Method::Import,
             Method::EmailConfirmation,
+            Method::UnsubscribeLink,
         ]
         .into_iter()
         .find(|m| m.as_str() == raw)
@@ -143,6 +148,11 @@ pub struct ConsentEvent {
     pub actor: String,
     pub method: Method,
     pub prev_hash: String,
+    /// Set when the event is about one channel of the purpose only (a
+    /// one-click unsubscribe withdraws e-mail for the purpose, not the
+    /// purpose's consent); such events never change the purpose's state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
     /// Evidence beyond the notice, hashed with the event when present: for an
     /// e-mail confirmation, `link_sha256:<hex>` (the followed link's hash).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,8 +178,9 @@ pub fn link(prev_hash: &str, canonical: &str) -> String {
 
 impl ConsentEvent {
     /// The canonical text hashed for this event: a JSON array in a fixed order,
-    /// version first. An event with evidence is version 2, the evidence last;
-    /// one without keeps version 1's text, so older chains verify unchanged.
+    /// version first. An event about one channel appends the channel; an event
+    /// with evidence is version 2, the evidence last; any other keeps version
+    /// 1's text, so older chains verify unchanged.
     pub fn canonical(&self) -> String {
         let notice = self.notice.as_ref();
         let mut v = serde_json::json!([
@@ -186,6 +197,10 @@ impl ConsentEvent {
             self.actor,
             self.method.as_str(),
         ]);
+        // Events about one channel hash it too; every other event hashes as it always did.
+        if let (Some(c), Some(items)) = (self.channel, v.as_array_mut()) {
+            items.push(serde_json::json!(c.as_str()));
+        }
         if let (Some(evidence), Some(items)) = (&self.evidence, v.as_array_mut()) {
             items[0] = serde_json::json!(2);
             items.push(serde_json::json!(evidence));
@@ -264,8 +279,26 @@ mod tests {
             actor: "subject".into(),
             method: Method::Form,
             prev_hash: prev.into(),
+            channel: None,
             evidence: None,
         }
+    }
+
+    #[test]
+    fn a_channel_is_hashed_and_its_absence_keeps_the_old_form() {
+        let e = event(1, GENESIS);
+        assert!(!e.canonical().contains("email"));
+        assert_eq!(
+            e.canonical().matches(',').count(),
+            11,
+            "twelve fields, as before"
+        );
+        let on_email = ConsentEvent {
+            channel: Some(Channel::Email),
+            ..e.clone()
+        };
+        assert!(on_email.canonical().ends_with(",\"email\"]"));
+        assert_ne!(on_email.hash(), e.hash());
     }
 
     #[test]

@@ -111,10 +111,12 @@ impl Profile {
     }
 }
 
-/// One earlier delivery of an offer to the subject, from the decision log.
+/// One earlier delivery of an offer to the subject, from the decision log:
+/// an impression on the web channel, or a message on any other.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     pub offer: OfferKey,
+    pub channel: Channel,
     pub at: DateTime<Utc>,
 }
 
@@ -169,6 +171,34 @@ pub enum Limit {
     WeeklyCapReached,
 }
 
+/// How many messages (not impressions, see `Channel::is_message`) the subject
+/// received in the window their own cap counts over, up to `now`.
+pub fn messages_this_week(deliveries: &[Delivery], now: DateTime<Utc>) -> usize {
+    let since = days_before(now, CAP_WINDOW_DAYS);
+    deliveries
+        .iter()
+        .filter(|d| d.channel.is_message() && d.at > since)
+        .count()
+}
+
+/// How many times `offer` reached the subject (impressions and messages) in
+/// the offer's own frequency window reached its cap (never, without a cap).
+pub fn offer_cap_reached(
+    offer: &CompiledOffer,
+    deliveries: &[Delivery],
+    now: DateTime<Utc>,
+) -> bool {
+    let (Some(max), Some(days)) = (offer.spec.max_per_subject, offer.spec.period_days) else {
+        return false;
+    };
+    let since = days_before(now, i64::from(days));
+    deliveries
+        .iter()
+        .filter(|d| d.offer == offer.key && d.at > since)
+        .count()
+        >= max as usize
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
     pub offers: Vec<Chosen>,
@@ -207,9 +237,13 @@ pub(crate) fn admission(
     }
     let mut limit = req.limit;
     let mut limited_by = None;
-    if let Some(cap) = profile.contact.max_per_week {
-        let since = days_before(req.now, CAP_WINDOW_DAYS);
-        let used = deliveries.iter().filter(|d| d.at > since).count();
+    // The subject's cap limits messages; web impressions never use it up.
+    if let Some(cap) = profile
+        .contact
+        .max_per_week
+        .filter(|_| req.channel.is_message())
+    {
+        let used = messages_this_week(deliveries, req.now);
         let left = (cap as usize).saturating_sub(used);
         if left < limit {
             limit = left;
@@ -253,15 +287,11 @@ pub fn decide(
         if profile.objected_marketing && purpose.is_marketing() {
             continue;
         }
-        if let (Some(max), Some(days)) = (spec.max_per_subject, spec.period_days) {
-            let since = days_before(req.now, i64::from(days));
-            let used = deliveries
-                .iter()
-                .filter(|d| d.offer == offer.key && d.at > since)
-                .count();
-            if used >= max as usize {
-                continue;
-            }
+        if !profile.contact.reachable(req.channel, &spec.purpose) {
+            continue;
+        }
+        if offer_cap_reached(offer, deliveries, req.now) {
+            continue;
         }
         if offer.generic {
             candidates.push((offer, 0));
@@ -351,7 +381,9 @@ pub(crate) fn relevance(offer: &CompiledOffer, masked: &Value) -> u32 {
     (read + topical) as u32
 }
 
-fn reasons(schema: &Schema, offer: &CompiledOffer, profile: &Profile) -> Reasons {
+/// Why `offer` is for this subject (P18): the declared values its condition
+/// reads and the basis that allows it. Campaign messages carry the same.
+pub fn reasons(schema: &Schema, offer: &CompiledOffer, profile: &Profile) -> Reasons {
     if offer.generic {
         return Reasons {
             values: Vec::new(),

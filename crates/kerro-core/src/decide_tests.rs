@@ -137,6 +137,64 @@ fn withdrawal_leaves_only_generic_offers() {
 }
 
 #[test]
+fn web_impressions_never_use_up_the_weekly_cap_on_messages() {
+    let s = schema();
+    let mut p = profile();
+    p.contact.max_per_week = Some(2);
+    let shown = |offer: &str, hours| Delivery {
+        offer: OfferKey::parse("k", offer).unwrap(),
+        channel: Channel::Web,
+        at: now() - Duration::hours(hours),
+    };
+    // Twenty page views this week: both e-mails of the week are still there.
+    let views: Vec<Delivery> = (0..20).map(|h| shown("small", h + 1)).collect();
+    let d = decide(&s, &catalogue(), &p, &views, &req(Channel::Email, 10));
+    assert_eq!(d.offers.len(), 2);
+    assert_eq!(d.limited_by, Some(Limit::WeeklyCapReached));
+    // Nor do they limit the web channel itself: the cap is on messages.
+    let d = decide(&s, &catalogue(), &p, &views, &req(Channel::Web, 10));
+    assert_eq!(d.limited_by, None);
+    // Two messages this week use it up.
+    let mut sent = views.clone();
+    for h in [2, 30] {
+        sent.push(Delivery {
+            channel: Channel::Email,
+            ..shown("small", h)
+        });
+    }
+    let d = decide(&s, &catalogue(), &p, &sent, &req(Channel::Email, 10));
+    assert!(d.offers.is_empty());
+    assert_eq!(d.limited_by, Some(Limit::WeeklyCapReached));
+    assert_eq!(messages_this_week(&sent, now()), 2);
+}
+
+#[test]
+fn leaving_a_channel_for_one_purpose_keeps_it_for_the_others() {
+    let s = schema();
+    let mut p = profile();
+    let before = decide(&s, &catalogue(), &p, &[], &req(Channel::Email, 10));
+    assert!(!before.offers.is_empty());
+    let purposes: std::collections::BTreeSet<_> =
+        catalogue().iter().map(|o| o.spec.purpose.clone()).collect();
+    let left = purposes.iter().next().unwrap().clone();
+    p.contact
+        .unsubscribed
+        .entry(Channel::Email)
+        .or_default()
+        .insert(left.clone());
+    let after = decide(&s, &catalogue(), &p, &[], &req(Channel::Email, 10));
+    let spec_of = |k: &OfferKey| catalogue().into_iter().find(|o| &o.key == k).unwrap().spec;
+    assert!(after
+        .offers
+        .iter()
+        .all(|c| spec_of(&c.offer).purpose != left));
+    // The web channel still shows that purpose's offers.
+    let web = decide(&s, &catalogue(), &p, &[], &req(Channel::Web, 10));
+    let web_before = decide(&s, &catalogue(), &profile(), &[], &req(Channel::Web, 10));
+    assert_eq!(keys(&web), keys(&web_before));
+}
+
+#[test]
 fn contact_policy() {
     let s = schema();
     let mut p = profile();
@@ -153,6 +211,7 @@ fn contact_policy() {
     p.contact.max_per_week = Some(3);
     let old = |days| Delivery {
         offer: OfferKey::parse("k", "x").unwrap(),
+        channel: Channel::Email,
         at: now() - Duration::days(days),
     };
     let history = vec![old(1), old(6), old(8)];
@@ -175,6 +234,7 @@ fn contact_policy() {
     let capped = compile_offer(OfferKey::parse("k", "capped").unwrap(), capped, &s).unwrap();
     let seen = |days| Delivery {
         offer: OfferKey::parse("k", "capped").unwrap(),
+        channel: Channel::Email,
         at: now() - Duration::days(days),
     };
     let offers = vec![capped];
@@ -345,6 +405,7 @@ fn extreme_times_saturate_instead_of_panicking() {
     p.contact.max_per_week = Some(3);
     let sent = |offer: &str, at: DateTime<Utc>| Delivery {
         offer: OfferKey::parse("k", offer).unwrap(),
+        channel: Channel::Email,
         at,
     };
     let day = Duration::days(1);

@@ -36,6 +36,10 @@ pub enum ErrorCode {
     ReasonRequired,
     /// Too many requests from this client, account or token; try again after `Retry-After`.
     RateLimited,
+    /// A delivery report names no decision that chose that offer for a message.
+    UnknownDecision,
+    /// The subject did not opt in to the channel (for the offer's purpose).
+    NotOptedIn,
     /// The body is larger than the endpoint accepts.
     PayloadTooLarge,
     /// The body did not arrive within the server's body timeout; nothing was changed.
@@ -66,6 +70,8 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::ReasonRequired => "reason_required",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::UnknownDecision => "unknown_decision",
+            ErrorCode::NotOptedIn => "not_opted_in",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
@@ -75,7 +81,7 @@ impl ErrorCode {
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidValue,
         ErrorCode::NotFound,
@@ -91,6 +97,8 @@ impl ErrorCode {
         ErrorCode::Forbidden,
         ErrorCode::ReasonRequired,
         ErrorCode::RateLimited,
+        ErrorCode::UnknownDecision,
+        ErrorCode::NotOptedIn,
         ErrorCode::PayloadTooLarge,
         ErrorCode::RequestTimeout,
         ErrorCode::MethodNotAllowed,

@@ -30,6 +30,8 @@ pub struct Keyring {
     blind: Zeroizing<[u8; KEY_LEN]>,
     /// Seals staff accounts' second-factor secrets.
     staff: XChaCha20Poly1305,
+    /// Signs links that work without a sign-in (one-click unsubscribe).
+    links: Zeroizing<[u8; KEY_LEN]>,
 }
 
 /// A subject's data key, unwrapped for the length of one operation.
@@ -56,14 +58,17 @@ impl Keyring {
         let mut wrap = Zeroizing::new([0u8; KEY_LEN]);
         let mut blind = Zeroizing::new([0u8; KEY_LEN]);
         let mut staff = Zeroizing::new([0u8; KEY_LEN]);
+        let mut links = Zeroizing::new([0u8; KEY_LEN]);
         // HKDF-expand fails only for outputs longer than 255 hash lengths; 32 bytes is fine.
         let _ = hk.expand(b"wrap data keys", wrap.as_mut());
         let _ = hk.expand(b"blind index", blind.as_mut());
         let _ = hk.expand(b"staff secrets", staff.as_mut());
+        let _ = hk.expand(b"signed links", links.as_mut());
         Keyring {
             wrap: XChaCha20Poly1305::new(wrap.as_ref().into()),
             blind,
             staff: XChaCha20Poly1305::new(staff.as_ref().into()),
+            links,
         }
     }
 
@@ -105,6 +110,28 @@ impl Keyring {
         sealed: &[u8],
     ) -> Result<Vec<u8>, StoreError> {
         open(&self.staff, sealed, &aad(account, field))
+    }
+
+    /// The HMAC-SHA256 tag of a link's payload (`kind` keeps kinds of links apart).
+    pub fn sign_link(&self, kind: &str, payload: &[u8]) -> Vec<u8> {
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(self.links.as_ref()) else {
+            return Vec::new();
+        };
+        mac.update(kind.as_bytes());
+        mac.update(b"\0");
+        mac.update(payload);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// Whether `tag` is the link tag of `payload`, compared in constant time.
+    pub fn verify_link(&self, kind: &str, payload: &[u8], tag: &[u8]) -> bool {
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(self.links.as_ref()) else {
+            return false;
+        };
+        mac.update(kind.as_bytes());
+        mac.update(b"\0");
+        mac.update(payload);
+        mac.verify_slice(tag).is_ok()
     }
 
     /// The blind index of `value` of kind `kind` (`email`, `external_id`).

@@ -26,6 +26,11 @@ pub use store::{
     Submission, TokenCheck, TokenHolder, WebSession, INVITE_PREFIX, LOGIN_LINK_PREFIX,
     SESSION_PREFIX, STAFF_SESSION_PREFIX, STAFF_TOKEN_PREFIX, SUBJECT_TOKEN_PREFIX,
 };
+// The communication loop (issue 14).
+pub use store::{
+    Campaign, DeliveryReport, NewCampaign, Outcome, Recipient, RecordedDelivery, Skip, Unsubscribe,
+    UnsubscribeLink,
+};
 // Double opt-in of e-mail addresses (issue 14, item 4).
 pub use store::{
     is_confirm_secret, ConfirmationMail, Confirmed, EmailState, CONFIRM_LINK_DAYS,

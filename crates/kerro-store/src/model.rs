@@ -116,6 +116,8 @@ pub struct SubjectData {
     pub declarations: Vec<Declaration>,
     pub history: Vec<Declaration>,
     pub consents: Vec<StoredEvent>,
+    /// Ledger events about one channel of a purpose (unsubscribes); they never change a purpose's state.
+    pub channel_events: Vec<StoredEvent>,
     /// E-mail confirmations in the consent ledger (evidence, not consents).
     pub email_confirmations: Vec<StoredEvent>,
     pub contact: ContactPrefs,
@@ -131,6 +133,11 @@ pub struct LoggedDecision {
     pub decided_at: DateTime<Utc>,
     pub personalized: bool,
     pub reasons: Value,
+    /// `shown` (an impression on the web), `decided` (chosen for a message) or `sent` (a message sent).
+    pub kind: String,
+    pub decision_id: Option<String>,
+    /// The campaign that sent it, for a message a campaign sent.
+    pub campaign: Option<String>,
 }
 
 impl SubjectData {

@@ -79,7 +79,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::InvalidValue
         | ErrorCode::Minimisation
         | ErrorCode::NoLegalBasis
-        | ErrorCode::SpecialCategory => StatusCode::UNPROCESSABLE_ENTITY,
+        | ErrorCode::SpecialCategory
+        | ErrorCode::UnknownDecision
+        | ErrorCode::NotOptedIn => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::Gone => StatusCode::GONE,
         ErrorCode::Conflict | ErrorCode::StaleNotice => StatusCode::CONFLICT,

@@ -439,6 +439,8 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
         state
             .store
             .start_checkpoints(state.config.audit.policy(), state.clock.clone());
+        // Due campaigns are started and sent (one node sends each recipient's message).
+        crate::web::CampaignSender::start(state.clone());
         // Outbox events older than the retention are pruned hourly (every node
         // may do it; deleting what another node already deleted is harmless).
         let pruning = state.store.clone();

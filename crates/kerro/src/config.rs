@@ -159,6 +159,25 @@ impl AuditConfig {
     }
 }
 
+/// How campaigns are sent (see docs/messages.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CampaignsConfig {
+    /// The most campaign messages one node sends per second (the mail server's pace).
+    pub messages_per_second: u32,
+    /// Recipients claimed, checked and recorded together.
+    pub batch: u32,
+}
+
+impl Default for CampaignsConfig {
+    fn default() -> Self {
+        CampaignsConfig {
+            messages_per_second: 20,
+            batch: 100,
+        }
+    }
+}
+
 /// Where Prometheus scrapes kerro's metrics without a token (see docs/operations.md).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -192,6 +211,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub audit: AuditConfig,
     pub metrics: MetricsConfig,
+    pub campaigns: CampaignsConfig,
 }
 
 impl Default for Config {
@@ -212,6 +232,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             audit: AuditConfig::default(),
             metrics: MetricsConfig::default(),
+            campaigns: CampaignsConfig::default(),
         }
     }
 }
@@ -388,6 +409,17 @@ impl Config {
         ] {
             if v == 0 || v > max {
                 bail!("{name} must be between 1 and {max}");
+            }
+        }
+        for (name, v) in [
+            (
+                "campaigns.messages_per_second",
+                self.campaigns.messages_per_second,
+            ),
+            ("campaigns.batch", self.campaigns.batch),
+        ] {
+            if v == 0 || v > 10_000 {
+                bail!("{name} must be between 1 and 10000");
             }
         }
         let every = self.audit.checkpoint_every_events;

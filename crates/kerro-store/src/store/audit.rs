@@ -125,6 +125,25 @@ pub(crate) enum AuditAction<'a> {
         filters: Value,
         count: u64,
     },
+    /// A message was sent: reported by an outside sender, or by a campaign.
+    MessageSent {
+        decision_id: &'a str,
+        offer: &'a str,
+        channel: &'a str,
+        at: &'a str,
+        campaign: Option<&'a str>,
+    },
+    /// The subject left a channel for one purpose with a message's link.
+    Unsubscribed {
+        purpose: &'a str,
+        channel: &'a str,
+        record_id: &'a str,
+    },
+    /// A campaign was created, started, finished or cancelled.
+    CampaignChanged {
+        campaign: &'a str,
+        change: &'a str,
+    },
 }
 
 /// The name of every action as stored, for the audit log viewer's filter.
@@ -159,6 +178,9 @@ pub const ACTIONS: &[&str] = &[
     "staff_sign_in_failed",
     "staff_session_ended",
     "staff_token_revoked",
+    "message_sent",
+    "unsubscribed",
+    "campaign_changed",
     "email_confirmation_issued",
     "email_changed",
     "email_confirmed",
@@ -200,6 +222,9 @@ impl AuditAction<'_> {
             AuditAction::DataExported => "data_exported",
             AuditAction::StatisticsRead { .. } => "statistics_read",
             AuditAction::AuditLogRead { .. } => "audit_log_read",
+            AuditAction::MessageSent { .. } => "message_sent",
+            AuditAction::Unsubscribed { .. } => "unsubscribed",
+            AuditAction::CampaignChanged { .. } => "campaign_changed",
         }
     }
 
@@ -284,6 +309,22 @@ impl AuditAction<'_> {
                 filters,
                 count,
             } => json!({"format": format, "filters": filters, "count": count}),
+            AuditAction::MessageSent {
+                decision_id,
+                offer,
+                channel,
+                at,
+                campaign,
+            } => json!({"decision_id": decision_id, "offer": offer, "channel": channel, "at": at,
+                        "campaign": campaign, "fields": ["email"]}),
+            AuditAction::Unsubscribed {
+                purpose,
+                channel,
+                record_id,
+            } => json!({"purpose": purpose, "channel": channel, "record_id": record_id}),
+            AuditAction::CampaignChanged { campaign, change } => {
+                json!({"campaign": campaign, "change": change})
+            }
             AuditAction::SignInLinkIssued
             | AuditAction::EmailConfirmationIssued
             | AuditAction::DataExported
@@ -370,6 +411,25 @@ fn publish(
         AuditAction::RightsChanged { .. } | AuditAction::SharingObjected { .. } => {
             (kind::SUBJECT_CHANGED, json!({"changed": "rights"}))
         }
+        AuditAction::MessageSent {
+            decision_id,
+            offer,
+            channel,
+            at,
+            campaign,
+        } => (
+            kind::DELIVERY_SENT,
+            json!({"decision_id": decision_id, "offer": offer, "channel": channel, "at": at,
+                   "campaign": campaign}),
+        ),
+        AuditAction::Unsubscribed {
+            purpose,
+            channel,
+            record_id,
+        } => (
+            kind::UNSUBSCRIBED,
+            json!({"purpose": purpose, "channel": channel, "record_id": record_id}),
+        ),
         AuditAction::SubjectErased => {
             if let Some(s) = subject {
                 forget(tx, s)?;
@@ -543,6 +603,22 @@ mod tests {
                 sessions: 0,
             },
             AuditAction::StaffTokenRevoked { token_id: "" },
+            AuditAction::MessageSent {
+                decision_id: "",
+                offer: "",
+                channel: "",
+                at: "",
+                campaign: None,
+            },
+            AuditAction::Unsubscribed {
+                purpose: "",
+                channel: "",
+                record_id: "",
+            },
+            AuditAction::CampaignChanged {
+                campaign: "",
+                change: "",
+            },
             AuditAction::EmailConfirmationIssued,
             AuditAction::EmailChanged {
                 state: "",

@@ -1,7 +1,9 @@
-//! The decision log: every offer shown, with its reasons (sealed under the
-//! subject's key), written in batches by a background thread so the hot path
-//! never waits for an fsync, and read back for the subject's export. Each
-//! logged delivery also goes to the outbox (`offer.delivered`).
+//! The decision log: every offer a decision chose, with its reasons (sealed
+//! under the subject's key), written in batches by a background thread so the
+//! hot path never waits for an fsync, and read back for the subject's export.
+//! A row is an impression (`shown`, the web channel), a choice for a message
+//! not yet sent (`decided`), or a message sent (`sent`, see `deliveries`).
+//! Each impression also goes to the outbox (`offer.delivered`).
 
 use crate::sql::{params, Conn};
 use chrono::{DateTime, Utc};
@@ -20,8 +22,56 @@ use crate::error::StoreResult;
 use crate::model::LoggedDecision;
 use kerro_core::Actor;
 
+/// What a decision log row records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogKind {
+    /// Shown on the company's own pages (web): an impression.
+    Shown,
+    /// Chosen for a message; a delivery report or a campaign makes it `sent`.
+    Decided,
+    /// A message sent.
+    Sent,
+}
+
+impl LogKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            LogKind::Shown => "shown",
+            LogKind::Decided => "decided",
+            LogKind::Sent => "sent",
+        }
+    }
+
+    /// What a decision on `channel` logs: an impression on the web, a choice elsewhere.
+    pub(crate) fn for_decision(channel: Channel) -> LogKind {
+        if channel.is_message() {
+            LogKind::Decided
+        } else {
+            LogKind::Shown
+        }
+    }
+}
+
+/// Decisions for messages whose rows the flusher has not written yet, by
+/// decision id, so a delivery reported at once is still recognised.
+#[derive(Default)]
+pub(crate) struct Unflushed {
+    pub(super) decisions: parking_lot::Mutex<HashMap<String, UnflushedDecision>>,
+}
+
+#[derive(Clone)]
+pub(crate) struct UnflushedDecision {
+    pub(super) subject: SubjectId,
+    pub(super) channel: Channel,
+    pub(super) at: DateTime<Utc>,
+    /// The offers chosen: key, personalised, reasons.
+    pub(super) offers: Vec<(OfferKey, bool, serde_json::Value)>,
+}
+
 /// A decision waiting to be written to the log.
 pub(crate) struct PendingLog {
+    pub(super) decision_id: String,
+    pub(super) kind: LogKind,
     pub(super) subject: SubjectId,
     pub(super) offer: OfferKey,
     pub(super) channel: Channel,
@@ -52,7 +102,13 @@ pub(crate) fn start_flusher(store: std::sync::Weak<super::Inner>) -> mpsc::Sende
                     let at = batch.iter().map(|l| l.at).max().unwrap_or_default();
                     let actor = Actor::System("decision-log".into());
                     match inner.writer.write(actor, at, move |tx| write_logs(tx, &b)) {
-                        Ok(()) => break,
+                        Ok(()) => {
+                            let mut unflushed = inner.unflushed.decisions.lock();
+                            for l in batch.iter() {
+                                unflushed.remove(&l.decision_id);
+                            }
+                            break;
+                        }
                         Err(e)
                             if attempt < 240
                                 && e.to_core().code == kerro_core::ErrorCode::Unavailable =>
@@ -94,16 +150,22 @@ fn write_logs(tx: &Tx, batch: &[PendingLog]) -> StoreResult<()> {
             log.reasons.to_string().as_bytes(),
         )?;
         conn.defer(
-            "INSERT INTO decisions (subject_id, offer, channel, decided_at, personalized, reasons_enc)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO decisions (subject_id, offer, channel, decided_at, personalized, reasons_enc,
+                                    decision_id, kind)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
             log.subject.as_str(),
             log.offer.as_str(),
             log.channel.as_str(),
             ts(&log.at),
             log.personalized,
-            sealed
+            sealed,
+            log.decision_id.as_str(),
+            log.kind.as_str()
         ])?;
+        if log.kind != LogKind::Shown {
+            continue;
+        }
         outbox::emit(
             tx,
             outbox::kind::OFFER_DELIVERED,
@@ -127,7 +189,8 @@ pub(crate) fn decisions_for(
     let dk = subject_key(conn, keys, id)?;
     let mut out = Vec::new();
     for r in &conn.rows(
-        "SELECT offer, channel, decided_at, personalized, reasons_enc FROM decisions WHERE subject_id = ?1 ORDER BY id",
+        "SELECT offer, channel, decided_at, personalized, reasons_enc, kind, decision_id, campaign_id
+         FROM decisions WHERE subject_id = ?1 ORDER BY id",
 [id.as_str()])? {
         let sealed: Vec<u8> = r.get(4)?;
         let reasons = dk.open(id.as_str(), "decision", &sealed)?;
@@ -137,6 +200,9 @@ pub(crate) fn decisions_for(
             decided_at: parse_ts(&r.get::<_, String>(2)?)?,
             personalized: r.get(3)?,
             reasons: serde_json::from_slice(&reasons).map_err(corrupt("decision reasons"))?,
+            kind: r.get(5)?,
+            decision_id: r.get(6)?,
+            campaign: r.get(7)?,
         });
     }
     Ok(out)

@@ -462,6 +462,7 @@ impl Store {
                 actor: subject.label(),
                 method: Method::EmailConfirmation,
                 prev_hash: tx.chain_head("consent_events", GENESIS)?,
+                channel: None,
                 evidence: Some(format!("link_sha256:{h}")),
             };
             super::ledger::insert_event(tx, &event)?;

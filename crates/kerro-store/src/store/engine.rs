@@ -1,8 +1,9 @@
 //! The decision side of the store: offers, the decision call, audiences and
 //! the minimisation report, all over the in-memory profile index (`index`)
-//! so a decision never touches the disk. The deliveries a decision implies are
-//! counted in memory at once, so caps hold from the very next decision; the
-//! decision log (`decision_log`) writes them in batches.
+//! so a decision never touches the disk. The impressions a web decision makes
+//! are counted in memory at once, so caps hold from the very next decision;
+//! a decision for a message counts only once the message is reported sent
+//! (`deliveries`). The decision log (`decision_log`) writes them in batches.
 
 use crate::sql::params;
 use chrono::{DateTime, Utc};
@@ -20,7 +21,7 @@ use roaring::RoaringBitmap;
 use std::sync::Arc;
 
 use super::audit::{record, AuditAction};
-use super::decision_log::PendingLog;
+use super::decision_log::{LogKind, PendingLog, UnflushedDecision};
 use super::index::load_profile;
 use super::outbox;
 use super::schema_ops::{load_snapshot, to_json};
@@ -125,9 +126,7 @@ impl Store {
         }
     }
 
-    /// Decides which offers to show `subject` on `channel`. Unless `dry_run`, the
-    /// offers returned count as delivered: caps see them at once and the decision
-    /// log records them with their reasons.
+    /// Decides which offers to show `subject` on `channel` (see `decide_logged`).
     pub fn decide(
         &self,
         now: DateTime<Utc>,
@@ -136,6 +135,23 @@ impl Store {
         limit: usize,
         dry_run: bool,
     ) -> StoreResult<Decision> {
+        Ok(self.decide_logged(now, subject, channel, limit, dry_run)?.0)
+    }
+
+    /// Decides which offers to show `subject` on `channel`. Unless `dry_run`,
+    /// the decision log records the offers with their reasons under a new
+    /// decision id, which is returned (`None` for a dry run or no offer). On
+    /// the web the offers are impressions, counted at once against the
+    /// offers' own caps; on another channel they are a choice for a message,
+    /// which counts once reported sent (`Store::report_delivery`).
+    pub fn decide_logged(
+        &self,
+        now: DateTime<Utc>,
+        subject: &SubjectId,
+        channel: Channel,
+        limit: usize,
+        dry_run: bool,
+    ) -> StoreResult<(Decision, Option<String>)> {
         let _timer = Timer::start(telemetry::DECISION_SECONDS);
         let profile = self.profile(subject)?;
         let snapshot = self.schema();
@@ -152,15 +168,19 @@ impl Store {
             .catalogue
             .decide(&snapshot.schema, &profile, past, &req);
         if dry_run || decision.offers.is_empty() {
-            return Ok(decision);
+            return Ok((decision, None));
         }
         // Everything is computed before the shared list changes, so nothing that
         // fails or panics on the way can leave it half updated.
         let horizon = days_before(now, MAX_CAP_WINDOW_DAYS);
+        let decision_id = format!("dec_{}", super::new_ulid());
+        let kind = LogKind::for_decision(channel);
         let logs: Vec<PendingLog> = decision
             .offers
             .iter()
             .map(|c| PendingLog {
+                decision_id: decision_id.clone(),
+                kind,
                 subject: subject.clone(),
                 offer: c.offer.clone(),
                 channel,
@@ -169,19 +189,36 @@ impl Store {
                 reasons: serde_json::to_value(&c.reasons).unwrap_or_default(),
             })
             .collect();
-        let list = deliveries.entry(subject.clone()).or_default();
-        list.retain(|d| d.at > horizon);
-        list.extend(logs.iter().map(|l| Delivery {
-            offer: l.offer.clone(),
-            at: now,
-        }));
+        if kind == LogKind::Shown {
+            let list = deliveries.entry(subject.clone()).or_default();
+            list.retain(|d| d.at > horizon);
+            list.extend(logs.iter().map(|l| Delivery {
+                offer: l.offer.clone(),
+                channel,
+                at: now,
+            }));
+        } else {
+            let offers = logs
+                .iter()
+                .map(|l| (l.offer.clone(), l.personalized, l.reasons.clone()))
+                .collect();
+            self.inner.unflushed.decisions.lock().insert(
+                decision_id.clone(),
+                UnflushedDecision {
+                    subject: subject.clone(),
+                    channel,
+                    at: now,
+                    offers,
+                },
+            );
+        }
         drop(deliveries);
         for log in logs {
             if self.inner.decision_log.send(log).is_err() {
                 tracing::error!("the decision log is not running; a decision was not logged");
             }
         }
-        Ok(decision)
+        Ok((decision, Some(decision_id)))
     }
 
     /// Subjects whose latest consent to `purpose` is active, from the in-memory index.

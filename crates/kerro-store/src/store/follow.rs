@@ -21,6 +21,8 @@ use std::thread;
 use std::time::Duration;
 
 use chrono::DateTime;
+use kerro_core::contact::Channel;
+use kerro_core::decide::Delivery;
 use kerro_core::ids::{OfferKey, SubjectId};
 use kerro_core::ErrorCode;
 
@@ -145,7 +147,7 @@ fn apply(store: &Store, events: &[OutboxEvent]) -> StoreResult<()> {
                     subjects.insert(s.clone(), Refresh::Drop);
                 }
             }
-            kind::OFFER_DELIVERED => delivered(store, e),
+            kind::OFFER_DELIVERED | kind::DELIVERY_SENT => delivered(store, e),
             kind::STAFF_ACCESS_REVOKED => store.forget_tokens(),
             _ => {
                 if let Some(s) = &e.subject {
@@ -177,18 +179,26 @@ fn apply(store: &Store, events: &[OutboxEvent]) -> StoreResult<()> {
     Ok(())
 }
 
-/// Another node delivered an offer: count it here too, so caps hold across nodes.
+/// Another node showed an offer or sent a message: count it here too, so caps hold across nodes.
 fn delivered(store: &Store, e: &OutboxEvent) {
-    let (Some(subject), Some(offer), Some(at)) = (
+    let (Some(subject), Some(offer), Some(channel), Some(at)) = (
         e.subject.as_deref().and_then(|s| SubjectId::parse(s).ok()),
         e.payload["offer"]
             .as_str()
             .and_then(|o| OfferKey::parse("offer", o).ok()),
+        e.payload["channel"].as_str().and_then(Channel::parse),
         e.payload["at"]
             .as_str()
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok()),
     ) else {
         return;
     };
-    store.inner.index.add_delivery(subject, offer, at.to_utc());
+    store.inner.index.add_delivery(
+        subject,
+        Delivery {
+            offer,
+            channel,
+            at: at.to_utc(),
+        },
+    );
 }

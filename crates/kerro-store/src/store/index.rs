@@ -8,8 +8,8 @@
 //! after every write that concerns it and drops it on erasure.
 
 use crate::sql::{Conn, Dialect};
-use chrono::{DateTime, Utc};
 use kerro_core::audience::AudienceIndex;
+use kerro_core::contact::Channel;
 use kerro_core::decide::{ConsentInfo, DeclaredValue, Delivery, Profile};
 use kerro_core::ids::{OfferKey, SubjectId};
 use parking_lot::{Mutex, RwLock};
@@ -19,7 +19,7 @@ use std::sync::Arc;
 use super::shared::subject_key;
 use super::{corrupt, parse_ts};
 use crate::crypto::Keyring;
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 #[cfg(test)]
 use crate::model::SubjectData;
 
@@ -158,22 +158,26 @@ pub(crate) fn load_index(conn: &Conn, keys: &Keyring) -> StoreResult<ProfileInde
     // pruned as new decisions are made.
     let mut deliveries: HashMap<SubjectId, Vec<Delivery>> = HashMap::new();
     let rows = conn.query_map(
-        "SELECT subject_id, offer, decided_at FROM decisions ORDER BY id",
+        "SELECT subject_id, offer, decided_at, channel FROM decisions WHERE kind <> 'decided' ORDER BY id",
         (),
         |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
             ))
         },
     )?;
     for row in rows {
-        let (s, o, at) = row?;
+        let (s, o, at, channel) = row?;
+        let channel = Channel::parse(&channel)
+            .ok_or_else(|| StoreError::Corrupt(format!("decision channel '{channel}'")))?;
         let subject = SubjectId::parse(&s).map_err(corrupt("decision subject"))?;
         let offer = OfferKey::parse("offer", &o).map_err(corrupt("decision offer"))?;
         deliveries.entry(subject).or_default().push(Delivery {
             offer,
+            channel,
             at: parse_ts(&at)?,
         });
     }
@@ -263,12 +267,13 @@ impl ProfileIndex {
         self.deliveries.lock().remove(id);
     }
 
-    /// Counts a delivery another node made (once: the follower may read an event again).
-    pub(crate) fn add_delivery(&self, subject: SubjectId, offer: OfferKey, at: DateTime<Utc>) {
+    /// Counts a delivery (an impression another node made, or a message sent),
+    /// once: the follower may read an event again.
+    pub(crate) fn add_delivery(&self, subject: SubjectId, delivery: Delivery) {
         let mut d = self.deliveries.lock();
         let list = d.entry(subject).or_default();
-        if !list.iter().any(|x| x.offer == offer && x.at == at) {
-            list.push(Delivery { offer, at });
+        if !list.contains(&delivery) {
+            list.push(delivery);
         }
     }
 

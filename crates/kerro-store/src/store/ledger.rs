@@ -7,6 +7,7 @@ use super::tx::{Edit, Tx};
 use crate::sql::{params, Conn, OptionalExtension, Row};
 use chrono::{DateTime, Utc};
 use kerro_core::consent::{ChainBreak, ConsentEvent, ConsentState, Method, NoticeRef, GENESIS};
+use kerro_core::contact::Channel;
 use kerro_core::decide::ConsentInfo;
 use kerro_core::ids::{FormKey, PurposeKey, RecordId, SubjectId};
 use kerro_core::{Actor, CoreError, Lang};
@@ -20,11 +21,12 @@ use crate::model::{ReceiptData, StoredEvent};
 
 pub(crate) const EVENT_COLUMNS: &str =
     "seq, record_id, subject_id, purpose, state, form, notice_version, notice_sha256, \
-                             language, event_time, actor, method, prev_hash, hash, evidence";
+                             language, event_time, actor, method, prev_hash, hash, channel, evidence";
 
-/// Leaves e-mail confirmations (`Method::EmailConfirmation`) out of a read of
-/// consents: they are evidence about an address, not a consent to a purpose.
-pub(crate) const ONLY_CONSENTS: &str = "method <> 'email_confirmation'";
+/// Only consents in a read of consent states: events about one channel
+/// (unsubscribes) and e-mail confirmations (`Method::EmailConfirmation`,
+/// evidence about an address) leave a purpose's state as it was.
+pub(crate) const ONLY_CONSENTS: &str = "channel IS NULL AND method <> 'email_confirmation'";
 
 /// Everything of an event but its place in the chain.
 pub(crate) struct NewEvent<'a> {
@@ -45,8 +47,8 @@ pub(crate) fn insert_event(tx: &Tx, event: &ConsentEvent) -> StoreResult<(i64, S
     let hash = event.hash();
     let notice = event.notice.as_ref();
     let seq: i64 = tx.query_row("INSERT INTO consent_events (record_id, subject_id, purpose, state, form, notice_version, notice_sha256,
-                                     language, event_time, actor, method, prev_hash, hash, evidence)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING seq", params![
+                                     language, event_time, actor, method, prev_hash, hash, channel, evidence)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING seq", params![
             event.record_id.as_str(),
             event.subject.as_str(),
             event.purpose.as_str(),
@@ -60,6 +62,7 @@ pub(crate) fn insert_event(tx: &Tx, event: &ConsentEvent) -> StoreResult<(i64, S
             event.method.as_str(),
             event.prev_hash,
             hash,
+            event.channel.map(Channel::as_str),
             event.evidence,
         ],
         |r| r.get(0),
@@ -70,6 +73,21 @@ pub(crate) fn insert_event(tx: &Tx, event: &ConsentEvent) -> StoreResult<(i64, S
 
 /// Appends one consent event (and its outbox event); the subject's profile follows after COMMIT.
 pub(crate) fn append(tx: &Tx, new: NewEvent<'_>) -> StoreResult<StoredEvent> {
+    append_event(tx, new, None)
+}
+
+/// Appends an event about one channel of a purpose (a one-click unsubscribe):
+/// it is in the chain, the receipts and the export, and leaves the purpose's
+/// consent state as it was.
+pub(crate) fn append_for_channel(
+    tx: &Tx,
+    new: NewEvent<'_>,
+    channel: Channel,
+) -> StoreResult<StoredEvent> {
+    append_event(tx, new, Some(channel))
+}
+
+fn append_event(tx: &Tx, new: NewEvent<'_>, channel: Option<Channel>) -> StoreResult<StoredEvent> {
     let prev = tx.chain_head("consent_events", GENESIS)?;
     let event = ConsentEvent {
         record_id: RecordId::from_suffix(&new_ulid()),
@@ -82,9 +100,14 @@ pub(crate) fn append(tx: &Tx, new: NewEvent<'_>) -> StoreResult<StoredEvent> {
         actor: new.actor.label(),
         method: new.method,
         prev_hash: prev,
+        channel,
         evidence: None,
     };
     let (seq, hash) = insert_event(tx, &event)?;
+    if event.channel.is_some() {
+        // The unsubscribe's own outbox event is the caller's: it knows what changed.
+        return Ok(StoredEvent { seq, event, hash });
+    }
     tx.edit(
         &event.subject,
         Edit::Consent(
@@ -149,7 +172,14 @@ pub(crate) fn event_from_row(r: &Row) -> StoreResult<StoredEvent> {
             method: Method::parse(&method)
                 .ok_or_else(|| StoreError::Corrupt(format!("method '{method}'")))?,
             prev_hash: get_s(12)?,
-            evidence: r.get(14)?,
+            channel: match r.get::<_, Option<String>>(14)? {
+                Some(c) => Some(
+                    Channel::parse(&c)
+                        .ok_or_else(|| StoreError::Corrupt(format!("channel '{c}'")))?,
+                ),
+                None => None,
+            },
+            evidence: r.get(15)?,
         },
         hash: get_s(13)?,
     })
@@ -157,7 +187,26 @@ pub(crate) fn event_from_row(r: &Row) -> StoreResult<StoredEvent> {
 
 pub(crate) fn events_for(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<StoredEvent>> {
     conn.query_map(
-        &format!("SELECT {EVENT_COLUMNS} FROM consent_events WHERE subject_id = ?1 AND {ONLY_CONSENTS} ORDER BY seq"),
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM consent_events
+             WHERE subject_id = ?1 AND {ONLY_CONSENTS} ORDER BY seq"
+        ),
+        [subject.as_str()],
+        event_from_row,
+    )?
+    .collect()
+}
+
+/// A subject's events about single channels of purposes (unsubscribes), in ledger order.
+pub(crate) fn channel_events_for(
+    conn: &Conn,
+    subject: &SubjectId,
+) -> StoreResult<Vec<StoredEvent>> {
+    conn.query_map(
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM consent_events
+             WHERE subject_id = ?1 AND channel IS NOT NULL ORDER BY seq"
+        ),
         [subject.as_str()],
         event_from_row,
     )?
@@ -171,7 +220,8 @@ pub(crate) fn latest_events(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec
     conn.query_map(
         &format!(
             "SELECT {EVENT_COLUMNS} FROM consent_events WHERE seq IN
-                (SELECT MAX(seq) FROM consent_events WHERE subject_id = ?1 AND {ONLY_CONSENTS} GROUP BY purpose)
+                (SELECT MAX(seq) FROM consent_events
+                 WHERE subject_id = ?1 AND {ONLY_CONSENTS} GROUP BY purpose)
              ORDER BY seq"
         ),
         [subject.as_str()],
@@ -233,7 +283,7 @@ impl Store {
         let actor = actor.clone();
         let load = move |conn: &Conn| -> StoreResult<ReceiptData> {
             let rows = conn.rows(
-                &format!("SELECT {EVENT_COLUMNS} FROM consent_events WHERE record_id = ?1 AND {ONLY_CONSENTS}"),
+                &format!("SELECT {EVENT_COLUMNS} FROM consent_events WHERE record_id = ?1 AND method <> 'email_confirmation'"),
                 [record_id.as_str()],
             )?;
             let event = match rows.first() {

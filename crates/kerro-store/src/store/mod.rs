@@ -4,9 +4,11 @@
 
 mod audit;
 mod audit_view;
+mod campaigns;
 mod checkpoints;
 mod decision_log;
 mod declare;
+mod deliveries;
 mod email;
 mod engine;
 mod follow;
@@ -26,13 +28,16 @@ mod stats;
 mod subjects;
 mod tokens;
 pub(crate) mod tx;
+mod unsubscribe;
 mod verify;
 mod web;
 
 pub use audit::ACTIONS as AUDIT_ACTIONS;
 pub use audit_view::{AuditFilter, AuditPage, AuditRow};
+pub use campaigns::{Campaign, NewCampaign, Outcome, Recipient, Skip};
 pub use checkpoints::{Chain, Checkpoint, CheckpointClock, CheckpointPolicy};
 pub use declare::Submission;
+pub use deliveries::{DeliveryReport, RecordedDelivery};
 pub use email::{
     is_confirm_secret, ConfirmationMail, Confirmed, EmailState, CONFIRM_LINK_DAYS,
     CONFIRM_LINK_PREFIX, RESEND_MINUTES,
@@ -46,6 +51,7 @@ pub use staff_signin::{Enrolment, SignIn};
 pub use stats::{week_of, AdminStats, AnswerCount};
 pub use subjects::{MintedBy, SubjectCaller, SUBJECT_TOKEN_PREFIX};
 pub use tokens::{ApiToken, TokenCheck, TokenHolder, STAFF_TOKEN_PREFIX};
+pub use unsubscribe::{Unsubscribe, UnsubscribeLink};
 pub use verify::{ChainProblem, ChainReport, CheckpointCopy, CheckpointName};
 pub use web::PolicyVersion;
 
@@ -114,6 +120,8 @@ pub(crate) struct Inner {
     /// Bumped by every revocation, so a look-up that raced one does not cache a stale token.
     staff_cache_generation: std::sync::atomic::AtomicU64,
     decision_log: std::sync::mpsc::Sender<decision_log::PendingLog>,
+    /// Decisions for messages not yet in the log, for delivery reports that come at once.
+    pub(crate) unflushed: decision_log::Unflushed,
     /// The key checkpoints are signed with (`checkpoint.key` beside the master key).
     pub(crate) checkpoint_key: Arc<CheckpointKey>,
     pub(crate) checkpointer: checkpoints::Checkpointer,
@@ -227,6 +235,7 @@ impl Store {
             staff_cache: RwLock::default(),
             staff_cache_generation: std::sync::atomic::AtomicU64::new(0),
             decision_log: decision_log::start_flusher(weak.clone()),
+            unflushed: decision_log::Unflushed::default(),
             checkpoint_key,
             checkpointer: checkpoints::Checkpointer::default(),
             confirm_mail: email::MailQueue::default(),

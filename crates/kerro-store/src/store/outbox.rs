@@ -28,10 +28,8 @@ pub mod kind {
     pub const SUBJECT_CHANGED: &str = "subject.changed";
     pub const SUBJECT_ERASED: &str = "subject.erased";
     /// The subject left a channel for one purpose (one-click unsubscribe).
-    #[allow(dead_code)]
     pub const UNSUBSCRIBED: &str = "unsubscribed";
     /// A message (e-mail, SMS, call, letter) was sent: a campaign's or one an outside sender reported.
-    #[allow(dead_code)]
     pub const DELIVERY_SENT: &str = "delivery.sent";
     pub const SCHEMA_CHANGED: &str = "schema.changed";
     pub const OFFER_CHANGED: &str = "offer.changed";

@@ -148,6 +148,7 @@ pub(crate) fn load_subject_data(
         declarations,
         history,
         consents: events_for(conn, id)?,
+        channel_events: super::ledger::channel_events_for(conn, id)?,
         email_confirmations: super::email::confirmations_for(conn, id)?,
         contact,
         access_log: entries_for(conn, id)?,
@@ -386,6 +387,15 @@ impl Store {
         let id = id.clone();
         self.write(actor, now, move |tx| {
             subject_key(tx, tx.keys, &id)?;
+            // Channels left for one purpose stay left, unless the subject
+            // turns the channel on again from off: a fresh opt-in to it.
+            let before = load_contact(tx, &id)?;
+            let mut prefs = prefs;
+            prefs.unsubscribed = before
+                .unsubscribed
+                .into_iter()
+                .filter(|(c, _)| before.channels.get(c).copied().unwrap_or(false) || !prefs.opted_in(*c))
+                .collect();
             let doc = serde_json::to_string(&prefs).map_err(corrupt("contact prefs"))?;
             tx.execute("INSERT INTO contact_prefs (subject_id, prefs, updated_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT(subject_id) DO UPDATE SET prefs = excluded.prefs, updated_at = excluded.updated_at", params![id.as_str(), doc, ts(&now)],

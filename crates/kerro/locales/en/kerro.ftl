@@ -434,3 +434,17 @@ audit-checkpoint-since = { $count ->
     [one] { $count } newer entry is not yet covered by a checkpoint.
    *[other] { $count } newer entries are not yet covered by a checkpoint.
 }
+
+## Campaign messages and the one-click unsubscribe
+campaign-why = You receive this because you told us { $answers } and agreed to "{ $purpose }".
+campaign-why-consent = You receive this because you agreed to "{ $purpose }".
+campaign-preferences = Choose what we send you and how often: { $url }
+campaign-unsubscribe = Stop e-mails about "{ $purpose }" in one click: { $url }
+unsubscribe-title = Unsubscribe
+unsubscribe-question = Stop e-mails about "{ $purpose }"?
+unsubscribe-explain = You will still hear from us about anything else you chose. You can change this in your preference centre at any time.
+unsubscribe-button = Stop these e-mails
+unsubscribe-done = Done: we will send no more e-mails about "{ $purpose }".
+unsubscribe-already = You have already stopped e-mails about "{ $purpose }".
+unsubscribe-neutral = There is nothing to change with this link.
+unsubscribe-preferences = Open your preference centre

@@ -434,3 +434,17 @@ audit-checkpoint-since = { $count ->
     [one] { $count } uudempi merkintä ei ole vielä tarkistuspisteen takaama.
    *[other] { $count } uudempaa merkintää ei ole vielä tarkistuspisteen takaamia.
 }
+
+## Campaign messages and the one-click unsubscribe
+campaign-why = Saat tämän viestin, koska kerroit meille { $answers } ja suostuit käyttötarkoitukseen "{ $purpose }".
+campaign-why-consent = Saat tämän viestin, koska suostuit käyttötarkoitukseen "{ $purpose }".
+campaign-preferences = Valitse, mitä lähetämme sinulle ja kuinka usein: { $url }
+campaign-unsubscribe = Lopeta sähköpostit aiheesta "{ $purpose }" yhdellä napsautuksella: { $url }
+unsubscribe-title = Peru tilaus
+unsubscribe-question = Lopetetaanko sähköpostit aiheesta "{ $purpose }"?
+unsubscribe-explain = Kuulet meistä yhä muista asioista, jotka olet valinnut. Voit muuttaa tätä asetuskeskuksessasi milloin tahansa.
+unsubscribe-button = Lopeta nämä sähköpostit
+unsubscribe-done = Valmis: emme enää lähetä sähköpostia aiheesta "{ $purpose }".
+unsubscribe-already = Olet jo lopettanut sähköpostit aiheesta "{ $purpose }".
+unsubscribe-neutral = Tällä linkillä ei ole mitään muutettavaa.
+unsubscribe-preferences = Avaa asetuskeskuksesi

@@ -434,3 +434,17 @@ audit-checkpoint-since = { $count ->
     [one] { $count } nyare post täcks ännu inte av en kontrollpunkt.
    *[other] { $count } nyare poster täcks ännu inte av en kontrollpunkt.
 }
+
+## Campaign messages and the one-click unsubscribe
+campaign-why = Du får detta eftersom du berättade { $answers } för oss och samtyckte till "{ $purpose }".
+campaign-why-consent = Du får detta eftersom du samtyckte till "{ $purpose }".
+campaign-preferences = Välj vad vi skickar till dig och hur ofta: { $url }
+campaign-unsubscribe = Sluta få e-post om "{ $purpose }" med ett klick: { $url }
+unsubscribe-title = Avsluta prenumeration
+unsubscribe-question = Sluta få e-post om "{ $purpose }"?
+unsubscribe-explain = Du hör fortfarande av oss om annat du har valt. Du kan ändra detta i ditt inställningscenter när som helst.
+unsubscribe-button = Sluta skicka dessa e-postmeddelanden
+unsubscribe-done = Klart: vi skickar ingen mer e-post om "{ $purpose }".
+unsubscribe-already = Du har redan slutat få e-post om "{ $purpose }".
+unsubscribe-neutral = Det finns inget att ändra med den här länken.
+unsubscribe-preferences = Öppna ditt inställningscenter

@@ -42,6 +42,11 @@ pub struct LoggedDecisionView {
     pub personalized: bool,
     /// The reasons recorded with the decision (P18).
     pub reasons: Value,
+    /// `shown` (on the company's pages), `decided` (chosen for a message) or `sent` (a message sent).
+    pub kind: String,
+    pub decision_id: Option<String>,
+    /// The campaign that sent the message.
+    pub campaign: Option<String>,
 }
 
 /// One audited access to the subject's data: who, when, what (field names, never values).
@@ -125,6 +130,7 @@ pub fn export(state: &AppState, data: &SubjectData, now: DateTime<Utc>) -> Expor
         consent_events: data
             .consents
             .iter()
+            .chain(&data.channel_events)
             .map(|e| EventView::new(state, e))
             .collect(),
         email_confirmations: data
@@ -142,6 +148,9 @@ pub fn export(state: &AppState, data: &SubjectData, now: DateTime<Utc>) -> Expor
                 decided_at: d.decided_at,
                 personalized: d.personalized,
                 reasons: d.reasons.clone(),
+                kind: d.kind.clone(),
+                decision_id: d.decision_id.clone(),
+                campaign: d.campaign.clone(),
             })
             .collect(),
         access_log: data

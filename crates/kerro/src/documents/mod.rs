@@ -63,6 +63,9 @@ pub struct EventView {
     pub actor: String,
     pub language: Lang,
     pub notice: Option<NoticeLink>,
+    /// For an event about one channel of the purpose only (an unsubscribe).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
     pub receipt_url: String,
     pub seq: i64,
     pub hash: String,
@@ -79,6 +82,7 @@ impl EventView {
             method: ev.method,
             actor: ev.actor.clone(),
             language: ev.language,
+            channel: ev.channel,
             notice: ev.notice.as_ref().map(|n| NoticeLink {
                 form: n.form.clone(),
                 version: n.version,
@@ -239,6 +243,9 @@ pub struct ContactView {
     pub channels: BTreeMap<Channel, bool>,
     pub max_per_week: Option<u32>,
     pub language: Option<Lang>,
+    /// Channels left for some purposes only (a message's one-click unsubscribe):
+    /// channel to the purposes it is off for.
+    pub unsubscribed: BTreeMap<Channel, Vec<PurposeKey>>,
 }
 
 impl ContactView {
@@ -247,6 +254,11 @@ impl ContactView {
             channels: prefs.all_channels(),
             max_per_week: prefs.max_per_week,
             language: prefs.language,
+            unsubscribed: prefs
+                .unsubscribed
+                .iter()
+                .map(|(c, p)| (*c, p.iter().cloned().collect()))
+                .collect(),
         }
     }
 }

@@ -201,6 +201,10 @@ permission!(
     Decide, "ask for decisions", [Admin, Service]
 );
 permission!(
+    /// Plan, start, watch and cancel e-mail campaigns (the marketing team).
+    Campaigns, "run campaigns", [Admin, Editor]
+);
+permission!(
     /// Export an audience's subject ids (and e-mail addresses) for a campaign.
     AudienceExport, "export audiences", [Admin, Service]
 );

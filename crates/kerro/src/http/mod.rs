@@ -6,6 +6,7 @@
 
 mod audiences;
 mod auth;
+mod campaigns;
 mod checkpoints;
 mod me;
 mod offers;
@@ -85,6 +86,13 @@ pub fn router(state: AppState) -> Router {
             put(offers::put).get(offers::get).delete(offers::delete),
         )
         .route("/v1/decisions", post(offers::decide))
+        .route("/v1/deliveries", post(campaigns::report_delivery))
+        .route(
+            "/v1/campaigns",
+            get(campaigns::list).post(campaigns::create),
+        )
+        .route("/v1/campaigns/{id}", get(campaigns::get))
+        .route("/v1/campaigns/{id}/cancel", post(campaigns::cancel))
         .route("/v1/me/offers", get(offers::me_offers))
         .route("/v1/reports/minimisation", get(offers::minimisation))
         .route("/v1/audiences/count", post(audiences::count))

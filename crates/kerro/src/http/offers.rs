@@ -204,6 +204,9 @@ pub struct DecisionView {
     pub offers: Vec<DecidedOffer>,
     /// Why fewer offers than asked came back, if a limit of the subject's applied.
     pub limited_by: Option<Limit>,
+    /// The logged decision, for `POST /v1/deliveries` once a message is sent;
+    /// `null` for a dry run or when no offer was chosen.
+    pub decision_id: Option<String>,
 }
 
 /// The wire view of a decision: each offer in the subject's language, with its reasons.
@@ -212,7 +215,7 @@ fn decision_view(
     subject: &SubjectId,
     channel: Channel,
     now: DateTime<Utc>,
-    d: &Decision,
+    (d, decision_id): &(Decision, Option<String>),
 ) -> DecisionView {
     let snap = state.store.schema();
     let default = state.config.default_language;
@@ -251,11 +254,12 @@ fn decision_view(
         language: lang,
         offers,
         limited_by: d.limited_by,
+        decision_id: decision_id.clone(),
     }
 }
 
 #[utoipa::path(post, path = "/v1/decisions", tag = "decisions", operation_id = "decide", request_body = DecisionBody,
-    description = "Decides which offers to show the subject on the channel now. Unless `dry_run`, the offers returned count as delivered. `now` previews the decision at another time: it needs `dry_run` and must lie within one year (365 days) of the server's clock.",
+    description = "Decides which offers to show the subject on the channel now. Unless `dry_run`, the decision is logged under `decision_id`: on the web its offers are impressions, which count against the offers' own caps at once; on a message channel (email, sms, phone, post) they count against the subject's weekly cap only once reported sent with `POST /v1/deliveries`. `now` previews the decision at another time: it needs `dry_run` and must lie within one year (365 days) of the server's clock.",
     responses((status = 200, description = "ranked offers, each with reasons and `personalized`", body = DecisionView),
               (status = 404, description = "unknown subject"), (status = 410, description = "erased"),
               (status = 422, description = "`invalid_value`: a bad `channel` or `limit`, or `now` without `dry_run` or more than one year from the server's clock; `field` names it")),
@@ -275,10 +279,10 @@ pub async fn decide(
     let d = if state.store.profile_cached(&subject) {
         state
             .store
-            .decide(now, &subject, channel, limit, body.dry_run)?
+            .decide_logged(now, &subject, channel, limit, body.dry_run)?
     } else {
         let (store, s) = (state.store.clone(), subject.clone());
-        blocking(move || store.decide(now, &s, channel, limit, body.dry_run)).await?
+        blocking(move || store.decide_logged(now, &s, channel, limit, body.dry_run)).await?
     };
     Ok(Json(decision_view(&state, &subject, channel, now, &d)))
 }
@@ -309,7 +313,7 @@ pub async fn me_offers(
     let now = state.now();
     let id = session.id;
     let (store, s) = (state.store.clone(), id.clone());
-    let d = blocking(move || store.decide(now, &s, channel, limit, false)).await?;
+    let d = blocking(move || store.decide_logged(now, &s, channel, limit, false)).await?;
     Ok(Json(decision_view(&state, &id, channel, now, &d)))
 }
 

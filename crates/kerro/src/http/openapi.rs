@@ -13,8 +13,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    audiences, checkpoints, me, offers, receipts, schema, staff, subjects, ErrorBody, ErrorDetail,
-    Health,
+    audiences, campaigns, checkpoints, me, offers, receipts, schema, staff, subjects, ErrorBody,
+    ErrorDetail, Health,
 };
 
 struct Security;
@@ -286,6 +286,7 @@ fn refine_schemas(schemas: &mut Value) {
         subjects::create, subjects::get, subjects::export, subjects::issue_token, subjects::submit,
         staff::create, staff::list, staff::update, staff::deactivate, staff::reinvite,
         staff::create_token, staff::list_tokens, staff::revoke_token,
+        campaigns::report_delivery, campaigns::create, campaigns::list, campaigns::get, campaigns::cancel,
         me::get, me::export, me::rectify, me::set_consent, me::set_contact, me::change_email, me::set_rights, me::erase,
         receipts::get,
         audiences::count, audiences::export,

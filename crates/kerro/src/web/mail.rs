@@ -1,8 +1,8 @@
-//! Sending kerro's e-mail (sign-in links) with lettre: over SMTP when
+//! Sending kerro's e-mail (sign-in links, campaign messages) with lettre: over SMTP when
 //! `mail.smtp_url` is set, else as `.eml` files in `<data>/outbox/`, which the
 //! demo and the tests read. Composing the text is the caller's job.
 
-use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, SinglePart};
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
 use std::path::PathBuf;
@@ -46,6 +46,18 @@ impl Mailer {
 
     /// Sends one plain-text message. Blocking: call it off the async runtime.
     pub fn send(&self, to: &str, subject: &str, body: String) -> Result<(), String> {
+        self.send_with(to, subject, body, &[])
+    }
+
+    /// Sends one plain-text message with extra headers (e.g. `List-Unsubscribe`).
+    /// Blocking: call it off the async runtime.
+    pub fn send_with(
+        &self,
+        to: &str,
+        subject: &str,
+        body: String,
+        headers: &[(&'static str, String)],
+    ) -> Result<(), String> {
         let from = self
             .from
             .clone()
@@ -55,10 +67,14 @@ impl Mailer {
             .header(ContentType::TEXT_PLAIN)
             .header(ContentTransferEncoding::QuotedPrintable)
             .body(body);
-        let message = Message::builder()
-            .from(from)
-            .to(to)
-            .subject(subject)
+        let mut builder = Message::builder().from(from).to(to).subject(subject);
+        for (name, value) in headers {
+            builder = builder.raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str(name),
+                value.clone(),
+            ));
+        }
+        let message = builder
             .singlepart(part)
             .map_err(|e| format!("message: {e}"))?;
         match &self.via {

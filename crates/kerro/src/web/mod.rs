@@ -13,6 +13,7 @@
 
 mod admin;
 mod audit;
+mod campaign_mail;
 mod charts;
 mod confirm;
 mod confirm_mail;
@@ -29,7 +30,9 @@ mod privacy;
 mod signin;
 mod signin_queue;
 mod staff;
+mod unsubscribe;
 
+pub use campaign_mail::{compose, CampaignSender, Run};
 pub use ctx::{choose_lang, parse_accept_language};
 pub use mail::Mailer;
 
@@ -123,6 +126,11 @@ fn routes() -> Vec<(&'static str, MethodRouter<WebState>)> {
         ),
         ("/me/deleted", get(me_data::deleted)),
         ("/me/{*rest}", get(not_found)),
+        ("/u", post(unsubscribe::confirm)),
+        (
+            "/u/{token}",
+            get(unsubscribe::page).post(unsubscribe::one_click),
+        ),
         ("/privacy", get(privacy::page)),
         ("/.well-known/gpc.json", get(privacy::gpc_json)),
         ("/admin", get(admin::overview)),

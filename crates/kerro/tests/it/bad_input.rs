@@ -22,6 +22,18 @@ async fn bad_input_table() {
     let decision = |now: &str, dry_run: bool| {
         format!("{{\"subject\": \"{id}\", \"channel\": \"web\", \"now\": {now}, \"dry_run\": {dry_run}}}")
     };
+    let mail = json!({"title": {"en": "m"}, "body": {"en": "b"}, "purpose": "offers", "channels": ["email"]});
+    assert_eq!(
+        app.put("/v1/offers/mail", &admin, mail).await.status,
+        StatusCode::CREATED
+    );
+    let campaign = |extra: &str| {
+        format!("{{\"offer\": \"mail\", \"audience\": {{\"purpose\": \"offers\", \"channel\": \"email\"{extra}}}}}")
+    };
+    let delivery = |id: &str, channel: &str, at: &str| {
+        format!("{{\"decision_id\": \"{id}\", \"offer\": \"mail\", \"channel\": \"{channel}\", \"sent_at\": \"{at}\"}}")
+    };
+    let no_decision = "dec_01AAAAAAAAAAAAAAAAAAAAAAAA";
     // (method, path, token, body, status, code, field)
     let cases: Vec<(Method, String, &str, String, StatusCode, &str, &str)> = vec![
         // Malformed JSON and wrong shapes.
@@ -104,6 +116,27 @@ async fn bad_input_table() {
         (Method::POST, s("/v1/decisions"), &admin, format!("{{\"subject\": \"{id}\", \"channel\": \"web\", \"now\": \"2026-03-02T09:00:00Z\"}}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "now"),
         (Method::POST, s("/v1/decisions"), &admin, decision("\"2026-03-01\"", true), StatusCode::BAD_REQUEST, "invalid_request", "now"),
         (Method::POST, s("/v1/decisions"), &admin, decision("1772355600", true), StatusCode::BAD_REQUEST, "invalid_request", "now"),
+        // Campaigns and deliveries.
+        (Method::POST, s("/v1/campaigns"), &admin, s("{\"offer\": \"ghost\", \"audience\": {\"purpose\": \"offers\", \"channel\": \"email\"}}"), StatusCode::NOT_FOUND, "not_found", "offer"),
+        (Method::POST, s("/v1/campaigns"), &admin, s("{\"offer\": \"mail\", \"audience\": {\"purpose\": \"offers\", \"channel\": \"sms\"}}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "audience.channel"),
+        (Method::POST, s("/v1/campaigns"), &admin, s("{\"offer\": \"mail\", \"audience\": {\"purpose\": \"events\", \"channel\": \"email\"}}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "audience.purpose"),
+        (Method::POST, s("/v1/campaigns"), &admin, s("{\"offer\": \"mail\", \"audience\": {\"purpose\": \"ghost\", \"channel\": \"email\"}}"), StatusCode::NOT_FOUND, "not_found", "audience.purpose"),
+        (Method::POST, s("/v1/campaigns"), &admin, campaign(", \"condition\": {\"size\": \"small\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "audience.condition.size"),
+        (Method::POST, s("/v1/campaigns"), &admin, campaign(", \"condition\": {\"interests\": {\"$gt\": 3}}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "audience.condition.interests.$gt"),
+        (Method::POST, s("/v1/campaigns"), &admin, campaign(", \"extra\": 1"), StatusCode::BAD_REQUEST, "invalid_request", "audience.extra"),
+        (Method::POST, s("/v1/campaigns"), &admin, s("{\"offer\": \"mail\"}"), StatusCode::BAD_REQUEST, "invalid_request", ""),
+        (Method::POST, s("/v1/campaigns"), &admin, format!("{{\"send_at\": \"tomorrow\", {}", &campaign("")[1..]), StatusCode::BAD_REQUEST, "invalid_request", "send_at"),
+        (Method::POST, s("/v1/campaigns"), &admin, format!("{{\"send_at\": \"2028-03-01T09:00:00Z\", {}", &campaign("")[1..]), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "send_at"),
+        (Method::GET, s("/v1/campaigns/cmp_01AAAAAAAAAAAAAAAAAAAAAAAA"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),
+        (Method::GET, s("/v1/campaigns/..%2F..%2Fetc"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),
+        (Method::POST, s("/v1/campaigns/cmp_01AAAAAAAAAAAAAAAAAAAAAAAA/cancel"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),
+        (Method::POST, s("/v1/deliveries"), &admin, delivery(no_decision, "email", "2026-03-01T09:00:00Z"), StatusCode::UNPROCESSABLE_ENTITY, "unknown_decision", "decision_id"),
+        (Method::POST, s("/v1/deliveries"), &admin, delivery("dec_'; DROP TABLE decisions;--", "email", "2026-03-01T09:00:00Z"), StatusCode::UNPROCESSABLE_ENTITY, "unknown_decision", "decision_id"),
+        (Method::POST, s("/v1/deliveries"), &admin, delivery(no_decision, "pigeon", "2026-03-01T09:00:00Z"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "channel"),
+        (Method::POST, s("/v1/deliveries"), &admin, delivery(no_decision, "web", "2026-03-01T09:00:00Z"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "channel"),
+        (Method::POST, s("/v1/deliveries"), &admin, delivery(no_decision, "email", "yesterday"), StatusCode::BAD_REQUEST, "invalid_request", "sent_at"),
+        (Method::POST, s("/v1/deliveries"), &admin, delivery(no_decision, "email", "+262000-01-01T00:00:00Z"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "sent_at"),
+        (Method::POST, s("/v1/deliveries"), &service, s("{\"decision_id\": 5}"), StatusCode::BAD_REQUEST, "invalid_request", "decision_id"),
         // Oversized body.
         (Method::POST, s("/v1/forms/survey/submissions"), &subject, huge, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", ""),
         // Wrong token kind.

@@ -25,6 +25,8 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     pub store: Store,
     pub router: axum::Router,
+    /// The application state the router serves (for the campaign sender).
+    pub state: AppState,
     pub clock: Arc<Mutex<DateTime<Utc>>>,
     pub admin: String,
     pub backend: Backend,
@@ -57,9 +59,14 @@ impl TestApp {
     /// A test app on this binary's backend; `None` (after a loud SKIPPED line)
     /// when that backend is PostgreSQL and no server is reachable.
     pub fn start() -> Option<TestApp> {
+        Self::start_with(|_| {})
+    }
+
+    /// As `start`, with the configuration changed by `configure` first.
+    pub fn start_with(configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_owned();
-        Self::with_dir(dir, &path, crate::BACKEND)
+        Self::with_dir(dir, &path, crate::BACKEND, configure)
     }
 
     /// A test app on SQLite, whatever the binary's backend (the source of `db copy`).
@@ -67,18 +74,19 @@ impl TestApp {
     pub fn new() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_owned();
-        Self::with_dir(dir, &path, Backend::Sqlite).unwrap()
+        Self::with_dir(dir, &path, Backend::Sqlite, |_| {}).unwrap()
     }
 
     /// A test app whose data directory is `path` (which the caller keeps).
     pub fn at(path: &std::path::Path) -> Option<TestApp> {
-        Self::with_dir(tempfile::tempdir().unwrap(), path, crate::BACKEND)
+        Self::with_dir(tempfile::tempdir().unwrap(), path, crate::BACKEND, |_| {})
     }
 
     fn with_dir(
         dir: tempfile::TempDir,
         path: &std::path::Path,
         backend: Backend,
+        configure: impl FnOnce(&mut Config),
     ) -> Option<TestApp> {
         let pg = match backend {
             Backend::Sqlite => None,
@@ -98,10 +106,11 @@ impl TestApp {
             Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
         ));
         let c = clock.clone();
-        let config = Config {
+        let mut config = Config {
             data_dir: dir.path().to_owned(),
             ..Config::default()
         };
+        configure(&mut config);
         let state = AppState {
             store: store.clone(),
             config: Arc::new(config),
@@ -118,7 +127,8 @@ impl TestApp {
         Some(TestApp {
             dir,
             store,
-            router: router(state),
+            router: router(state.clone()),
+            state,
             clock,
             admin,
             backend,

@@ -57,6 +57,18 @@ async fn decide(app: &TestApp, subject: &str, channel: &str, extra: Value) -> Va
     r.body
 }
 
+/// Reports offer `key` of decision `d` sent by e-mail at `at`.
+async fn sent(app: &TestApp, d: &Value, key: &str, at: &str) {
+    let r = app
+        .post(
+            "/v1/deliveries",
+            &app.admin,
+            json!({"decision_id": d["decision_id"], "offer": key, "channel": "email", "sent_at": at}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
 fn keys(d: &Value) -> Vec<&str> {
     d["offers"]
         .as_array()
@@ -191,7 +203,12 @@ async fn decisions_explain_themselves_and_follow_consent() {
         .unwrap()
         .starts_with("rec_"));
     assert_eq!(d["offers"][2]["personalized"], false);
-    // The offer's own cap: delivered once, not again within 30 days.
+    // Deciding is not sending: the same offers come again until one is reported sent.
+    let again = decide(&app, &id, "email", json!({})).await;
+    assert_eq!(keys(&again), vec!["capped", "cloud", "newsletter"]);
+    let at = app.clock.lock().unwrap().to_rfc3339();
+    sent(&app, &d, "capped", &at).await;
+    // The offer's own cap: sent once, not again within 30 days.
     let d = decide(&app, &id, "email", json!({})).await;
     assert_eq!(keys(&d), vec!["cloud", "newsletter"]);
     // Rectification applies to the next decision (P13).
@@ -229,26 +246,33 @@ async fn the_weekly_cap_holds_and_the_log_is_exported_and_erased() {
     offers(&app).await;
     let (id, token) = app.answered_subject("d2@example.fi").await;
     opt_in(&app, &token, Some(2)).await;
-    let d = decide(&app, &id, "web", json!({})).await;
+    let d = decide(&app, &id, "email", json!({})).await;
     assert_eq!(
         (keys(&d).len(), d["limited_by"].as_str()),
         (2, Some("weekly_cap_reached"))
     );
-    let d = decide(&app, &id, "web", json!({})).await;
+    let at = app.clock.lock().unwrap().to_rfc3339();
+    for k in keys(&d) {
+        sent(&app, &d, k, &at).await;
+    }
+    let d = decide(&app, &id, "email", json!({})).await;
     assert!(
         keys(&d).is_empty(),
         "the subject's own cap is never exceeded"
     );
+    // The cap is on messages: the web still shows offers.
+    assert!(!keys(&decide(&app, &id, "web", json!({"dry_run": true})).await).is_empty());
     // A week later the cap has room again.
     app.advance(Duration::days(8));
     let token = app.subject_token(&id).await;
-    assert_eq!(keys(&decide(&app, &id, "web", json!({})).await).len(), 2);
+    assert_eq!(keys(&decide(&app, &id, "email", json!({})).await).len(), 2);
     // The decision log is part of the export (it is written in batches; wait for it).
+    // Two choices, the two messages sent, two choices a week later.
     let mut logged = 0;
     for _ in 0..100 {
         let ex = app.get("/v1/me/export", &token).await.body;
         logged = ex["decisions"].as_array().unwrap().len();
-        if logged == 4 {
+        if logged == 6 {
             assert_eq!(
                 ex["decisions"][0]["reasons"]["consent"]["purpose"],
                 "offers"
@@ -257,7 +281,7 @@ async fn the_weekly_cap_holds_and_the_log_is_exported_and_erased() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(logged, 4);
+    assert_eq!(logged, 6);
     // Erasure removes it with everything else.
     app.call(Method::DELETE, "/v1/me", Some(&token), None).await;
     let conn = app.sql();

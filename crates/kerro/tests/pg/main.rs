@@ -16,6 +16,8 @@ mod api;
 mod audit_page;
 #[path = "../it/bad_input.rs"]
 mod bad_input;
+#[path = "../it/campaigns.rs"]
+mod campaigns;
 #[path = "../it/checkpoints.rs"]
 mod checkpoints;
 mod cluster;
@@ -29,6 +31,8 @@ mod hostile;
 mod hostile_staff;
 #[path = "../it/import.rs"]
 mod import;
+#[path = "../it/messages.rs"]
+mod messages;
 mod node;
 #[path = "../it/optin.rs"]
 mod optin;
