@@ -70,8 +70,8 @@ impl AudienceIndex {
         if profile.objected_marketing {
             self.objected_marketing.insert(slot);
         }
-        for (c, on) in &profile.contact.channels {
-            if *on {
+        for c in profile.contact.channels.keys() {
+            if profile.reachable_on(*c) {
                 self.channels.entry(*c).or_default().insert(slot);
             }
         }

@@ -15,6 +15,8 @@ fn pk(s: &str) -> PurposeKey {
 struct Subject {
     consent: Option<bool>,
     email: bool,
+    /// The address waits for its confirmation (double opt-in).
+    pending: bool,
     web: bool,
     restricted: bool,
     objected: bool,
@@ -55,7 +57,7 @@ fn subject() -> impl Strategy<Value = Subject> {
         .collect::<Vec<_>>();
     (
         proptest::option::of(any::<bool>()),
-        any::<bool>(),
+        (any::<bool>(), prop::bool::weighted(0.2)),
         any::<bool>(),
         prop::bool::weighted(0.1),
         prop::bool::weighted(0.1),
@@ -63,14 +65,17 @@ fn subject() -> impl Strategy<Value = Subject> {
         values,
     )
         .prop_map(
-            |(consent, email, web, restricted, objected, unsubscribed, values)| Subject {
-                consent,
-                email,
-                web,
-                restricted,
-                objected,
-                unsubscribed,
-                values: values.into_iter().flatten().collect(),
+            |(consent, (email, pending), web, restricted, objected, unsubscribed, values)| {
+                Subject {
+                    consent,
+                    email,
+                    pending,
+                    web,
+                    restricted,
+                    objected,
+                    unsubscribed,
+                    values: values.into_iter().flatten().collect(),
+                }
             },
         )
 }
@@ -136,6 +141,9 @@ fn profile(i: usize, s: &Subject) -> Profile {
     }
     p.contact.channels.insert(Channel::Email, s.email);
     p.contact.channels.insert(Channel::Web, s.web);
+    if s.pending {
+        p.email = crate::contact::EmailStatus::Pending;
+    }
     if s.unsubscribed {
         p.contact
             .unsubscribed
@@ -169,6 +177,7 @@ fn brute_force(
     let mut out = RoaringBitmap::new();
     for (slot, p) in profiles.iter().enumerate() {
         let reachable = p.basis_active(schema, purpose)
+            && p.reachable_on(channel)
             && p.contact.reachable(channel, purpose)
             && !p.restricted
             && !(marketing && p.objected_marketing);
@@ -215,6 +224,7 @@ fn reachability_follows_basis_channel_restriction_and_objection() {
     let base = Subject {
         consent: Some(true),
         email: true,
+        pending: false,
         web: false,
         restricted: false,
         objected: false,
@@ -247,6 +257,10 @@ fn reachability_follows_basis_channel_restriction_and_objection() {
             unsubscribed: true,
             ..base.clone()
         },
+        Subject {
+            pending: true,
+            ..base.clone()
+        },
     ];
     let mut index = AudienceIndex::new();
     for (i, s) in variants.iter().enumerate() {
@@ -258,8 +272,17 @@ fn reachability_follows_basis_channel_restriction_and_objection() {
     // Leaving e-mail for `offers` (6) leaves it on for `service`.
     let r = index.reachable(&schema, &pk("service"), Channel::Email);
     assert_eq!(r.iter().collect::<Vec<_>>(), vec![0, 1, 2, 5, 6]);
+    // The unconfirmed address leaves e-mail out, not the web.
+    let web = Subject {
+        web: true,
+        ..variants[7].clone()
+    };
+    index.set(7, &profile(7, &web));
+    assert!(index
+        .reachable(&schema, &pk("service"), Channel::Web)
+        .contains(7));
     index.remove(0);
-    assert_eq!(index.len(), 6);
+    assert_eq!(index.len(), 7);
     assert!(index
         .reachable(&schema, &pk("offers"), Channel::Email)
         .is_empty());

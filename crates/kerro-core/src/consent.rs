@@ -87,9 +87,18 @@ pub enum Method {
     PreferenceCentre,
     /// Moved in from another system with its original evidence.
     Import,
+    /// The owner of an e-mail address followed the confirmation link sent to
+    /// it (double opt-in). Such an event is evidence about the address, not a
+    /// consent to a purpose: its purpose is [`EMAIL_CONFIRMATION_PURPOSE`], its
+    /// evidence the link's hash, and the store keeps it out of consent states.
+    EmailConfirmation,
     /// The one-click unsubscribe link of a message (RFC 8058).
     UnsubscribeLink,
 }
+
+/// The purpose column of an e-mail confirmation event: reserved, so no
+/// schema purpose may take the key (`schema.rs` refuses it).
+pub const EMAIL_CONFIRMATION_PURPOSE: &str = "email-confirmation";
 
 impl Method {
     pub fn as_str(self) -> &'static str {
@@ -97,6 +106,7 @@ impl Method {
             Method::Form => "form",
             Method::PreferenceCentre => "preference_centre",
             Method::Import => "import",
+            Method::EmailConfirmation => "email_confirmation",
             Method::UnsubscribeLink => "unsubscribe_link",
         }
     }
@@ -106,6 +116,7 @@ impl Method {
             Method::Form,
             Method::PreferenceCentre,
             Method::Import,
+            Method::EmailConfirmation,
             Method::UnsubscribeLink,
         ]
         .into_iter()
@@ -142,6 +153,10 @@ pub struct ConsentEvent {
     /// purpose's consent); such events never change the purpose's state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<Channel>,
+    /// Evidence beyond the notice, hashed with the event when present: for an
+    /// e-mail confirmation, `link_sha256:<hex>` (the followed link's hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 /// The `prev_hash` of the first event of a chain.
@@ -162,7 +177,10 @@ pub fn link(prev_hash: &str, canonical: &str) -> String {
 }
 
 impl ConsentEvent {
-    /// The canonical text hashed for this event: a JSON array in a fixed order, version first.
+    /// The canonical text hashed for this event: a JSON array in a fixed order,
+    /// version first. An event about one channel appends the channel; an event
+    /// with evidence is version 2, the evidence last; any other keeps version
+    /// 1's text, so older chains verify unchanged.
     pub fn canonical(&self) -> String {
         let notice = self.notice.as_ref();
         let mut v = serde_json::json!([
@@ -182,6 +200,10 @@ impl ConsentEvent {
         // Events about one channel hash it too; every other event hashes as it always did.
         if let (Some(c), Some(items)) = (self.channel, v.as_array_mut()) {
             items.push(serde_json::json!(c.as_str()));
+        }
+        if let (Some(evidence), Some(items)) = (&self.evidence, v.as_array_mut()) {
+            items[0] = serde_json::json!(2);
+            items.push(serde_json::json!(evidence));
         }
         v.to_string()
     }
@@ -258,6 +280,7 @@ mod tests {
             method: Method::Form,
             prev_hash: prev.into(),
             channel: None,
+            evidence: None,
         }
     }
 
@@ -276,6 +299,21 @@ mod tests {
         };
         assert!(on_email.canonical().ends_with(",\"email\"]"));
         assert_ne!(on_email.hash(), e.hash());
+    }
+
+    #[test]
+    fn evidence_is_hashed_and_leaves_older_events_as_they_were() {
+        let plain = event(1, GENESIS);
+        assert!(plain.canonical().starts_with("[1,"));
+        assert!(!plain.canonical().contains("link_sha256"));
+        let mut with = plain.clone();
+        with.evidence = Some("link_sha256:ab".into());
+        assert!(with.canonical().starts_with("[2,"));
+        assert!(with.canonical().ends_with(",\"link_sha256:ab\"]"));
+        assert_ne!(with.hash(), plain.hash());
+        let mut other = with.clone();
+        other.evidence = Some("link_sha256:ac".into());
+        assert_ne!(other.hash(), with.hash(), "the evidence is in the hash");
     }
 
     #[test]

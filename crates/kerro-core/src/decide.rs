@@ -71,6 +71,15 @@ impl Profile {
         }
     }
 
+    /// Whether the subject may be reached on `channel` at all: opted in and,
+    /// for e-mail, no address waiting for its confirmation (double opt-in). A
+    /// subject without an address kerro holds may still be reached by e-mail
+    /// through the company's own records.
+    pub fn reachable_on(&self, channel: Channel) -> bool {
+        self.contact.opted_in(channel)
+            && !(channel == Channel::Email && self.email == EmailStatus::Pending)
+    }
+
     /// Whether `purpose` has an active legal basis for this subject.
     pub fn basis_active(&self, schema: &Schema, purpose: &PurposeKey) -> bool {
         schema.purposes.get(purpose).is_some_and(|p| {
@@ -156,6 +165,8 @@ pub enum Limit {
     Restricted,
     /// The subject did not opt in to this channel (P19).
     ChannelNotOptedIn,
+    /// E-mail was asked for, but the subject's address is not confirmed yet (double opt-in).
+    EmailUnverified,
     /// The subject's own weekly cap is reached (P19).
     WeeklyCapReached,
 }
@@ -220,6 +231,9 @@ pub(crate) fn admission(
     }
     if !profile.contact.opted_in(req.channel) {
         return Err(none(Limit::ChannelNotOptedIn));
+    }
+    if !profile.reachable_on(req.channel) {
+        return Err(none(Limit::EmailUnverified));
     }
     let mut limit = req.limit;
     let mut limited_by = None;

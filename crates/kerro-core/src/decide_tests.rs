@@ -273,6 +273,33 @@ fn contact_policy() {
 }
 
 #[test]
+fn an_unconfirmed_address_gets_no_email_decision() {
+    use crate::contact::EmailStatus;
+    let s = schema();
+    let mut p = profile();
+    p.contact.channels.insert(Channel::Web, true);
+    p.email = EmailStatus::Pending;
+    let d = decide(&s, &catalogue(), &p, &[], &req(Channel::Email, 10));
+    assert_eq!(
+        (d.offers.len(), d.limited_by),
+        (0, Some(Limit::EmailUnverified))
+    );
+    // The web is not e-mail: the same subject still sees offers there.
+    assert!(!decide(&s, &catalogue(), &p, &[], &req(Channel::Web, 10))
+        .offers
+        .is_empty());
+    for status in [EmailStatus::Verified, EmailStatus::None] {
+        p.email = status;
+        assert!(
+            !decide(&s, &catalogue(), &p, &[], &req(Channel::Email, 10))
+                .offers
+                .is_empty(),
+            "{status:?}"
+        );
+    }
+}
+
+#[test]
 fn validity_window() {
     let s = schema();
     let mut later = spec("offers", json!({}));

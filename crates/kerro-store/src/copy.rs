@@ -30,6 +30,9 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("web_login_links", &["hash"]),
     ("web_sessions", &["hash"]),
     ("web_form_tokens", &["hash"]),
+    ("email_confirmations", &["hash"]),
+    ("campaigns", &["id"]),
+    ("campaign_recipients", &["campaign_id", "subject_id"]),
     ("privacy_policy_versions", &["version"]),
     ("outbox", &["seq"]),
     ("checkpoints", &["seq"]),
@@ -48,7 +51,7 @@ const IDENTITIES: &[(&str, &str)] = &[
 /// Rows read per round trip.
 const CHUNK: i64 = 2000;
 
-/// Rows written per INSERT (at most 17 columns each: well under both
+/// Rows written per INSERT (at most 18 columns each: well under both
 /// backends' limits on parameters).
 const ROWS_PER_INSERT: usize = 200;
 

@@ -31,6 +31,11 @@ pub use store::{
     Campaign, DeliveryReport, NewCampaign, Outcome, Recipient, RecordedDelivery, Skip, Unsubscribe,
     UnsubscribeLink,
 };
+// Double opt-in of e-mail addresses (issue 14, item 4).
+pub use store::{
+    is_confirm_secret, ConfirmationMail, Confirmed, EmailState, CONFIRM_LINK_DAYS,
+    CONFIRM_LINK_PREFIX, RESEND_MINUTES,
+};
 // Anchored chains and the audit log viewer (issue 11, items 8 and 9).
 pub use store::{
     AuditFilter, AuditPage, AuditRow, Chain, ChainProblem, ChainReport, Checkpoint,

@@ -39,6 +39,9 @@ pub struct NewSubject {
     pub email: Option<String>,
     pub locale: Option<Lang>,
     pub organization: Option<String>,
+    /// The address waits for its owner's confirmation (double opt-in) instead
+    /// of being in use at once as the company's own records.
+    pub email_pending: bool,
 }
 
 /// A subject, decrypted.
@@ -46,7 +49,16 @@ pub struct NewSubject {
 pub struct Subject {
     pub id: SubjectId,
     pub external_id: Option<String>,
+    /// The address in use: confirmed by its owner or from the company's own records.
     pub email: Option<String>,
+    /// `verified` when `email` is held, `pending` when only an address
+    /// waiting for confirmation is, else `none`.
+    pub email_status: kerro_core::contact::EmailStatus,
+    /// Where `email` came from: `form:<key>`, a staff actor, `import`, `subject`, `legacy`.
+    pub email_source: Option<String>,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// An address waiting for its owner's confirmation; `email` stays in use until then.
+    pub email_pending: Option<String>,
     pub locale: Option<Lang>,
     pub organization: Option<String>,
     pub restricted: bool,
@@ -106,6 +118,8 @@ pub struct SubjectData {
     pub consents: Vec<StoredEvent>,
     /// Ledger events about one channel of a purpose (unsubscribes); they never change a purpose's state.
     pub channel_events: Vec<StoredEvent>,
+    /// E-mail confirmations in the consent ledger (evidence, not consents).
+    pub email_confirmations: Vec<StoredEvent>,
     pub contact: ContactPrefs,
     pub access_log: Vec<AuditEntry>,
     pub decisions: Vec<LoggedDecision>,

@@ -92,6 +92,18 @@ pub(crate) enum AuditAction<'a> {
         count: u64,
         with_email: bool,
     },
+    /// A confirmation link was mailed to an address waiting for it (store/email.rs).
+    EmailConfirmationIssued,
+    /// The subject's address changed: `state` is `pending` (waits for its
+    /// confirmation) or `verified` (in use); `source` says where it came from.
+    EmailChanged {
+        state: &'a str,
+        source: &'a str,
+    },
+    /// The owner followed the confirmation link; the ledger's evidence is `record_id`.
+    EmailConfirmed {
+        record_id: &'a str,
+    },
     // The web pages (store/web.rs).
     SignInLinkIssued,
     SignedIn {
@@ -169,6 +181,9 @@ pub const ACTIONS: &[&str] = &[
     "message_sent",
     "unsubscribed",
     "campaign_changed",
+    "email_confirmation_issued",
+    "email_changed",
+    "email_confirmed",
 ];
 
 impl AuditAction<'_> {
@@ -197,6 +212,9 @@ impl AuditAction<'_> {
             AuditAction::ReceiptRead { .. } => "receipt_read",
             AuditAction::StaffTokenCreated { .. } => "staff_token_created",
             AuditAction::AudienceExported { .. } => "audience_exported",
+            AuditAction::EmailConfirmationIssued => "email_confirmation_issued",
+            AuditAction::EmailChanged { .. } => "email_changed",
+            AuditAction::EmailConfirmed { .. } => "email_confirmed",
             AuditAction::SignInLinkIssued => "sign_in_link_issued",
             AuditAction::SignedIn { .. } => "signed_in",
             AuditAction::StaffSignedIn { .. } => "staff_signed_in",
@@ -224,7 +242,12 @@ impl AuditAction<'_> {
             AuditAction::ConsentChanged { purpose, state } => {
                 json!({"purpose": purpose, "state": state})
             }
-            AuditAction::ReceiptRead { record_id } => json!({"record_id": record_id}),
+            AuditAction::ReceiptRead { record_id } | AuditAction::EmailConfirmed { record_id } => {
+                json!({"record_id": record_id})
+            }
+            AuditAction::EmailChanged { state, source } => {
+                json!({"fields": ["email"], "state": state, "source": source})
+            }
             AuditAction::StaffTokenCreated { token_id, role } => {
                 json!({"token_id": token_id, "role": role})
             }
@@ -303,6 +326,7 @@ impl AuditAction<'_> {
                 json!({"campaign": campaign, "change": change})
             }
             AuditAction::SignInLinkIssued
+            | AuditAction::EmailConfirmationIssued
             | AuditAction::DataExported
             | AuditAction::SubjectCreated
             | AuditAction::ContactChanged
@@ -381,6 +405,9 @@ fn publish(
             (kind::DECLARATION_CHANGED, json!({"attributes": fields}))
         }
         AuditAction::ContactChanged => (kind::SUBJECT_CHANGED, json!({"changed": "contact"})),
+        AuditAction::EmailChanged { .. } | AuditAction::EmailConfirmed { .. } => {
+            (kind::SUBJECT_CHANGED, json!({"changed": "email"}))
+        }
         AuditAction::RightsChanged { .. } | AuditAction::SharingObjected { .. } => {
             (kind::SUBJECT_CHANGED, json!({"changed": "rights"}))
         }
@@ -576,6 +603,28 @@ mod tests {
                 sessions: 0,
             },
             AuditAction::StaffTokenRevoked { token_id: "" },
+            AuditAction::MessageSent {
+                decision_id: "",
+                offer: "",
+                channel: "",
+                at: "",
+                campaign: None,
+            },
+            AuditAction::Unsubscribed {
+                purpose: "",
+                channel: "",
+                record_id: "",
+            },
+            AuditAction::CampaignChanged {
+                campaign: "",
+                change: "",
+            },
+            AuditAction::EmailConfirmationIssued,
+            AuditAction::EmailChanged {
+                state: "",
+                source: "",
+            },
+            AuditAction::EmailConfirmed { record_id: "" },
         ];
         let names: Vec<&str> = all.iter().map(AuditAction::name).collect();
         assert_eq!(names, ACTIONS);

@@ -41,7 +41,12 @@ fn a_panic_under_an_index_lock_poisons_nothing() {
     let offer = OfferKey::parse("offer", "hello").unwrap();
     let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     index.put_versioned(Profile::new(id.clone()), 1);
-    index.add_delivery(id.clone(), offer.clone(), at);
+    let delivery = |offer: OfferKey, at| kerro_core::decide::Delivery {
+        offer,
+        channel: kerro_core::contact::Channel::Email,
+        at,
+    };
+    index.add_delivery(id.clone(), delivery(offer.clone(), at));
     std::thread::scope(|s| {
         let panicked = s
             .spawn(|| {
@@ -62,7 +67,7 @@ fn a_panic_under_an_index_lock_poisons_nothing() {
     index.put_versioned(changed, 2);
     assert_eq!(index.get(&id).unwrap().language, Some(kerro_core::Lang::Sv));
     assert_eq!(index.audience.read().index.len(), 1);
-    index.add_delivery(id.clone(), offer, at + chrono::Duration::days(1));
+    index.add_delivery(id.clone(), delivery(offer, at + chrono::Duration::days(1)));
     assert_eq!(index.deliveries.lock()[&id].len(), 2);
     index.remove(&id);
     assert!(index.get(&id).is_none());

@@ -1,6 +1,7 @@
 //! One hosted-form post as one transaction: using up the form's token,
-//! creating the subject, recording the answers and consents, and starting the
-//! session commit together or not at all. A refused answer after the subject
+//! creating the subject, recording the answers and consents, issuing the
+//! confirmation link of the address it gave (double opt-in: the address
+//! waits for it) and starting the session commit together or not at all. A refused answer after the subject
 //! step leaves no subject, no declaration and no session behind.
 
 use chrono::{DateTime, Duration, Utc};
@@ -9,6 +10,7 @@ use kerro_core::{Actor, Lang};
 use serde_json::{Map, Value};
 
 use super::declare::{submit_in, Submission};
+use super::email::issue_confirmation_in;
 use super::sessions::{start_session_in, use_form_token_in};
 use super::subjects::{check_new_subject, create_in};
 use super::Store;
@@ -84,12 +86,13 @@ impl Store {
         };
         let snapshot = self.schema();
         let default_lang = self.default_lang();
-        self.write(&actor, now, move |tx| {
+        let (posted, mail) = self.write(&actor, now, move |tx| {
             if let Some((hash, expires_at)) = &post.token {
                 if !use_form_token_in(tx, hash, *expires_at)? {
-                    return Ok(FormPosted::TokenUsed);
+                    return Ok((FormPosted::TokenUsed, None));
                 }
             }
+            let mut mail = None;
             let (subject, created) = match who {
                 Who::Known(id) => (id, false),
                 Who::New {
@@ -98,13 +101,21 @@ impl Store {
                     organization,
                     locale,
                 } => {
+                    // An address typed into an anonymous form may be anyone's:
+                    // it waits for its owner to follow the link mailed to it.
                     let id = create_in(
                         tx,
                         external_id.as_deref(),
                         email.as_deref(),
                         organization.as_deref(),
                         locale,
+                        true,
+                        &format!("form:{}", post.form.as_str()),
                     )?;
+                    if let Some(e) = &email {
+                        let notice = Some((&post.form, post.notice_version));
+                        mail = issue_confirmation_in(tx, &id, e, notice, post.language)?;
+                    }
                     (id, true)
                 }
             };
@@ -127,7 +138,9 @@ impl Store {
                 Some(ttl) if created => Some(start_session_in(tx, &subject, ttl)?),
                 _ => None,
             };
-            Ok(FormPosted::Done { result, session })
-        })
+            Ok((FormPosted::Done { result, session }, mail))
+        })?;
+        self.queue_confirmation(mail);
+        Ok(posted)
     }
 }

@@ -243,6 +243,9 @@ fn create_subject(tx: &Tx, rec: &ImportRecord) -> StoreResult<(SubjectId, DataKe
         &NewSubjectRow {
             external_id: rec.external_id.as_deref().map(str::trim),
             email: rec.email.as_deref().map(str::trim),
+            // An import moves the company's own records: the address is in use at once.
+            email_source: "import",
+            email_pending: false,
             organization: rec.organization.as_deref().map(str::trim),
             locale: rec.locale,
             created_at: rec.given_at,

@@ -76,11 +76,7 @@ pub(crate) fn profile_from(data: &SubjectData) -> Profile {
     p.contact = data.contact.clone();
     p.restricted = data.subject.restricted;
     p.objected_marketing = data.subject.objected_marketing;
-    p.email = if data.subject.email.is_some() {
-        kerro_core::contact::EmailStatus::Verified
-    } else {
-        kerro_core::contact::EmailStatus::None
-    };
+    p.email = data.subject.email_status;
     p.locale = data.subject.locale;
     p.language = data.contact.language.or(data.subject.locale);
     p
@@ -93,16 +89,18 @@ pub(crate) fn load_profile(conn: &Conn, keys: &Keyring, id: &SubjectId) -> Store
     let dk = subject_key(conn, keys, id)?;
     let sid = id.as_str();
     let mut p = Profile::new(id.clone());
-    let (locale, restricted, objected, has_email): (Option<String>, bool, bool, bool) = conn
-        .query_row(
-            "SELECT locale, restricted, objected_marketing, email_enc IS NOT NULL FROM subjects WHERE id = ?1",
-            [sid],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )?;
-    p.email = if has_email {
-        kerro_core::contact::EmailStatus::Verified
-    } else {
-        kerro_core::contact::EmailStatus::None
+    type Row = (Option<String>, bool, bool, bool, bool);
+    let (locale, restricted, objected, in_use, pending): Row = conn.query_row(
+        "SELECT locale, restricted, objected_marketing, email_enc IS NOT NULL,
+                email_pending_enc IS NOT NULL FROM subjects WHERE id = ?1",
+        [sid],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
+    // The address in use counts; one only waiting for confirmation makes the subject unreachable by e-mail.
+    p.email = match (in_use, pending) {
+        (true, _) => kerro_core::contact::EmailStatus::Verified,
+        (false, true) => kerro_core::contact::EmailStatus::Pending,
+        (false, false) => kerro_core::contact::EmailStatus::None,
     };
     p.restricted = restricted;
     p.objected_marketing = objected;

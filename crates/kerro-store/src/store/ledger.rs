@@ -21,7 +21,12 @@ use crate::model::{ReceiptData, StoredEvent};
 
 pub(crate) const EVENT_COLUMNS: &str =
     "seq, record_id, subject_id, purpose, state, form, notice_version, notice_sha256, \
-                             language, event_time, actor, method, prev_hash, hash, channel";
+                             language, event_time, actor, method, prev_hash, hash, channel, evidence";
+
+/// Only consents in a read of consent states: events about one channel
+/// (unsubscribes) and e-mail confirmations (`Method::EmailConfirmation`,
+/// evidence about an address) leave a purpose's state as it was.
+pub(crate) const ONLY_CONSENTS: &str = "channel IS NULL AND method <> 'email_confirmation'";
 
 /// Everything of an event but its place in the chain.
 pub(crate) struct NewEvent<'a> {
@@ -35,7 +40,37 @@ pub(crate) struct NewEvent<'a> {
     pub method: Method,
 }
 
-/// Appends one event to the chain. Runs inside the writer's transaction, which serialises appends.
+/// Writes `event` as the chain's next entry (its `prev_hash` must be the
+/// head) and returns its number and hash. Runs inside the writer's
+/// transaction, which serialises appends.
+pub(crate) fn insert_event(tx: &Tx, event: &ConsentEvent) -> StoreResult<(i64, String)> {
+    let hash = event.hash();
+    let notice = event.notice.as_ref();
+    let seq: i64 = tx.query_row("INSERT INTO consent_events (record_id, subject_id, purpose, state, form, notice_version, notice_sha256,
+                                     language, event_time, actor, method, prev_hash, hash, channel, evidence)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING seq", params![
+            event.record_id.as_str(),
+            event.subject.as_str(),
+            event.purpose.as_str(),
+            event.state.as_str(),
+            notice.map(|n| n.form.as_str()),
+            notice.map(|n| n.version),
+            notice.map(|n| n.sha256.as_str()),
+            event.language.as_str(),
+            ts(&event.event_time),
+            event.actor,
+            event.method.as_str(),
+            event.prev_hash,
+            hash,
+            event.channel.map(Channel::as_str),
+            event.evidence,
+        ],
+        |r| r.get(0),
+    )?;
+    tx.advance_chain("consent_events", &hash);
+    Ok((seq, hash))
+}
+
 /// Appends one consent event (and its outbox event); the subject's profile follows after COMMIT.
 pub(crate) fn append(tx: &Tx, new: NewEvent<'_>) -> StoreResult<StoredEvent> {
     append_event(tx, new, None)
@@ -66,30 +101,9 @@ fn append_event(tx: &Tx, new: NewEvent<'_>, channel: Option<Channel>) -> StoreRe
         method: new.method,
         prev_hash: prev,
         channel,
+        evidence: None,
     };
-    let hash = event.hash();
-    let notice = event.notice.as_ref();
-    let seq: i64 = tx.query_row("INSERT INTO consent_events (record_id, subject_id, purpose, state, form, notice_version, notice_sha256,
-                                     language, event_time, actor, method, prev_hash, hash, channel)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING seq", params![
-            event.record_id.as_str(),
-            event.subject.as_str(),
-            event.purpose.as_str(),
-            event.state.as_str(),
-            notice.map(|n| n.form.as_str()),
-            notice.map(|n| n.version),
-            notice.map(|n| n.sha256.as_str()),
-            event.language.as_str(),
-            ts(&event.event_time),
-            event.actor,
-            event.method.as_str(),
-            event.prev_hash,
-            hash,
-            event.channel.map(Channel::as_str),
-        ],
-        |r| r.get(0),
-    )?;
-    tx.advance_chain("consent_events", &hash);
+    let (seq, hash) = insert_event(tx, &event)?;
     if event.channel.is_some() {
         // The unsubscribe's own outbox event is the caller's: it knows what changed.
         return Ok(StoredEvent { seq, event, hash });
@@ -165,6 +179,7 @@ pub(crate) fn event_from_row(r: &Row) -> StoreResult<StoredEvent> {
                 ),
                 None => None,
             },
+            evidence: r.get(15)?,
         },
         hash: get_s(13)?,
     })
@@ -174,7 +189,7 @@ pub(crate) fn events_for(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<St
     conn.query_map(
         &format!(
             "SELECT {EVENT_COLUMNS} FROM consent_events
-             WHERE subject_id = ?1 AND channel IS NULL ORDER BY seq"
+             WHERE subject_id = ?1 AND {ONLY_CONSENTS} ORDER BY seq"
         ),
         [subject.as_str()],
         event_from_row,
@@ -206,7 +221,7 @@ pub(crate) fn latest_events(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec
         &format!(
             "SELECT {EVENT_COLUMNS} FROM consent_events WHERE seq IN
                 (SELECT MAX(seq) FROM consent_events
-                 WHERE subject_id = ?1 AND channel IS NULL GROUP BY purpose)
+                 WHERE subject_id = ?1 AND {ONLY_CONSENTS} GROUP BY purpose)
              ORDER BY seq"
         ),
         [subject.as_str()],
@@ -268,7 +283,7 @@ impl Store {
         let actor = actor.clone();
         let load = move |conn: &Conn| -> StoreResult<ReceiptData> {
             let rows = conn.rows(
-                &format!("SELECT {EVENT_COLUMNS} FROM consent_events WHERE record_id = ?1"),
+                &format!("SELECT {EVENT_COLUMNS} FROM consent_events WHERE record_id = ?1 AND method <> 'email_confirmation'"),
                 [record_id.as_str()],
             )?;
             let event = match rows.first() {

@@ -9,6 +9,7 @@ mod checkpoints;
 mod decision_log;
 mod declare;
 mod deliveries;
+mod email;
 mod engine;
 mod follow;
 mod hosted;
@@ -37,6 +38,10 @@ pub use campaigns::{Campaign, NewCampaign, Outcome, Recipient, Skip};
 pub use checkpoints::{Chain, Checkpoint, CheckpointClock, CheckpointPolicy};
 pub use declare::Submission;
 pub use deliveries::{DeliveryReport, RecordedDelivery};
+pub use email::{
+    is_confirm_secret, ConfirmationMail, Confirmed, EmailState, CONFIRM_LINK_DAYS,
+    CONFIRM_LINK_PREFIX, RESEND_MINUTES,
+};
 pub use hosted::{FormPost, FormPosted, Respondent};
 pub use import::{ImportOutcome, ImportRecord};
 pub use sessions::{is_sign_in_secret, LoginLink, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX};
@@ -120,6 +125,8 @@ pub(crate) struct Inner {
     /// The key checkpoints are signed with (`checkpoint.key` beside the master key).
     pub(crate) checkpoint_key: Arc<CheckpointKey>,
     pub(crate) checkpointer: checkpoints::Checkpointer,
+    /// Confirmation links issued, waiting for the binary's mail thread.
+    confirm_mail: email::MailQueue,
 }
 
 /// Readers kept open for reuse; more are opened on demand and closed after use.
@@ -231,6 +238,7 @@ impl Store {
             unflushed: decision_log::Unflushed::default(),
             checkpoint_key,
             checkpointer: checkpoints::Checkpointer::default(),
+            confirm_mail: email::MailQueue::default(),
         });
         if opts.index {
             follow::start(Arc::downgrade(&inner), location, followed_from);

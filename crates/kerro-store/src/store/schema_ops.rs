@@ -113,6 +113,13 @@ impl Store {
 fn apply(schema: &mut Schema, put: &Put) -> StoreResult<bool> {
     Ok(match put {
         Put::Purpose(k, s) => {
+            if k.as_str() == kerro_core::consent::EMAIL_CONFIRMATION_PURPOSE {
+                return Err(CoreError::invalid(
+                    "key",
+                    "this key is reserved for e-mail confirmations in the consent ledger",
+                )
+                .into());
+            }
             s.validate()?;
             schema.purposes.insert(k.clone(), s.clone()).is_none()
         }

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use kerro_core::consent::Method;
-use kerro_core::contact::ContactPrefs;
+use kerro_core::contact::{ContactPrefs, EmailStatus};
 use kerro_core::decide::DeclaredValue;
 use kerro_core::ids::{AttributeKey, FormKey, SubjectId};
 use kerro_core::{CoreError, ErrorCode, Lang};
@@ -166,9 +166,20 @@ pub(crate) fn delete_declaration(
     Ok(())
 }
 
-/// Deletes a subject's sign-in links and sessions; called from the erasure, in its transaction.
+/// The blind index of a canonical e-mail address (the same for the address in
+/// use and one waiting for confirmation).
+pub(crate) fn email_bidx(keys: &Keyring, canonical: &str) -> String {
+    keys.blind_index("email", &kerro_core::email::lookup_key(canonical))
+}
+
+/// Deletes a subject's sign-in links, e-mail confirmation links and sessions;
+/// called from the erasure, in its transaction.
 pub(crate) fn erase_web(conn: &Conn, subject: &SubjectId) -> StoreResult<u64> {
     let sid = subject.as_str();
+    conn.execute(
+        "DELETE FROM email_confirmations WHERE subject_id = ?1",
+        [sid],
+    )?;
     let links = conn.execute("DELETE FROM web_login_links WHERE subject_id = ?1", [sid])?;
     let sessions = conn.execute("DELETE FROM web_sessions WHERE subject_id = ?1", [sid])?;
     Ok((links + sessions) as u64)
@@ -178,6 +189,11 @@ pub(crate) fn erase_web(conn: &Conn, subject: &SubjectId) -> StoreResult<u64> {
 pub(crate) struct NewSubjectRow<'a> {
     pub(crate) external_id: Option<&'a str>,
     pub(crate) email: Option<&'a str>,
+    /// Where the address came from (`form:<key>`, a staff actor, `import`), and
+    /// whether it waits for its owner's confirmation (double opt-in) or is in
+    /// use at once (the company's own records).
+    pub(crate) email_source: &'a str,
+    pub(crate) email_pending: bool,
     pub(crate) organization: Option<&'a str>,
     pub(crate) locale: Option<Lang>,
     pub(crate) created_at: DateTime<Utc>,
@@ -194,29 +210,46 @@ pub(crate) fn insert_subject(
     let (dk, wrapped) = keys.new_data_key(sid)?;
     let seal =
         |field: &str, v: Option<&str>| v.map(|s| dk.seal(sid, field, s.as_bytes())).transpose();
+    let bidx = new.email.map(|e| email_bidx(keys, e));
+    let (in_use, pending) = match new.email_pending {
+        false => (new.email, None),
+        true => (None, new.email),
+    };
+    let created = ts(&new.created_at);
+    let source = new.email.map(|_| new.email_source);
     tx.execute(
         "INSERT INTO subjects (id, wrapped_key, external_id_bidx, email_bidx, external_id_enc, email_enc,
-                               organization_enc, locale, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                               organization_enc, locale, created_at, email_source, email_verified_at,
+                               email_pending_enc, email_pending_bidx, email_pending_source, email_pending_since)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             sid,
             wrapped,
             new.external_id.map(|e| keys.blind_index("external_id", e)),
-            new.email
-                .map(|e| keys.blind_index("email", &kerro_core::email::lookup_key(e))),
+            in_use.and(bidx.as_deref()),
             seal("external_id", new.external_id)?,
-            seal("email", new.email)?,
+            seal("email", in_use)?,
             seal("organization", new.organization)?,
             new.locale.map(Lang::as_str),
-            ts(&new.created_at),
+            &created,
+            in_use.and(source),
+            in_use.map(|_| created.as_str()),
+            seal(EMAIL_PENDING_FIELD, pending)?,
+            pending.and(bidx.as_deref()),
+            pending.and(source),
+            pending.map(|_| created.as_str()),
         ],
     )?;
     tx.created(&id, new.locale);
     if new.email.is_some() {
-        tx.edit(
-            &id,
-            super::tx::Edit::Email(kerro_core::contact::EmailStatus::Verified),
-        );
+        let status = match new.email_pending {
+            false => EmailStatus::Verified,
+            true => EmailStatus::Pending,
+        };
+        tx.edit(&id, Edit::Email(status));
     }
     Ok((id, dk))
 }
+
+/// The associated-data field an address waiting for confirmation is sealed under.
+pub(crate) const EMAIL_PENDING_FIELD: &str = "email_pending";

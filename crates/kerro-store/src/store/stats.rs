@@ -84,7 +84,7 @@ impl Store {
                 }
             }
             for r in &tx.rows(
-                "SELECT purpose, state, event_time FROM consent_events WHERE event_time >= ?1 AND channel IS NULL",
+                "SELECT purpose, state, event_time FROM consent_events WHERE event_time >= ?1 AND channel IS NULL AND method <> 'email_confirmation'",
 [&since])? {
                 let (p, s, t): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
                 let Some(series) = stats.consent.iter_mut().find(|(k, _)| k.as_str() == p) else {

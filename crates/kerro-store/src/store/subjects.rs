@@ -77,7 +77,7 @@ pub(crate) fn load_subject_data(
     let dk = subject_key(conn, keys, id)?;
     let sid = id.as_str();
     let subject = conn.query_row("SELECT external_id_enc, email_enc, organization_enc, locale, restricted, objected_marketing,
-                objected_sharing, created_at FROM subjects WHERE id = ?1", [sid],
+                objected_sharing, created_at, email_source, email_verified_at FROM subjects WHERE id = ?1", [sid],
         |r| {
             Ok((
                 r.get::<_, Option<Vec<u8>>>(0)?,
@@ -88,16 +88,23 @@ pub(crate) fn load_subject_data(
                 r.get::<_, bool>(5)?,
                 r.get::<_, bool>(6)?,
                 r.get::<_, String>(7)?,
+                r.get::<_, Option<String>>(8)?,
+                r.get::<_, Option<String>>(9)?,
             ))
         },
     )?;
+    let email = super::email::email_state(conn, &dk, id)?;
     let open = |field: &str, v: Option<Vec<u8>>| -> StoreResult<Option<String>> {
         v.map(|c| dk.open_string(sid, field, &c)).transpose()
     };
     let subject = Subject {
         id: id.clone(),
         external_id: open("external_id", subject.0)?,
-        email: open("email", subject.1)?,
+        email: email.email,
+        email_status: email.status,
+        email_source: subject.8,
+        email_verified_at: subject.9.as_deref().map(parse_ts).transpose()?,
+        email_pending: email.pending,
         organization: open("organization", subject.2)?,
         locale: subject.3.as_deref().and_then(Lang::parse),
         restricted: subject.4,
@@ -142,6 +149,7 @@ pub(crate) fn load_subject_data(
         history,
         consents: events_for(conn, id)?,
         channel_events: super::ledger::channel_events_for(conn, id)?,
+        email_confirmations: super::email::confirmations_for(conn, id)?,
         contact,
         access_log: entries_for(conn, id)?,
         decisions: super::decision_log::decisions_for(conn, keys, id)?,
@@ -149,13 +157,18 @@ pub(crate) fn load_subject_data(
 }
 
 /// Creates a subject in `tx` from checked, canonical identifiers; an
-/// external id already taken is a conflict.
+/// external id already taken is a conflict. The address is in use at once,
+/// or, with `email_pending`, waits for its owner's confirmation (the caller
+/// issues the link); `email_source` says where it came from.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn create_in(
     tx: &Tx,
     external_id: Option<&str>,
     email: Option<&str>,
     organization: Option<&str>,
     locale: Option<Lang>,
+    email_pending: bool,
+    email_source: &str,
 ) -> StoreResult<SubjectId> {
     if let Some(ext) = external_id {
         let taken = tx
@@ -179,11 +192,14 @@ pub(crate) fn create_in(
         &NewSubjectRow {
             external_id,
             email,
+            email_source,
+            email_pending,
             organization,
             locale,
             created_at: tx.now,
         },
     )?;
+    // The address's state and source are in the row; the creation is the audited change.
     record(tx, Some(&id), AuditAction::SubjectCreated)?;
     Ok(id)
 }
@@ -204,6 +220,10 @@ pub(crate) fn check_new_subject(
 }
 
 impl Store {
+    /// Creates a subject. An address given by staff comes from the company's
+    /// own records and is in use at once, unless `new.email_pending` says it
+    /// needs its owner's confirmation: then a link is mailed to it. Either way
+    /// the actor is recorded as the address's source.
     pub fn create_subject(
         &self,
         actor: &Actor,
@@ -211,15 +231,25 @@ impl Store {
         new: NewSubject,
     ) -> StoreResult<SubjectId> {
         let (external_id, email, organization) = check_new_subject(&new)?;
-        self.write(actor, now, move |tx| {
-            create_in(
+        let (source, lang) = (actor.label(), new.locale.unwrap_or(self.default_lang()));
+        let (id, mail) = self.write(actor, now, move |tx| {
+            let id = create_in(
                 tx,
                 external_id.as_deref(),
                 email.as_deref(),
                 organization.as_deref(),
                 new.locale,
-            )
-        })
+                new.email_pending,
+                &source,
+            )?;
+            let mail = match (&email, new.email_pending) {
+                (Some(e), true) => super::email::issue_confirmation_in(tx, &id, e, None, lang)?,
+                _ => None,
+            };
+            Ok((id, mail))
+        })?;
+        self.queue_confirmation(mail);
+        Ok(id)
     }
 
     /// Everything held about a subject. A read by anyone but the subject in
@@ -280,7 +310,8 @@ impl Store {
         })
     }
 
-    /// Finds live subjects by e-mail through its blind index.
+    /// Finds live subjects by e-mail through its blind index: the address in
+    /// use or one waiting for confirmation (sign-in reads only the former).
     /// Oldest first. Not an address: none.
     pub fn find_by_email(&self, email: &str) -> StoreResult<Vec<SubjectId>> {
         let Some(key) = normalize_email(email) else {
@@ -289,7 +320,7 @@ impl Store {
         let bidx = self.keys().blind_index("email", &key);
         self.read(move |conn| {
             let ids = conn.query_map(
-                "SELECT id FROM subjects WHERE email_bidx = ?1 ORDER BY id",
+                "SELECT id FROM subjects WHERE email_bidx = ?1 OR email_pending_bidx = ?1 ORDER BY id",
                 [bidx],
                 |r| r.get::<_, String>(0),
             )?;

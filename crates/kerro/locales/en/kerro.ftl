@@ -86,7 +86,7 @@ consent-label = Yes, I consent: { $purpose }
 consent-already-given = You gave this consent on { $date }. You can withdraw it in your preference centre.
 consent-not-needed = No consent is asked for this. The answers it needs are used as described below.
 form-email = Your e-mail address (optional)
-form-email-hint = Only for signing in later to see, change or delete your answers. We do not send marketing to it without your consent.
+form-email-hint = Only for signing in later to see, change or delete your answers. We send a link to it to confirm the address, and no marketing without your consent.
 form-accept = Send with the consents I ticked
 form-decline = Refuse all consents and send
 form-send = Send
@@ -104,6 +104,8 @@ thanks-not-stored = Not stored, because you did not consent to the purpose they 
 thanks-change-mind = You can change your mind at any time.
 thanks-open-centre = Open your preference centre
 thanks-sign-in = Sign in to your preference centre
+
+thanks-confirm-email = Check your e-mail: open the link we send to the address you gave to confirm it. Until you do, we send nothing else to it.
 
 ## Start page
 home-title = Your data, your choice
@@ -185,6 +187,32 @@ contact-max-hint = Leave empty for no limit of your own. 0 means no messages.
 contact-language = Language of messages
 contact-save = Save contact preferences
 contact-saved = Your contact preferences were saved.
+
+## E-mail address and its confirmation
+email-title = Your e-mail address
+email-in-use = Address in use
+email-none = No address is in use.
+email-pending = Waiting for confirmation
+email-pending-text = We sent a link to the new address. Until you open it and confirm, we keep using the address above and send nothing else to the new one.
+email-new = New e-mail address
+email-new-hint = We send a confirmation link to it. The new address is used only after you confirm it.
+email-save = Change address
+email-sent = If the address can take a new link now, we sent one to it. Open it to confirm the address.
+email-change-link = Change your e-mail address
+confirm-email-title = Confirm your e-mail address
+confirm-email-text = Confirm that this address is yours and that we may use it. Nothing changes until you press the button.
+confirm-email-button = Confirm my address
+confirm-email-done-title = Address confirmed
+confirm-email-done-text = Thank you. Your e-mail address is confirmed and in use.
+confirm-email-sign-in = Sign in to your preference centre
+confirm-email-invalid = This confirmation link has already been used, has expired or is not valid. Nothing was changed.
+confirm-mail-subject = Confirm your e-mail address
+confirm-mail-intro = This address was given to { $controller }. Open this link to confirm that it is yours:
+confirm-mail-expiry = { $days ->
+    [one] The link works once, for { $days } day.
+   *[other] The link works once, for { $days } days.
+}
+confirm-mail-not-you = If it was not you, ignore this message: we send nothing else to this address unless it is confirmed.
 
 ## Offers
 offers-title = Why am I seeing these offers?

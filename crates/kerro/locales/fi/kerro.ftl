@@ -86,7 +86,7 @@ consent-label = Kyllä, annan suostumukseni: { $purpose }
 consent-already-given = Annoit tämän suostumuksen { $date }. Voit perua sen asetuskeskuksessasi.
 consent-not-needed = Tähän ei kysytä suostumusta. Sen tarvitsemia vastauksia käytetään alla kuvatulla tavalla.
 form-email = Sähköpostiosoitteesi (vapaaehtoinen)
-form-email-hint = Vain myöhempää kirjautumista varten, jotta voit nähdä, muuttaa tai poistaa vastauksesi. Emme lähetä siihen markkinointia ilman suostumustasi.
+form-email-hint = Vain myöhempää kirjautumista varten, jotta voit nähdä, muuttaa tai poistaa vastauksesi. Lähetämme siihen linkin osoitteen vahvistamiseksi emmekä markkinointia ilman suostumustasi.
 form-accept = Lähetä rastittamillani suostumuksilla
 form-decline = Kieltäydy kaikista ja lähetä
 form-send = Lähetä
@@ -104,6 +104,8 @@ thanks-not-stored = Ei tallennettu, koska et antanut suostumusta tarkoitukseen, 
 thanks-change-mind = Voit muuttaa mielesi milloin tahansa.
 thanks-open-centre = Avaa asetuskeskuksesi
 thanks-sign-in = Kirjaudu asetuskeskukseesi
+
+thanks-confirm-email = Tarkista sähköpostisi: vahvista antamasi osoite avaamalla linkki, jonka lähetämme siihen. Siihen asti emme lähetä siihen mitään muuta.
 
 ## Etusivu
 home-title = Sinun tietosi, sinun valintasi
@@ -185,6 +187,32 @@ contact-max-hint = Jätä tyhjäksi, jos et halua omaa rajaa. 0 tarkoittaa, ette
 contact-language = Viestien kieli
 contact-save = Tallenna yhteydenottoasetukset
 contact-saved = Yhteydenottoasetuksesi tallennettiin.
+
+## Sähköpostiosoite ja sen vahvistus
+email-title = Sähköpostiosoitteesi
+email-in-use = Käytössä oleva osoite
+email-none = Mikään osoite ei ole käytössä.
+email-pending = Odottaa vahvistusta
+email-pending-text = Lähetimme linkin uuteen osoitteeseen. Kunnes avaat sen ja vahvistat, käytämme yllä olevaa osoitetta emmekä lähetä uuteen mitään muuta.
+email-new = Uusi sähköpostiosoite
+email-new-hint = Lähetämme siihen vahvistuslinkin. Uusi osoite otetaan käyttöön vasta, kun vahvistat sen.
+email-save = Vaihda osoite
+email-sent = Jos osoitteeseen voi nyt lähettää uuden linkin, lähetimme sen. Avaa linkki vahvistaaksesi osoitteen.
+email-change-link = Vaihda sähköpostiosoitteesi
+confirm-email-title = Vahvista sähköpostiosoitteesi
+confirm-email-text = Vahvista, että tämä osoite on sinun ja että saamme käyttää sitä. Mikään ei muutu ennen kuin painat painiketta.
+confirm-email-button = Vahvista osoitteeni
+confirm-email-done-title = Osoite vahvistettu
+confirm-email-done-text = Kiitos. Sähköpostiosoitteesi on vahvistettu ja käytössä.
+confirm-email-sign-in = Kirjaudu asetuskeskukseesi
+confirm-email-invalid = Tämä vahvistuslinkki on jo käytetty, vanhentunut tai virheellinen. Mitään ei muutettu.
+confirm-mail-subject = Vahvista sähköpostiosoitteesi
+confirm-mail-intro = Tämä osoite annettiin yritykselle { $controller }. Avaa tämä linkki vahvistaaksesi, että osoite on sinun:
+confirm-mail-expiry = { $days ->
+    [one] Linkki toimii kerran, { $days } päivän ajan.
+   *[other] Linkki toimii kerran, { $days } päivän ajan.
+}
+confirm-mail-not-you = Jos se et ollut sinä, jätä viesti huomiotta: emme lähetä tähän osoitteeseen mitään muuta, ellei sitä vahvisteta.
 
 ## Tarjoukset
 offers-title = Miksi näen nämä tarjoukset?

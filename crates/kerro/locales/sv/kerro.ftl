@@ -86,7 +86,7 @@ consent-label = Ja, jag samtycker: { $purpose }
 consent-already-given = Du gav det här samtycket { $date }. Du kan återkalla det i ditt inställningscenter.
 consent-not-needed = Inget samtycke efterfrågas för detta. Svaren som behövs används så som beskrivs nedan.
 form-email = Din e-postadress (frivillig)
-form-email-hint = Bara för att logga in senare och se, ändra eller radera dina svar. Vi skickar ingen marknadsföring till den utan ditt samtycke.
+form-email-hint = Bara för att logga in senare och se, ändra eller radera dina svar. Vi skickar en länk till den för att bekräfta adressen, och ingen marknadsföring utan ditt samtycke.
 form-accept = Skicka med de samtycken jag kryssat i
 form-decline = Avböj alla samtycken och skicka
 form-send = Skicka
@@ -104,6 +104,8 @@ thanks-not-stored = Sparades inte, eftersom du inte samtyckte till ändamålet d
 thanks-change-mind = Du kan ändra dig när som helst.
 thanks-open-centre = Öppna ditt inställningscenter
 thanks-sign-in = Logga in i ditt inställningscenter
+
+thanks-confirm-email = Kolla din e-post: öppna länken vi skickar till adressen du gav för att bekräfta den. Tills dess skickar vi inget annat till den.
 
 ## Startsida
 home-title = Dina uppgifter, ditt val
@@ -185,6 +187,32 @@ contact-max-hint = Lämna tomt om du inte vill ha en egen gräns. 0 betyder inga
 contact-language = Meddelandenas språk
 contact-save = Spara kontaktinställningarna
 contact-saved = Dina kontaktinställningar sparades.
+
+## E-postadressen och dess bekräftelse
+email-title = Din e-postadress
+email-in-use = Adress som används
+email-none = Ingen adress används.
+email-pending = Väntar på bekräftelse
+email-pending-text = Vi skickade en länk till den nya adressen. Tills du öppnar den och bekräftar använder vi adressen ovan och skickar inget annat till den nya.
+email-new = Ny e-postadress
+email-new-hint = Vi skickar en bekräftelselänk till den. Den nya adressen används först när du har bekräftat den.
+email-save = Byt adress
+email-sent = Om adressen kan ta emot en ny länk nu skickade vi en. Öppna den för att bekräfta adressen.
+email-change-link = Byt din e-postadress
+confirm-email-title = Bekräfta din e-postadress
+confirm-email-text = Bekräfta att adressen är din och att vi får använda den. Inget ändras förrän du trycker på knappen.
+confirm-email-button = Bekräfta min adress
+confirm-email-done-title = Adressen är bekräftad
+confirm-email-done-text = Tack. Din e-postadress är bekräftad och används.
+confirm-email-sign-in = Logga in i ditt inställningscenter
+confirm-email-invalid = Den här bekräftelselänken har redan använts, har gått ut eller är ogiltig. Inget ändrades.
+confirm-mail-subject = Bekräfta din e-postadress
+confirm-mail-intro = Den här adressen gavs till { $controller }. Öppna länken för att bekräfta att den är din:
+confirm-mail-expiry = { $days ->
+    [one] Länken fungerar en gång, i { $days } dag.
+   *[other] Länken fungerar en gång, i { $days } dagar.
+}
+confirm-mail-not-you = Om det inte var du kan du bortse från meddelandet: vi skickar inget annat till adressen om den inte bekräftas.
 
 ## Erbjudanden
 offers-title = Varför ser jag dessa erbjudanden?

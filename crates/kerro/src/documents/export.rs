@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use utoipa::ToSchema;
 
-use super::{ContactView, DeclarationView, EventView, SubjectRecord};
+use super::{ContactView, DeclarationView, EmailConfirmationView, EventView, SubjectRecord};
 use crate::app::AppState;
 use crate::config::Controller;
 
@@ -73,6 +73,8 @@ pub struct Export {
     pub declaration_history: Vec<DeclarationView>,
     pub purposes: Vec<ExportPurpose>,
     pub consent_events: Vec<EventView>,
+    /// The ledger's evidence of each confirmed e-mail address (double opt-in).
+    pub email_confirmations: Vec<EmailConfirmationView>,
     pub contact: ContactView,
     pub decisions: Vec<LoggedDecisionView>,
     pub access_log: Vec<AccessEntry>,
@@ -130,6 +132,11 @@ pub fn export(state: &AppState, data: &SubjectData, now: DateTime<Utc>) -> Expor
             .iter()
             .chain(&data.channel_events)
             .map(|e| EventView::new(state, e))
+            .collect(),
+        email_confirmations: data
+            .email_confirmations
+            .iter()
+            .map(|e| EmailConfirmationView::new(state, e))
             .collect(),
         contact: ContactView::new(&data.contact),
         decisions: data

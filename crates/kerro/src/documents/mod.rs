@@ -16,7 +16,7 @@ pub use receipt::{iso27560, kantara, Iso27560Receipt, KantaraReceipt};
 
 use chrono::{DateTime, Utc};
 use kerro_core::consent::{ConsentState, Method};
-use kerro_core::contact::Channel;
+use kerro_core::contact::{Channel, EmailStatus};
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, RecordId, SubjectId};
 use kerro_core::Lang;
 use kerro_store::{Declaration, StoredEvent, Subject, SubjectData};
@@ -90,6 +90,40 @@ impl EventView {
                 url: notice_url(state, n.form.as_str(), n.version),
             }),
             receipt_url: receipt_url(state, e),
+            seq: e.seq,
+            hash: e.hash.clone(),
+        }
+    }
+}
+
+/// An e-mail confirmation in the consent ledger: the evidence that the
+/// address's owner followed the link mailed to it (double opt-in).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmailConfirmationView {
+    pub record_id: RecordId,
+    pub confirmed_at: DateTime<Utc>,
+    /// The form notice the address was given under (none for an address
+    /// changed in the preference centre or given by staff).
+    pub notice: Option<NoticeLink>,
+    /// `link_sha256:<hex>`: the SHA-256 of the followed link's secret.
+    pub evidence: Option<String>,
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl EmailConfirmationView {
+    pub fn new(state: &AppState, e: &StoredEvent) -> EmailConfirmationView {
+        let ev = &e.event;
+        EmailConfirmationView {
+            record_id: ev.record_id.clone(),
+            confirmed_at: ev.event_time,
+            notice: ev.notice.as_ref().map(|n| NoticeLink {
+                form: n.form.clone(),
+                version: n.version,
+                sha256: n.sha256.clone(),
+                url: notice_url(state, n.form.as_str(), n.version),
+            }),
+            evidence: ev.evidence.clone(),
             seq: e.seq,
             hash: e.hash.clone(),
         }
@@ -234,7 +268,18 @@ impl ContactView {
 pub struct SubjectRecord {
     pub id: SubjectId,
     pub external_id: Option<String>,
+    /// The address in use: confirmed by its owner, or from the company's own records.
     pub email: Option<String>,
+    /// `verified` (an address is in use), `pending` (only an address waiting
+    /// for its confirmation is held: nothing is sent to it) or `none`.
+    pub email_status: EmailStatus,
+    /// Where the address in use came from: `form:<key>`, a staff actor
+    /// (`staff:<role>:<id>`), `import`, `subject` (the subject's own change) or
+    /// `legacy` (held before double opt-in).
+    pub email_source: Option<String>,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// A new address waiting for its confirmation; `email` stays in use until then.
+    pub email_pending: Option<String>,
     pub locale: Option<Lang>,
     pub organization: Option<String>,
     pub restricted: bool,
@@ -249,6 +294,10 @@ impl SubjectRecord {
             id: s.id.clone(),
             external_id: s.external_id.clone(),
             email: s.email.clone(),
+            email_status: s.email_status,
+            email_source: s.email_source.clone(),
+            email_verified_at: s.email_verified_at,
+            email_pending: s.email_pending.clone(),
             locale: s.locale,
             organization: s.organization.clone(),
             restricted: s.restricted,

@@ -6,7 +6,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use kerro_core::contact::{Channel, ContactPrefs};
+use kerro_core::contact::{Channel, ContactPrefs, EmailStatus};
 use kerro_core::ids::{PurposeKey, SubjectId};
 use kerro_core::{CoreError, Lang};
 use serde::{Deserialize, Serialize};
@@ -142,6 +142,45 @@ pub async fn set_contact(
     let (store, now, actor, id) = (state.store.clone(), state.now(), session.actor, session.id);
     let saved = blocking(move || store.set_contact(&actor, now, &id, prefs)).await?;
     Ok(Json(ContactView::new(&saved)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailBody {
+    /// The new address. It waits for its owner's confirmation; the address
+    /// in use stays in use until then.
+    pub email: String,
+}
+
+/// The subject's e-mail address as its owner sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmailView {
+    /// `verified` (an address is in use), `pending` (only an address waiting
+    /// for confirmation is held) or `none`.
+    pub status: EmailStatus,
+    /// The address in use.
+    pub email: Option<String>,
+    /// The new address waiting for its confirmation.
+    pub pending: Option<String>,
+}
+
+#[utoipa::path(put, path = "/v1/me/email", tag = "self-service", operation_id = "change_email", request_body = EmailBody,
+    responses((status = 200, description = "the address in use and the new one, which waits for its confirmation: a link is mailed to it (at most one per address per 10 minutes). The address already in use changes nothing and drops a pending change.", body = EmailView),
+              (status = 410, description = "the subject was erased"),
+              (status = 422, description = "not an e-mail address: `field` is `email`")),
+    security(("subject" = [])))]
+pub async fn change_email(
+    State(state): State<AppState>,
+    session: SubjectSession,
+    Body(body): Body<EmailBody>,
+) -> Result<Json<EmailView>, AppError> {
+    let (store, now, actor, id) = (state.store.clone(), state.now(), session.actor, session.id);
+    let s = blocking(move || store.change_email(&actor, now, &id, &body.email)).await?;
+    Ok(Json(EmailView {
+        status: s.status,
+        email: s.email,
+        pending: s.pending,
+    }))
 }
 
 /// What an erasure removed.

@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me/declarations", axum::routing::patch(me::rectify))
         .route("/v1/me/consents/{purpose}", put(me::set_consent))
         .route("/v1/me/contact", put(me::set_contact))
+        .route("/v1/me/email", put(me::change_email))
         .route("/v1/me/rights", put(me::set_rights))
         .route("/v1/receipts/{record_id}", get(receipts::get))
         .route("/v1/offers", get(offers::list))

@@ -21,6 +21,11 @@ use crate::documents::{Export, ReceiptSummary, SubjectView};
 pub struct NewSubjectBody {
     pub external_id: Option<String>,
     pub email: Option<String>,
+    /// Whether the address comes from the company's own records (the default,
+    /// `true`: it is in use at once). `false`: it waits for its owner's
+    /// confirmation, and a confirmation link is mailed to it (double opt-in).
+    /// Either way the calling staff member is recorded as its source.
+    pub email_verified: Option<bool>,
     /// fi, sv or en.
     pub locale: Option<String>,
     /// The client company, for B2B.
@@ -53,6 +58,7 @@ pub async fn create(
         email: body.email,
         locale,
         organization: body.organization,
+        email_pending: body.email_verified == Some(false),
     };
     let (store, now) = (state.store.clone(), state.now());
     let id = blocking(move || store.create_subject(&staff.actor, now, new)).await?;

@@ -383,6 +383,8 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
 
     let (store, now, lang) = (ctx.state.app.store.clone(), ctx.now(), ctx.lang);
     let existing = ctx.subject.clone();
+    // A new respondent's address waits for the link mailed to it; the thank-you page says so.
+    let email_to_confirm = existing.is_none() && !new_email.is_empty();
     let sign_in = existing.is_none() && bound;
     let session_ttl = Duration::minutes(i64::from(ctx.state.app.config.web.session_minutes));
     let post = FormPost {
@@ -424,6 +426,9 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
             let mut q = form_urlencoded::Serializer::new(String::new());
             q.append_pair("given", &given.join(","));
             q.append_pair("dropped", &dropped.join(","));
+            if email_to_confirm {
+                q.append_pair("confirm", "1");
+            }
             // An embedded form's thank-you page stays embedded and in its language:
             // in a frame no language cookie may be kept.
             if ctx.embed {
@@ -463,6 +468,7 @@ struct ThanksPage {
     given: Vec<GivenView>,
     dropped: Vec<String>,
     signed_in: bool,
+    confirm_email: bool,
 }
 
 pub async fn thanks(ctx: Ctx, Path(raw): Path<String>) -> Response {
@@ -525,6 +531,7 @@ pub async fn thanks(ctx: Ctx, Path(raw): Path<String>) -> Response {
         given,
         dropped,
         signed_in: ctx.subject.is_some(),
+        confirm_email: ctx.query_value("confirm").is_some(),
     };
     ctx.page(StatusCode::OK, &page)
 }

@@ -86,6 +86,8 @@ struct OverviewPage {
     page: Chrome,
     rows: Vec<HeldRow>,
     email: String,
+    /// A new address waiting for its confirmation (double opt-in).
+    email_pending: String,
     organization: String,
     history_count: usize,
     objected_sharing: bool,
@@ -131,6 +133,7 @@ pub async fn overview(ctx: Ctx) -> Response {
         page: Chrome::new(&ctx, &tr.t("me-title"), "/me"),
         rows,
         email: data.subject.email.clone().unwrap_or_default(),
+        email_pending: data.subject.email_pending.clone().unwrap_or_default(),
         organization: data.subject.organization.clone().unwrap_or_default(),
         history_count: data.history.len(),
         objected_sharing: data.subject.objected_sharing,

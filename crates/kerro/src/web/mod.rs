@@ -1,5 +1,6 @@
 //! The customer-facing web pages, server-rendered without JavaScript: hosted
-//! forms (`/f/...`), sign-in (`/login...`), the preference centre (`/me...`),
+//! forms (`/f/...`), sign-in (`/login...`), e-mail confirmation
+//! (`/confirm-email...`), the preference centre (`/me...`),
 //! the privacy policy (`/privacy`), Global Privacy Control, the staff's
 //! read-only overview (`/admin`) and the audit log viewer (`/admin/audit`).
 //! One module per page family; templates in `templates/`, translations in
@@ -14,6 +15,8 @@ mod admin;
 mod audit;
 mod campaign_mail;
 mod charts;
+mod confirm;
+mod confirm_mail;
 mod ctx;
 mod fields;
 mod forms;
@@ -22,6 +25,7 @@ mod limits;
 mod mail;
 mod me;
 mod me_data;
+mod me_email;
 mod privacy;
 mod signin;
 mod signin_queue;
@@ -64,6 +68,7 @@ impl WebState {
         let mailer = Arc::new(Mailer::from_config(&app.config));
         let l10n = Arc::new(L10n::load());
         let sign_in = signin_queue::SignInQueue::start(&app, l10n.clone(), mailer.clone());
+        confirm_mail::start(&app.store, app.config.clone(), l10n.clone(), mailer.clone());
         let limits = Arc::new(limits::Limits::new(&app.config.web));
         WebState {
             app,
@@ -97,6 +102,11 @@ fn routes() -> Vec<(&'static str, MethodRouter<WebState>)> {
         ),
         ("/login/{token}", get(signin::confirm_page)),
         ("/logout", post(signin::logout)),
+        (
+            "/confirm-email",
+            get(confirm::confirm_get).post(confirm::confirm),
+        ),
+        ("/confirm-email/{token}", get(confirm::page)),
         ("/me", get(me::overview)),
         (
             "/me/answers/{attribute}",
@@ -105,6 +115,7 @@ fn routes() -> Vec<(&'static str, MethodRouter<WebState>)> {
         ("/me/consents", get(me::consents)),
         ("/me/consents/{purpose}", post(me::toggle_consent)),
         ("/me/contact", get(me::contact).post(me::save_contact)),
+        ("/me/email", get(me_email::page).post(me_email::save)),
         ("/me/offers", get(me::offers)),
         ("/me/history", get(me_data::history)),
         ("/me/receipts/{record}", get(me_data::receipt)),

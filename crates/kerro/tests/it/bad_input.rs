@@ -98,6 +98,12 @@ async fn bad_input_table() {
         (Method::POST, s("/v1/subjects"), &admin, s("{\"email\": \"not an address\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "email"),
         (Method::POST, s("/v1/subjects"), &admin, s("{\"locale\": \"de\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "locale"),
         (Method::POST, s("/v1/subjects"), &admin, s("{\"name\": \"x\"}"), StatusCode::BAD_REQUEST, "invalid_request", "name"),
+        (Method::POST, s("/v1/subjects"), &admin, s("{\"email\": \"a@example.fi\", \"email_verified\": \"no\"}"), StatusCode::BAD_REQUEST, "invalid_request", "email_verified"),
+        (Method::PUT, s("/v1/me/email"), &subject, s("{\"email\": \"not an address\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "email"),
+        (Method::PUT, s("/v1/me/email"), &subject, s("{\"email\": \"a@example.fi\\r\\nBcc: b@example.fi\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "email"),
+        (Method::PUT, s("/v1/me/email"), &subject, s("{\"email\": 5}"), StatusCode::BAD_REQUEST, "invalid_request", "email"),
+        (Method::PUT, s("/v1/me/email"), &subject, s("{\"address\": \"a@example.fi\"}"), StatusCode::BAD_REQUEST, "invalid_request", "address"),
+        (Method::PUT, s("/v1/purposes/email-confirmation"), &admin, s("{\"title\": {\"en\": \"t\"}, \"description\": {\"en\": \"d\"}, \"legal_basis\": \"consent\", \"retention_days\": 30}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "key"),
         // A decision's `now`: only with dry_run, only within a year of the server's clock
         // (2026-03-01T09:00:00Z in tests). The first two used to panic under the deliveries lock.
         (Method::POST, s("/v1/decisions"), &admin, decision("\"-262134-01-01T00:00:00Z\"", true), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "now"),

@@ -317,6 +317,7 @@ async fn embedded_form(c: &Client, k: &Kerro, site: &str) -> TestResult {
         .send_keys(FRAME_EMAIL)
         .await?;
     // The post carries no cookie at all: its form token alone admits it.
+    let before_post = outbox(k);
     click(c, "#accept").await?;
     wait_path(c, "/f/newsletter_signup/thanks").await?;
     let window = c.current_url().await?;
@@ -344,6 +345,18 @@ async fn embedded_form(c: &Client, k: &Kerro, site: &str) -> TestResult {
         Some(before + 1),
         "one more subject holds a shoe size"
     );
+
+    // The address typed into the frame waits for its owner (double opt-in): the one
+    // message it got is its confirmation link, whose page confirms with one button.
+    let confirmation = added(&before_post, &wait_outbox(k, before_post.len() + 1).await?);
+    assert_eq!(confirmation.len(), 1, "one message: {confirmation:?}");
+    assert_eq!(recipient(&confirmation[0]), FRAME_EMAIL);
+    c.goto(&confirm_link_in(k, &confirmation[0])).await?;
+    shoot(c, "confirm-email-en").await?;
+    click(c, "#confirm").await?;
+    wait_path(c, "/confirm-email").await?;
+    let text = c.find(Locator::Css("main")).await?.text().await?;
+    assert!(text.contains("Address confirmed"), "{text}");
 
     // What the frame sent is held under the address given: a sign-in link for it
     // opens a profile with exactly those answers and that consent, from that form.

@@ -518,14 +518,23 @@ pub fn recipient(message: &Path) -> String {
 
 /// The sign-in link in a message (quoted-printable undone).
 pub fn link_in(k: &Kerro, message: &Path) -> String {
+    link_after(&format!("{}/login/kml_", k.url), message)
+}
+
+/// The e-mail confirmation link in a message (quoted-printable undone).
+pub fn confirm_link_in(k: &Kerro, message: &Path) -> String {
+    link_after(&format!("{}/confirm-email/kec_", k.url), message)
+}
+
+fn link_after(prefix: &str, message: &Path) -> String {
     let raw = std::fs::read_to_string(message).unwrap();
     let text = raw
         .replace("=\r\n", "")
         .replace("=\n", "")
         .replace("=3D", "=");
     let start = text
-        .find(&format!("{}/login/kml_", k.url))
-        .expect("a sign-in link in the message");
+        .find(prefix)
+        .unwrap_or_else(|| panic!("a link {prefix}… in the message"));
     text[start..]
         .chars()
         .take_while(|ch| !ch.is_whitespace())

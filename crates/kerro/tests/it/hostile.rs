@@ -130,6 +130,18 @@ async fn hostile_requests_are_refused_and_change_nothing() {
     let respelt = [format!("0{token}"), format!("+{token}")];
     let huge = "x".repeat(70 * 1024);
     let now = *app.clock.lock().unwrap();
+    // A live confirmation link of the victim's new address, and one that never existed.
+    let victim = SubjectId::parse(&id).unwrap();
+    app.store
+        .change_email(
+            &Actor::Subject(victim.clone()),
+            now,
+            &victim,
+            "victim-new@example.fi",
+        )
+        .unwrap();
+    let live_link = crate::optin::wait_links(&app, "victim-new@example.fi", 1).remove(0);
+    let unknown_link = format!("kec_{}", "A".repeat(43));
     let in_two_years = (now + Duration::days(731)).to_rfc3339();
     let editor = app.staff_token(kerro_core::Role::Editor);
     let decide = |when: &str, dry_run: bool| json!({"subject": id, "channel": "web", "now": when, "dry_run": dry_run});
@@ -182,6 +194,68 @@ async fn hostile_requests_are_refused_and_change_nothing() {
             what: "posting to the old link target",
             req: page(M::POST, "/login/..%2Fme%2Fdelete", &[("csrf", &csrf)]),
             status: S::METHOD_NOT_ALLOWED,
+            shows: "",
+        },
+        // E-mail confirmation links (double opt-in): only the exact shape is
+        // looked up, any bad link gets the neutral 404, the button needs CSRF.
+        Probe {
+            what: "confirmation link to /me/delete",
+            req: anon(M::GET, "/confirm-email/..%2Fme%2Fdelete", &[]),
+            status: S::NOT_FOUND,
+            shows: "<html lang=",
+        },
+        Probe {
+            what: "confirmation link with markup",
+            req: anon(M::GET, "/confirm-email/kec_%22%3E%3Cscript%3E", &[]),
+            status: S::NOT_FOUND,
+            shows: "",
+        },
+        Probe {
+            what: "an unknown confirmation link",
+            req: anon(M::GET, &format!("/confirm-email/{unknown_link}"), &[]),
+            status: S::NOT_FOUND,
+            shows: "",
+        },
+        Probe {
+            what: "confirming a crafted secret",
+            req: page(
+                M::POST,
+                "/confirm-email",
+                &[("csrf", &csrf), ("secret", "../me/delete")],
+            ),
+            status: S::NOT_FOUND,
+            shows: "",
+        },
+        Probe {
+            what: "confirming an unknown secret",
+            req: page(
+                M::POST,
+                "/confirm-email",
+                &[("csrf", &csrf), ("secret", &unknown_link)],
+            ),
+            status: S::NOT_FOUND,
+            shows: "",
+        },
+        Probe {
+            what: "confirming a live link without the CSRF token",
+            req: anon(M::POST, "/confirm-email", &[("secret", &live_link)]),
+            status: S::FORBIDDEN,
+            shows: "",
+        },
+        Probe {
+            what: "posting to a confirmation link's path",
+            req: page(
+                M::POST,
+                &format!("/confirm-email/{live_link}"),
+                &[("csrf", &csrf)],
+            ),
+            status: S::METHOD_NOT_ALLOWED,
+            shows: "",
+        },
+        Probe {
+            what: "changing the address without the CSRF token",
+            req: page(M::POST, "/me/email", &[("email", "attacker@example.fi")]),
+            status: S::FORBIDDEN,
             shows: "",
         },
         // 2. Anonymous form posts cannot be replayed (medium).
@@ -628,6 +702,7 @@ async fn every_form_posts_to_a_route_the_router_declares() {
         "/me/answers/interests",
         "/me/consents",
         "/me/contact",
+        "/me/email",
         "/me/offers",
         "/me/history",
         "/me/data",
@@ -638,6 +713,17 @@ async fn every_form_posts_to_a_route_the_router_declares() {
     }
     pages.push((format!("/me/receipts/{record}"), cookie.clone()));
     pages.push((format!("/login/{link}"), String::new()));
+    let subject = SubjectId::parse(&id).unwrap();
+    app.store
+        .change_email(
+            &Actor::Subject(subject.clone()),
+            now,
+            &subject,
+            "crawl-new@example.fi",
+        )
+        .unwrap();
+    let confirm = crate::optin::wait_links(&app, "crawl-new@example.fi", 1).remove(0);
+    pages.push((format!("/confirm-email/{confirm}"), String::new()));
     pages.push(("/admin".into(), staff.clone()));
     pages.push(("/admin/audit".into(), staff.clone()));
     pages.push(("/admin/audit?from=bad".into(), staff));

@@ -119,6 +119,17 @@ async fn import_refuses_lines_without_provenance_or_evidence() {
         "2025-06-01T10:00:00+00:00"
     );
     assert_eq!(size.provenance.method.as_str(), "import");
+    // An imported address is the company's own record: in use at once (docs/email.md).
+    assert_eq!(
+        data.subject.email_status,
+        kerro_core::contact::EmailStatus::Verified
+    );
+    assert_eq!(data.subject.email_source.as_deref(), Some("import"));
+    assert_eq!(data.subject.email.as_deref(), Some("c-1@example.fi"));
+    assert_eq!(
+        store.profile(&id).unwrap().email,
+        kerro_core::contact::EmailStatus::Verified
+    );
     assert_eq!(data.history.len(), 1);
     assert_eq!(
         data.consents[0].event.event_time.to_rfc3339(),

@@ -23,6 +23,7 @@ mod hostile_staff;
 mod import;
 mod messages;
 mod openapi;
+mod optin;
 mod pages;
 mod pg_support;
 mod roles;

@@ -41,9 +41,8 @@ fn allowed(route: &str, who: Who) -> bool {
         "audience_count" => staff(&[Admin, Editor, Support]),
         "audience_export" => staff(&[Admin, Service]),
         "checkpoints" => staff(&[Admin, Dpo]),
-        "me" | "export" | "rectify" | "consent" | "contact" | "rights" | "erase" => {
-            who == Who::Subject
-        }
+        "me" | "export" | "rectify" | "consent" | "contact" | "change_email" | "rights"
+        | "erase" => who == Who::Subject,
         other => panic!("unknown route {other}"),
     }
 }
@@ -323,6 +322,12 @@ async fn every_route_with_every_role() {
                 Some(json!({"channels": {"email": true}})),
             ),
             (
+                "change_email",
+                Method::PUT,
+                "/v1/me/email".into(),
+                Some(json!({"email": format!("{tag}-changed@example.fi")})),
+            ),
+            (
                 "rights",
                 Method::PUT,
                 "/v1/me/rights".into(),
@@ -399,7 +404,7 @@ async fn every_route_with_every_role() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 7 * 49);
+    assert_eq!(checked, 7 * 50);
 }
 
 /// The OpenAPI document states, per operation, exactly the callers `allowed`
@@ -452,7 +457,7 @@ async fn the_document_states_who_may_call_each_operation() {
         }
     }
     // Every operation is one of the routes walked above, and every route is documented.
-    assert_eq!(ids.len(), 49, "{ids:?}");
+    assert_eq!(ids.len(), 50, "{ids:?}");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use axum::http::{Method, StatusCode};
 use chrono::Duration;
-use kerro_core::contact::ContactPrefs;
+use kerro_core::contact::{ContactPrefs, EmailStatus};
 use kerro_core::{Actor, ErrorCode, Lang, SubjectId};
 use kerro_store::{FormPost, FormPosted, NewSubject, Respondent, Store, StoreOptions};
 use serde_json::{json, Map, Value};
@@ -185,6 +185,54 @@ async fn profiles_built_from_edits_equal_profiles_read_from_disk() {
             .any(|k| k.as_str() == "review"),
         "withdrawing `offers` deletes what only it allowed"
     );
+
+    // E-mail addresses: a form's waits (pending), its link confirms it
+    // (verified); a changed address waits beside the one in use.
+    let check_one = |what: &str, id: &SubjectId, want: EmailStatus| {
+        let mem = app.store.profile(id).unwrap();
+        assert_eq!(mem.email, want, "{what}");
+        assert_eq!(*mem, *reopened(&app).profile(id).unwrap(), "{what}: {id}");
+    };
+    let FormPosted::Done { result, .. } = app
+        .store
+        .post_form(
+            now,
+            post(&app, "pending@example.fi", json!({"size": "small"}), "t2"),
+        )
+        .unwrap()
+    else {
+        panic!("a fresh token")
+    };
+    let c = result.subject;
+    check_one("a form's address", &c, EmailStatus::Pending);
+    let link = crate::optin::wait_links(&app, "pending@example.fi", 1).remove(0);
+    app.store.confirm_email(now, &link).unwrap();
+    check_one("a confirmed address", &c, EmailStatus::Verified);
+    app.store
+        .change_email(&me, now, &a, "changed@example.fi")
+        .unwrap();
+    check_one("a changed address", &a, EmailStatus::Verified);
+    let link = crate::optin::wait_links(&app, "changed@example.fi", 1).remove(0);
+    app.store.confirm_email(now, &link).unwrap();
+    check_one("the changed address confirmed", &a, EmailStatus::Verified);
+    let unverified = app
+        .store
+        .create_subject(
+            &Actor::System("test".into()),
+            now,
+            NewSubject {
+                email: Some("unverified@example.fi".into()),
+                email_pending: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    check_one(
+        "staff marked it unverified",
+        &unverified,
+        EmailStatus::Pending,
+    );
+    check("after the e-mail changes");
 
     app.store.erase(&me, now, &a).unwrap();
     assert!(

@@ -400,3 +400,125 @@ fn a_revoked_token_stops_on_every_node_within_a_second() {
     );
     assert_eq!(a.call("GET", "/v1/purposes", token, None).0, 401);
 }
+
+/// The hidden field `name` of a page.
+fn hidden(page: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    let at = page
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {name} in {page}"))
+        + key.len();
+    page[at..at + page[at..].find('"').unwrap()].to_owned()
+}
+
+#[test]
+fn an_address_confirmed_through_one_node_is_in_use_on_the_other() {
+    let Some(cluster) = Cluster::new() else {
+        return skipped("cluster::an_address_confirmed_through_one_node_is_in_use_on_the_other");
+    };
+    let a = cluster.node("a");
+    let b = cluster.node("b");
+    let second = Duration::from_secs(1);
+    define_schema(&a);
+    a.ok(
+        "PUT",
+        "/v1/offers/letter",
+        ADMIN,
+        json!({"title": {"en": "Letter"}, "body": {"en": "b"}, "purpose": "offers",
+               "condition": {}, "channels": ["email"]}),
+    );
+    let id = a.ok(
+        "POST",
+        "/v1/subjects",
+        ADMIN,
+        json!({"email": "wait@example.fi", "email_verified": false, "locale": "en"}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = a.ok(
+        "POST",
+        &format!("/v1/subjects/{id}/tokens"),
+        ADMIN,
+        json!({}),
+    )["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    a.ok(
+        "POST",
+        "/v1/forms/survey/submissions",
+        &token,
+        json!({"answers": {"interests": ["cloud"]}, "consents": {"offers": true}, "notice_version": 1}),
+    );
+    a.ok(
+        "PUT",
+        "/v1/me/contact",
+        &token,
+        json!({"channels": {"email": true}}),
+    );
+    let email_decision = |node: &crate::node::Node| {
+        let (s, d) = node.call(
+            "POST",
+            "/v1/decisions",
+            ADMIN,
+            Some(json!({"subject": id, "channel": "email", "limit": 5, "dry_run": true})),
+        );
+        assert_eq!(s, 200, "{d}");
+        d
+    };
+    within(second, "the pending address on B", || {
+        email_decision(&b)["limited_by"] == "email_unverified"
+    });
+
+    // Node A mailed the link (its file outbox); the visitor confirms it on node B.
+    let outbox = cluster.dir.path().join("a").join("outbox");
+    let mut link = String::new();
+    within(Duration::from_secs(10), "the confirmation mail", || {
+        for f in std::fs::read_dir(&outbox).into_iter().flatten().flatten() {
+            let m = std::fs::read_to_string(f.path())
+                .unwrap_or_default()
+                .replace("=\r\n", "")
+                .replace("=\n", "");
+            if let Some(at) = m.find("/confirm-email/kec_") {
+                link = m[at + 15..at + 15 + 47].to_owned();
+                return true;
+            }
+        }
+        false
+    });
+    let http = reqwest::blocking::Client::new();
+    let page = http
+        .get(format!("{}/confirm-email/{link}", b.url))
+        .send()
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("kerro_csrf="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .unwrap();
+    let text = page.text().unwrap();
+    let done = http
+        .post(format!("{}/confirm-email", b.url))
+        .header("cookie", cookie)
+        .form(&[("csrf", hidden(&text, "csrf")), ("secret", link.clone())])
+        .send()
+        .unwrap();
+    assert_eq!(done.status(), 200, "{}", done.text().unwrap());
+    let took = within(second, "the confirmation on A", || {
+        email_decision(&a)["offers"][0]["key"] == "letter"
+    });
+    eprintln!("cluster: an address confirmed through node B was in use on node A after {took:?}");
+    let (_, me) = a.call("GET", "/v1/me", &token, None);
+    assert_eq!(me["subject"]["email"], "wait@example.fi");
+    let out = cluster.cli(&["ledger", "verify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

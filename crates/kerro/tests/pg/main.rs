@@ -34,6 +34,8 @@ mod import;
 #[path = "../it/messages.rs"]
 mod messages;
 mod node;
+#[path = "../it/optin.rs"]
+mod optin;
 #[path = "../it/pages.rs"]
 mod pages;
 #[path = "../it/pg_support.rs"]
