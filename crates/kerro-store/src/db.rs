@@ -22,6 +22,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0005_form_tokens.sql"),
     include_str!("migrations/sqlite/0006_staff.sql"),
     include_str!("migrations/sqlite/0007_checkpoints.sql"),
+    include_str!("migrations/sqlite/0008_webhooks.sql"),
 ];
 
 /// The same versions for PostgreSQL.
@@ -33,6 +34,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0005_form_tokens.sql"),
     include_str!("migrations/postgres/0006_staff.sql"),
     include_str!("migrations/postgres/0007_checkpoints.sql"),
+    include_str!("migrations/postgres/0008_webhooks.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = SQLITE_MIGRATIONS.len() as i64;

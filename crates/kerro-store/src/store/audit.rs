@@ -107,6 +107,24 @@ pub(crate) enum AuditAction<'a> {
     StatisticsRead {
         attributes: Vec<String>,
     },
+    // Webhooks (store/webhooks.rs, store/webhook_queue.rs).
+    WebhookCreated {
+        endpoint: &'a str,
+        events: Vec<String>,
+    },
+    WebhookDeleted {
+        endpoint: &'a str,
+    },
+    WebhookDeliveryRetried {
+        endpoint: &'a str,
+        delivery: &'a str,
+        /// The endpoint was disabled and is enabled again.
+        enabled: bool,
+    },
+    /// Every attempt failed for the whole retry schedule; staff are e-mailed.
+    WebhookDisabled {
+        endpoint: &'a str,
+    },
     /// A staff member viewed or exported the audit log (`format`: page, csv, json).
     AuditLogRead {
         format: &'a str,
@@ -147,6 +165,10 @@ pub const ACTIONS: &[&str] = &[
     "staff_sign_in_failed",
     "staff_session_ended",
     "staff_token_revoked",
+    "webhook_created",
+    "webhook_deleted",
+    "webhook_delivery_retried",
+    "webhook_disabled",
 ];
 
 impl AuditAction<'_> {
@@ -182,6 +204,10 @@ impl AuditAction<'_> {
             AuditAction::DataExported => "data_exported",
             AuditAction::StatisticsRead { .. } => "statistics_read",
             AuditAction::AuditLogRead { .. } => "audit_log_read",
+            AuditAction::WebhookCreated { .. } => "webhook_created",
+            AuditAction::WebhookDeleted { .. } => "webhook_deleted",
+            AuditAction::WebhookDeliveryRetried { .. } => "webhook_delivery_retried",
+            AuditAction::WebhookDisabled { .. } => "webhook_disabled",
         }
     }
 
@@ -261,6 +287,17 @@ impl AuditAction<'_> {
                 filters,
                 count,
             } => json!({"format": format, "filters": filters, "count": count}),
+            AuditAction::WebhookCreated { endpoint, events } => {
+                json!({"endpoint": endpoint, "events": events})
+            }
+            AuditAction::WebhookDeleted { endpoint } | AuditAction::WebhookDisabled { endpoint } => {
+                json!({"endpoint": endpoint})
+            }
+            AuditAction::WebhookDeliveryRetried {
+                endpoint,
+                delivery,
+                enabled,
+            } => json!({"endpoint": endpoint, "delivery": delivery, "enabled": enabled}),
             AuditAction::SignInLinkIssued
             | AuditAction::DataExported
             | AuditAction::SubjectCreated
@@ -516,6 +553,17 @@ mod tests {
                 sessions: 0,
             },
             AuditAction::StaffTokenRevoked { token_id: "" },
+            AuditAction::WebhookCreated {
+                endpoint: "",
+                events: vec![],
+            },
+            AuditAction::WebhookDeleted { endpoint: "" },
+            AuditAction::WebhookDeliveryRetried {
+                endpoint: "",
+                delivery: "",
+                enabled: false,
+            },
+            AuditAction::WebhookDisabled { endpoint: "" },
         ];
         let names: Vec<&str> = all.iter().map(AuditAction::name).collect();
         assert_eq!(names, ACTIONS);

@@ -27,6 +27,8 @@ mod tokens;
 pub(crate) mod tx;
 mod verify;
 mod web;
+mod webhook_queue;
+mod webhooks;
 
 pub use audit::ACTIONS as AUDIT_ACTIONS;
 pub use audit_view::{AuditFilter, AuditPage, AuditRow};
@@ -43,6 +45,11 @@ pub use subjects::{MintedBy, SubjectCaller, SUBJECT_TOKEN_PREFIX};
 pub use tokens::{ApiToken, TokenCheck, TokenHolder, STAFF_TOKEN_PREFIX};
 pub use verify::{ChainProblem, ChainReport, CheckpointCopy, CheckpointName};
 pub use web::PolicyVersion;
+pub use webhook_queue::{Attempt, Disabled, DueDelivery, RetrySchedule, WebhookDelivery};
+pub use webhooks::{
+    event_body, event_type, NewWebhook, WebhookEndpoint, DELIVERY_PREFIX, SECRET_PREFIX, WEBHOOK_EVENTS,
+    WEBHOOK_PREFIX,
+};
 
 use chrono::{DateTime, Utc};
 use kerro_core::Lang;
