@@ -32,9 +32,9 @@ pub use store::{
     CheckpointClock, CheckpointCopy, CheckpointName, CheckpointPolicy, AUDIT_ACTIONS,
 };
 // Signed webhooks and the event stream (issue 14, items 5 and 6).
+pub use store::outbox::OutboxEvent;
 pub use store::{
     event_body, event_type, Attempt, Disabled, DueDelivery, NewWebhook, RetrySchedule,
     WebhookDelivery, WebhookEndpoint, DELIVERY_PREFIX, SECRET_PREFIX, WEBHOOK_EVENTS,
     WEBHOOK_PREFIX,
 };
-pub use store::outbox::OutboxEvent;

@@ -439,6 +439,23 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
         state
             .store
             .start_checkpoints(state.config.audit.policy(), state.clock.clone());
+        // Webhooks (every node runs a dispatcher; each event is fanned out
+        // and each delivery claimed under the write lock, so once) and the
+        // optional event stream to NATS JetStream.
+        let _webhooks = crate::webhooks::Dispatcher::start(crate::webhooks::Options::new(&state))
+            .context("cannot start the webhook dispatcher")?;
+        let _events = match &state.config.events.nats_url {
+            Some(url) => Some(
+                crate::events::Publisher::start(crate::events::Options {
+                    store: state.store.clone(),
+                    url: url.clone(),
+                    prefix: state.config.events.subject_prefix.clone(),
+                    clock: state.clock.clone(),
+                })
+                .context("cannot start the event stream")?,
+            ),
+            None => None,
+        };
         // Outbox events older than the retention are pruned hourly (every node
         // may do it; deleting what another node already deleted is harmless).
         let pruning = state.store.clone();

@@ -119,8 +119,7 @@ pub async fn publish_pending(
         metrics::counter!(telemetry::EVENTS_PUBLISHED).increment(1);
     }
     let (store, now) = (opts.store.clone(), (opts.clock)());
-    tokio::task::spawn_blocking(move || store.advance_stream_cursor(now, CURSOR, newest))
-        .await??;
+    tokio::task::spawn_blocking(move || store.advance_stream_cursor(now, CURSOR, newest)).await??;
     Ok(events.len())
 }
 
@@ -134,7 +133,10 @@ pub async fn publish(
     body: String,
 ) -> anyhow::Result<bool> {
     let mut headers = async_nats::HeaderMap::new();
-    headers.insert(async_nats::header::NATS_MESSAGE_ID, seq.to_string().as_str());
+    headers.insert(
+        async_nats::header::NATS_MESSAGE_ID,
+        seq.to_string().as_str(),
+    );
     let ack = js
         .publish_with_headers(format!("{prefix}.{kind}"), headers, body.into())
         .await?

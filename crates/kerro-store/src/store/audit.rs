@@ -290,7 +290,8 @@ impl AuditAction<'_> {
             AuditAction::WebhookCreated { endpoint, events } => {
                 json!({"endpoint": endpoint, "events": events})
             }
-            AuditAction::WebhookDeleted { endpoint } | AuditAction::WebhookDisabled { endpoint } => {
+            AuditAction::WebhookDeleted { endpoint }
+            | AuditAction::WebhookDisabled { endpoint } => {
                 json!({"endpoint": endpoint})
             }
             AuditAction::WebhookDeliveryRetried {

@@ -222,8 +222,7 @@ impl Store {
         }
         let mut total = 0;
         loop {
-            let (queued, more) =
-                self.write(&Actor::System("webhooks".into()), now, fan_out_in)?;
+            let (queued, more) = self.write(&Actor::System("webhooks".into()), now, fan_out_in)?;
             total += queued;
             if !more {
                 return Ok(total);

@@ -228,7 +228,10 @@ pub(crate) fn open_secret(store: &Store, endpoint: &str, sealed: &str) -> StoreR
     let raw = base64::engine::general_purpose::STANDARD
         .decode(sealed)
         .map_err(super::corrupt("webhook secret"))?;
-    let bytes = store.inner.keys.open_staff(endpoint, "webhook_secret", &raw)?;
+    let bytes = store
+        .inner
+        .keys
+        .open_staff(endpoint, "webhook_secret", &raw)?;
     Ok(format!(
         "{SECRET_PREFIX}{}",
         base64::engine::general_purpose::STANDARD.encode(bytes)

@@ -82,8 +82,8 @@ impl Guard {
     /// Checks what can be checked without the network: the URL's shape, its
     /// scheme and, for an address literal, the address. Returns the URL.
     pub fn check_shape(&self, raw: &str) -> Result<reqwest::Url, CoreError> {
-        let url = reqwest::Url::parse(raw)
-            .map_err(|e| bad(format!("not an absolute URL ({e})")))?;
+        let url =
+            reqwest::Url::parse(raw).map_err(|e| bad(format!("not an absolute URL ({e})")))?;
         let literal = self.literal(&url);
         let trusted = literal.is_some_and(|a| self.trusted.contains(&a));
         match url.scheme() {
@@ -175,12 +175,10 @@ impl Resolve for Guard {
         let guard = self.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let found = tokio::time::timeout(
-                RESOLVE_TIMEOUT,
-                tokio::net::lookup_host((host.clone(), 0)),
-            )
-            .await
-            .map_err(|_| format!("{host} did not resolve in time"))??;
+            let found =
+                tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host.clone(), 0)))
+                    .await
+                    .map_err(|_| format!("{host} did not resolve in time"))??;
             let allowed: Vec<SocketAddr> = found.filter(|a| guard.reaches(*a)).collect();
             if allowed.is_empty() {
                 return Err(format!("{host} resolves to no public address").into());
@@ -238,7 +236,9 @@ mod tests {
             let e = strict.check_shape(bad).unwrap_err();
             assert_eq!(e.field.as_deref(), Some("url"), "{bad}");
         }
-        assert!(strict.check_shape("https://hooks.example.com/kerro").is_ok());
+        assert!(strict
+            .check_shape("https://hooks.example.com/kerro")
+            .is_ok());
         let demo = Guard::new(&WebhooksConfig {
             trusted_receivers: vec!["127.0.0.1:9999".parse().unwrap()],
             ..WebhooksConfig::default()

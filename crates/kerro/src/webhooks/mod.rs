@@ -274,9 +274,10 @@ fn notify_admins(
         disabled.endpoint
     );
     let mut errors = Vec::new();
-    for a in admins.iter().filter(|a| {
-        a.role == Role::Admin && a.state == kerro_core::staff::StaffState::Active
-    }) {
+    for a in admins
+        .iter()
+        .filter(|a| a.role == Role::Admin && a.state == kerro_core::staff::StaffState::Active)
+    {
         if let Err(e) = mailer.send(
             &a.email,
             &format!("kerro: webhook {} disabled", disabled.endpoint),

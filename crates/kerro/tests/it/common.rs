@@ -28,6 +28,8 @@ pub struct TestApp {
     pub clock: Arc<Mutex<DateTime<Utc>>>,
     pub admin: String,
     pub backend: Backend,
+    /// The application state the router serves (for the webhook dispatcher).
+    pub state: AppState,
     /// The data directory (master key, mail outbox; the SQLite file unless `database` is set).
     pub data_dir: std::path::PathBuf,
     /// The database URL the store was opened with (`None`: `<dir>/kerro.db`).
@@ -57,9 +59,14 @@ impl TestApp {
     /// A test app on this binary's backend; `None` (after a loud SKIPPED line)
     /// when that backend is PostgreSQL and no server is reachable.
     pub fn start() -> Option<TestApp> {
+        Self::start_with(|_| {})
+    }
+
+    /// A test app whose configuration `configure` changed first.
+    pub fn start_with(configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_owned();
-        Self::with_dir(dir, &path, crate::BACKEND)
+        Self::configured(dir, &path, crate::BACKEND, configure)
     }
 
     /// A test app on SQLite, whatever the binary's backend (the source of `db copy`).
@@ -80,6 +87,15 @@ impl TestApp {
         path: &std::path::Path,
         backend: Backend,
     ) -> Option<TestApp> {
+        Self::configured(dir, path, backend, |_| {})
+    }
+
+    fn configured(
+        dir: tempfile::TempDir,
+        path: &std::path::Path,
+        backend: Backend,
+        configure: impl FnOnce(&mut Config),
+    ) -> Option<TestApp> {
         let pg = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => match crate::pg_support::fresh_database() {
@@ -98,10 +114,11 @@ impl TestApp {
             Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
         ));
         let c = clock.clone();
-        let config = Config {
+        let mut config = Config {
             data_dir: dir.path().to_owned(),
             ..Config::default()
         };
+        configure(&mut config);
         let state = AppState {
             store: store.clone(),
             config: Arc::new(config),
@@ -118,7 +135,8 @@ impl TestApp {
         Some(TestApp {
             dir,
             store,
-            router: router(state),
+            router: router(state.clone()),
+            state,
             clock,
             admin,
             backend,

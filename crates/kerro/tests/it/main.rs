@@ -29,4 +29,5 @@ mod slow_clients;
 mod staff;
 mod telemetry;
 mod web;
+mod webhooks;
 mod write_path;

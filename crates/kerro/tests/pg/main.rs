@@ -46,5 +46,7 @@ mod staff;
 mod telemetry;
 #[path = "../it/web.rs"]
 mod web;
+#[path = "../it/webhooks.rs"]
+mod webhooks;
 #[path = "../it/write_path.rs"]
 mod write_path;
