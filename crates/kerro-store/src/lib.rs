@@ -36,5 +36,5 @@ pub use store::outbox::OutboxEvent;
 pub use store::{
     event_body, event_type, Attempt, Disabled, DueDelivery, NewWebhook, RetrySchedule,
     WebhookDelivery, WebhookEndpoint, DELIVERY_PREFIX, SECRET_PREFIX, WEBHOOK_EVENTS,
-    WEBHOOK_PREFIX,
+    WEBHOOK_MAX_DESCRIPTION, WEBHOOK_PREFIX,
 };

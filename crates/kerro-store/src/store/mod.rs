@@ -47,8 +47,8 @@ pub use verify::{ChainProblem, ChainReport, CheckpointCopy, CheckpointName};
 pub use web::PolicyVersion;
 pub use webhook_queue::{Attempt, Disabled, DueDelivery, RetrySchedule, WebhookDelivery};
 pub use webhooks::{
-    event_body, event_type, NewWebhook, WebhookEndpoint, DELIVERY_PREFIX, SECRET_PREFIX,
-    WEBHOOK_EVENTS, WEBHOOK_PREFIX,
+    event_body, event_type, NewWebhook, WebhookEndpoint, DELIVERY_PREFIX,
+    MAX_DESCRIPTION as WEBHOOK_MAX_DESCRIPTION, SECRET_PREFIX, WEBHOOK_EVENTS, WEBHOOK_PREFIX,
 };
 
 use chrono::{DateTime, Utc};

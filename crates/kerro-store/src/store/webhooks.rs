@@ -165,8 +165,9 @@ pub struct NewWebhook {
     pub description: Option<String>,
 }
 
-/// The longest URL and description kept.
+/// The longest URL kept.
 pub const MAX_URL: usize = 2000;
+/// The longest description kept, in characters.
 pub const MAX_DESCRIPTION: usize = 500;
 
 fn check_new(new: &NewWebhook) -> Result<Vec<String>, CoreError> {

@@ -84,8 +84,21 @@ pub async fn create(
             format!("the URL is longer than {MAX_URL} bytes"),
         )));
     }
-    // The events first: they are checked without the network.
+    // What needs no network first: the events and the description.
     check_events(&body.events)?;
+    if let Some(d) = &body.description {
+        if d.chars().count() > kerro_store::WEBHOOK_MAX_DESCRIPTION
+            || d.chars().any(char::is_control)
+        {
+            return Err(AppError(CoreError::invalid(
+                "description",
+                format!(
+                    "a description is at most {} characters, without control characters",
+                    kerro_store::WEBHOOK_MAX_DESCRIPTION
+                ),
+            )));
+        }
+    }
     let url = Guard::new(&state.config.webhooks).check(&body.url).await?;
     let (store, now) = (state.store.clone(), state.now());
     let max = state.config.webhooks.max_endpoints as usize;
@@ -107,6 +120,13 @@ pub async fn create(
 }
 
 fn check_events(events: &[String]) -> Result<(), AppError> {
+    if events.is_empty() {
+        return Err(AppError(CoreError::at(
+            kerro_core::ErrorCode::InvalidRequest,
+            "events",
+            "name at least one event type",
+        )));
+    }
     for (i, e) in events.iter().enumerate() {
         if !WEBHOOK_EVENTS.contains(&e.as_str()) {
             return Err(AppError(CoreError::at(
