@@ -16,6 +16,7 @@ mod checkpoints;
 mod common;
 mod decisions;
 mod e2e;
+mod events;
 mod hostile;
 mod hostile_staff;
 mod import;

@@ -23,6 +23,8 @@ mod cluster;
 mod common;
 #[path = "../it/decisions.rs"]
 mod decisions;
+#[path = "../it/events.rs"]
+mod events;
 #[path = "../it/hostile.rs"]
 mod hostile;
 #[path = "../it/hostile_staff.rs"]
