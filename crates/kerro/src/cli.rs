@@ -280,8 +280,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None,
             )?;
             let staff_banner = crate::demo::invite_staff(&store, now, &cfg.public_url())?;
+            // A receiver that verifies each signed event and prints it (this one address only
+            // is allowed although it is local and plain HTTP).
+            let receiver = crate::demo_webhook::Receiver::bind()?;
+            let hook_url = receiver.url();
+            cfg.webhooks.trusted_receivers.push(receiver.addr);
+            receiver.register_and_serve(&store, now)?;
             let banner = format!(
-                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  metrics:       {url}/metrics  (with the admin token; or set metrics.listen)\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n{}{staff_banner}",
+                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  metrics:       {url}/metrics  (with the admin token; or set metrics.listen)\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n  webhooks:      every event is signed and sent to {hook_url}, which prints each one it verified\n{}{staff_banner}",
                 seed.subjects.len(),
                 seed.sample_subject,
                 crate::demo::web_banner(&cfg.public_url(), &web_token),

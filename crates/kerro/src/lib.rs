@@ -9,6 +9,7 @@ pub mod config;
 pub mod db_copy;
 pub mod demo;
 pub mod demo_offers;
+pub mod demo_webhook;
 pub mod documents;
 pub mod events;
 pub mod http;

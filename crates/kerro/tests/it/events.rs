@@ -133,7 +133,12 @@ async fn events_reach_jetstream_once_each_and_resume_after_a_restart() {
     wait_for_messages(&mut stream, all.len() as u64).await;
     assert_eq!(
         app.store.stream_cursor(kerro::events::CURSOR).unwrap(),
-        app.store.outbox_since(0, 10_000).unwrap().last().unwrap().seq
+        app.store
+            .outbox_since(0, 10_000)
+            .unwrap()
+            .last()
+            .unwrap()
+            .seq
     );
     js.delete_stream(&name).await.unwrap();
 }
