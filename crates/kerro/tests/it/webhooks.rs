@@ -349,6 +349,7 @@ async fn exhausted_retries_disable_the_endpoint_tell_the_admins_and_a_retry_enab
     let _d = dispatch(&app, seconds(&[5]));
     app.subject("unlucky@example.fi").await;
     rx.wait_for("the first attempt", |l| l.len() == 1).await;
+    deliveries_when(&app, &hook, |l| l[0]["attempts"] == 1).await;
     app.advance(Duration::seconds(5));
     rx.wait_for("the last attempt", |l| l.len() == 2).await;
     let started = Instant::now();
