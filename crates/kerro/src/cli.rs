@@ -471,7 +471,10 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
                 hourly.tick().await;
                 let store = pruning.clone();
                 let pruned = tokio::task::spawn_blocking(move || {
-                    store.prune_outbox(kerro_core::time::days_before(Utc::now(), retention))
+                    let before = kerro_core::time::days_before(Utc::now(), retention);
+                    // Finished webhook deliveries are kept as long as the events.
+                    store.prune_webhook_deliveries(before)?;
+                    store.prune_outbox(before)
                 })
                 .await;
                 match pruned {

@@ -234,7 +234,8 @@ pub struct Config {
     /// The URL kerro is reached at, for links in receipts.
     pub public_url: Option<String>,
     pub subject_token_minutes: u32,
-    /// How long domain events stay in the outbox (other nodes read them within a second).
+    /// How long domain events stay in the outbox (other nodes read them within a second),
+    /// and finished webhook deliveries in their list.
     pub outbox_retention_days: u32,
     pub controller: Controller,
     pub mail: MailConfig,

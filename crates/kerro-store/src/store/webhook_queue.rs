@@ -238,6 +238,20 @@ impl Store {
         lease: Duration,
         limit: usize,
     ) -> StoreResult<Vec<DueDelivery>> {
+        // Looks first, so an idle poll takes no write lock.
+        let at = ts(&now);
+        let any = self.read(move |conn| {
+            Ok(!conn
+                .rows(
+                    "SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+                     WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 AND e.disabled_at IS NULL LIMIT 1",
+                    [at],
+                )?
+                .is_empty())
+        })?;
+        if !any {
+            return Ok(Vec::new());
+        }
         let claimed = self.write(&Actor::System("webhooks".into()), now, move |tx| {
             let rows = tx.rows(
                 "SELECT d.id, d.endpoint_id, e.url, e.secret_sealed, d.payload, d.attempts
@@ -448,6 +462,18 @@ impl Store {
                 delivery_from_row,
             )?
             .collect()
+        })
+    }
+
+    /// Deletes deliveries that are done (succeeded or failed) and were last
+    /// touched before `before`; returns how many.
+    pub fn prune_webhook_deliveries(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let cutoff = ts(&before);
+        self.write(&Actor::System("webhooks".into()), before, move |tx| {
+            Ok(tx.execute(
+                "DELETE FROM webhook_deliveries WHERE state <> 'pending' AND updated_at < ?1",
+                [cutoff],
+            )? as u64)
         })
     }
 

@@ -341,3 +341,90 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: &str, payload: Value) -> OutboxEvent {
+        OutboxEvent {
+            seq: 7,
+            kind: kind.into(),
+            subject: Some("sub_01J0000000000000000000000A".into()),
+            payload,
+            node: "n".into(),
+            created_at: "2026-03-01T09:00:00.000000Z".into(),
+        }
+    }
+
+    /// Outbox kinds map to the documented types; a contact change is
+    /// `contact.changed`, a change of rights and internal events are not sent.
+    #[test]
+    fn outbox_kinds_map_to_webhook_types() {
+        for (kind, payload, expected) in [
+            (kind::CONSENT_GIVEN, json!({}), Some("consent.given")),
+            (
+                kind::CONSENT_WITHDRAWN,
+                json!({}),
+                Some("consent.withdrawn"),
+            ),
+            (kind::CONSENT_EXPIRED, json!({}), Some("consent.expired")),
+            (kind::CONSENT_REFUSED, json!({}), Some("consent.refused")),
+            (
+                kind::DECLARATION_CHANGED,
+                json!({}),
+                Some("declaration.changed"),
+            ),
+            (
+                kind::DECLARATION_DELETED,
+                json!({}),
+                Some("declaration.deleted"),
+            ),
+            (kind::SUBJECT_CREATED, json!({}), Some("subject.created")),
+            (kind::SUBJECT_ERASED, json!({}), Some("subject.erased")),
+            (
+                kind::SUBJECT_CHANGED,
+                json!({"changed": "contact"}),
+                Some("contact.changed"),
+            ),
+            (kind::SUBJECT_CHANGED, json!({"changed": "rights"}), None),
+            (kind::UNSUBSCRIBED, json!({}), Some("unsubscribed")),
+            (kind::DELIVERY_SENT, json!({}), Some("delivery.sent")),
+            (kind::SCHEMA_CHANGED, json!({}), None),
+            (kind::OFFER_DELIVERED, json!({}), None),
+            (kind::STAFF_ACCESS_REVOKED, json!({}), None),
+        ] {
+            let e = event(kind, payload);
+            assert_eq!(event_type(&e), expected, "{kind}");
+            if let Some(t) = expected {
+                assert!(WEBHOOK_EVENTS.contains(&t));
+                assert_eq!(event_body(&e).unwrap()["type"], t);
+            }
+        }
+    }
+
+    /// A body copies only the listed fields, and only plain values: a field
+    /// the list does not name (an address, a value) never reaches a receiver.
+    #[test]
+    fn bodies_carry_listed_ids_and_keys_only() {
+        let e = event(
+            kind::UNSUBSCRIBED,
+            json!({"purpose": "newsletter", "channel": "email", "at": "2026-03-01T09:00:00Z",
+                   "email": "someone@example.fi", "value": "secret answer",
+                   "offer": {"nested": "x"}, "attributes": ["a", {"b": 1}]}),
+        );
+        let body = event_body(&e).unwrap();
+        assert_eq!(
+            body,
+            json!({"type": "unsubscribed", "timestamp": "2026-03-01T09:00:00.000000Z",
+                   "data": {"subject": "sub_01J0000000000000000000000A", "purpose": "newsletter",
+                            "channel": "email", "at": "2026-03-01T09:00:00Z"}})
+        );
+        // The subject comes from the event's row, not from a payload field.
+        let e = event(kind::SUBJECT_CREATED, json!({"subject": "sub_other"}));
+        assert_eq!(
+            event_body(&e).unwrap()["data"]["subject"],
+            "sub_01J0000000000000000000000A"
+        );
+    }
+}
