@@ -100,7 +100,8 @@ async fn bad_input_table() {
         (Method::POST, s("/v1/decisions"), &admin, decision("\"2026-03-01\"", true), StatusCode::BAD_REQUEST, "invalid_request", "now"),
         (Method::POST, s("/v1/decisions"), &admin, decision("1772355600", true), StatusCode::BAD_REQUEST, "invalid_request", "now"),
         // Oversized body.
-        (Method::POST, s("/v1/forms/survey/submissions"), &subject, huge, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", ""),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, huge.clone(), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", ""),
+        (Method::POST, s("/v1/webhooks"), &admin, huge, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", ""),
         // Webhooks: URLs that do not parse, are not https, carry credentials or reach a
         // non-public address; unknown events; bad ids. (No network is needed to refuse them.)
         (Method::POST, s("/v1/webhooks"), &admin, hook("not a url", "[\"consent.given\"]"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "url"),
