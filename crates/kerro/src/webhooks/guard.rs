@@ -219,6 +219,44 @@ mod tests {
         }
     }
 
+    /// The client resolves names through the guard: a name that resolves only
+    /// to loopback reaches nothing, though the URL's shape passed.
+    #[tokio::test]
+    async fn the_client_does_not_connect_to_a_name_that_resolves_privately() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cfg = WebhooksConfig {
+            allow_http: true,
+            ..WebhooksConfig::default()
+        };
+        let client = super::super::client(&cfg).unwrap();
+        let e = client
+            .post(format!("http://localhost:{port}/hook"))
+            .send()
+            .await
+            .unwrap_err();
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(c) = source {
+            text.push_str(&format!(": {c}"));
+            source = c.source();
+        }
+        assert!(text.contains("no public address"), "{text}");
+        // With private addresses allowed, the same name connects.
+        let open = WebhooksConfig {
+            allow_private_addresses: true,
+            ..cfg
+        };
+        let accepted = tokio::spawn(async move { listener.accept().await.is_ok() });
+        let client = super::super::client(&open).unwrap();
+        let _ = tokio::time::timeout(
+            Duration::from_millis(500),
+            client.post(format!("http://localhost:{port}/hook")).send(),
+        )
+        .await;
+        assert!(accepted.await.unwrap(), "connected");
+    }
+
     #[test]
     fn shapes() {
         let strict = Guard::new(&WebhooksConfig::default());
