@@ -353,7 +353,7 @@ pub(crate) fn record_as(
     Ok(())
 }
 
-/// Changes other nodes must follow (and webhooks will announce) go to the
+/// Changes other nodes must follow (and webhooks announce) go to the
 /// outbox in the same transaction. Consent events are published by the ledger.
 fn publish(
     tx: &Tx,
