@@ -489,3 +489,36 @@ async fn two_nodes_deliver_each_event_once() {
     assert_eq!(log.len(), 12, "each event once: {log:#?}");
     assert_eq!(ids.len(), 12);
 }
+
+/// Erasure drops what was still to be sent about the subject; the erasure
+/// itself is announced, with the pseudonymous id only.
+#[tokio::test]
+async fn erasure_drops_a_subjects_pending_deliveries() {
+    let Some(py) = python("webhooks::erasure_drops_a_subjects_pending_deliveries") else {
+        return;
+    };
+    let Some(app) = app().await else { return };
+    let rx = Receiver::start(&py);
+    let (hook, secret) = register(&app, &rx.url, &["subject.created", "subject.erased"]).await;
+    rx.control(&secret, 1).await;
+    let _d = dispatch(&app, seconds(&[5]));
+    let id = app.subject("forget.me@example.fi").await;
+    rx.wait_for("the failed first attempt", |l| l.len() == 1)
+        .await;
+    deliveries_when(&app, &hook, |l| l[0]["attempts"] == 1).await;
+    let token = app.subject_token(&id).await;
+    let r = app.call(Method::DELETE, "/v1/me", Some(&token), None).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let log = rx.wait_for("the erasure", |l| l.len() == 2).await;
+    assert_eq!(log[1]["type"], "subject.erased");
+    assert_eq!(log[1]["status"], 204);
+    let body: Value = serde_json::from_str(log[1]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["data"], json!({"subject": id}));
+    // The subject.created that was waiting for its retry is gone, not sent.
+    app.advance(Duration::seconds(10));
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(rx.log().await.len(), 2);
+    let listed = deliveries(&app, &hook).await;
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert_eq!(listed[0]["event_type"], "subject.erased");
+}
