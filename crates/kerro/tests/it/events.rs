@@ -131,14 +131,21 @@ async fn events_reach_jetstream_once_each_and_resume_after_a_restart() {
     let all = mapped(&app);
     assert_eq!(all.len(), events.len() + 1);
     wait_for_messages(&mut stream, all.len() as u64).await;
-    assert_eq!(
-        app.store.stream_cursor(kerro::events::CURSOR).unwrap(),
-        app.store
-            .outbox_since(0, 10_000)
-            .unwrap()
-            .last()
-            .unwrap()
-            .seq
-    );
+    // The cursor moves once JetStream acknowledged (just after the message lands).
+    let newest = app
+        .store
+        .outbox_since(0, 10_000)
+        .unwrap()
+        .last()
+        .unwrap()
+        .seq;
+    let started = Instant::now();
+    while app.store.stream_cursor(kerro::events::CURSOR).unwrap() != newest {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the cursor did not move"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     js.delete_stream(&name).await.unwrap();
 }
