@@ -12,7 +12,6 @@ async fn connect(test: &str) -> Option<async_nats::Client> {
     let url = std::env::var("KERRO_TEST_NATS_URL").unwrap_or("nats://127.0.0.1:4222".into());
     let connected = async_nats::ConnectOptions::new()
         .connection_timeout(Duration::from_secs(2))
-        .retry_on_initial_connect()
         .connect(url.as_str());
     let client = tokio::time::timeout(Duration::from_secs(3), connected).await;
     match client {
