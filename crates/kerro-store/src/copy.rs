@@ -36,6 +36,9 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("privacy_policy_versions", &["version"]),
     ("outbox", &["seq"]),
     ("checkpoints", &["seq"]),
+    ("webhook_endpoints", &["id"]),
+    ("webhook_deliveries", &["id"]),
+    ("stream_cursors", &["name"]),
 ];
 
 /// Identity columns whose PostgreSQL sequence must continue after the copied rows.

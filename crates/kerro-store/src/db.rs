@@ -22,6 +22,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0005_form_tokens.sql"),
     include_str!("migrations/sqlite/0006_staff.sql"),
     include_str!("migrations/sqlite/0007_checkpoints.sql"),
+    include_str!("migrations/sqlite/0008_webhooks.sql"),
     include_str!("migrations/sqlite/0009_messages.sql"),
     include_str!("migrations/sqlite/0010_email_optin.sql"),
 ];
@@ -35,6 +36,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0005_form_tokens.sql"),
     include_str!("migrations/postgres/0006_staff.sql"),
     include_str!("migrations/postgres/0007_checkpoints.sql"),
+    include_str!("migrations/postgres/0008_webhooks.sql"),
     include_str!("migrations/postgres/0009_messages.sql"),
     include_str!("migrations/postgres/0010_email_optin.sql"),
 ];

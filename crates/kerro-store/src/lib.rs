@@ -41,3 +41,10 @@ pub use store::{
     AuditFilter, AuditPage, AuditRow, Chain, ChainProblem, ChainReport, Checkpoint,
     CheckpointClock, CheckpointCopy, CheckpointName, CheckpointPolicy, AUDIT_ACTIONS,
 };
+// Signed webhooks and the event stream (issue 14, items 5 and 6).
+pub use store::outbox::OutboxEvent;
+pub use store::{
+    event_body, event_type, Attempt, Disabled, DueDelivery, NewWebhook, RetrySchedule,
+    WebhookDelivery, WebhookEndpoint, DELIVERY_PREFIX, SECRET_PREFIX, WEBHOOK_EVENTS,
+    WEBHOOK_MAX_DESCRIPTION, WEBHOOK_PREFIX,
+};

@@ -283,8 +283,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let campaign_banner =
                 crate::demo_offers::campaign(&store, now, &cfg.data_dir.join("outbox"))?
                     .replace("<API>", &cfg.public_url());
+            // A receiver that verifies each signed event and prints it (this one address only
+            // is allowed although it is local and plain HTTP).
+            let receiver = crate::demo_webhook::Receiver::bind()?;
+            let hook_url = receiver.url();
+            cfg.webhooks.trusted_receivers.push(receiver.addr);
+            receiver.register_and_serve(&store, now)?;
             let banner = format!(
-                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  metrics:       {url}/metrics  (with the admin token; or set metrics.listen)\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n{}{staff_banner}{campaign_banner}",
+                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  metrics:       {url}/metrics  (with the admin token; or set metrics.listen)\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n  webhooks:      every event is signed and sent to {hook_url}, which prints each one it verified\n{}{staff_banner}{campaign_banner}",
                 seed.subjects.len(),
                 seed.sample_subject,
                 crate::demo::web_banner(&cfg.public_url(), &web_token),
@@ -444,6 +450,23 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
             .start_checkpoints(state.config.audit.policy(), state.clock.clone());
         // Due campaigns are started and sent (one node sends each recipient's message).
         crate::web::CampaignSender::start(state.clone());
+        // Webhooks (every node runs a dispatcher; each event is fanned out
+        // and each delivery claimed under the write lock, so once) and the
+        // optional event stream to NATS JetStream.
+        let _webhooks = crate::webhooks::Dispatcher::start(crate::webhooks::Options::new(&state))
+            .context("cannot start the webhook dispatcher")?;
+        let _events = match &state.config.events.nats_url {
+            Some(url) => Some(
+                crate::events::Publisher::start(crate::events::Options {
+                    store: state.store.clone(),
+                    url: url.clone(),
+                    prefix: state.config.events.subject_prefix.clone(),
+                    clock: state.clock.clone(),
+                })
+                .context("cannot start the event stream")?,
+            ),
+            None => None,
+        };
         // Outbox events older than the retention are pruned hourly (every node
         // may do it; deleting what another node already deleted is harmless).
         let pruning = state.store.clone();
@@ -453,7 +476,10 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
                 hourly.tick().await;
                 let store = pruning.clone();
                 let pruned = tokio::task::spawn_blocking(move || {
-                    store.prune_outbox(kerro_core::time::days_before(Utc::now(), retention))
+                    let before = kerro_core::time::days_before(Utc::now(), retention);
+                    // Finished webhook deliveries are kept as long as the events.
+                    store.prune_webhook_deliveries(before)?;
+                    store.prune_outbox(before)
                 })
                 .await;
                 match pruned {

@@ -194,6 +194,56 @@ pub struct MetricsConfig {
     pub listen: Option<SocketAddr>,
 }
 
+/// Signed webhooks (see docs/webhooks.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// Accept `http://` endpoint URLs (default: only `https://`).
+    pub allow_http: bool,
+    /// Accept endpoints on loopback, private, link-local and other non-public
+    /// addresses (default: refused when registered and again when sent to).
+    pub allow_private_addresses: bool,
+    /// How many endpoints may be registered.
+    pub max_endpoints: u32,
+    /// Seconds a receiver has to answer one delivery.
+    pub timeout_secs: u32,
+    /// Exact addresses allowed even though they are private and plain HTTP:
+    /// only `kerro demo` sets this, for its own receiver.
+    #[serde(skip)]
+    pub trusted_receivers: Vec<SocketAddr>,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        WebhooksConfig {
+            allow_http: false,
+            allow_private_addresses: false,
+            max_endpoints: 20,
+            timeout_secs: 10,
+            trusted_receivers: Vec::new(),
+        }
+    }
+}
+
+/// The event stream: the webhooks' events published to NATS JetStream (see docs/webhooks.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// `nats://127.0.0.1:4222`; unset: no stream. Also `KERRO_NATS_URL`.
+    pub nats_url: Option<String>,
+    /// Events go to subject `<prefix>.<type>`, e.g. `kerro.consent.given`.
+    pub subject_prefix: String,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig {
+            nats_url: None,
+            subject_prefix: "kerro".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -208,7 +258,8 @@ pub struct Config {
     /// The URL kerro is reached at, for links in receipts.
     pub public_url: Option<String>,
     pub subject_token_minutes: u32,
-    /// How long domain events stay in the outbox (other nodes read them within a second).
+    /// How long domain events stay in the outbox (other nodes read them within a second),
+    /// and finished webhook deliveries in their list.
     pub outbox_retention_days: u32,
     pub controller: Controller,
     pub mail: MailConfig,
@@ -217,6 +268,8 @@ pub struct Config {
     pub audit: AuditConfig,
     pub metrics: MetricsConfig,
     pub campaigns: CampaignsConfig,
+    pub webhooks: WebhooksConfig,
+    pub events: EventsConfig,
 }
 
 impl Default for Config {
@@ -238,6 +291,8 @@ impl Default for Config {
             audit: AuditConfig::default(),
             metrics: MetricsConfig::default(),
             campaigns: CampaignsConfig::default(),
+            webhooks: WebhooksConfig::default(),
+            events: EventsConfig::default(),
         }
     }
 }
@@ -309,6 +364,9 @@ impl Config {
             let v = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read KERRO_SMTP_URL_FILE {path}"))?;
             cfg.mail.smtp_url = Some(v.trim().to_owned());
+        }
+        if let Some(v) = env("KERRO_NATS_URL") {
+            cfg.events.nats_url = Some(v);
         }
         if let Some(listen) = cli.listen {
             cfg.listen = listen;
@@ -441,6 +499,31 @@ impl Config {
         let minutes = self.audit.checkpoint_every_minutes;
         if minutes == 0 || minutes > 7 * 24 * 60 {
             bail!("audit.checkpoint_every_minutes must be between 1 and 10080");
+        }
+        self.validate_webhooks()
+    }
+
+    fn validate_webhooks(&self) -> anyhow::Result<()> {
+        let w = &self.webhooks;
+        if w.max_endpoints == 0 || w.max_endpoints > 1000 {
+            bail!("webhooks.max_endpoints must be between 1 and 1000");
+        }
+        if w.timeout_secs == 0 || w.timeout_secs > 60 {
+            bail!("webhooks.timeout_secs must be between 1 and 60");
+        }
+        if let Some(url) = &self.events.nats_url {
+            if !(url.starts_with("nats://") || url.starts_with("tls://")) || url.contains(' ') {
+                bail!("events.nats_url must be a nats:// or tls:// URL");
+            }
+        }
+        let prefix = &self.events.subject_prefix;
+        let token_ok = |t: &str| {
+            !t.is_empty()
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        };
+        if !prefix.split('.').all(token_ok) {
+            bail!("events.subject_prefix must be NATS subject tokens such as kerro or acme.kerro");
         }
         Ok(())
     }

@@ -14,13 +14,22 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use metrics::{describe_counter, describe_histogram, Unit};
+use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Requests answered, by method, route template and status.
 pub const HTTP_REQUESTS: &str = "kerro_http_requests_total";
 /// How long requests took to answer (to the response's head), by method, route template and status.
 pub const HTTP_DURATION: &str = "kerro_http_request_duration_seconds";
+
+/// Webhook delivery attempts, by outcome (`delivered` or `failed`).
+pub const WEBHOOK_ATTEMPTS: &str = "kerro_webhook_attempts_total";
+/// Endpoints disabled after failing for the whole retry schedule.
+pub const WEBHOOK_DISABLED: &str = "kerro_webhook_endpoints_disabled_total";
+/// Webhook deliveries waiting to be sent (pending, to enabled endpoints).
+pub const WEBHOOK_QUEUE_DEPTH: &str = "kerro_webhook_queue_depth";
+/// Events JetStream acknowledged (`events.nats_url`).
+pub const EVENTS_PUBLISHED: &str = "kerro_events_published_total";
 
 /// The media type of the Prometheus text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -88,6 +97,26 @@ fn describe() {
         HTTP_DURATION,
         Unit::Seconds,
         "Time from a request's arrival to its response's head, by method, route template and status."
+    );
+    describe_counter!(
+        WEBHOOK_ATTEMPTS,
+        Unit::Count,
+        "Webhook delivery attempts, by outcome (delivered: a 2xx answer; failed: anything else)."
+    );
+    describe_counter!(
+        WEBHOOK_DISABLED,
+        Unit::Count,
+        "Webhook endpoints disabled because every attempt failed for the whole retry schedule."
+    );
+    describe_gauge!(
+        WEBHOOK_QUEUE_DEPTH,
+        Unit::Count,
+        "Webhook deliveries pending to enabled endpoints, as of the dispatcher's last pass."
+    );
+    describe_counter!(
+        EVENTS_PUBLISHED,
+        Unit::Count,
+        "Events published to NATS JetStream and acknowledged."
     );
 }
 

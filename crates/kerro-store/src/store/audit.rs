@@ -119,6 +119,24 @@ pub(crate) enum AuditAction<'a> {
     StatisticsRead {
         attributes: Vec<String>,
     },
+    // Webhooks (store/webhooks.rs, store/webhook_queue.rs).
+    WebhookCreated {
+        endpoint: &'a str,
+        events: Vec<String>,
+    },
+    WebhookDeleted {
+        endpoint: &'a str,
+    },
+    WebhookDeliveryRetried {
+        endpoint: &'a str,
+        delivery: &'a str,
+        /// The endpoint was disabled and is enabled again.
+        enabled: bool,
+    },
+    /// Every attempt failed for the whole retry schedule; staff are e-mailed.
+    WebhookDisabled {
+        endpoint: &'a str,
+    },
     /// A staff member viewed or exported the audit log (`format`: page, csv, json).
     AuditLogRead {
         format: &'a str,
@@ -184,6 +202,10 @@ pub const ACTIONS: &[&str] = &[
     "email_confirmation_issued",
     "email_changed",
     "email_confirmed",
+    "webhook_created",
+    "webhook_deleted",
+    "webhook_delivery_retried",
+    "webhook_disabled",
 ];
 
 impl AuditAction<'_> {
@@ -225,6 +247,10 @@ impl AuditAction<'_> {
             AuditAction::MessageSent { .. } => "message_sent",
             AuditAction::Unsubscribed { .. } => "unsubscribed",
             AuditAction::CampaignChanged { .. } => "campaign_changed",
+            AuditAction::WebhookCreated { .. } => "webhook_created",
+            AuditAction::WebhookDeleted { .. } => "webhook_deleted",
+            AuditAction::WebhookDeliveryRetried { .. } => "webhook_delivery_retried",
+            AuditAction::WebhookDisabled { .. } => "webhook_disabled",
         }
     }
 
@@ -325,6 +351,18 @@ impl AuditAction<'_> {
             AuditAction::CampaignChanged { campaign, change } => {
                 json!({"campaign": campaign, "change": change})
             }
+            AuditAction::WebhookCreated { endpoint, events } => {
+                json!({"endpoint": endpoint, "events": events})
+            }
+            AuditAction::WebhookDeleted { endpoint }
+            | AuditAction::WebhookDisabled { endpoint } => {
+                json!({"endpoint": endpoint})
+            }
+            AuditAction::WebhookDeliveryRetried {
+                endpoint,
+                delivery,
+                enabled,
+            } => json!({"endpoint": endpoint, "delivery": delivery, "enabled": enabled}),
             AuditAction::SignInLinkIssued
             | AuditAction::EmailConfirmationIssued
             | AuditAction::DataExported
@@ -380,7 +418,7 @@ pub(crate) fn record_as(
     Ok(())
 }
 
-/// Changes other nodes must follow (and webhooks will announce) go to the
+/// Changes other nodes must follow (and webhooks announce) go to the
 /// outbox in the same transaction. Consent events are published by the ledger.
 fn publish(
     tx: &Tx,
@@ -625,6 +663,17 @@ mod tests {
                 source: "",
             },
             AuditAction::EmailConfirmed { record_id: "" },
+            AuditAction::WebhookCreated {
+                endpoint: "",
+                events: vec![],
+            },
+            AuditAction::WebhookDeleted { endpoint: "" },
+            AuditAction::WebhookDeliveryRetried {
+                endpoint: "",
+                delivery: "",
+                enabled: false,
+            },
+            AuditAction::WebhookDisabled { endpoint: "" },
         ];
         let names: Vec<&str> = all.iter().map(AuditAction::name).collect();
         assert_eq!(names, ACTIONS);

@@ -31,6 +31,8 @@ pub(crate) mod tx;
 mod unsubscribe;
 mod verify;
 mod web;
+mod webhook_queue;
+mod webhooks;
 
 pub use audit::ACTIONS as AUDIT_ACTIONS;
 pub use audit_view::{AuditFilter, AuditPage, AuditRow};
@@ -54,6 +56,11 @@ pub use tokens::{ApiToken, TokenCheck, TokenHolder, STAFF_TOKEN_PREFIX};
 pub use unsubscribe::{Unsubscribe, UnsubscribeLink};
 pub use verify::{ChainProblem, ChainReport, CheckpointCopy, CheckpointName};
 pub use web::PolicyVersion;
+pub use webhook_queue::{Attempt, Disabled, DueDelivery, RetrySchedule, WebhookDelivery};
+pub use webhooks::{
+    event_body, event_type, NewWebhook, WebhookEndpoint, DELIVERY_PREFIX,
+    MAX_DESCRIPTION as WEBHOOK_MAX_DESCRIPTION, SECRET_PREFIX, WEBHOOK_EVENTS, WEBHOOK_PREFIX,
+};
 
 use chrono::{DateTime, Utc};
 use kerro_core::Lang;

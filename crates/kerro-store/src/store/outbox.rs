@@ -1,6 +1,7 @@
 //! The transactional outbox: domain events written in the same transaction
 //! as the change they describe, numbered by `seq`. Other kerro nodes follow
-//! it (see `follow`); later it feeds webhooks. An event names the
+//! it (see `follow`); it feeds webhooks and the event stream
+//! (`webhooks`, `webhook_queue`). An event names the
 //! pseudonymous subject id, keys and times, never a declared value, an
 //! e-mail address or any other personal value.
 

@@ -229,6 +229,10 @@ permission!(
     AuditRead, "read the audit log and checkpoints", [Admin, Dpo]
 );
 permission!(
+    /// Register, list and delete webhooks, read their deliveries and retry them.
+    WebhookManage, "manage webhooks", [Admin]
+);
+permission!(
     /// Scrape the operational metrics (`GET /metrics`: counts and timings, no personal data).
     Metrics, "read metrics", [Admin, Service]
 );

@@ -15,6 +15,7 @@ mod receipts;
 mod schema;
 mod staff;
 mod subjects;
+mod webhooks;
 
 pub use auth::{Caller, Permission, Staff, SubjectSession, TokenLimits};
 
@@ -119,6 +120,13 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/audiences/count", post(audiences::count))
         .route("/v1/audiences/export", post(audiences::export))
         .route("/v1/checkpoints", get(checkpoints::list))
+        .route("/v1/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/v1/webhooks/{id}", axum::routing::delete(webhooks::delete))
+        .route("/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route(
+            "/v1/webhooks/{id}/deliveries/{delivery}/retry",
+            post(webhooks::retry),
+        )
         .fallback(not_found)
         .layer(axum::Extension(std::sync::Arc::new(TokenLimits::new(
             state.config.web.api_token_requests_per_minute,

@@ -13,8 +13,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    audiences, campaigns, checkpoints, me, offers, receipts, schema, staff, subjects, ErrorBody,
-    ErrorDetail, Health,
+    audiences, campaigns, checkpoints, me, offers, receipts, schema, staff, subjects, webhooks,
+    ErrorBody, ErrorDetail, Health,
 };
 
 struct Security;
@@ -292,6 +292,7 @@ fn refine_schemas(schemas: &mut Value) {
         audiences::count, audiences::export,
         offers::put, offers::list, offers::get, offers::delete, offers::decide, offers::me_offers, offers::minimisation,
         checkpoints::list,
+        webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries, webhooks::retry,
     ),
     components(schemas(ErrorBody, ErrorDetail, Health)),
     modifiers(&Security),

@@ -34,6 +34,7 @@ async fn bad_input_table() {
         format!("{{\"decision_id\": \"{id}\", \"offer\": \"mail\", \"channel\": \"{channel}\", \"sent_at\": \"{at}\"}}")
     };
     let no_decision = "dec_01AAAAAAAAAAAAAAAAAAAAAAAA";
+    let hook = |url: &str, events: &str| format!("{{\"url\": \"{url}\", \"events\": {events}}}");
     // (method, path, token, body, status, code, field)
     let cases: Vec<(Method, String, &str, String, StatusCode, &str, &str)> = vec![
         // Malformed JSON and wrong shapes.
@@ -138,7 +139,35 @@ async fn bad_input_table() {
         (Method::POST, s("/v1/deliveries"), &admin, delivery(no_decision, "email", "+262000-01-01T00:00:00Z"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "sent_at"),
         (Method::POST, s("/v1/deliveries"), &service, s("{\"decision_id\": 5}"), StatusCode::BAD_REQUEST, "invalid_request", "decision_id"),
         // Oversized body.
-        (Method::POST, s("/v1/forms/survey/submissions"), &subject, huge, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", ""),
+        (Method::POST, s("/v1/forms/survey/submissions"), &subject, huge.clone(), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", ""),
+        (Method::POST, s("/v1/webhooks"), &admin, huge, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", ""),
+        // Webhooks: URLs that do not parse, are not https, carry credentials or reach a
+        // non-public address; unknown events; bad ids. (No network is needed to refuse them.)
+        (Method::POST, s("/v1/webhooks"), &admin, hook("not a url", "[\"consent.given\"]"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "url"),
+        (Method::POST, s("/v1/webhooks"), &admin, hook("/relative/path", "[\"consent.given\"]"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "url"),
+        (Method::POST, s("/v1/webhooks"), &admin, hook("ftp://hooks.example.invalid/", "[\"consent.given\"]"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "url"),
+        (Method::POST, s("/v1/webhooks"), &admin, hook("http://hooks.example.invalid/", "[\"consent.given\"]"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "url"),
+        (Method::POST, s("/v1/webhooks"), &admin, hook("https://user:pw@hooks.example.invalid/", "[\"consent.given\"]"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "url"),
+        (Method::POST, s("/v1/webhooks"), &admin, hook("https://127.0.0.1:8443/hook", "[\"consent.given\"]"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "url"),
+        (Method::POST, s("/v1/webhooks"), &admin, hook("https://169.254.169.254/latest/meta-data", "[\"consent.given\"]"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "url"),
+        (Method::POST, s("/v1/webhooks"), &admin, hook("https://10.0.0.1/", "[\"consent.given\"]"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "url"),
+        (Method::POST, s("/v1/webhooks"), &admin, hook("https://[::1]/", "[\"consent.given\"]"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "url"),
+        (Method::POST, s("/v1/webhooks"), &admin, hook("https://[::ffff:192.168.0.1]/", "[\"consent.given\"]"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "url"),
+        (Method::POST, s("/v1/webhooks"), &admin, hook("https://localhost/", "[\"consent.given\"]"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "url"),
+        (Method::POST, s("/v1/webhooks"), &admin, hook(&format!("https://hooks.example.invalid/{}", "a".repeat(3000)), "[\"consent.given\"]"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "url"),
+        (Method::POST, s("/v1/webhooks"), &admin, hook("https://127.0.0.1/", "[\"consent.given\", \"consent.maybe\"]"), StatusCode::BAD_REQUEST, "invalid_request", "events[1]"),
+        (Method::POST, s("/v1/webhooks"), &admin, hook("https://127.0.0.1/", "[]"), StatusCode::BAD_REQUEST, "invalid_request", "events"),
+        (Method::POST, s("/v1/webhooks"), &admin, hook("https://127.0.0.1/", "\"consent.given\""), StatusCode::BAD_REQUEST, "invalid_request", "events"),
+        (Method::POST, s("/v1/webhooks"), &admin, s("{\"url\": \"https://127.0.0.1/\"}"), StatusCode::BAD_REQUEST, "invalid_request", ""),
+        (Method::POST, s("/v1/webhooks"), &admin, s("{\"url\": \"https://127.0.0.1/\", \"events\": [\"consent.given\"], \"secret\": \"mine\"}"), StatusCode::BAD_REQUEST, "invalid_request", "secret"),
+        (Method::POST, s("/v1/webhooks"), &admin, format!("{{\"url\": \"https://127.0.0.1/\", \"events\": [\"consent.given\"], \"description\": \"{}\"}}", "d".repeat(501)), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "description"),
+        (Method::POST, s("/v1/webhooks"), &service, hook("https://127.0.0.1/", "[\"consent.given\"]"), StatusCode::FORBIDDEN, "forbidden", ""),
+        (Method::DELETE, s("/v1/webhooks/not-an-id"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),
+        (Method::DELETE, s("/v1/webhooks/wh_00000000000000000000000000"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),
+        (Method::GET, s("/v1/webhooks/wh_%FF/deliveries"), &admin, s(""), StatusCode::BAD_REQUEST, "invalid_request", ""),
+        (Method::GET, s("/v1/webhooks/wh_00000000000000000000000000/deliveries"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),
+        (Method::POST, s("/v1/webhooks/wh_00000000000000000000000000/deliveries/nope/retry"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "delivery"),
+        (Method::POST, s("/v1/webhooks/wh_00000000000000000000000000/deliveries/msg_00000000000000000000000000/retry"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),
         // Wrong token kind.
         (Method::GET, s("/v1/me"), &admin, s(""), StatusCode::FORBIDDEN, "forbidden", ""),
         (Method::GET, s("/v1/purposes"), &subject, s(""), StatusCode::FORBIDDEN, "forbidden", ""),

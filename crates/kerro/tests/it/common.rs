@@ -25,7 +25,7 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     pub store: Store,
     pub router: axum::Router,
-    /// The application state the router serves (for the campaign sender).
+    /// The application state the router serves (for the campaign sender and the webhook dispatcher).
     pub state: AppState,
     pub clock: Arc<Mutex<DateTime<Utc>>>,
     pub admin: String,
@@ -62,11 +62,11 @@ impl TestApp {
         Self::start_with(|_| {})
     }
 
-    /// As `start`, with the configuration changed by `configure` first.
+    /// A test app whose configuration `configure` changed first.
     pub fn start_with(configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_owned();
-        Self::with_dir(dir, &path, crate::BACKEND, configure)
+        Self::configured(dir, &path, crate::BACKEND, configure)
     }
 
     /// A test app on SQLite, whatever the binary's backend (the source of `db copy`).
@@ -74,15 +74,15 @@ impl TestApp {
     pub fn new() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_owned();
-        Self::with_dir(dir, &path, Backend::Sqlite, |_| {}).unwrap()
+        Self::configured(dir, &path, Backend::Sqlite, |_| {}).unwrap()
     }
 
     /// A test app whose data directory is `path` (which the caller keeps).
     pub fn at(path: &std::path::Path) -> Option<TestApp> {
-        Self::with_dir(tempfile::tempdir().unwrap(), path, crate::BACKEND, |_| {})
+        Self::configured(tempfile::tempdir().unwrap(), path, crate::BACKEND, |_| {})
     }
 
-    fn with_dir(
+    fn configured(
         dir: tempfile::TempDir,
         path: &std::path::Path,
         backend: Backend,

@@ -170,6 +170,19 @@ async fn db_copy_moves_a_sqlite_installation_to_postgresql() {
     // A SQLite installation with schema, answers, consents, a withdrawal, an erasure and logged decisions.
     let app = TestApp::new();
     app.schema().await;
+    // A webhook with deliveries, so its tables and the stream cursor are copied too.
+    app.store
+        .create_webhook(
+            &kerro_core::Actor::System("test".into()),
+            chrono::Utc::now(),
+            kerro_store::NewWebhook {
+                url: "https://hooks.example.invalid/kerro".into(),
+                events: vec!["consent.given".into(), "subject.erased".into()],
+                description: None,
+            },
+            20,
+        )
+        .unwrap();
     let (id, token) = app.answered_subject("copy1@example.fi").await;
     let (gone, gone_token) = app.answered_subject("copy2@example.fi").await;
     app.put("/v1/me/consents/offers", &token, json!({"given": false}))
@@ -181,6 +194,7 @@ async fn db_copy_moves_a_sqlite_installation_to_postgresql() {
         None,
     )
     .await;
+    app.store.webhook_fan_out(chrono::Utc::now()).unwrap();
     let source_path = app.store.db_path().unwrap().to_owned();
     let before = app
         .get(&format!("/v1/subjects/{id}"), &app.admin)

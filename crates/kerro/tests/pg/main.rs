@@ -25,6 +25,8 @@ mod cluster;
 mod common;
 #[path = "../it/decisions.rs"]
 mod decisions;
+#[path = "../it/events.rs"]
+mod events;
 #[path = "../it/hostile.rs"]
 mod hostile;
 #[path = "../it/hostile_staff.rs"]
@@ -52,5 +54,7 @@ mod staff;
 mod telemetry;
 #[path = "../it/web.rs"]
 mod web;
+#[path = "../it/webhooks.rs"]
+mod webhooks;
 #[path = "../it/write_path.rs"]
 mod write_path;
