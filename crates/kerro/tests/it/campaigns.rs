@@ -578,3 +578,47 @@ async fn unsubscribe_links_that_are_not_ours_change_nothing() {
     assert_eq!(ok.status, StatusCode::OK);
     assert_ne!(app.fingerprint(), before);
 }
+
+/// The campaign send rate, measured (not a check: `cargo test --release -p kerro
+/// --test it campaign_send_rate -- --ignored --nocapture`): 1,000 recipients,
+/// the pace set out of the way, to the file outbox and to a local SMTP server.
+#[tokio::test]
+#[ignore]
+async fn campaign_send_rate() {
+    for smtp in [false, true] {
+        let (_inbox, port) = smtp_server();
+        let Some(app) = TestApp::start_with(|c| {
+            c.campaigns.messages_per_second = 10_000;
+            if smtp {
+                c.mail.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+            }
+        }) else {
+            return;
+        };
+        app.schema().await;
+        newsletter(&app).await;
+        for n in 0..1000 {
+            reachable_subject(&app, &format!("rate{n}@example.com"), 5).await;
+        }
+        campaign(&app, json!({})).await;
+        let t = std::time::Instant::now();
+        let run = send_due(&app);
+        let secs = t.elapsed().as_secs_f64();
+        assert_eq!(run.sent, 1000);
+        println!(
+            "campaign to {} ({}): {} messages in {secs:.2} s = {:.0} messages/s",
+            if smtp {
+                "SMTP (mailin, local)"
+            } else {
+                "the file outbox"
+            },
+            if smtp {
+                "one connection per message"
+            } else {
+                "one file per message"
+            },
+            run.sent,
+            run.sent as f64 / secs
+        );
+    }
+}
