@@ -280,6 +280,21 @@ impl Store {
         })
     }
 
+    /// The subject ids of an audience (see `audience`).
+    pub(crate) fn audience_ids(
+        &self,
+        purpose: &PurposeKey,
+        channel: Channel,
+        condition: &serde_json::Value,
+    ) -> StoreResult<Vec<SubjectId>> {
+        let members = self.audience(purpose, channel, condition)?;
+        let a = self.inner.index.audience.read();
+        Ok(members
+            .iter()
+            .filter_map(|slot| a.ids.get(slot as usize).cloned().flatten())
+            .collect())
+    }
+
     /// How many subjects an audience reaches (see `audience`), without building the set.
     pub fn audience_count(
         &self,
@@ -327,14 +342,7 @@ impl Store {
         with_email: bool,
     ) -> StoreResult<Vec<(SubjectId, Option<String>)>> {
         let with_email = with_email && channel == Channel::Email;
-        let members = self.audience(purpose, channel, condition)?;
-        let ids: Vec<SubjectId> = {
-            let a = self.inner.index.audience.read();
-            members
-                .iter()
-                .filter_map(|slot| a.ids.get(slot as usize).cloned().flatten())
-                .collect()
-        };
+        let ids = self.audience_ids(purpose, channel, condition)?;
         let keys = self.keys();
         let (actor, purpose_s) = (actor.clone(), purpose.to_string());
         self.write(&actor, now, move |tx| {

@@ -4,6 +4,7 @@
 
 mod audit;
 mod audit_view;
+mod campaign_sending;
 mod campaigns;
 mod checkpoints;
 mod decision_log;
@@ -36,7 +37,8 @@ mod webhooks;
 
 pub use audit::ACTIONS as AUDIT_ACTIONS;
 pub use audit_view::{AuditFilter, AuditPage, AuditRow};
-pub use campaigns::{Campaign, NewCampaign, Outcome, Recipient, Skip};
+pub use campaign_sending::{Outcome, Recipient};
+pub use campaigns::{Campaign, NewCampaign, Skip};
 pub use checkpoints::{Chain, Checkpoint, CheckpointClock, CheckpointPolicy};
 pub use declare::Submission;
 pub use deliveries::{DeliveryReport, RecordedDelivery};

@@ -39,11 +39,17 @@ pub struct DeliveryView {
     pub sent_at: DateTime<Utc>,
 }
 
+/// Whether `raw` has the shape of kerro's ids with `prefix` (`dec_`, `cmp_`): a ULID after it.
+fn well_formed(raw: &str, prefix: &str) -> bool {
+    raw.len() == prefix.len() + 26
+        && raw.starts_with(prefix)
+        && raw[prefix.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric())
+}
+
 fn decision_id(raw: &str) -> Result<String, AppError> {
-    let ok = raw.len() == 30
-        && raw.starts_with("dec_")
-        && raw[4..].bytes().all(|b| b.is_ascii_alphanumeric());
-    if ok {
+    if well_formed(raw, "dec_") {
         Ok(raw.to_owned())
     } else {
         Err(AppError(CoreError::at(
@@ -131,10 +137,7 @@ pub struct CampaignBody {
 }
 
 fn campaign_id(raw: &str) -> Result<String, AppError> {
-    let ok = raw.len() == 30
-        && raw.starts_with("cmp_")
-        && raw[4..].bytes().all(|b| b.is_ascii_alphanumeric());
-    if ok {
+    if well_formed(raw, "cmp_") {
         Ok(raw.to_owned())
     } else {
         Err(AppError(CoreError::not_found("id", "no such campaign")))

@@ -14,7 +14,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::fields::display_value;
+use super::fields::answer_text;
 use super::i18n::{L10n, Tr};
 use super::mail::Mailer;
 use crate::app::AppState;
@@ -154,14 +154,7 @@ pub fn compose(app: &AppState, l10n: &Arc<L10n>, c: &Campaign, r: &Recipient) ->
         .reasons
         .values
         .iter()
-        .map(|v| {
-            let attr = snap.schema.attributes.get(&v.attribute);
-            let question = attr
-                .map(|a| tr.text(&a.title))
-                .unwrap_or_else(|| v.attribute.to_string());
-            let question = question.trim_end_matches(['?', ':']);
-            format!("{question}: {}", display_value(&tr, attr, &v.value))
-        })
+        .map(|v| answer_text(&tr, &snap.schema, &v.attribute, &v.value))
         .collect();
     let why = if answers.is_empty() {
         tr.t1("campaign-why-consent", "purpose", &purpose)

@@ -192,6 +192,22 @@ pub fn posted_answer(
         })
 }
 
+/// One declared value as a sentence part: the question, then the answer as a
+/// person reads it ("Interests: Cloud, OT"; a question that ends in its own
+/// punctuation keeps it).
+pub fn answer_text(tr: &Tr, schema: &Schema, attribute: &AttributeKey, value: &Value) -> String {
+    let attr = schema.attributes.get(attribute);
+    let question = attr
+        .map(|a| tr.text(&a.title))
+        .unwrap_or_else(|| attribute.to_string());
+    let sep = if question.ends_with(['?', ':']) {
+        " "
+    } else {
+        ": "
+    };
+    format!("{question}{sep}{}", display_value(tr, attr, value))
+}
+
 /// A stored answer as a person reads it: option titles, yes/no, the number or text.
 pub fn display_value(tr: &Tr, spec: Option<&AttributeSpec>, value: &Value) -> String {
     let title_of = |v: &str| -> String {

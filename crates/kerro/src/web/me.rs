@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 use super::ctx::{Ctx, Posted};
-use super::fields::{display_value, field_view, posted_answer, FieldView};
+use super::fields::{answer_text, display_value, field_view, posted_answer, FieldView};
 use super::forms::{basis_text, recipients_text};
 use super::i18n::Tr;
 use super::Chrome;
@@ -519,19 +519,9 @@ pub async fn offers(ctx: Ctx) -> Response {
                 .values
                 .iter()
                 .map(|v| {
-                    let attr = snap.schema.attributes.get(&v.attribute);
-                    let question = attr
-                        .map(|a| tr.text(&a.title))
-                        .unwrap_or_else(|| v.attribute.to_string());
-                    // A question already ends in its own punctuation.
-                    let sep = if question.ends_with(['?', ':']) {
-                        " "
-                    } else {
-                        ": "
-                    };
                     format!(
-                        "{question}{sep}{} ({}, {})",
-                        display_value(tr, attr, &v.value),
+                        "{} ({}, {})",
+                        answer_text(tr, &snap.schema, &v.attribute, &v.value),
                         source_text(tr, &ctx, v.form.as_ref(), None),
                         tr.date(&v.given_at)
                     )

@@ -57,6 +57,15 @@ fn smtp_server() -> (Inbox, u16) {
     (inbox, port)
 }
 
+/// The unsubscribe link of subject `id`'s e-mail for `purpose`.
+fn email_link(id: &str, purpose: &str) -> kerro_store::UnsubscribeLink {
+    kerro_store::UnsubscribeLink {
+        subject: kerro_core::SubjectId::parse(id).unwrap(),
+        channel: kerro_core::contact::Channel::Email,
+        purpose: kerro_core::PurposeKey::parse("p", purpose).unwrap(),
+    }
+}
+
 async fn campaign(app: &TestApp, condition: Value) -> String {
     let r = app
         .post(
@@ -162,11 +171,7 @@ async fn campaign_counts_equal_a_brute_force_count_over_the_subjects() {
                 assert_eq!(r.status, StatusCode::OK, "{}", r.body);
             }
             "left" => {
-                let tok = app.store.unsubscribe_token(&kerro_store::UnsubscribeLink {
-                    subject: kerro_core::SubjectId::parse(sid).unwrap(),
-                    channel: kerro_core::contact::Channel::Email,
-                    purpose: kerro_core::PurposeKey::parse("p", "offers").unwrap(),
-                });
+                let tok = app.store.unsubscribe_token(&email_link(sid, "offers"));
                 app.store
                     .unsubscribe(*app.clock.lock().unwrap(), &tok)
                     .unwrap();
@@ -437,11 +442,7 @@ async fn the_pages_button_unsubscribes_with_its_csrf_token() {
     app.schema().await;
     newsletter(&app).await;
     let (id, token) = reachable_subject(&app, "button@example.com", 3).await;
-    let tok = app.store.unsubscribe_token(&kerro_store::UnsubscribeLink {
-        subject: kerro_core::SubjectId::parse(&id).unwrap(),
-        channel: kerro_core::contact::Channel::Email,
-        purpose: kerro_core::PurposeKey::parse("p", "offers").unwrap(),
-    });
+    let tok = app.store.unsubscribe_token(&email_link(&id, "offers"));
     let page = get(&app, &format!("/u/{tok}"), "").await;
     assert_eq!(page.status, StatusCode::OK);
     let cookie = page
@@ -503,21 +504,14 @@ async fn unsubscribe_links_that_are_not_ours_change_nothing() {
     let Some(app) = TestApp::start() else { return };
     app.schema().await;
     let (id, _) = reachable_subject(&app, "hostile@example.com", 3).await;
-    let link = kerro_store::UnsubscribeLink {
-        subject: kerro_core::SubjectId::parse(&id).unwrap(),
-        channel: kerro_core::contact::Channel::Email,
-        purpose: kerro_core::PurposeKey::parse("p", "offers").unwrap(),
-    };
+    let link = email_link(&id, "offers");
     let good = app.store.unsubscribe_token(&link);
     let (payload, tag) = good.split_once('.').unwrap();
     // The same link signed by another installation's key.
     let other = TestApp::new();
     let foreign = other.store.unsubscribe_token(&link);
     // Another purpose's payload with this link's tag.
-    let events = app.store.unsubscribe_token(&kerro_store::UnsubscribeLink {
-        purpose: kerro_core::PurposeKey::parse("p", "events").unwrap(),
-        ..link.clone()
-    });
+    let events = app.store.unsubscribe_token(&email_link(&id, "events"));
     let swapped = format!("{}.{tag}", events.split_once('.').unwrap().0);
     let long = "A".repeat(5000);
     let tokens = [
