@@ -62,6 +62,10 @@ key_type!(
     /// The key of an offer, e.g. `nis2_workshop`.
     OfferKey
 );
+key_type!(
+    /// The key of a saved audience, e.g. `cloud_buyers`.
+    AudienceKey
+);
 
 /// Keys are short, lower-case and URL-safe so they can stand in paths unescaped.
 pub fn is_valid_key(raw: &str) -> bool {

@@ -31,6 +31,8 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("web_sessions", &["hash"]),
     ("web_form_tokens", &["hash"]),
     ("email_confirmations", &["hash"]),
+    ("audiences", &["key"]),
+    ("audience_sizes", &["audience", "day"]),
     ("campaigns", &["id"]),
     ("campaign_recipients", &["campaign_id", "subject_id"]),
     ("privacy_policy_versions", &["version"]),

@@ -28,8 +28,8 @@ pub use store::{
 };
 // The communication loop (issue 14).
 pub use store::{
-    Campaign, DeliveryReport, NewCampaign, Outcome, Recipient, RecordedDelivery, Skip, Unsubscribe,
-    UnsubscribeLink,
+    AudienceSize, Campaign, CampaignAudience, CampaignCheck, DeliveryReport, NewCampaign, Outcome,
+    Recipient, RecordedDelivery, SavedAudience, Skip, Unsubscribe, UnsubscribeLink, SIZE_DAYS,
 };
 // Double opt-in of e-mail addresses (issue 14, item 4).
 pub use store::{

@@ -468,7 +468,8 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
             None => None,
         };
         // Outbox events older than the retention are pruned hourly (every node
-        // may do it; deleting what another node already deleted is harmless).
+        // may do it; deleting what another node already deleted is harmless),
+        // and each saved audience's size is written down once a day.
         let pruning = state.store.clone();
         tokio::spawn(async move {
             let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -486,6 +487,14 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
                     Ok(Ok(n)) if n > 0 => tracing::info!("pruned {n} outbox events"),
                     Ok(Err(e)) => tracing::warn!("cannot prune the outbox: {e}"),
                     _ => {}
+                }
+                // Each saved audience's size, once a day, for its chart.
+                let store = pruning.clone();
+                let noted =
+                    tokio::task::spawn_blocking(move || store.note_audience_sizes(Utc::now()))
+                        .await;
+                if let Ok(Err(e)) = noted {
+                    tracing::warn!("cannot write down the saved audiences' sizes: {e}");
                 }
             }
         });

@@ -6,8 +6,9 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
 use kerro_core::contact::Channel;
 use kerro_core::offer::OfferSpec;
-use kerro_core::{Actor, Lang, Localized, OfferKey, PurposeKey};
-use kerro_store::Store;
+use kerro_core::saved_audience::AudienceSpec;
+use kerro_core::{Actor, AudienceKey, Lang, Localized, OfferKey, PurposeKey};
+use kerro_store::{CampaignAudience, Store};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -209,27 +210,54 @@ pub fn define(store: &Store, now: DateTime<Utc>) -> Result<()> {
 /// said cloud security interests them) unless one exists, and says where to
 /// watch it and how to unsubscribe from its messages.
 pub fn campaign(store: &Store, now: DateTime<Utc>, outbox: &std::path::Path) -> Result<String> {
+    let actor = Actor::System("demo".into());
+    let audience = AudienceKey::parse("audience", "cloud_security_readers")
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let saved = match store.saved_audience(&audience) {
+        Ok(a) => a,
+        Err(_) => {
+            store
+                .put_audience(
+                    &actor,
+                    now,
+                    audience.clone(),
+                    AudienceSpec {
+                        name: "Interested in cloud security".into(),
+                        purpose: PurposeKey::parse("purpose", "security_updates")
+                            .map_err(|e| anyhow::anyhow!(e.message))?,
+                        channel: Channel::Email,
+                        condition: json!({"security_interests": {"$in": ["cloud_security"]}}),
+                    },
+                )?
+                .0
+        }
+    };
     let existing = store.campaigns(1)?;
     let c = match existing.into_iter().next() {
         Some(c) => c,
         None => store.create_campaign(
-            &Actor::System("demo".into()),
+            &actor,
             now,
             kerro_store::NewCampaign {
                 offer: OfferKey::parse("offer", "cloud_security_review")
                     .map_err(|e| anyhow::anyhow!(e.message))?,
-                purpose: PurposeKey::parse("purpose", "security_updates")
-                    .map_err(|e| anyhow::anyhow!(e.message))?,
-                condition: json!({"security_interests": {"$in": ["cloud_security"]}}),
+                audience: CampaignAudience::Saved(audience),
                 send_at: None,
             },
         )?,
     };
     Ok(format!(
         "\nCampaign (e-mail, within each customer's own limits):\n  \
+         audience:      {} ({}), {} now: <API>/v1/audiences/{}\n  \
          counts:        curl -H 'Authorization: Bearer <admin token>' <API>/v1/campaigns/{}\n  \
          messages:      {}/*.eml, each with a List-Unsubscribe link: open it, or\n  \
          one click:     curl -d List-Unsubscribe=One-Click <that link>\n",
+        saved.name,
+        saved.key,
+        saved
+            .size
+            .map_or_else(|| "size unknown".to_owned(), |n| format!("{n} subjects")),
+        saved.key,
         c.id,
         outbox.display()
     ))

@@ -8,7 +8,7 @@ use kerro_core::contact::{Channel, EmailStatus};
 use kerro_core::decide::{
     messages_this_week, offer_cap_reached, reasons, ConsentReason, Delivery, Reasons, ValueReason,
 };
-use kerro_core::ids::SubjectId;
+use kerro_core::ids::{AttributeKey, SubjectId};
 use kerro_core::offer::compile_condition;
 use kerro_core::{Actor, Lang};
 use std::collections::BTreeMap;
@@ -29,6 +29,14 @@ pub struct Recipient {
     pub language: Lang,
     pub reasons: Reasons,
     pub personalized: bool,
+}
+
+/// A campaign with what every check of its recipients reads: the attributes
+/// its audience's condition reads (for the line of why).
+#[derive(Debug, Clone)]
+pub struct CampaignCheck {
+    campaign: Campaign,
+    audience_reads: Vec<AttributeKey>,
 }
 
 /// What became of one planned recipient.
@@ -133,17 +141,32 @@ impl Store {
         })
     }
 
+    /// What the checks of one campaign's recipients share, worked out once.
+    pub fn campaign_check(&self, c: &Campaign) -> CampaignCheck {
+        let audience_reads = compile_condition(&c.purpose, &c.condition, &self.schema().schema)
+            .map(|(_, reads)| reads)
+            .unwrap_or_default();
+        CampaignCheck {
+            campaign: c.clone(),
+            audience_reads,
+        }
+    }
+
     /// Checks, at the moment of sending, whether the message may go to `subject`.
     pub fn check_recipient(
         &self,
         now: DateTime<Utc>,
-        c: &Campaign,
+        check: &CampaignCheck,
         subject: &SubjectId,
     ) -> StoreResult<Result<Recipient, Skip>> {
+        let c = &check.campaign;
         let snap = self.schema();
         let Some(offer) = snap.offers.iter().find(|o| o.key == c.offer) else {
-            return Ok(Err(Skip::ConsentWithdrawn));
+            return Ok(Err(Skip::OfferEnded));
         };
+        if !offer.live_at(&now) {
+            return Ok(Err(Skip::OfferEnded));
+        }
         let p = self.profile(subject)?;
         let marketing = snap
             .schema
@@ -188,15 +211,12 @@ impl Store {
         };
         // Why this subject: the answers the audience and the offer read, and the basis.
         let mut why = reasons(&snap.schema, offer, &p);
-        let audience_reads = compile_condition(&c.purpose, &c.condition, &snap.schema)
-            .map(|(_, reads)| reads)
-            .unwrap_or_default();
         let masked = p.masked(&snap.schema, &c.purpose);
-        for k in audience_reads {
-            if why.values.iter().any(|v| v.attribute == k) || !masked.contains_key(k.as_str()) {
+        for k in &check.audience_reads {
+            if why.values.iter().any(|v| v.attribute == *k) || !masked.contains_key(k.as_str()) {
                 continue;
             }
-            if let Some(d) = p.declared.get(&k) {
+            if let Some(d) = p.declared.get(k) {
                 why.values.push(ValueReason {
                     attribute: k.clone(),
                     value: d.value.clone(),

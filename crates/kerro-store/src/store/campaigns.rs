@@ -1,12 +1,13 @@
-//! E-mail campaigns: one offer to an audience (a purpose, the e-mail channel
-//! and a condition), created, listed, cancelled, and planned when it starts.
+//! E-mail campaigns: one offer to an audience (a saved one, or a purpose, the
+//! e-mail channel and a condition), created, listed, cancelled, and planned
+//! when it starts.
 //! Sending it recipient by recipient, with the checks at the moment of
 //! sending, is `campaign_sending`'s; the mail and its pace are the binary's
 //! (`web/campaign_mail.rs`).
 
 use chrono::{DateTime, Duration, Utc};
 use kerro_core::contact::Channel;
-use kerro_core::ids::{OfferKey, PurposeKey, SubjectId};
+use kerro_core::ids::{AudienceKey, OfferKey, PurposeKey, SubjectId};
 use kerro_core::offer::compile_condition;
 use kerro_core::{Actor, CoreError, ErrorCode};
 use serde::Serialize;
@@ -35,16 +36,19 @@ pub enum Skip {
     Objected,
     /// The consent the purpose needs was withdrawn before sending.
     ConsentWithdrawn,
+    /// The offer was deleted, or its validity ended, before sending.
+    OfferEnded,
 }
 
 impl Skip {
-    pub const ALL: [Skip; 6] = [
+    pub const ALL: [Skip; 7] = [
         Skip::Cap,
         Skip::OptedOut,
         Skip::Unverified,
         Skip::Restricted,
         Skip::Objected,
         Skip::ConsentWithdrawn,
+        Skip::OfferEnded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,16 +59,30 @@ impl Skip {
             Skip::Restricted => "restricted",
             Skip::Objected => "objected",
             Skip::ConsentWithdrawn => "consent_withdrawn",
+            Skip::OfferEnded => "offer_ended",
         }
     }
+}
+
+/// Who a new campaign is for.
+#[derive(Debug, Clone)]
+pub enum CampaignAudience {
+    /// A saved audience on the email channel; its purpose and condition are
+    /// copied onto the campaign when it is created.
+    Saved(AudienceKey),
+    /// Subjects reachable by e-mail for the purpose whose declarations for it
+    /// match the condition.
+    Inline {
+        purpose: PurposeKey,
+        condition: Value,
+    },
 }
 
 /// What a campaign is asked to do.
 #[derive(Debug, Clone)]
 pub struct NewCampaign {
     pub offer: OfferKey,
-    pub purpose: PurposeKey,
-    pub condition: Value,
+    pub audience: CampaignAudience,
     pub send_at: Option<DateTime<Utc>>,
 }
 
@@ -78,6 +96,9 @@ pub struct Campaign {
     pub channel: Channel,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub condition: Value,
+    /// The saved audience it was planned from, if any (its purpose and
+    /// condition as they were when the campaign was created are the ones above).
+    pub audience: Option<AudienceKey>,
     pub send_at: DateTime<Utc>,
     /// `scheduled`, `sending`, `sent` or `cancelled`.
     pub state: String,
@@ -95,7 +116,7 @@ pub struct Campaign {
 }
 
 const COLUMNS: &str = "id, offer, purpose, channel, condition, send_at, state, planned, sent, \
-                       skipped, failed, created_by, created_at, started_at, finished_at";
+                       skipped, failed, created_by, created_at, started_at, finished_at, audience";
 
 /// The furthest ahead a campaign may be scheduled.
 const MAX_AHEAD_DAYS: i64 = 366;
@@ -130,6 +151,11 @@ fn from_row(r: &Row) -> StoreResult<Campaign> {
         created_at: parse_ts(&s(12)?)?,
         started_at: opt_ts(13)?,
         finished_at: opt_ts(14)?,
+        audience: r
+            .get::<_, Option<String>>(15)?
+            .map(|k| AudienceKey::parse("audience", &k))
+            .transpose()
+            .map_err(corrupt("campaign audience"))?,
     })
 }
 
@@ -146,18 +172,43 @@ impl Store {
         now: DateTime<Utc>,
         new: NewCampaign,
     ) -> StoreResult<Campaign> {
+        let (saved, purpose, condition) = match new.audience {
+            CampaignAudience::Saved(key) => {
+                let a = self.saved_audience(&key)?;
+                if a.channel != Channel::Email {
+                    return Err(CoreError::invalid(
+                        "audience",
+                        format!(
+                            "the saved audience '{key}' is for the {} channel; campaigns are sent by e-mail",
+                            a.channel.as_str()
+                        ),
+                    )
+                    .into());
+                }
+                (Some(key), a.purpose, a.condition)
+            }
+            CampaignAudience::Inline { purpose, condition } => (None, purpose, condition),
+        };
+        // Errors about a saved audience's definition name the audience itself.
+        let field = |f: &str| {
+            if saved.is_some() {
+                "audience".to_owned()
+            } else {
+                format!("audience.{f}")
+            }
+        };
         let snap = self.schema();
         let offer = snap
             .offers
             .iter()
             .find(|o| o.key == new.offer)
             .ok_or_else(|| CoreError::not_found("offer", "unknown offer"))?;
-        if !snap.schema.purposes.contains_key(&new.purpose) {
-            return Err(CoreError::not_found("audience.purpose", "unknown purpose").into());
+        if !snap.schema.purposes.contains_key(&purpose) {
+            return Err(CoreError::not_found(field("purpose"), "unknown purpose").into());
         }
-        if offer.spec.purpose != new.purpose {
+        if offer.spec.purpose != purpose {
             return Err(CoreError::invalid(
-                "audience.purpose",
+                field("purpose"),
                 format!(
                     "the offer serves the purpose '{}'; a campaign's audience must be for the same purpose",
                     offer.spec.purpose
@@ -170,10 +221,10 @@ impl Store {
                 CoreError::invalid("offer", "the offer is not made on the email channel").into(),
             );
         }
-        compile_condition(&new.purpose, &new.condition, &snap.schema).map_err(|mut e| {
+        compile_condition(&purpose, &condition, &snap.schema).map_err(|mut e| {
             e.field = Some(match e.field.take() {
-                Some(f) => format!("audience.{f}"),
-                None => "audience.condition".into(),
+                Some(f) => field(&f),
+                None => field("condition"),
             });
             e
         })?;
@@ -191,13 +242,14 @@ impl Store {
             );
         }
         let id = format!("cmp_{}", new_ulid());
-        let (actor_label, condition) = (actor.label(), new.condition.to_string());
+        let (actor_label, condition) = (actor.label(), condition.to_string());
+        let saved = saved.map(|k| k.as_str().to_owned());
         let id2 = id.clone();
         self.write(actor, now, move |tx| {
             tx.execute(
-                "INSERT INTO campaigns (id, offer, purpose, channel, condition, send_at, state, created_by, created_at)
-                 VALUES (?1, ?2, ?3, 'email', ?4, ?5, 'scheduled', ?6, ?7)",
-                params![id2.as_str(), new.offer.as_str(), new.purpose.as_str(), condition, ts(&send_at), actor_label, ts(&now)],
+                "INSERT INTO campaigns (id, offer, purpose, channel, condition, send_at, state, created_by, created_at, audience)
+                 VALUES (?1, ?2, ?3, 'email', ?4, ?5, 'scheduled', ?6, ?7, ?8)",
+                params![id2.as_str(), new.offer.as_str(), purpose.as_str(), condition, ts(&send_at), actor_label, ts(&now), saved],
             )?;
             record(tx, None, AuditAction::CampaignChanged { campaign: &id2, change: "created" })
         })?;

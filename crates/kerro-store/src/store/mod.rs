@@ -2,6 +2,7 @@
 //! writer, the in-memory schema snapshot and following the changes other
 //! nodes (or processes) make. Operations live in the sibling modules by topic.
 
+mod audiences;
 mod audit;
 mod audit_view;
 mod campaign_sending;
@@ -35,10 +36,11 @@ mod web;
 mod webhook_queue;
 mod webhooks;
 
+pub use audiences::{AudienceSize, SavedAudience, SIZE_DAYS};
 pub use audit::ACTIONS as AUDIT_ACTIONS;
 pub use audit_view::{AuditFilter, AuditPage, AuditRow};
-pub use campaign_sending::{Outcome, Recipient};
-pub use campaigns::{Campaign, NewCampaign, Skip};
+pub use campaign_sending::{CampaignCheck, Outcome, Recipient};
+pub use campaigns::{Campaign, CampaignAudience, NewCampaign, Skip};
 pub use checkpoints::{Chain, Checkpoint, CheckpointClock, CheckpointPolicy};
 pub use declare::Submission;
 pub use deliveries::{DeliveryReport, RecordedDelivery};

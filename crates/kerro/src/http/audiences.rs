@@ -1,19 +1,22 @@
-//! `/v1/audiences/count` and `/v1/audiences/export`: who a campaign may reach.
+//! `/v1/audiences`: who a campaign may reach (`count`, `export`), and saved
+//! audiences that campaigns and the console reuse.
 
 use axum::body::Body as HttpBody;
-use axum::extract::State;
-use axum::http::header;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kerro_core::contact::Channel;
 use kerro_core::ids::SubjectId;
-use kerro_core::{CoreError, PurposeKey};
+use kerro_core::saved_audience::AudienceSpec;
+use kerro_core::{AudienceKey, CoreError, PurposeKey};
+use kerro_store::{AudienceSize, SavedAudience};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::auth::{AudienceExport, Reports, Staff};
-use super::{blocking, AppError, AppState, Body};
+use super::auth::{AudienceExport, Reports, SchemaWrite, Staff};
+use super::{blocking, path_key, AppError, AppState, Body};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -127,4 +130,90 @@ pub async fn export(
         HttpBody::from(out),
     )
         .into_response())
+}
+
+/// Every saved audience, each with its size now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SavedAudienceList {
+    pub audiences: Vec<SavedAudience>,
+}
+
+/// A saved audience with its size now and by day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SavedAudienceDetail {
+    #[serde(flatten)]
+    pub audience: SavedAudience,
+    /// Its size by day, oldest first: written down once a day and whenever it changes.
+    pub sizes: Vec<AudienceSize>,
+}
+
+#[utoipa::path(put, path = "/v1/audiences/{key}", tag = "audiences", operation_id = "put_audience", params(("key" = AudienceKey, Path, description = "the audience's key; `count` and `export` are reserved")),
+    request_body = AudienceSpec,
+    responses((status = 201, description = "created", body = SavedAudience), (status = 200, description = "replaced", body = SavedAudience),
+              (status = 404, description = "an unknown purpose"),
+              (status = 422, description = "an invalid or reserved key, a bad name or channel, or a condition that does not type-check for the purpose; `field` names it")),
+    security(("staff" = ["admin", "editor"])))]
+pub async fn put_saved(
+    State(state): State<AppState>,
+    staff: Staff<SchemaWrite>,
+    Path(key): Path<String>,
+    Body(spec): Body<AudienceSpec>,
+) -> Result<(StatusCode, Json<SavedAudience>), AppError> {
+    let key = AudienceKey::parse("key", &key).map_err(AppError)?;
+    let (store, now) = (state.store.clone(), state.now());
+    let (saved, created) =
+        blocking(move || store.put_audience(&staff.actor, now, key, spec)).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(saved)))
+}
+
+#[utoipa::path(get, path = "/v1/audiences", tag = "audiences", operation_id = "list_audiences",
+    responses((status = 200, description = "every saved audience by key, each with its size now", body = SavedAudienceList)),
+    security(("staff" = ["admin", "editor", "support"])))]
+pub async fn list_saved(
+    State(state): State<AppState>,
+    _: Staff<Reports>,
+) -> Result<Json<SavedAudienceList>, AppError> {
+    let store = state.store.clone();
+    let audiences = blocking(move || store.saved_audiences()).await?;
+    Ok(Json(SavedAudienceList { audiences }))
+}
+
+#[utoipa::path(get, path = "/v1/audiences/{key}", tag = "audiences", operation_id = "get_audience", params(("key" = AudienceKey, Path)),
+    responses((status = 200, description = "the saved audience, its size now and by day", body = SavedAudienceDetail),
+              (status = 404, description = "no such saved audience")),
+    security(("staff" = ["admin", "editor", "support"])))]
+pub async fn get_saved(
+    State(state): State<AppState>,
+    _: Staff<Reports>,
+    Path(key): Path<String>,
+) -> Result<Json<SavedAudienceDetail>, AppError> {
+    let key = path_key(AudienceKey::parse, &key, "audience")?;
+    let (store, now) = (state.store.clone(), state.now());
+    let detail = blocking(move || {
+        Ok(SavedAudienceDetail {
+            audience: store.saved_audience(&key)?,
+            sizes: store.audience_sizes(&key, now)?,
+        })
+    })
+    .await?;
+    Ok(Json(detail))
+}
+
+#[utoipa::path(delete, path = "/v1/audiences/{key}", tag = "audiences", operation_id = "delete_audience", params(("key" = AudienceKey, Path)),
+    responses((status = 204, description = "deleted; campaigns planned from it keep their copy"), (status = 404, description = "no such saved audience")),
+    security(("staff" = ["admin", "editor"])))]
+pub async fn delete_saved(
+    State(state): State<AppState>,
+    staff: Staff<SchemaWrite>,
+    Path(key): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let key = path_key(AudienceKey::parse, &key, "audience")?;
+    let (store, now) = (state.store.clone(), state.now());
+    blocking(move || store.delete_audience(&staff.actor, now, &key)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

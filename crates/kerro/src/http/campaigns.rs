@@ -7,15 +7,17 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use kerro_core::contact::Channel;
-use kerro_core::ids::{OfferKey, PurposeKey, SubjectId};
+use kerro_core::ids::{AudienceKey, OfferKey, PurposeKey, SubjectId};
 use kerro_core::CoreError;
-use kerro_store::{Campaign, DeliveryReport, NewCampaign};
-use serde::{Deserialize, Serialize};
+use kerro_store::{Campaign, CampaignAudience, DeliveryReport, NewCampaign};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+use std::fmt;
 use utoipa::ToSchema;
 
 use super::auth::{Campaigns, Decide, Staff};
-use super::{blocking, AppError, AppState, Body};
+use super::{blocking, path_key, AppError, AppState, Body};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -109,9 +111,9 @@ pub async fn report_delivery(
 
 /// Who a campaign is for: subjects reachable by e-mail for the purpose whose
 /// declarations for it match the condition.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CampaignAudience {
+pub struct InlineAudience {
     /// The offer's own purpose: its basis and bound attributes apply.
     pub purpose: String,
     /// Campaigns are e-mail: `email`.
@@ -126,12 +128,42 @@ fn empty() -> Value {
     serde_json::json!({})
 }
 
+/// A saved audience's key (on the email channel), or an audience given inline.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum AudienceRef {
+    /// The key of a saved audience (`PUT /v1/audiences/{key}`) on the email channel.
+    Saved(String),
+    Inline(InlineAudience),
+}
+
+impl<'de> Deserialize<'de> for AudienceRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl<'de> Visitor<'de> for Either {
+            type Value = AudienceRef;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a saved audience's key or {purpose, channel, condition}")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<AudienceRef, E> {
+                Ok(AudienceRef::Saved(key.to_owned()))
+            }
+            // The map is read in place, so an error inside it keeps its path.
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<AudienceRef, A::Error> {
+                InlineAudience::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(AudienceRef::Inline)
+            }
+        }
+        d.deserialize_any(Either)
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignBody {
     /// The offer to send; it must be made on the email channel.
     pub offer: String,
-    pub audience: CampaignAudience,
+    pub audience: AudienceRef,
     /// When to start sending (RFC 3339, at most a year ahead); now when left out.
     pub send_at: Option<DateTime<Utc>>,
 }
@@ -147,28 +179,38 @@ fn campaign_id(raw: &str) -> Result<String, AppError> {
 #[utoipa::path(post, path = "/v1/campaigns", tag = "campaigns", operation_id = "create_campaign", request_body = CampaignBody,
     description = "Plans an e-mail campaign. At `send_at` kerro plans its recipients (the audience, narrowed by the offer's condition) and sends each a message in their language, checking consent, opt-in, a confirmed address, restriction, objection and the caps again at the moment of sending.",
     responses((status = 201, description = "scheduled", body = Campaign),
-              (status = 404, description = "unknown offer or purpose; `field` names it"),
-              (status = 422, description = "the offer is not made on e-mail, serves another purpose or is not valid then; a channel other than email; a condition that does not type-check for the purpose; `send_at` more than a year ahead; `field` names it")),
+              (status = 404, description = "unknown offer, saved audience or purpose; `field` names it"),
+              (status = 422, description = "the offer is not made on e-mail, serves another purpose or is not valid then; a channel other than email (also a saved audience's); a condition that does not type-check for the purpose; `send_at` more than a year ahead; `field` names it")),
     security(("staff" = ["admin", "editor"])))]
 pub async fn create(
     State(state): State<AppState>,
     staff: Staff<Campaigns>,
     Body(body): Body<CampaignBody>,
 ) -> Result<(StatusCode, Json<Campaign>), AppError> {
-    if body.audience.channel != "email" {
-        return Err(AppError(CoreError::invalid(
-            "audience.channel",
-            "campaigns are sent by e-mail: the channel is email",
-        )));
-    }
     let offer = OfferKey::parse("offer", &body.offer)
         .map_err(|_| AppError(CoreError::not_found("offer", "unknown offer")))?;
-    let purpose = PurposeKey::parse("audience.purpose", &body.audience.purpose)
-        .map_err(|_| AppError(CoreError::not_found("audience.purpose", "unknown purpose")))?;
+    let audience = match body.audience {
+        AudienceRef::Saved(key) => {
+            CampaignAudience::Saved(path_key(AudienceKey::parse, &key, "audience")?)
+        }
+        AudienceRef::Inline(inline) => {
+            if inline.channel != "email" {
+                return Err(AppError(CoreError::invalid(
+                    "audience.channel",
+                    "campaigns are sent by e-mail: the channel is email",
+                )));
+            }
+            CampaignAudience::Inline {
+                purpose: PurposeKey::parse("audience.purpose", &inline.purpose).map_err(|_| {
+                    AppError(CoreError::not_found("audience.purpose", "unknown purpose"))
+                })?,
+                condition: inline.condition,
+            }
+        }
+    };
     let new = NewCampaign {
         offer,
-        purpose,
-        condition: body.audience.condition,
+        audience,
         send_at: body.send_at,
     };
     let (store, now) = (state.store.clone(), state.now());

@@ -119,6 +119,13 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/reports/minimisation", get(offers::minimisation))
         .route("/v1/audiences/count", post(audiences::count))
         .route("/v1/audiences/export", post(audiences::export))
+        .route("/v1/audiences", get(audiences::list_saved))
+        .route(
+            "/v1/audiences/{key}",
+            put(audiences::put_saved)
+                .get(audiences::get_saved)
+                .delete(audiences::delete_saved),
+        )
         .route("/v1/checkpoints", get(checkpoints::list))
         .route("/v1/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/v1/webhooks/{id}", axum::routing::delete(webhooks::delete))

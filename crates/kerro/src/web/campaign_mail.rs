@@ -73,6 +73,7 @@ impl CampaignSender {
             run.started += 1;
         }
         for c in store.sending_campaigns()? {
+            let check = store.campaign_check(&c);
             loop {
                 let batch = store.claim_recipients(now, &c.id, self.app.config.campaigns.batch)?;
                 if batch.is_empty() {
@@ -80,7 +81,7 @@ impl CampaignSender {
                 }
                 let mut outcomes = Vec::with_capacity(batch.len());
                 for subject in batch {
-                    let outcome = match store.check_recipient(now, &c, &subject) {
+                    let outcome = match store.check_recipient(now, &check, &subject) {
                         Ok(Ok(r)) => self.send(&c, r),
                         Ok(Err(why)) => Outcome::Skipped(subject, why),
                         // An erased subject has nothing to check: not sent.

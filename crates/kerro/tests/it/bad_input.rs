@@ -30,6 +30,9 @@ async fn bad_input_table() {
     let campaign = |extra: &str| {
         format!("{{\"offer\": \"mail\", \"audience\": {{\"purpose\": \"offers\", \"channel\": \"email\"{extra}}}}}")
     };
+    let audience = |name: &str, purpose: &str, channel: &str, condition: &str| {
+        format!("{{\"name\": {name}, \"purpose\": \"{purpose}\", \"channel\": \"{channel}\", \"condition\": {condition}}}")
+    };
     let delivery = |id: &str, channel: &str, at: &str| {
         format!("{{\"decision_id\": \"{id}\", \"offer\": \"mail\", \"channel\": \"{channel}\", \"sent_at\": \"{at}\"}}")
     };
@@ -128,6 +131,17 @@ async fn bad_input_table() {
         (Method::POST, s("/v1/campaigns"), &admin, s("{\"offer\": \"mail\"}"), StatusCode::BAD_REQUEST, "invalid_request", ""),
         (Method::POST, s("/v1/campaigns"), &admin, format!("{{\"send_at\": \"tomorrow\", {}", &campaign("")[1..]), StatusCode::BAD_REQUEST, "invalid_request", "send_at"),
         (Method::POST, s("/v1/campaigns"), &admin, format!("{{\"send_at\": \"2028-03-01T09:00:00Z\", {}", &campaign("")[1..]), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "send_at"),
+        (Method::POST, s("/v1/campaigns"), &admin, s("{\"offer\": \"mail\", \"audience\": \"ghost\"}"), StatusCode::NOT_FOUND, "not_found", "audience"),
+        (Method::POST, s("/v1/campaigns"), &admin, s("{\"offer\": \"mail\", \"audience\": 5}"), StatusCode::BAD_REQUEST, "invalid_request", "audience"),
+        // Saved audiences.
+        (Method::PUT, s("/v1/audiences/a2"), &admin, audience("\"\"", "offers", "email", "{}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "name"),
+        (Method::PUT, s("/v1/audiences/a2"), &admin, audience("\"a\"", "offers", "email", "{\"size\": \"small\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "condition.size"),
+        (Method::PUT, s("/v1/audiences/a2"), &admin, audience("\"a\"", "ghost", "email", "{}"), StatusCode::NOT_FOUND, "not_found", "purpose"),
+        (Method::PUT, s("/v1/audiences/a2"), &admin, audience("\"a\"", "offers", "pigeon", "{}"), StatusCode::BAD_REQUEST, "invalid_request", "channel"),
+        (Method::PUT, s("/v1/audiences/a2"), &admin, audience("7", "offers", "email", "{}"), StatusCode::BAD_REQUEST, "invalid_request", "name"),
+        (Method::PUT, s("/v1/audiences/Bad"), &admin, audience("\"a\"", "offers", "email", "{}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "key"),
+        (Method::GET, s("/v1/audiences/ghost"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "audience"),
+        (Method::DELETE, s("/v1/audiences/..%2F..%2Fetc"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "audience"),
         (Method::GET, s("/v1/campaigns/cmp_01AAAAAAAAAAAAAAAAAAAAAAAA"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),
         (Method::GET, s("/v1/campaigns/..%2F..%2Fetc"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),
         (Method::POST, s("/v1/campaigns/cmp_01AAAAAAAAAAAAAAAAAAAAAAAA/cancel"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),

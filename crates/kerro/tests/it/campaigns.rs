@@ -1,7 +1,8 @@
 //! E-mail campaigns end to end: counts that equal a brute-force count over
-//! the subjects, a real SMTP server receiving the messages with RFC 8058
-//! headers, the one-click unsubscribe (a GET that changes nothing, the
-//! mail client's POST, the page's button, an erased subject's neutral page).
+//! the subjects, an offer that ends before sending, a real SMTP server
+//! receiving the messages with RFC 8058 headers, the one-click unsubscribe (a
+//! GET that changes nothing, the mail client's POST, an erased subject's
+//! neutral page). The page's button and forged links are `unsubscribe.rs`'s.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -16,6 +17,7 @@ use tower::ServiceExt;
 use crate::common::TestApp;
 use crate::messages::{newsletter, reachable_subject};
 use crate::pages::{get, send};
+use crate::unsubscribe::email_link;
 
 /// An SMTP server (mailin) on a free local port that keeps every message it receives.
 #[derive(Clone, Default)]
@@ -55,15 +57,6 @@ fn smtp_server() -> (Inbox, u16) {
         let _ = server.serve();
     });
     (inbox, port)
-}
-
-/// The unsubscribe link of subject `id`'s e-mail for `purpose`.
-fn email_link(id: &str, purpose: &str) -> kerro_store::UnsubscribeLink {
-    kerro_store::UnsubscribeLink {
-        subject: kerro_core::SubjectId::parse(id).unwrap(),
-        channel: kerro_core::contact::Channel::Email,
-        purpose: kerro_core::PurposeKey::parse("p", purpose).unwrap(),
-    }
 }
 
 async fn campaign(app: &TestApp, condition: Value) -> String {
@@ -232,6 +225,71 @@ async fn campaign_counts_equal_a_brute_force_count_over_the_subjects() {
     assert_eq!(files, count("fine"));
     // A second run sends nothing more.
     assert_eq!(send_due(&app).sent, 0);
+}
+
+#[tokio::test]
+async fn an_offer_deleted_or_ended_before_sending_is_not_sent() {
+    let Some(app) = TestApp::start() else { return };
+    app.schema().await;
+    newsletter(&app).await;
+    let now = *app.clock.lock().unwrap();
+    let until = (now + Duration::hours(1)).to_rfc3339();
+    let r = app
+        .put(
+            "/v1/offers/flash",
+            &app.admin,
+            json!({"title": {"en": "Flash sale"}, "body": {"en": "Today only."}, "purpose": "offers",
+                   "condition": {}, "channels": ["email"], "valid_until": until}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    for n in 0..2 {
+        reachable_subject(&app, &format!("ended{n}@example.com"), 5).await;
+    }
+    let deleted = campaign(&app, json!({})).await;
+    let r = app
+        .post(
+            "/v1/campaigns",
+            &app.admin,
+            json!({"offer": "flash", "audience": {"purpose": "offers", "channel": "email"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ended = r.body["id"].as_str().unwrap().to_owned();
+    // Both are planned; then one offer is deleted and the other's validity ends.
+    while app.store.start_due_campaign(now).unwrap().is_some() {}
+    let r = app
+        .call(
+            Method::DELETE,
+            "/v1/offers/newsletter",
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    *app.clock.lock().unwrap() = now + Duration::hours(2);
+    assert_eq!(send_due(&app).sent, 0);
+    for id in [deleted, ended] {
+        let c = app
+            .get(&format!("/v1/campaigns/{id}"), &app.admin)
+            .await
+            .body;
+        assert_eq!(c["planned"], 2, "{c}");
+        assert_eq!(c["skipped"]["offer_ended"], 2, "{c}");
+        assert_eq!(c["skipped"]["consent_withdrawn"], 0, "{c}");
+        assert_eq!(
+            (c["sent"].clone(), c["state"].clone()),
+            (json!(0), json!("sent")),
+            "{c}"
+        );
+    }
+    assert!(
+        !app.dir.path().join("outbox").exists()
+            || std::fs::read_dir(app.dir.path().join("outbox"))
+                .unwrap()
+                .count()
+                == 0
+    );
 }
 
 #[tokio::test]
@@ -436,143 +494,6 @@ async fn a_campaign_over_smtp_is_unsubscribed_in_one_click() {
     assert_eq!(app.fingerprint(), fp);
 }
 
-#[tokio::test]
-async fn the_pages_button_unsubscribes_with_its_csrf_token() {
-    let Some(app) = TestApp::start() else { return };
-    app.schema().await;
-    newsletter(&app).await;
-    let (id, token) = reachable_subject(&app, "button@example.com", 3).await;
-    let tok = app.store.unsubscribe_token(&email_link(&id, "offers"));
-    let page = get(&app, &format!("/u/{tok}"), "").await;
-    assert_eq!(page.status, StatusCode::OK);
-    let cookie = page
-        .cookie("kerro_csrf")
-        .map(|c| format!("kerro_csrf={c}"))
-        .unwrap_or_default();
-    // Without the page's CSRF token nothing happens.
-    let fp = app.fingerprint();
-    let bad = send(
-        &app,
-        Method::POST,
-        "/u",
-        &cookie,
-        &[],
-        &[("token", tok.as_str())],
-    )
-    .await;
-    assert_eq!(bad.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.fingerprint(), fp);
-    let csrf = page.csrf();
-    let done = send(
-        &app,
-        Method::POST,
-        "/u",
-        &cookie,
-        &[],
-        &[("csrf", csrf.as_str()), ("token", tok.as_str())],
-    )
-    .await;
-    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
-    let me = app.get("/v1/me", &token).await.body;
-    assert_eq!(me["contact"]["unsubscribed"]["email"], json!(["offers"]));
-    // Turning e-mail off and on again in the preference centre is a fresh opt-in to it.
-    app.put("/v1/me/contact", &token, json!({"channels": {"web": true}}))
-        .await;
-    let me = app.get("/v1/me", &token).await.body;
-    assert_eq!(
-        me["contact"]["unsubscribed"]["email"],
-        json!(["offers"]),
-        "off keeps the record"
-    );
-    app.put(
-        "/v1/me/contact",
-        &token,
-        json!({"channels": {"web": true, "email": true}}),
-    )
-    .await;
-    let me = app.get("/v1/me", &token).await.body;
-    assert_eq!(
-        me["contact"]["unsubscribed"],
-        json!({}),
-        "{}",
-        me["contact"]
-    );
-}
-
-#[tokio::test]
-async fn unsubscribe_links_that_are_not_ours_change_nothing() {
-    let Some(app) = TestApp::start() else { return };
-    app.schema().await;
-    let (id, _) = reachable_subject(&app, "hostile@example.com", 3).await;
-    let link = email_link(&id, "offers");
-    let good = app.store.unsubscribe_token(&link);
-    let (payload, tag) = good.split_once('.').unwrap();
-    // The same link signed by another installation's key.
-    let other = TestApp::new();
-    let foreign = other.store.unsubscribe_token(&link);
-    // Another purpose's payload with this link's tag.
-    let events = app.store.unsubscribe_token(&email_link(&id, "events"));
-    let swapped = format!("{}.{tag}", events.split_once('.').unwrap().0);
-    let long = "A".repeat(5000);
-    let tokens = [
-        "garbage".to_owned(),
-        format!("{payload}."),
-        format!(".{tag}"),
-        format!("{payload}.{tag}x"),
-        swapped,
-        foreign,
-        long,
-        "..%2F..%2Fetc%2Fpasswd".to_owned(),
-        "%00".to_owned(),
-    ];
-    let page = get(&app, &format!("/u/{good}"), "").await;
-    let cookie = page
-        .cookie("kerro_csrf")
-        .map(|c| format!("kerro_csrf={c}"))
-        .unwrap_or_default();
-    let csrf = page.csrf();
-    let before = app.fingerprint();
-    for t in &tokens {
-        let path = format!("/u/{t}");
-        let g = get(&app, &path, "").await;
-        assert_eq!(g.status, StatusCode::NOT_FOUND, "GET {path}");
-        assert!(!g.text.contains("name=\"token\""), "no button for {path}");
-        let p = send(
-            &app,
-            Method::POST,
-            &path,
-            "",
-            &[],
-            &[("List-Unsubscribe", "One-Click")],
-        )
-        .await;
-        assert_eq!(p.status, StatusCode::NOT_FOUND, "POST {path}");
-        let b = send(
-            &app,
-            Method::POST,
-            "/u",
-            &cookie,
-            &[],
-            &[("csrf", csrf.as_str()), ("token", t.as_str())],
-        )
-        .await;
-        assert_eq!(b.status, StatusCode::NOT_FOUND, "POST /u {t}");
-    }
-    assert_eq!(app.fingerprint(), before);
-    // The good link still works after all that.
-    let ok = send(
-        &app,
-        Method::POST,
-        &format!("/u/{good}"),
-        "",
-        &[],
-        &[("List-Unsubscribe", "One-Click")],
-    )
-    .await;
-    assert_eq!(ok.status, StatusCode::OK);
-    assert_ne!(app.fingerprint(), before);
-}
-
 /// The campaign send rate, measured (not a check: `cargo test --release -p kerro
 /// --test it campaign_send_rate -- --ignored --nocapture`): 1,000 recipients,
 /// the pace set out of the way, to the file outbox and to a local SMTP server.
@@ -607,7 +528,7 @@ async fn campaign_send_rate() {
                 "the file outbox"
             },
             if smtp {
-                "one connection per message"
+                "lettre's connection pool"
             } else {
                 "one file per message"
             },

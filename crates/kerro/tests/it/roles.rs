@@ -43,7 +43,8 @@ fn allowed(route: &str, who: Who) -> bool {
         "minimisation" => staff(&[Admin, Editor, Support]),
         "metrics" => staff(&[Admin, Service]),
         "me_offers" => who == Who::Subject,
-        "audience_count" => staff(&[Admin, Editor, Support]),
+        "audience_count" | "list_audiences" | "get_audience" => staff(&[Admin, Editor, Support]),
+        "put_audience" | "delete_audience" => staff(&[Admin, Editor]),
         "audience_export" => staff(&[Admin, Service]),
         "checkpoints" => staff(&[Admin, Dpo]),
         "me" | "export" | "rectify" | "consent" | "contact" | "change_email" | "rights"
@@ -80,6 +81,13 @@ async fn every_route_with_every_role() {
     );
     let campaign = json!({"offer": "mail", "audience": {"purpose": "offers", "channel": "email"},
                           "send_at": "2026-12-01T00:00:00Z"});
+    let saved = json!({"name": "Everyone on e-mail", "purpose": "offers", "channel": "email"});
+    assert_eq!(
+        app.put("/v1/audiences/saved", &app.admin, saved.clone())
+            .await
+            .status,
+        StatusCode::CREATED
+    );
     let mut tokens = std::collections::HashMap::new();
     for r in Role::ALL {
         tokens.insert(r, app.staff_token(r));
@@ -143,6 +151,8 @@ async fn every_route_with_every_role() {
             .body;
         let delivery = json!({"decision_id": decided["decision_id"], "offer": "mail", "channel": "email",
                               "sent_at": decided["decided_at"]});
+        let doomed_audience = format!("/v1/audiences/doomed-{tag}");
+        app.put(&doomed_audience, &app.admin, saved.clone()).await;
         let scheduled = app
             .post("/v1/campaigns", &app.admin, campaign.clone())
             .await
@@ -325,6 +335,20 @@ async fn every_route_with_every_role() {
                 Some(json!({"purpose": "offers", "channel": "email"})),
             ),
             (
+                "put_audience",
+                Method::PUT,
+                format!("/v1/audiences/new-{tag}"),
+                Some(saved.clone()),
+            ),
+            ("list_audiences", Method::GET, "/v1/audiences".into(), None),
+            (
+                "get_audience",
+                Method::GET,
+                "/v1/audiences/saved".into(),
+                None,
+            ),
+            ("delete_audience", Method::DELETE, doomed_audience, None),
+            (
                 "checkpoints",
                 Method::GET,
                 "/v1/checkpoints?chain=ledger&limit=5".into(),
@@ -458,7 +482,7 @@ async fn every_route_with_every_role() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 7 * 55);
+    assert_eq!(checked, 7 * 59);
 }
 
 /// The OpenAPI document states, per operation, exactly the callers `allowed`
@@ -511,7 +535,7 @@ async fn the_document_states_who_may_call_each_operation() {
         }
     }
     // Every operation is one of the routes walked above, and every route is documented.
-    assert_eq!(ids.len(), 55, "{ids:?}");
+    assert_eq!(ids.len(), 59, "{ids:?}");
 }
 
 #[tokio::test]

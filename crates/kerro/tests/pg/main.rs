@@ -44,6 +44,8 @@ mod pages;
 mod pg_support;
 #[path = "../it/roles.rs"]
 mod roles;
+#[path = "../it/saved_audiences.rs"]
+mod saved_audiences;
 #[path = "../it/security.rs"]
 mod security;
 #[path = "../it/serve.rs"]
@@ -52,6 +54,8 @@ mod serve;
 mod staff;
 #[path = "../it/telemetry.rs"]
 mod telemetry;
+#[path = "../it/unsubscribe.rs"]
+mod unsubscribe;
 #[path = "../it/web.rs"]
 mod web;
 #[path = "../it/webhooks.rs"]
