@@ -102,13 +102,7 @@ pub(crate) fn start_flusher(store: std::sync::Weak<super::Inner>) -> mpsc::Sende
                     let at = batch.iter().map(|l| l.at).max().unwrap_or_default();
                     let actor = Actor::System("decision-log".into());
                     match inner.writer.write(actor, at, move |tx| write_logs(tx, &b)) {
-                        Ok(()) => {
-                            let mut unflushed = inner.unflushed.decisions.lock();
-                            for l in batch.iter() {
-                                unflushed.remove(&l.decision_id);
-                            }
-                            break;
-                        }
+                        Ok(()) => break,
                         Err(e)
                             if attempt < 240
                                 && e.to_core().code == kerro_core::ErrorCode::Unavailable =>
@@ -126,6 +120,12 @@ pub(crate) fn start_flusher(store: std::sync::Weak<super::Inner>) -> mpsc::Sende
                             break;
                         }
                     }
+                }
+                // Written, or given up on: either way the rows no longer wait
+                // in memory (a batch given up on would otherwise stay for good).
+                let mut unflushed = inner.unflushed.decisions.lock();
+                for l in batch.iter() {
+                    unflushed.remove(&l.decision_id);
                 }
             }
         });

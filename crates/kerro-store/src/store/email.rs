@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use kerro_core::consent::{
     ConsentEvent, ConsentState, Method, NoticeRef, EMAIL_CONFIRMATION_PURPOSE, GENESIS,
 };
-use kerro_core::contact::{ContactPrefs, EmailStatus};
+use kerro_core::contact::EmailStatus;
 use kerro_core::ids::{FormKey, PurposeKey, RecordId, SubjectId};
 use kerro_core::{Actor, Lang};
 use parking_lot::Mutex;
@@ -21,7 +21,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 
 use super::audit::{record, record_as, AuditAction};
-use super::shared::{email_bidx, subject_key, EMAIL_PENDING_FIELD};
+use super::shared::{email_bidx, subject_key, subject_lang, EMAIL_PENDING_FIELD};
 use super::tx::{Edit, Tx};
 use super::{corrupt, new_ulid, parse_ts, ts, Store};
 use crate::crypto::{new_secret, secret_hash, SECRET_CHARS};
@@ -94,23 +94,7 @@ pub fn is_confirm_secret(secret: &str) -> bool {
 
 /// The language a subject is addressed in (contact preferences, else locale).
 fn lang_of(conn: &Conn, id: &SubjectId, default: Lang) -> StoreResult<Lang> {
-    let row: Option<(Option<String>, Option<String>)> = conn
-        .query_row(
-            "SELECT s.locale, c.prefs FROM subjects s
-             LEFT JOIN contact_prefs c ON c.subject_id = s.id WHERE s.id = ?1",
-            [id.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let Some((locale, prefs)) = row else {
-        return Ok(default);
-    };
-    let preferred = prefs
-        .and_then(|p| serde_json::from_str::<ContactPrefs>(&p).ok())
-        .and_then(|p| p.language);
-    Ok(preferred
-        .or_else(|| locale.as_deref().and_then(Lang::parse))
-        .unwrap_or(default))
+    Ok(subject_lang(conn, id)?.unwrap_or(default))
 }
 
 /// Issues a confirmation link for the subject's pending address `email`

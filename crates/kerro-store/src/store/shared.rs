@@ -101,6 +101,26 @@ pub(crate) fn load_contact(conn: &Conn, id: &SubjectId) -> StoreResult<ContactPr
     }
 }
 
+/// The language a subject asked to be addressed in, else the locale it was
+/// created with; `None` for no such subject or neither.
+pub(crate) fn subject_lang(conn: &Conn, id: &SubjectId) -> StoreResult<Option<Lang>> {
+    let row: Option<(Option<String>, Option<String>)> = conn
+        .query_row(
+            "SELECT s.locale, c.prefs FROM subjects s
+             LEFT JOIN contact_prefs c ON c.subject_id = s.id WHERE s.id = ?1",
+            [id.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((locale, prefs)) = row else {
+        return Ok(None);
+    };
+    let preferred = prefs
+        .and_then(|p| serde_json::from_str::<ContactPrefs>(&p).ok())
+        .and_then(|p| p.language);
+    Ok(preferred.or_else(|| locale.as_deref().and_then(Lang::parse)))
+}
+
 /// Writes one declared value, superseding the current one; the subject's
 /// profile follows after COMMIT.
 #[allow(clippy::too_many_arguments)]

@@ -5,12 +5,11 @@
 
 use crate::sql::{params, Conn, OptionalExtension};
 use chrono::{DateTime, Utc};
-use kerro_core::contact::ContactPrefs;
 use kerro_core::ids::SubjectId;
 use kerro_core::{Actor, Lang};
 
 use super::audit::{record, AuditAction};
-use super::shared::subject_key;
+use super::shared::{subject_key, subject_lang};
 use super::{parse_ts, ts, Store};
 use crate::error::StoreResult;
 
@@ -26,23 +25,7 @@ impl Store {
     /// The language a subject asked to be addressed in, else the locale it was created with.
     pub fn subject_locale(&self, id: &SubjectId) -> StoreResult<Option<Lang>> {
         let id = id.clone();
-        self.read(move |conn| {
-            let row: Option<(Option<String>, Option<String>)> = conn
-                .query_row(
-                    "SELECT s.locale, c.prefs FROM subjects s
-                     LEFT JOIN contact_prefs c ON c.subject_id = s.id WHERE s.id = ?1",
-                    [id.as_str()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let Some((locale, prefs)) = row else {
-                return Ok(None);
-            };
-            let preferred = prefs
-                .and_then(|p| serde_json::from_str::<ContactPrefs>(&p).ok())
-                .and_then(|p| p.language);
-            Ok(preferred.or_else(|| locale.as_deref().and_then(Lang::parse)))
-        })
+        self.read(move |conn| subject_lang(conn, &id))
     }
 
     /// Whether the subject objected to sharing (P17), read without writing.
