@@ -34,6 +34,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("audiences", &["key"]),
     ("audience_sizes", &["audience", "day"]),
     ("campaigns", &["id"]),
+    ("rights_requests", &["id"]),
     ("campaign_recipients", &["campaign_id", "subject_id"]),
     ("privacy_policy_versions", &["version"]),
     ("outbox", &["seq"]),

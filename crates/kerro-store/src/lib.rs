@@ -31,6 +31,8 @@ pub use store::{
     AudienceSize, Campaign, CampaignAudience, CampaignCheck, DeliveryReport, NewCampaign, Outcome,
     Recipient, RecordedDelivery, SavedAudience, Skip, Unsubscribe, UnsubscribeLink, SIZE_DAYS,
 };
+// Rights requests with deadlines (issue 13, item 3).
+pub use store::{Extension, NewRightsRequest, RequestFilter, RightsRequest};
 // Double opt-in of e-mail addresses (issue 14, item 4).
 pub use store::{
     is_confirm_secret, ConfirmationMail, Confirmed, EmailState, CONFIRM_LINK_DAYS,

@@ -158,6 +158,11 @@ pub(crate) enum AuditAction<'a> {
         record_id: &'a str,
     },
     /// A campaign was created, started, finished or cancelled.
+    RightsRequestChanged {
+        request: &'a str,
+        kind: &'a str,
+        change: &'a str,
+    },
     CampaignChanged {
         campaign: &'a str,
         change: &'a str,
@@ -206,6 +211,7 @@ pub const ACTIONS: &[&str] = &[
     "webhook_deleted",
     "webhook_delivery_retried",
     "webhook_disabled",
+    "rights_request_changed",
 ];
 
 impl AuditAction<'_> {
@@ -247,6 +253,7 @@ impl AuditAction<'_> {
             AuditAction::MessageSent { .. } => "message_sent",
             AuditAction::Unsubscribed { .. } => "unsubscribed",
             AuditAction::CampaignChanged { .. } => "campaign_changed",
+            AuditAction::RightsRequestChanged { .. } => "rights_request_changed",
             AuditAction::WebhookCreated { .. } => "webhook_created",
             AuditAction::WebhookDeleted { .. } => "webhook_deleted",
             AuditAction::WebhookDeliveryRetried { .. } => "webhook_delivery_retried",
@@ -351,6 +358,11 @@ impl AuditAction<'_> {
             AuditAction::CampaignChanged { campaign, change } => {
                 json!({"campaign": campaign, "change": change})
             }
+            AuditAction::RightsRequestChanged {
+                request,
+                kind,
+                change,
+            } => json!({"request": request, "kind": kind, "change": change}),
             AuditAction::WebhookCreated { endpoint, events } => {
                 json!({"endpoint": endpoint, "events": events})
             }

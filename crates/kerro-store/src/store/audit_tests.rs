@@ -88,6 +88,11 @@ fn every_action_is_listed() {
             channel: "",
             record_id: "",
         },
+        AuditAction::RightsRequestChanged {
+            request: "",
+            kind: "",
+            change: "",
+        },
         AuditAction::CampaignChanged {
             campaign: "",
             change: "",

@@ -7,6 +7,7 @@ use crate::sql::{Conn, OptionalExtension};
 use chrono::{DateTime, Utc};
 use kerro_core::consent::{basis_active, state_for_choice, ConsentState, Method, NoticeRef};
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, SubjectId};
+use kerro_core::rights_request::RightKind;
 use kerro_core::schema::{LegalBasis, Schema};
 use kerro_core::submission::{plan_rectification, plan_submission};
 use kerro_core::{Actor, CoreError, ErrorCode, Lang};
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use super::audit::{record, record_as, AuditAction};
 use super::ledger::{append, current_states, NewEvent};
+use super::rights_requests::self_service;
 use super::shared::{delete_declaration, subject_key, write_declaration};
 use super::subjects::load_subject_data;
 use super::tx::Tx;
@@ -147,7 +149,9 @@ impl Store {
                 }
                 fields.push(attr.to_string());
             }
+            let evidence = format!("corrected their answers: {}", fields.join(", "));
             record(tx, Some(&id), AuditAction::DeclarationsChanged { fields })?;
+            self_service(tx, &id, RightKind::Rectification, &evidence)?;
             // What the subject sees back is read in the same transaction.
             load_subject_data(tx, tx.keys, &id)
         })

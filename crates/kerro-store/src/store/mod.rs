@@ -19,6 +19,7 @@ mod import;
 mod index;
 mod ledger;
 pub(crate) mod outbox;
+mod rights_requests;
 mod schema_ops;
 mod sessions;
 mod shared;
@@ -50,6 +51,7 @@ pub use email::{
 };
 pub use hosted::{FormPost, FormPosted, Respondent};
 pub use import::{ImportOutcome, ImportRecord};
+pub use rights_requests::{Extension, NewRightsRequest, RequestFilter, RightsRequest};
 pub use sessions::{is_sign_in_secret, LoginLink, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX};
 pub use staff::{Invited, StaffAccount, INVITE_PREFIX};
 pub use staff_sessions::{SessionInfo, StaffSession, Stage, STAFF_SESSION_PREFIX};

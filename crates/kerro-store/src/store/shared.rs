@@ -1,6 +1,7 @@
 //! The row helpers store operations share: a live subject's data key,
 //! opening and writing a declaration, contact preferences, the e-mail
-//! address, and deleting a subject's web state. Every operation module uses
+//! address and language, deleting a subject's web state, and erasing a
+//! subject. Every operation module uses
 //! these; none of them uses another operation module for them, so the
 //! modules do not import each other in a circle.
 
@@ -12,10 +13,12 @@ use kerro_core::ids::{AttributeKey, FormKey, SubjectId};
 use kerro_core::{CoreError, ErrorCode, Lang};
 use serde_json::Value;
 
+use super::audit::{record, AuditAction};
 use super::tx::{Edit, Tx};
 use super::{corrupt, ts};
 use crate::crypto::{DataKey, Keyring};
 use crate::error::StoreResult;
+use crate::model::ErasureSummary;
 use crate::sql::{params, Conn, OptionalExtension};
 
 /// Loads and unwraps a live subject's data key; erased subjects are `gone`, unknown ones `not_found`.
@@ -273,3 +276,42 @@ pub(crate) fn insert_subject(
 
 /// The associated-data field an address waiting for confirmation is sealed under.
 pub(crate) const EMAIL_PENDING_FIELD: &str = "email_pending";
+
+/// Erases a subject inside a write transaction (see `Store::erase`).
+pub(crate) fn erase_in(tx: &Tx, id: &SubjectId) -> StoreResult<ErasureSummary> {
+    subject_key(tx, tx.keys, id)?;
+    let sid = id.as_str();
+    let email_bidx: Option<String> = tx.query_row(
+        "SELECT email_bidx FROM subjects WHERE id = ?1",
+        [sid],
+        |r| r.get(0),
+    )?;
+    let declarations = tx.execute("DELETE FROM declarations WHERE subject_id = ?1", [sid])? as u64;
+    let tokens = tx.execute("DELETE FROM subject_tokens WHERE subject_id = ?1", [sid])? as u64;
+    tx.execute("DELETE FROM contact_prefs WHERE subject_id = ?1", [sid])?;
+    erase_web(tx, id)?;
+    tx.execute("DELETE FROM subjects WHERE id = ?1", [sid])?;
+    tx.execute(
+        "INSERT INTO erasures (subject_id, erased_at, email_bidx) VALUES (?1, ?2, ?3)",
+        params![sid, ts(&tx.now), email_bidx],
+    )?;
+    // Rights requests stay as proof of what was done; their free-text notes go.
+    tx.execute(
+        "UPDATE rights_requests SET note = NULL WHERE subject_id = ?1",
+        [sid],
+    )?;
+    let kept: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM consent_events WHERE subject_id = ?1",
+        [sid],
+        |r| r.get(0),
+    )?;
+    record(tx, Some(id), AuditAction::SubjectErased)?;
+    tx.erased(id);
+    Ok(ErasureSummary {
+        subject: id.clone(),
+        erased_at: tx.now,
+        declarations_deleted: declarations,
+        tokens_revoked: tokens,
+        consent_events_kept: kept as u64,
+    })
+}

@@ -7,11 +7,15 @@ use chrono::{DateTime, Duration, Utc};
 use kerro_core::consent::Method;
 use kerro_core::contact::ContactPrefs;
 use kerro_core::ids::SubjectId;
+use kerro_core::rights_request::RightKind;
 use kerro_core::{Actor, CoreError, ErrorCode, Lang, Role};
 
 use super::audit::{entries_for, record, AuditAction};
 use super::ledger::events_for;
-use super::shared::{insert_subject, load_contact, open_declaration, subject_key, NewSubjectRow};
+use super::rights_requests::self_service;
+use super::shared::{
+    erase_in, insert_subject, load_contact, open_declaration, subject_key, NewSubjectRow,
+};
 use super::tx::{Edit, Tx};
 use super::{corrupt, parse_ts, ts, Store};
 use crate::crypto::{new_secret, normalize_email, secret_hash, Keyring};
@@ -372,6 +376,17 @@ impl Store {
                 AuditAction::RightsChanged { restricted: r, objected_marketing: m, objected_sharing: s },
             )?;
             tx.edit(&id, Edit::Flags { restricted: r, objected_marketing: m });
+            if r && !r0 {
+                self_service(tx, &id, RightKind::Restriction, "restricted processing")?;
+            }
+            if (m && !m0) || (s && !s0) {
+                let what = match (m && !m0, s && !s0) {
+                    (true, true) => "objected to direct marketing and to sharing",
+                    (true, false) => "objected to direct marketing",
+                    _ => "objected to sharing",
+                };
+                self_service(tx, &id, RightKind::Objection, what)?;
+            }
             Ok((r, m, s))
         })
     }
@@ -471,7 +486,8 @@ impl Store {
 
     /// Erases a subject (P13): destroys its data key and deletes its rows. The
     /// consent ledger keeps its pseudonymous events as proof, and a blind index of
-    /// the e-mail stays as a suppression entry.
+    /// the e-mail stays as a suppression entry. The subject's own erasure is
+    /// recorded as a rights request already completed.
     pub fn erase(
         &self,
         actor: &Actor,
@@ -480,50 +496,26 @@ impl Store {
     ) -> StoreResult<ErasureSummary> {
         let id = id.clone();
         let summary = self.write(actor, now, move |tx| {
-            subject_key(tx, tx.keys, &id)?;
-            let sid = id.as_str();
-            let email_bidx: Option<String> = tx.query_row(
-                "SELECT email_bidx FROM subjects WHERE id = ?1",
-                [sid],
-                |r| r.get(0),
-            )?;
-            let declarations =
-                tx.execute("DELETE FROM declarations WHERE subject_id = ?1", [sid])? as u64;
-            let tokens =
-                tx.execute("DELETE FROM subject_tokens WHERE subject_id = ?1", [sid])? as u64;
-            tx.execute("DELETE FROM contact_prefs WHERE subject_id = ?1", [sid])?;
-            super::shared::erase_web(tx, &id)?;
-            tx.execute("DELETE FROM subjects WHERE id = ?1", [sid])?;
-            tx.execute(
-                "INSERT INTO erasures (subject_id, erased_at, email_bidx) VALUES (?1, ?2, ?3)",
-                params![sid, ts(&now), email_bidx],
-            )?;
-            let kept: i64 = tx.query_row(
-                "SELECT COUNT(*) FROM consent_events WHERE subject_id = ?1",
-                [sid],
-                |r| r.get(0),
-            )?;
-            record(tx, Some(&id), AuditAction::SubjectErased)?;
-            tx.erased(&id);
-            Ok(ErasureSummary {
-                subject: id.clone(),
-                erased_at: now,
-                declarations_deleted: declarations,
-                tokens_revoked: tokens,
-                consent_events_kept: kept as u64,
-            })
+            let summary = erase_in(tx, &id)?;
+            self_service(tx, &id, RightKind::Erasure, "erased their data")?;
+            Ok(summary)
         })?;
-        // Fold the WAL into the main file and truncate it, so the wrapped key's
-        // old pages do not linger in the log. Best effort: the commit stands either way.
-        // (PostgreSQL has no such log to fold: its WAL segments are recycled
-        // by the server, and VACUUM reclaims the dead row versions.)
+        self.after_erasure();
+        Ok(summary)
+    }
+
+    /// Folds the WAL into the main file and truncates it, so an erased
+    /// subject's wrapped key's old pages do not linger in the log. Best
+    /// effort: the commit stands either way. (PostgreSQL has no such log to
+    /// fold: its WAL segments are recycled by the server, and VACUUM reclaims
+    /// the dead row versions.)
+    pub(crate) fn after_erasure(&self) {
         let _ = self.read(|conn| {
             if let Some(sqlite) = conn.as_sqlite() {
                 sqlite.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
             }
             Ok(())
         });
-        Ok(summary)
     }
 
     /// How many live (not erased) subjects the store holds.

@@ -6,9 +6,11 @@
 use crate::sql::{params, Conn, OptionalExtension};
 use chrono::{DateTime, Utc};
 use kerro_core::ids::SubjectId;
+use kerro_core::rights_request::RightKind;
 use kerro_core::{Actor, Lang};
 
 use super::audit::{record, AuditAction};
+use super::rights_requests::self_service;
 use super::shared::{subject_key, subject_lang};
 use super::{parse_ts, ts, Store};
 use crate::error::StoreResult;
@@ -75,7 +77,8 @@ impl Store {
     ) -> StoreResult<()> {
         let (actor, id) = (actor.clone(), id.clone());
         self.write(&actor, now, move |tx| {
-            record(tx, Some(&id), AuditAction::DataExported)
+            record(tx, Some(&id), AuditAction::DataExported)?;
+            self_service(tx, &id, RightKind::Access, "downloaded their data (JSON)")
         })
     }
 

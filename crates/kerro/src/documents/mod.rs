@@ -1,18 +1,20 @@
 //! The documents kerro hands out about a subject, built once and rendered by
 //! both the API and the pages: the subject view (`GET /v1/me`, the staff
 //! read), the export (`kerro.export.v1`, docs/export.md) and the consent
-//! receipts (ISO/IEC TS 27560 and Kantara). Each is a typed wire shape
+//! receipts (ISO/IEC TS 27560 and Kantara), and the registers' exports. Each is a typed wire shape
 //! (`Serialize + ToSchema`), so the OpenAPI document describes exactly what is
 //! sent. Reading the data and checking who may see it is left to the callers.
 
 mod export;
 mod receipt;
+mod registers;
 
 pub use export::{
     export, file_name as export_file_name, AccessEntry, Export, ExportPurpose, LoggedDecisionView,
     EXPORT_SCHEMA,
 };
 pub use receipt::{iso27560, kantara, Iso27560Receipt, KantaraReceipt};
+pub use registers::{csv_cell, rights_requests_csv};
 
 use chrono::{DateTime, Utc};
 use kerro_core::consent::{ConsentState, Method};

@@ -229,6 +229,11 @@ permission!(
     AuditRead, "read the audit log and checkpoints", [Admin, Dpo]
 );
 permission!(
+    /// Record rights requests, extend them, verify the requester and complete
+    /// them; list the register (P15).
+    RightsRequests, "handle rights requests", [Admin, Support, Dpo]
+);
+permission!(
     /// Register, list and delete webhooks, read their deliveries and retry them.
     WebhookManage, "manage webhooks", [Admin]
 );

@@ -17,7 +17,7 @@ use std::fmt;
 use utoipa::ToSchema;
 
 use super::auth::{Campaigns, Decide, Staff};
-use super::{blocking, path_key, AppError, AppState, Body};
+use super::{blocking, path_key, well_formed_id, AppError, AppState, Body};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,17 +41,8 @@ pub struct DeliveryView {
     pub sent_at: DateTime<Utc>,
 }
 
-/// Whether `raw` has the shape of kerro's ids with `prefix` (`dec_`, `cmp_`): a ULID after it.
-fn well_formed(raw: &str, prefix: &str) -> bool {
-    raw.len() == prefix.len() + 26
-        && raw.starts_with(prefix)
-        && raw[prefix.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric())
-}
-
 fn decision_id(raw: &str) -> Result<String, AppError> {
-    if well_formed(raw, "dec_") {
+    if well_formed_id(raw, "dec_") {
         Ok(raw.to_owned())
     } else {
         Err(AppError(CoreError::at(
@@ -169,7 +160,7 @@ pub struct CampaignBody {
 }
 
 fn campaign_id(raw: &str) -> Result<String, AppError> {
-    if well_formed(raw, "cmp_") {
+    if well_formed_id(raw, "cmp_") {
         Ok(raw.to_owned())
     } else {
         Err(AppError(CoreError::not_found("id", "no such campaign")))

@@ -40,7 +40,13 @@ pub async fn export(
     session: SubjectSession,
 ) -> Result<impl IntoResponse, AppError> {
     let (store, now, actor, id) = (state.store.clone(), state.now(), session.actor, session.id);
-    let data = blocking(move || store.subject_data(&actor, now, &id)).await?;
+    // The download is audited and recorded as a completed access request, as on the pages.
+    let data = blocking(move || {
+        let data = store.subject_data(&actor, now, &id)?;
+        store.note_export(&actor, now, &id)?;
+        Ok(data)
+    })
+    .await?;
     let body = documents::export(&state, &data, now);
     let disposition = format!(
         "attachment; filename=\"{}\"",

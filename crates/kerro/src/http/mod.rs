@@ -12,6 +12,7 @@ mod me;
 mod offers;
 mod openapi;
 mod receipts;
+mod rights_requests;
 mod schema;
 mod staff;
 mod subjects;
@@ -127,6 +128,23 @@ pub fn router(state: AppState) -> Router {
                 .delete(audiences::delete_saved),
         )
         .route("/v1/checkpoints", get(checkpoints::list))
+        .route(
+            "/v1/rights-requests",
+            get(rights_requests::list).post(rights_requests::create),
+        )
+        .route("/v1/rights-requests/{id}", get(rights_requests::get))
+        .route(
+            "/v1/rights-requests/{id}/extend",
+            post(rights_requests::extend),
+        )
+        .route(
+            "/v1/rights-requests/{id}/identity-verified",
+            post(rights_requests::verify),
+        )
+        .route(
+            "/v1/rights-requests/{id}/complete",
+            post(rights_requests::complete),
+        )
         .route("/v1/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/v1/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route("/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
@@ -311,6 +329,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 }
 
 /// Reads one path segment that must be a key; a malformed key cannot name anything, so it is 404.
+/// Whether `raw` has the shape of kerro's ids with `prefix` (`dec_`, `cmp_`, `rr_`): a ULID after it.
+pub fn well_formed_id(raw: &str, prefix: &str) -> bool {
+    raw.len() == prefix.len() + 26
+        && raw.starts_with(prefix)
+        && raw[prefix.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric())
+}
+
 pub fn path_key<K>(
     parse: impl Fn(&str, &str) -> Result<K, CoreError>,
     raw: &str,

@@ -13,8 +13,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    audiences, campaigns, checkpoints, me, offers, receipts, schema, staff, subjects, webhooks,
-    ErrorBody, ErrorDetail, Health,
+    audiences, campaigns, checkpoints, me, offers, receipts, rights_requests, schema, staff,
+    subjects, webhooks, ErrorBody, ErrorDetail, Health,
 };
 
 struct Security;
@@ -293,6 +293,8 @@ fn refine_schemas(schemas: &mut Value) {
         audiences::get_saved, audiences::delete_saved,
         offers::put, offers::list, offers::get, offers::delete, offers::decide, offers::me_offers, offers::minimisation,
         checkpoints::list,
+        rights_requests::create, rights_requests::list, rights_requests::get, rights_requests::extend,
+        rights_requests::verify, rights_requests::complete,
         webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries, webhooks::retry,
     ),
     components(schemas(ErrorBody, ErrorDetail, Health)),

@@ -30,6 +30,9 @@ async fn bad_input_table() {
     let campaign = |extra: &str| {
         format!("{{\"offer\": \"mail\", \"audience\": {{\"purpose\": \"offers\", \"channel\": \"email\"{extra}}}}}")
     };
+    let rr = |subject: &str, kind: &str, received: &str, channel: &str| {
+        format!("{{\"subject\": \"{subject}\", \"kind\": \"{kind}\", \"received_at\": \"{received}\", \"channel\": \"{channel}\"}}")
+    };
     let audience = |name: &str, purpose: &str, channel: &str, condition: &str| {
         format!("{{\"name\": {name}, \"purpose\": \"{purpose}\", \"channel\": \"{channel}\", \"condition\": {condition}}}")
     };
@@ -133,6 +136,23 @@ async fn bad_input_table() {
         (Method::POST, s("/v1/campaigns"), &admin, format!("{{\"send_at\": \"2028-03-01T09:00:00Z\", {}", &campaign("")[1..]), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "send_at"),
         (Method::POST, s("/v1/campaigns"), &admin, s("{\"offer\": \"mail\", \"audience\": \"ghost\"}"), StatusCode::NOT_FOUND, "not_found", "audience"),
         (Method::POST, s("/v1/campaigns"), &admin, s("{\"offer\": \"mail\", \"audience\": 5}"), StatusCode::BAD_REQUEST, "invalid_request", "audience"),
+        // Rights requests.
+        (Method::POST, s("/v1/rights-requests"), &admin, rr("sub_00000000000000000000000000", "access", "2026-02-01T00:00:00Z", "email"), StatusCode::NOT_FOUND, "not_found", "subject"),
+        (Method::POST, s("/v1/rights-requests"), &admin, rr("not-a-subject", "access", "2026-02-01T00:00:00Z", "email"), StatusCode::NOT_FOUND, "not_found", "subject"),
+        (Method::POST, s("/v1/rights-requests"), &admin, rr(&id, "forgetting", "2026-02-01T00:00:00Z", "email"), StatusCode::BAD_REQUEST, "invalid_request", "kind"),
+        (Method::POST, s("/v1/rights-requests"), &admin, rr(&id, "access", "2026-02-01T00:00:00Z", "pigeon"), StatusCode::BAD_REQUEST, "invalid_request", "channel"),
+        (Method::POST, s("/v1/rights-requests"), &admin, rr(&id, "access", "2026-02-01T00:00:00Z", "self_service"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "channel"),
+        (Method::POST, s("/v1/rights-requests"), &admin, rr(&id, "access", "2026-03-02T00:00:00Z", "email"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "received_at"),
+        (Method::POST, s("/v1/rights-requests"), &admin, rr(&id, "access", "2024-01-01T00:00:00Z", "email"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "received_at"),
+        (Method::POST, s("/v1/rights-requests"), &admin, rr(&id, "access", "yesterday", "email"), StatusCode::BAD_REQUEST, "invalid_request", "received_at"),
+        (Method::POST, s("/v1/rights-requests"), &admin, format!("{{\"subject\": \"{id}\", \"kind\": \"access\", \"received_at\": \"2026-02-01T00:00:00Z\", \"channel\": \"post\", \"note\": \"{}\"}}", "n".repeat(2001)), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "note"),
+        (Method::GET, s("/v1/rights-requests?state=late"), &admin, s(""), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "state"),
+        (Method::GET, s("/v1/rights-requests?sort=due"), &admin, s(""), StatusCode::BAD_REQUEST, "invalid_request", "sort"),
+        (Method::GET, s("/v1/rights-requests/rr_01AAAAAAAAAAAAAAAAAAAAAAAA"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),
+        (Method::GET, s("/v1/rights-requests/..%2F..%2Fetc"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),
+        (Method::POST, s("/v1/rights-requests/rr_01AAAAAAAAAAAAAAAAAAAAAAAA/extend"), &admin, s("{\"months\": 1, \"reason\": \"busy\"}"), StatusCode::NOT_FOUND, "not_found", "id"),
+        (Method::POST, s("/v1/rights-requests/rr_01AAAAAAAAAAAAAAAAAAAAAAAA/extend"), &admin, s("{\"months\": -1, \"reason\": \"busy\"}"), StatusCode::BAD_REQUEST, "invalid_request", "months"),
+        (Method::POST, s("/v1/rights-requests/rr_01AAAAAAAAAAAAAAAAAAAAAAAA/complete"), &admin, s("{}"), StatusCode::BAD_REQUEST, "invalid_request", ""),
         // Saved audiences.
         (Method::PUT, s("/v1/audiences/a2"), &admin, audience("\"\"", "offers", "email", "{}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "name"),
         (Method::PUT, s("/v1/audiences/a2"), &admin, audience("\"a\"", "offers", "email", "{\"size\": \"small\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "condition.size"),

@@ -47,6 +47,12 @@ fn allowed(route: &str, who: Who) -> bool {
         "put_audience" | "delete_audience" => staff(&[Admin, Editor]),
         "audience_export" => staff(&[Admin, Service]),
         "checkpoints" => staff(&[Admin, Dpo]),
+        "create_rights_request"
+        | "list_rights_requests"
+        | "get_rights_request"
+        | "extend_rights_request"
+        | "verify_rights_request"
+        | "complete_rights_request" => staff(&[Admin, Support, Dpo]),
         "me" | "export" | "rectify" | "consent" | "contact" | "change_email" | "rights"
         | "erase" => who == Who::Subject,
         other => panic!("unknown route {other}"),
@@ -151,6 +157,18 @@ async fn every_route_with_every_role() {
             .body;
         let delivery = json!({"decision_id": decided["decision_id"], "offer": "mail", "channel": "email",
                               "sent_at": decided["decided_at"]});
+        // Open requests for the calls that change one (each caller its own).
+        let rights_request = |kind: &str| json!({"subject": id, "kind": kind, "received_at": "2026-02-27T08:00:00Z", "channel": "email"});
+        let mut open_requests = Vec::new();
+        for _ in 0..3 {
+            let r = app
+                .post("/v1/rights-requests", &app.admin, rights_request("access"))
+                .await;
+            open_requests.push(format!(
+                "/v1/rights-requests/{}",
+                r.body["id"].as_str().unwrap()
+            ));
+        }
         let doomed_audience = format!("/v1/audiences/doomed-{tag}");
         app.put(&doomed_audience, &app.admin, saved.clone()).await;
         let scheduled = app
@@ -349,6 +367,42 @@ async fn every_route_with_every_role() {
             ),
             ("delete_audience", Method::DELETE, doomed_audience, None),
             (
+                "create_rights_request",
+                Method::POST,
+                "/v1/rights-requests".into(),
+                Some(rights_request("objection")),
+            ),
+            (
+                "list_rights_requests",
+                Method::GET,
+                "/v1/rights-requests?state=all".into(),
+                None,
+            ),
+            (
+                "get_rights_request",
+                Method::GET,
+                open_requests[0].clone(),
+                None,
+            ),
+            (
+                "extend_rights_request",
+                Method::POST,
+                format!("{}/extend", open_requests[0]),
+                Some(json!({"months": 1, "reason": "busy"})),
+            ),
+            (
+                "verify_rights_request",
+                Method::POST,
+                format!("{}/identity-verified", open_requests[1]),
+                Some(json!({})),
+            ),
+            (
+                "complete_rights_request",
+                Method::POST,
+                format!("{}/complete", open_requests[2]),
+                Some(json!({"evidence": "sent"})),
+            ),
+            (
                 "checkpoints",
                 Method::GET,
                 "/v1/checkpoints?chain=ledger&limit=5".into(),
@@ -482,7 +536,7 @@ async fn every_route_with_every_role() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 7 * 59);
+    assert_eq!(checked, 7 * 65);
 }
 
 /// The OpenAPI document states, per operation, exactly the callers `allowed`
@@ -535,7 +589,7 @@ async fn the_document_states_who_may_call_each_operation() {
         }
     }
     // Every operation is one of the routes walked above, and every route is documented.
-    assert_eq!(ids.len(), 59, "{ids:?}");
+    assert_eq!(ids.len(), 65, "{ids:?}");
 }
 
 #[tokio::test]
