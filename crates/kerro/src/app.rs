@@ -72,6 +72,15 @@ impl From<StoreError> for AppError {
     }
 }
 
+/// Whether `raw` has the shape of kerro's ids with `prefix` (`dec_`, `cmp_`, `rr_`): a ULID after it.
+pub fn well_formed_id(raw: &str, prefix: &str) -> bool {
+    raw.len() == prefix.len() + 26
+        && raw.starts_with(prefix)
+        && raw[prefix.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric())
+}
+
 /// The one place an error code becomes an HTTP status.
 pub fn status_of(code: ErrorCode) -> StatusCode {
     match code {

@@ -283,6 +283,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let campaign_banner =
                 crate::demo_offers::campaign(&store, now, &cfg.data_dir.join("outbox"))?
                     .replace("<API>", &cfg.public_url());
+            let registers_banner = crate::demo::registers::rights_request(
+                &store,
+                now,
+                &seed.sample_subject,
+                &cfg.public_url(),
+            )?;
             // A receiver that verifies each signed event and prints it (this one address only
             // is allowed although it is local and plain HTTP).
             let receiver = crate::demo_webhook::Receiver::bind()?;
@@ -290,7 +296,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cfg.webhooks.trusted_receivers.push(receiver.addr);
             receiver.register_and_serve(&store, now)?;
             let banner = format!(
-                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  metrics:       {url}/metrics  (with the admin token; or set metrics.listen)\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n  webhooks:      every event is signed and sent to {hook_url}, which prints each one it verified\n{}{staff_banner}{campaign_banner}",
+                "kerro demo: {} subjects\n  API:           {url}\n  OpenAPI:       {url}/openapi.json\n  metrics:       {url}/metrics  (with the admin token; or set metrics.listen)\n  admin token:   {admin}\n  subject token: {subject_token}  (subject {})\n  try:           curl -H 'Authorization: Bearer {subject_token}' {url}/v1/me\n  webhooks:      every event is signed and sent to {hook_url}, which prints each one it verified\n{}{staff_banner}{campaign_banner}{registers_banner}",
                 seed.subjects.len(),
                 seed.sample_subject,
                 crate::demo::web_banner(&cfg.public_url(), &web_token),

@@ -21,6 +21,7 @@ use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 mod plans;
+pub mod registers;
 use plans::{plan_subjects, SubjectPlan};
 
 /// What the demo seeded (or found already seeded).

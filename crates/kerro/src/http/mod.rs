@@ -30,7 +30,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::{blocking, AppError, AppState};
+use crate::app::{blocking, well_formed_id, AppError, AppState};
 
 /// The largest body any endpoint takes.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -329,15 +329,6 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 }
 
 /// Reads one path segment that must be a key; a malformed key cannot name anything, so it is 404.
-/// Whether `raw` has the shape of kerro's ids with `prefix` (`dec_`, `cmp_`, `rr_`): a ULID after it.
-pub fn well_formed_id(raw: &str, prefix: &str) -> bool {
-    raw.len() == prefix.len() + 26
-        && raw.starts_with(prefix)
-        && raw[prefix.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric())
-}
-
 pub fn path_key<K>(
     parse: impl Fn(&str, &str) -> Result<K, CoreError>,
     raw: &str,

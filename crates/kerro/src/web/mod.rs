@@ -2,7 +2,8 @@
 //! forms (`/f/...`), sign-in (`/login...`), e-mail confirmation
 //! (`/confirm-email...`), the preference centre (`/me...`),
 //! the privacy policy (`/privacy`), Global Privacy Control, the staff's
-//! read-only overview (`/admin`) and the audit log viewer (`/admin/audit`).
+//! read-only overview (`/admin`), the audit log viewer (`/admin/audit`) and
+//! the rights requests (`/admin/requests`).
 //! One module per page family; templates in `templates/`, translations in
 //! `locales/`.
 //!
@@ -27,6 +28,7 @@ mod me;
 mod me_data;
 mod me_email;
 mod privacy;
+mod requests;
 mod signin;
 mod signin_queue;
 mod staff;
@@ -149,6 +151,17 @@ fn routes() -> Vec<(&'static str, MethodRouter<WebState>)> {
         ("/admin/audit", get(audit::page)),
         ("/admin/audit.csv", get(audit::csv)),
         ("/admin/audit.json", get(audit::json)),
+        (
+            "/admin/requests",
+            get(requests::list).post(requests::create),
+        ),
+        ("/admin/requests.csv", get(requests::csv)),
+        ("/admin/requests/{id}", get(requests::one)),
+        ("/admin/requests/{id}/verify", post(requests::verify)),
+        ("/admin/requests/{id}/extend", post(requests::extend)),
+        ("/admin/requests/{id}/complete", post(requests::complete)),
+        ("/admin/requests/{id}/erase", post(requests::erase)),
+        ("/admin/requests/{id}/export", post(requests::export)),
     ]
 }
 
@@ -272,7 +285,7 @@ pub const ME_PAGES: [(&str, &str); 6] = [
 ];
 
 /// The staff pages, in navigation order, with the roles that see each.
-pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 4] = {
+pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 5] = {
     use kerro_core::Role::*;
     [
         (
@@ -281,6 +294,11 @@ pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 4] = {
             &[Admin, Editor, Support, Dpo],
         ),
         ("/admin/audit", "admin-nav-audit", &[Admin, Dpo]),
+        (
+            "/admin/requests",
+            "admin-nav-requests",
+            &[Admin, Support, Dpo],
+        ),
         ("/admin/staff", "admin-nav-staff", &[Admin]),
         (
             "/admin/sessions",

@@ -27,6 +27,7 @@ mod openapi;
 mod optin;
 mod pages;
 mod pg_support;
+mod requests_page;
 mod rights_requests;
 mod roles;
 mod saved_audiences;

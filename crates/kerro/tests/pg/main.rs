@@ -42,6 +42,8 @@ mod optin;
 mod pages;
 #[path = "../it/pg_support.rs"]
 mod pg_support;
+#[path = "../it/requests_page.rs"]
+mod requests_page;
 #[path = "../it/rights_requests.rs"]
 mod rights_requests;
 #[path = "../it/roles.rs"]
