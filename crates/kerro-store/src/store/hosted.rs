@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::declare::{submit_in, Submission};
 use super::email::issue_confirmation_in;
 use super::sessions::{start_session_in, use_form_token_in};
+use super::shared::object_to_sharing_in;
 use super::subjects::{check_new_subject, create_in};
 use super::Store;
 use crate::error::StoreResult;
@@ -39,6 +40,9 @@ pub struct FormPost {
     pub token: Option<(String, DateTime<Utc>)>,
     /// Start a session for a new respondent, valid this long.
     pub session_ttl: Option<Duration>,
+    /// The browser sent `Sec-GPC: 1`: the respondent objects to sharing
+    /// (P17), recorded with the answers.
+    pub gpc: bool,
 }
 
 /// What a hosted-form post did.
@@ -134,6 +138,9 @@ impl Store {
                     language: Some(post.language),
                 },
             )?;
+            if post.gpc {
+                object_to_sharing_in(tx, &subject, "gpc")?;
+            }
             let session = match post.session_ttl {
                 Some(ttl) if created => Some(start_session_in(tx, &subject, ttl)?),
                 _ => None,

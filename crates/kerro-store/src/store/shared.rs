@@ -315,3 +315,20 @@ pub(crate) fn erase_in(tx: &Tx, id: &SubjectId) -> StoreResult<ErasureSummary> {
         consent_events_kept: kept as u64,
     })
 }
+
+/// Records the subject's objection to sharing (P17) unless it is recorded
+/// already; `signal` says how it was made (`gpc`). Returns whether it changed.
+pub(crate) fn object_to_sharing_in(
+    tx: &Tx,
+    id: &SubjectId,
+    signal: &'static str,
+) -> StoreResult<bool> {
+    let changed = tx.execute(
+        "UPDATE subjects SET objected_sharing = 1 WHERE id = ?1 AND objected_sharing = 0",
+        [id.as_str()],
+    )?;
+    if changed > 0 {
+        record(tx, Some(id), AuditAction::SharingObjected { signal })?;
+    }
+    Ok(changed > 0)
+}

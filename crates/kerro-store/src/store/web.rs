@@ -11,7 +11,7 @@ use kerro_core::{Actor, Lang};
 
 use super::audit::{record, AuditAction};
 use super::rights_requests::self_service;
-use super::shared::{subject_key, subject_lang};
+use super::shared::{object_to_sharing_in, subject_key, subject_lang};
 use super::{parse_ts, ts, Store};
 use crate::error::StoreResult;
 
@@ -57,14 +57,7 @@ impl Store {
         let (actor, id) = (actor.clone(), id.clone());
         self.write(&actor, now, move |tx| {
             subject_key(tx, tx.keys, &id)?;
-            let changed = tx.execute(
-                "UPDATE subjects SET objected_sharing = 1 WHERE id = ?1 AND objected_sharing = 0",
-                [id.as_str()],
-            )?;
-            if changed > 0 {
-                record(tx, Some(&id), AuditAction::SharingObjected { signal })?;
-            }
-            Ok(changed > 0)
+            object_to_sharing_in(tx, &id, signal)
         })
     }
 

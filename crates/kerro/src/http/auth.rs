@@ -292,15 +292,40 @@ impl FromRequestParts<AppState> for SubjectSession {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         match Caller::from_request_parts(parts, state).await? {
-            Caller::Subject(s) => Ok(SubjectSession {
-                actor: s.actor(),
-                id: s.subject,
-            }),
+            Caller::Subject(s) => {
+                let session = SubjectSession {
+                    actor: s.actor(),
+                    id: s.subject,
+                };
+                // P17: the subject's own browser saying `Sec-GPC: 1` objects to
+                // sharing, as on the pages (not a staff member's, on their behalf).
+                let gpc = parts
+                    .headers
+                    .get("sec-gpc")
+                    .is_some_and(|v| v.as_bytes() == b"1");
+                if gpc && matches!(session.actor, Actor::Subject(_)) {
+                    honour_gpc(state, &session.id).await?;
+                }
+                Ok(session)
+            }
             Caller::Staff { .. } => Err(forbidden(
                 "self-service calls need a subject token, not a staff token".into(),
             )),
         }
     }
+}
+
+/// Records the subject's objection to sharing once: a read first, so a
+/// browser that sends the signal with every call writes only the first time.
+async fn honour_gpc(state: &AppState, id: &SubjectId) -> Result<(), AppError> {
+    let (store, now, id) = (state.store.clone(), state.now(), id.clone());
+    blocking(move || {
+        if !store.objected_sharing(&id)? {
+            store.object_to_sharing(&Actor::Subject(id.clone()), now, &id, "gpc")?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Why a person reads one subject's personal data: the `Kerro-Access-Reason`

@@ -403,6 +403,7 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
         language: lang,
         token: token.map(|t| (t.used_key, t.expires_at)),
         session_ttl: sign_in.then_some(session_ttl),
+        gpc: ctx.gpc,
     };
     // The token, the new subject, the answers and the session: one transaction.
     let result = blocking(move || store.post_form(now, post)).await;

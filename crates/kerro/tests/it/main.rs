@@ -19,6 +19,7 @@ mod common;
 mod decisions;
 mod e2e;
 mod events;
+mod gpc;
 mod hostile;
 mod hostile_staff;
 mod import;

@@ -1,6 +1,7 @@
 //! The web pages through the router, in-process: forms of every attribute
 //! kind, submission as the API records it, CSRF, languages, sign-in links,
-//! sessions ended by erasure, Global Privacy Control and the admin sign-in.
+//! sessions ended by erasure and the admin sign-in. Global Privacy Control
+//! is `gpc.rs`'s.
 //! The real-browser walk is in `browser.rs`.
 
 use axum::http::{header, Method, StatusCode};
@@ -485,38 +486,6 @@ async fn erasure_ends_sessions_and_withdrawal_is_one_request() {
         )
         .unwrap();
     assert_eq!(left, 0);
-}
-
-#[tokio::test]
-async fn gpc_records_an_objection_to_sharing_once() {
-    let Some(app) = TestApp::start() else { return };
-    let gpc = get(&app, "/.well-known/gpc.json", "").await;
-    assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&gpc.text).unwrap()["gpc"],
-        true
-    );
-    let id = app.subject("gpc@example.fi").await;
-    let sid = SubjectId::parse(&id).unwrap();
-    // Not signed in: nothing to record.
-    send(&app, Method::GET, "/privacy", "", &[("sec-gpc", "1")], &[]).await;
-    let cookie = session_for(&app, &id);
-    assert!(!app.store.objected_sharing(&sid).unwrap());
-    for _ in 0..2 {
-        let p = send(&app, Method::GET, "/me", &cookie, &[("sec-gpc", "1")], &[]).await;
-        assert_eq!(p.status, StatusCode::OK);
-    }
-    assert!(app.store.objected_sharing(&sid).unwrap());
-    assert_eq!(
-        app.store
-            .audit_count("sharing_objected", Some(&sid))
-            .unwrap(),
-        1
-    );
-    let me = app
-        .get(&format!("/v1/subjects/{id}"), &app.admin)
-        .await
-        .body;
-    assert_eq!(me["subject"]["objected_sharing"], true);
 }
 
 #[tokio::test]

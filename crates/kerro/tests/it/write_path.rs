@@ -29,6 +29,7 @@ fn post(app: &TestApp, email: &str, answers: Value, token: &str) -> FormPost {
         language: Lang::Fi,
         token: Some((token.into(), app.store_now() + Duration::hours(1))),
         session_ttl: Some(Duration::minutes(30)),
+        gpc: false,
     }
 }
 

@@ -27,6 +27,8 @@ mod common;
 mod decisions;
 #[path = "../it/events.rs"]
 mod events;
+#[path = "../it/gpc.rs"]
+mod gpc;
 #[path = "../it/hostile.rs"]
 mod hostile;
 #[path = "../it/hostile_staff.rs"]
