@@ -25,6 +25,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0008_webhooks.sql"),
     include_str!("migrations/sqlite/0009_messages.sql"),
     include_str!("migrations/sqlite/0010_email_optin.sql"),
+    include_str!("migrations/sqlite/0011_breaches.sql"),
 ];
 
 /// The same versions for PostgreSQL.
@@ -39,6 +40,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0008_webhooks.sql"),
     include_str!("migrations/postgres/0009_messages.sql"),
     include_str!("migrations/postgres/0010_email_optin.sql"),
+    include_str!("migrations/postgres/0011_breaches.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = SQLITE_MIGRATIONS.len() as i64;

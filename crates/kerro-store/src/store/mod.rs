@@ -4,6 +4,8 @@
 
 mod audit;
 mod audit_view;
+mod breach_scope;
+mod breaches;
 mod campaign_sending;
 mod campaigns;
 mod checkpoints;
@@ -37,6 +39,11 @@ mod webhooks;
 
 pub use audit::ACTIONS as AUDIT_ACTIONS;
 pub use audit_view::{AuditFilter, AuditPage, AuditRow};
+pub use breach_scope::ScopeQuery;
+pub use breaches::{
+    AuthorityNotification, Breach, BreachMessage, BreachRecipient, BreachScope, BreachUpdate,
+    MessageCounts, MessageOutcome, BREACH_PREFIX,
+};
 pub use campaign_sending::{Outcome, Recipient};
 pub use campaigns::{Campaign, NewCampaign, Skip};
 pub use checkpoints::{Chain, Checkpoint, CheckpointClock, CheckpointPolicy};
