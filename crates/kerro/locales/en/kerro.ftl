@@ -448,3 +448,69 @@ unsubscribe-done = Done: we will send no more e-mails about "{ $purpose }".
 unsubscribe-already = You have already stopped e-mails about "{ $purpose }".
 unsubscribe-neutral = There is nothing to change with this link.
 unsubscribe-preferences = Open your preference centre
+
+## The breach register (web/breaches.rs)
+admin-nav-breaches = Breaches
+breach-title = Breach register
+breach-intro = Personal data breaches, each with the 72-hour deadline for notifying the supervisory authority (GDPR art. 33). Record and update them through the API (/v1/breaches); every change is in the audit log.
+breach-as-of = As of { $time }.
+breach-refresh = Refresh
+breach-export-csv = Download the register (CSV)
+breach-none = No breaches are recorded.
+breach-caption = Breaches, the most recently discovered first
+breach-col-aware = Became aware
+breach-col-deadline = Notification deadline
+breach-col-status = Status
+breach-col-stage = Stage
+breach-col-nature = Nature
+breach-left = { $hours } h { $minutes } min left to notify the authority
+breach-overdue = Overdue by { $hours } h { $minutes } min: the authority has not been notified
+breach-notified = Authority notified { $time }
+breach-notified-late = Authority notified { $time }, after the deadline
+breach-stage-investigating = Investigating
+breach-stage-contained = Contained
+breach-stage-resolved = Resolved
+breach-back = All breaches
+breach-detail-title = Breach
+breach-nature = Nature of the breach
+breach-data-categories = Categories of personal data
+breach-subject-categories = Categories of data subjects
+breach-approx-subjects = Approximate number of data subjects
+breach-approx-records = Approximate number of personal data records
+breach-contact-point = Contact point for more information
+breach-consequences = Likely consequences
+breach-measures = Measures taken or proposed
+breach-notification-title = Notification of a personal data breach (GDPR art. 33)
+breach-notification-intro = Notification to the supervisory authority of a personal data breach under Article 33 of the General Data Protection Regulation.
+breach-notified-ref = Notified { $time }, reference { $reference }.
+breach-not-notified = The authority has not been notified yet.
+breach-late-reason = Reasons for the delay
+breach-notification-print = Printable notification
+breach-scope-title = Affected subjects
+breach-scope-window = Computed from the audit log for { $window }.
+breach-scope-counts = { $subjects } subjects, { $records } records.
+breach-scope-unnamed = { $count ->
+    [one] In addition, audience exports held { $count } subject whom the audit log does not name.
+   *[other] In addition, audience exports held { $count } subjects whom the audit log does not name.
+}
+breach-scope-computed = Computed { $time } by { $actor }.
+breach-scope-none = Not computed yet (POST /v1/breaches/…/scope).
+breach-subjects-download = Download the subjects' ids (CSV; recorded in the audit log)
+breach-messages-counts = Messages to subjects (art. 34): { $sent } sent, { $skipped } not sent.
+breach-phases-title = History
+breach-phase = { $phase ->
+    [0] Recorded
+   *[other] Update { $phase }
+}
+breach-phase-changed = Changed: { $fields }
+breach-controller = Controller
+breach-dpo = Data protection officer
+breach-id = Breach
+breach-notified-at = Notified
+breach-generated = Generated { $time }.
+breach-mail-subject = A personal data breach concerning your data at { $controller }
+breach-mail-intro = We are writing to tell you about a personal data breach at { $controller } that concerns your personal data.
+breach-mail-consequences = What it may mean for you:
+breach-mail-measures = What we have done and propose:
+breach-mail-contact = For more information, contact: { $contact }
+breach-mail-preferences = Your data and choices: { $url }

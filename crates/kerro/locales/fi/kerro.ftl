@@ -448,3 +448,69 @@ unsubscribe-done = Valmis: emme enää lähetä sähköpostia aiheesta "{ $purpo
 unsubscribe-already = Olet jo lopettanut sähköpostit aiheesta "{ $purpose }".
 unsubscribe-neutral = Tällä linkillä ei ole mitään muutettavaa.
 unsubscribe-preferences = Avaa asetuskeskuksesi
+
+## The breach register (web/breaches.rs)
+admin-nav-breaches = Tietoturvaloukkaukset
+breach-title = Tietoturvaloukkausrekisteri
+breach-intro = Henkilötietojen tietoturvaloukkaukset ja kunkin 72 tunnin määräaika ilmoittaa valvontaviranomaiselle (tietosuoja-asetuksen 33 artikla). Kirjaa ja päivitä ne rajapinnan kautta (/v1/breaches); jokainen muutos on tapahtumalokissa.
+breach-as-of = Tilanne { $time }.
+breach-refresh = Päivitä
+breach-export-csv = Lataa rekisteri (CSV)
+breach-none = Tietoturvaloukkauksia ei ole kirjattu.
+breach-caption = Tietoturvaloukkaukset, viimeksi havaittu ensin
+breach-col-aware = Havaittu
+breach-col-deadline = Ilmoituksen määräaika
+breach-col-status = Tila
+breach-col-stage = Vaihe
+breach-col-nature = Luonne
+breach-left = { $hours } h { $minutes } min aikaa ilmoittaa viranomaiselle
+breach-overdue = Myöhässä { $hours } h { $minutes } min: viranomaiselle ei ole ilmoitettu
+breach-notified = Viranomaiselle ilmoitettu { $time }
+breach-notified-late = Viranomaiselle ilmoitettu { $time }, määräajan jälkeen
+breach-stage-investigating = Selvitetään
+breach-stage-contained = Rajattu
+breach-stage-resolved = Hoidettu
+breach-back = Kaikki tietoturvaloukkaukset
+breach-detail-title = Tietoturvaloukkaus
+breach-nature = Loukkauksen luonne
+breach-data-categories = Henkilötietoryhmät
+breach-subject-categories = Rekisteröityjen ryhmät
+breach-approx-subjects = Rekisteröityjen arvioitu määrä
+breach-approx-records = Henkilötietotietueiden arvioitu määrä
+breach-contact-point = Yhteyspiste lisätietoja varten
+breach-consequences = Todennäköiset seuraukset
+breach-measures = Toteutetut tai ehdotetut toimenpiteet
+breach-notification-title = Ilmoitus henkilötietojen tietoturvaloukkauksesta (tietosuoja-asetuksen 33 artikla)
+breach-notification-intro = Ilmoitus valvontaviranomaiselle henkilötietojen tietoturvaloukkauksesta yleisen tietosuoja-asetuksen 33 artiklan mukaisesti.
+breach-notified-ref = Ilmoitettu { $time }, viite { $reference }.
+breach-not-notified = Viranomaiselle ei ole vielä ilmoitettu.
+breach-late-reason = Syyt viivästykseen
+breach-notification-print = Tulostettava ilmoitus
+breach-scope-title = Loukkauksen kohteena olevat henkilöt
+breach-scope-window = Laskettu tapahtumalokista ajalta { $window }.
+breach-scope-counts = { $subjects } henkilöä, { $records } tietuetta.
+breach-scope-unnamed = { $count ->
+    [one] Lisäksi kohderyhmien vienneissä oli { $count } henkilö, jota tapahtumaloki ei nimeä.
+   *[other] Lisäksi kohderyhmien vienneissä oli { $count } henkilöä, joita tapahtumaloki ei nimeä.
+}
+breach-scope-computed = Laskettu { $time }, laskija { $actor }.
+breach-scope-none = Ei vielä laskettu (POST /v1/breaches/…/scope).
+breach-subjects-download = Lataa henkilöiden tunnisteet (CSV; kirjataan tapahtumalokiin)
+breach-messages-counts = Viestit henkilöille (34 artikla): { $sent } lähetetty, { $skipped } lähettämättä.
+breach-phases-title = Historia
+breach-phase = { $phase ->
+    [0] Kirjattu
+   *[other] Päivitys { $phase }
+}
+breach-phase-changed = Muutettu: { $fields }
+breach-controller = Rekisterinpitäjä
+breach-dpo = Tietosuojavastaava
+breach-id = Tietoturvaloukkaus
+breach-notified-at = Ilmoitettu
+breach-generated = Luotu { $time }.
+breach-mail-subject = Tietojasi koskeva tietoturvaloukkaus: { $controller }
+breach-mail-intro = Kerromme henkilötietojen tietoturvaloukkauksesta, joka on tapahtunut { $controller } -palvelussa ja koskee sinun henkilötietojasi.
+breach-mail-consequences = Mitä se voi merkitä sinulle:
+breach-mail-measures = Mitä olemme tehneet ja mitä ehdotamme:
+breach-mail-contact = Lisätietoja: { $contact }
+breach-mail-preferences = Tietosi ja valintasi: { $url }

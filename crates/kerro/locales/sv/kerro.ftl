@@ -448,3 +448,69 @@ unsubscribe-done = Klart: vi skickar ingen mer e-post om "{ $purpose }".
 unsubscribe-already = Du har redan slutat få e-post om "{ $purpose }".
 unsubscribe-neutral = Det finns inget att ändra med den här länken.
 unsubscribe-preferences = Öppna ditt inställningscenter
+
+## The breach register (web/breaches.rs)
+admin-nav-breaches = Personuppgiftsincidenter
+breach-title = Register över personuppgiftsincidenter
+breach-intro = Personuppgiftsincidenter, var och en med tidsfristen på 72 timmar för anmälan till tillsynsmyndigheten (dataskyddsförordningen artikel 33). Registrera och uppdatera dem via API:t (/v1/breaches); varje ändring finns i granskningsloggen.
+breach-as-of = Läget { $time }.
+breach-refresh = Uppdatera
+breach-export-csv = Ladda ner registret (CSV)
+breach-none = Inga personuppgiftsincidenter är registrerade.
+breach-caption = Personuppgiftsincidenter, den senast upptäckta först
+breach-col-aware = Upptäckt
+breach-col-deadline = Tidsfrist för anmälan
+breach-col-status = Status
+breach-col-stage = Skede
+breach-col-nature = Art
+breach-left = { $hours } h { $minutes } min kvar att anmäla till myndigheten
+breach-overdue = Försenad med { $hours } h { $minutes } min: myndigheten har inte underrättats
+breach-notified = Myndigheten underrättad { $time }
+breach-notified-late = Myndigheten underrättad { $time }, efter tidsfristen
+breach-stage-investigating = Utreds
+breach-stage-contained = Begränsad
+breach-stage-resolved = Åtgärdad
+breach-back = Alla personuppgiftsincidenter
+breach-detail-title = Personuppgiftsincident
+breach-nature = Incidentens art
+breach-data-categories = Kategorier av personuppgifter
+breach-subject-categories = Kategorier av registrerade
+breach-approx-subjects = Ungefärligt antal registrerade
+breach-approx-records = Ungefärligt antal registerposter
+breach-contact-point = Kontaktpunkt för mer information
+breach-consequences = Sannolika konsekvenser
+breach-measures = Vidtagna eller föreslagna åtgärder
+breach-notification-title = Anmälan av en personuppgiftsincident (dataskyddsförordningen artikel 33)
+breach-notification-intro = Anmälan till tillsynsmyndigheten av en personuppgiftsincident enligt artikel 33 i den allmänna dataskyddsförordningen.
+breach-notified-ref = Anmäld { $time }, referens { $reference }.
+breach-not-notified = Myndigheten har ännu inte underrättats.
+breach-late-reason = Skälen till förseningen
+breach-notification-print = Utskrivbar anmälan
+breach-scope-title = Berörda registrerade
+breach-scope-window = Beräknat ur granskningsloggen för { $window }.
+breach-scope-counts = { $subjects } registrerade, { $records } poster.
+breach-scope-unnamed = { $count ->
+    [one] Dessutom innehöll målgruppsexporter { $count } registrerad som granskningsloggen inte namnger.
+   *[other] Dessutom innehöll målgruppsexporter { $count } registrerade som granskningsloggen inte namnger.
+}
+breach-scope-computed = Beräknat { $time } av { $actor }.
+breach-scope-none = Inte beräknat ännu (POST /v1/breaches/…/scope).
+breach-subjects-download = Ladda ner de registrerades id (CSV; registreras i granskningsloggen)
+breach-messages-counts = Meddelanden till registrerade (artikel 34): { $sent } skickade, { $skipped } inte skickade.
+breach-phases-title = Historik
+breach-phase = { $phase ->
+    [0] Registrerad
+   *[other] Uppdatering { $phase }
+}
+breach-phase-changed = Ändrat: { $fields }
+breach-controller = Personuppgiftsansvarig
+breach-dpo = Dataskyddsombud
+breach-id = Personuppgiftsincident
+breach-notified-at = Anmäld
+breach-generated = Skapad { $time }.
+breach-mail-subject = En personuppgiftsincident som gäller dina uppgifter hos { $controller }
+breach-mail-intro = Vi skriver för att berätta om en personuppgiftsincident hos { $controller } som gäller dina personuppgifter.
+breach-mail-consequences = Vad den kan innebära för dig:
+breach-mail-measures = Vad vi har gjort och föreslår:
+breach-mail-contact = Mer information: { $contact }
+breach-mail-preferences = Dina uppgifter och val: { $url }

@@ -13,8 +13,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    audiences, campaigns, checkpoints, me, offers, receipts, schema, staff, subjects, webhooks,
-    ErrorBody, ErrorDetail, Health,
+    audiences, breaches, campaigns, checkpoints, me, offers, receipts, schema, staff, subjects,
+    webhooks, ErrorBody, ErrorDetail, Health,
 };
 
 struct Security;
@@ -293,6 +293,8 @@ fn refine_schemas(schemas: &mut Value) {
         offers::put, offers::list, offers::get, offers::delete, offers::decide, offers::me_offers, offers::minimisation,
         checkpoints::list,
         webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries, webhooks::retry,
+        breaches::create, breaches::list, breaches::get, breaches::update, breaches::notified,
+        breaches::scope, breaches::subjects, breaches::notification, breaches::subject_messages,
     ),
     components(schemas(ErrorBody, ErrorDetail, Health)),
     modifiers(&Security),

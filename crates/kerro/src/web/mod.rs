@@ -13,6 +13,7 @@
 
 mod admin;
 mod audit;
+pub mod breaches;
 mod campaign_mail;
 mod charts;
 mod confirm;
@@ -149,6 +150,17 @@ fn routes() -> Vec<(&'static str, MethodRouter<WebState>)> {
         ("/admin/audit", get(audit::page)),
         ("/admin/audit.csv", get(audit::csv)),
         ("/admin/audit.json", get(audit::json)),
+        ("/admin/breaches", get(breaches::list)),
+        ("/admin/breaches.csv", get(breaches::register_download)),
+        ("/admin/breaches/{id}", get(breaches::detail)),
+        (
+            "/admin/breaches/{id}/notification",
+            get(breaches::notification_page),
+        ),
+        (
+            "/admin/breaches/{id}/subjects.csv",
+            get(breaches::subjects_download),
+        ),
     ]
 }
 
@@ -272,7 +284,7 @@ pub const ME_PAGES: [(&str, &str); 6] = [
 ];
 
 /// The staff pages, in navigation order, with the roles that see each.
-pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 4] = {
+pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 5] = {
     use kerro_core::Role::*;
     [
         (
@@ -281,6 +293,7 @@ pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 4] = {
             &[Admin, Editor, Support, Dpo],
         ),
         ("/admin/audit", "admin-nav-audit", &[Admin, Dpo]),
+        ("/admin/breaches", "admin-nav-breaches", &[Admin, Dpo]),
         ("/admin/staff", "admin-nav-staff", &[Admin]),
         (
             "/admin/sessions",
