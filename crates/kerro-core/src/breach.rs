@@ -22,6 +22,20 @@ pub const MAX_APPROX: u64 = 10_000_000_000;
 /// The most actors or fields one scope may name.
 pub const MAX_SCOPE_NAMES: usize = 100;
 
+/// A time the register keeps: from 1970 up to the end of year 9999, so it
+/// reads back as RFC 3339 (chrono's range reaches years that format does not).
+pub fn check_time(field: &str, t: DateTime<Utc>) -> CoreResult<()> {
+    let ok = t.timestamp() >= 0 && t.timestamp() < 253_402_300_800;
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(
+            field,
+            "a time between 1970-01-01 and 9999-12-31",
+        ))
+    }
+}
+
 /// When the notification is due: `aware_at` + 72 h.
 pub fn deadline(aware_at: DateTime<Utc>) -> DateTime<Utc> {
     crate::time::after(aware_at, TimeDelta::hours(DEADLINE_HOURS))
@@ -200,6 +214,7 @@ fn check_approx(field: &str, n: Option<u64>) -> CoreResult<()> {
 
 /// A new report: when the controller became aware (not after `now`) and its content.
 pub fn check_report(aware_at: DateTime<Utc>, r: &Report, now: DateTime<Utc>) -> CoreResult<()> {
+    check_time("aware_at", aware_at)?;
     if aware_at > now {
         return Err(CoreError::invalid(
             "aware_at",
@@ -253,6 +268,7 @@ pub fn check_notification(
     now: DateTime<Utc>,
 ) -> CoreResult<bool> {
     check_line("authority_ref", authority_ref, MAX_SHORT)?;
+    check_time("notified_at", notified_at)?;
     if notified_at > now {
         return Err(CoreError::invalid(
             "notified_at",
@@ -281,6 +297,8 @@ pub fn check_notification(
 
 /// The time window of a scope: `to` not before `from`.
 pub fn check_window(from: DateTime<Utc>, to: DateTime<Utc>) -> CoreResult<()> {
+    check_time("from", from)?;
+    check_time("to", to)?;
     if to < from {
         return Err(CoreError::invalid("to", "must not be before from"));
     }
@@ -379,6 +397,14 @@ mod tests {
         assert!(check_report(t(9, 0), &report(), now).is_ok());
         let field = |aware, r: Report| check_report(aware, &r, now).unwrap_err().field.unwrap();
         assert_eq!(field(t(13, 0), report()), "aware_at");
+        assert_eq!(field(DateTime::<Utc>::MIN_UTC, report()), "aware_at");
+        assert_eq!(
+            field(
+                Utc.with_ymd_and_hms(1969, 12, 31, 23, 59, 59).unwrap(),
+                report()
+            ),
+            "aware_at"
+        );
         for (r, f) in [
             (
                 Report {
@@ -514,6 +540,15 @@ mod tests {
     #[test]
     fn scopes_are_checked() {
         assert!(check_window(t(9, 0), t(9, 0)).is_ok());
+        assert_eq!(
+            check_window(t(9, 0), DateTime::<Utc>::MAX_UTC)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("to")
+        );
+        let y9999 = Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap();
+        assert!(check_window(t(9, 0), y9999).is_ok());
         assert_eq!(
             check_window(t(9, 0), t(8, 0)).unwrap_err().field.as_deref(),
             Some("to")

@@ -5,8 +5,9 @@
 //! subjects and their (subject, field) records follow; an audience export
 //! names only how many subjects it held, and is counted apart.
 //!
-//! The log is read on a reader connection; the scope and its subjects are
-//! then stored in a write of their own, with its audit entry.
+//! The log is read on a reader connection and its hash chain verified (the
+//! answer says whether it was intact); the scope and its subjects are then
+//! stored in a write of their own, with its audit entry.
 
 use chrono::{DateTime, Utc};
 use kerro_core::{breach, Actor};
@@ -137,6 +138,9 @@ impl Store {
             }
             Ok(t)
         })?;
+        let intact = self
+            .verify_chain(super::checkpoints::Chain::Audit, &[])?
+            .is_ok();
         let named_records: u64 = tally.records.values().map(|f| f.len() as u64).sum();
         let scope = BreachScope {
             from: query.from,
@@ -147,6 +151,7 @@ impl Store {
             records: named_records.saturating_add(tally.unnamed_records),
             entries: tally.entries,
             unnamed_subjects: tally.unnamed_subjects,
+            audit_log_intact: intact,
             computed_at: now,
             computed_by: actor.label(),
         };

@@ -116,6 +116,10 @@ pub struct BreachScope {
     pub entries: u64,
     /// Subjects of audience exports, which the audit log counts but does not name.
     pub unnamed_subjects: u64,
+    /// Whether the audit log's hash chain (and its signed checkpoints) verified
+    /// when the scope was computed; if not, the log may have been tampered with.
+    #[serde(default)]
+    pub audit_log_intact: bool,
     pub computed_at: DateTime<Utc>,
     pub computed_by: String,
 }

@@ -312,6 +312,7 @@ async fn a_token_that_read_n_chosen_subjects_in_a_window_scopes_exactly_n() {
     // Each read names the subject row, its answers, consents and contact: 4 records a subject.
     assert_eq!(r.body["records"], 20, "{}", r.body);
     assert_eq!(r.body["entries"], 6, "{}", r.body);
+    assert_eq!(r.body["audit_log_intact"], true, "{}", r.body);
     // The scope is stored on the breach; its ids download as CSV, audited.
     let b = app.get(&format!("/v1/breaches/{id}"), &dpo).await.body;
     assert_eq!(b["scope"]["subjects"], 5);
@@ -361,6 +362,21 @@ async fn a_token_that_read_n_chosen_subjects_in_a_window_scopes_exactly_n() {
     assert_eq!(r.body["subjects"], 0, "{}", r.body);
     let (_, _, csv) = get_text(&app, &format!("/v1/breaches/{id}/subjects"), &dpo).await;
     assert_eq!(csv.lines().count(), 1, "only the header: {csv}");
+    // A rewritten audit entry is noticed: the scope says the log is not intact.
+    app.sql()
+        .execute(
+            "UPDATE audit_log SET detail = '{}' WHERE seq = (SELECT MIN(seq) FROM audit_log WHERE action = 'subject_read')",
+            (),
+        )
+        .unwrap();
+    let r = app
+        .post(
+            &format!("/v1/breaches/{id}/scope"),
+            &dpo,
+            json!({"from": rfc3339(from), "to": rfc3339(to)}),
+        )
+        .await;
+    assert_eq!(r.body["audit_log_intact"], false, "{}", r.body);
 }
 
 /// The `.eml` files of the file outbox, as text.
