@@ -209,7 +209,53 @@ const LINKS: &[Link] = &[
         "receipt",
         &[("record_id", "$response.body#/record_id")],
     ),
+    ("create_breach", "201", "GetBreach", "get_breach", BREACH),
+    (
+        "create_breach",
+        "201",
+        "UpdateBreach",
+        "update_breach",
+        BREACH,
+    ),
+    (
+        "create_breach",
+        "201",
+        "NotifyBreach",
+        "notify_breach",
+        BREACH,
+    ),
+    (
+        "create_breach",
+        "201",
+        "ScopeBreach",
+        "scope_breach",
+        BREACH,
+    ),
+    (
+        "create_breach",
+        "201",
+        "BreachSubjects",
+        "breach_subjects",
+        BREACH,
+    ),
+    (
+        "create_breach",
+        "201",
+        "BreachNotification",
+        "breach_notification",
+        BREACH,
+    ),
+    (
+        "create_breach",
+        "201",
+        "MessageBreachSubjects",
+        "message_breach_subjects",
+        BREACH,
+    ),
 ];
+
+/// A created breach's id, for the links from `create_breach`.
+const BREACH: &[(&str, &str)] = &[("id", "$response.body#/id")];
 
 fn add_links(paths: &mut serde_json::Map<String, Value>) {
     for (from, status, name, to, params) in LINKS {
