@@ -425,10 +425,21 @@ pub struct Phase {
     pub changes: String,
 }
 
+/// One art. 34 message as the page lists it.
+pub struct Message {
+    pub subject: String,
+    pub lang: String,
+    pub outcome: String,
+    pub reason: String,
+    pub at: String,
+    pub by: String,
+}
+
 #[derive(askama::Template)]
 #[template(path = "admin_breach.html")]
 struct DetailPage {
     page: Chrome,
+    messages: Vec<Message>,
     row: Row,
     b: Breach,
     phases: Vec<Phase>,
@@ -447,12 +458,24 @@ pub async fn detail(ctx: Ctx, Path(id): Path<String>) -> Response {
         return ctx.error(StatusCode::NOT_FOUND, "error-not-found");
     }
     let store = ctx.state.app.store.clone();
-    let b = match blocking(move || store.breach(&id)).await {
+    let found = blocking(move || Ok((store.breach(&id)?, store.breach_messages(&id)?))).await;
+    let (b, messages) = match found {
         Ok(b) => b,
         Err(e) => return ctx.failed(&e),
     };
     let tr = &ctx.tr;
     let now = ctx.now();
+    let messages = messages
+        .into_iter()
+        .map(|m| Message {
+            at: tr.time(&m.at),
+            subject: m.subject,
+            lang: m.lang.unwrap_or_default(),
+            outcome: tr.t(&format!("breach-outcome-{}", m.outcome)),
+            reason: m.reason.unwrap_or_default(),
+            by: m.by,
+        })
+        .collect();
     let phases = b
         .updates
         .iter()
@@ -471,6 +494,7 @@ pub async fn detail(ctx: Ctx, Path(id): Path<String>) -> Response {
         .collect();
     let view = DetailPage {
         page: Chrome::new(&ctx, &tr.t("breach-title"), "/admin/breaches"),
+        messages,
         row: row(tr, &b, now),
         phases,
         notified_at: b

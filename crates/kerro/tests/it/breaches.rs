@@ -497,6 +497,25 @@ async fn scoped_subjects_get_the_art_34_message_in_their_language() {
     );
     let b = app.get(&format!("/v1/breaches/{id}"), &dpo).await.body;
     assert_eq!(b["messages"], json!({"sent": 3, "failed": 0, "skipped": 1}));
+    // The staff page lists every message.
+    let person = app.staff_person("breach-messages@example.fi", Role::Dpo);
+    let page = get_page(
+        &app,
+        &format!("/admin/breaches/{id}"),
+        &format!("{}; kerro_lang=en", person.cookie),
+    )
+    .await;
+    assert_eq!(
+        page.text.matches("<td>sent</td>").count(),
+        3,
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains("not sent (no_verified_email)"),
+        "{}",
+        page.text
+    );
     // A second call reaches nobody new.
     let r = app
         .post(
