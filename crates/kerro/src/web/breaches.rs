@@ -1,7 +1,9 @@
 //! The breach register's staff pages (admin and dpo): `/admin/breaches`
 //! lists every breach with a countdown to each open breach's deadline,
 //! server-rendered (no script); `/admin/breaches/{id}` shows one with its
-//! phases, scope and messages; `/admin/breaches/{id}/notification` is the
+//! phases, scope and messages, and takes an update (text and stage) and the
+//! notification to the authority from its forms (CSRF-checked, audited under
+//! the person's name); `/admin/breaches/{id}/notification` is the
 //! printable art. 33 notification and `/admin/breaches/{id}/subjects.csv`
 //! the scoped subjects' ids (the download is audited by the store).
 //!
@@ -20,11 +22,11 @@ use serde::Serialize;
 use std::sync::{Arc, OnceLock};
 use utoipa::ToSchema;
 
-use super::ctx::Ctx;
+use super::ctx::{Ctx, Posted};
 use super::i18n::{L10n, Tr};
 use super::mail::Mailer;
 use super::Chrome;
-use crate::app::{blocking, AppState};
+use crate::app::{blocking, AppError, AppState};
 
 /// Roles that keep the registers.
 pub const ROLES: [Role; 2] = [Role::Admin, Role::Dpo];
@@ -440,6 +442,11 @@ pub struct Message {
 struct DetailPage {
     page: Chrome,
     messages: Vec<Message>,
+    /// The field a refused form named, and why.
+    error_field: String,
+    error: String,
+    /// (value, label) of each stage, for the update form.
+    stages: Vec<(&'static str, String)>,
     row: Row,
     b: Breach,
     phases: Vec<Phase>,
@@ -457,6 +464,22 @@ pub async fn detail(ctx: Ctx, Path(id): Path<String>) -> Response {
     if !is_breach_id(&id) {
         return ctx.error(StatusCode::NOT_FOUND, "error-not-found");
     }
+    render_detail(ctx, id, StatusCode::OK, None).await
+}
+
+/// A form's field in error, and what to say about it.
+struct FormError {
+    field: String,
+    message: String,
+}
+
+/// The detail page, with a form's error if one was refused.
+async fn render_detail(
+    ctx: Ctx,
+    id: String,
+    status: StatusCode,
+    error: Option<FormError>,
+) -> Response {
     let store = ctx.state.app.store.clone();
     let found = blocking(move || Ok((store.breach(&id)?, store.breach_messages(&id)?))).await;
     let (b, messages) = match found {
@@ -492,9 +515,19 @@ pub async fn detail(ctx: Ctx, Path(id): Path<String>) -> Response {
                 .unwrap_or_default(),
         })
         .collect();
+    let (error_field, error) = match error {
+        Some(e) => (e.field, e.message),
+        None => (String::new(), String::new()),
+    };
     let view = DetailPage {
         page: Chrome::new(&ctx, &tr.t("breach-title"), "/admin/breaches"),
         messages,
+        error_field,
+        error,
+        stages: kerro_core::breach::Stage::ALL
+            .iter()
+            .map(|s| (s.as_str(), tr.t(&format!("breach-stage-{}", s.as_str()))))
+            .collect(),
         row: row(tr, &b, now),
         phases,
         notified_at: b
@@ -546,7 +579,112 @@ pub async fn detail(ctx: Ctx, Path(id): Path<String>) -> Response {
         ),
         b,
     };
-    ctx.page(StatusCode::OK, &view)
+    ctx.page(status, &view)
+}
+
+/// What a refused form says: the field's label and why, in the page's language.
+fn form_error(ctx: &Ctx, e: &AppError) -> Option<FormError> {
+    use kerro_core::ErrorCode::*;
+    if !matches!(e.0.code, InvalidValue | InvalidRequest | Conflict) {
+        return None;
+    }
+    let field = e.0.field.clone().unwrap_or_default();
+    let label = match field.as_str() {
+        "text" => "breach-form-text",
+        "authority_ref" => "breach-form-authority-ref",
+        "notified_at" => "breach-notified-at",
+        "late_reason" => "breach-late-reason",
+        _ => "breach-form-input",
+    };
+    let why = match (e.0.code, field.as_str()) {
+        (Conflict, _) => "breach-form-conflict",
+        (_, "late_reason") => "breach-form-late",
+        (_, "notified_at") => "breach-form-time",
+        _ => "breach-form-text-rule",
+    };
+    Some(FormError {
+        message: format!("{}: {}", ctx.tr.t(label), ctx.tr.t(why)),
+        field,
+    })
+}
+
+/// Answers a form's store call: back to the breach when it worked, the page
+/// with the form's error when it was refused, the error page otherwise.
+async fn after_form(ctx: Ctx, id: String, done: Result<kerro_store::Breach, AppError>) -> Response {
+    match done {
+        Ok(_) => {
+            let lang = ctx.lang;
+            ctx.redirect(&format!("/admin/breaches/{id}?lang={lang}"))
+        }
+        Err(e) => match form_error(&ctx, &e) {
+            Some(fe) => render_detail(ctx, id, e.status(), Some(fe)).await,
+            None => ctx.failed(&e),
+        },
+    }
+}
+
+/// `POST /admin/breaches/{id}/updates`: the next phase, from the page (text and stage).
+pub async fn post_update(ctx: Ctx, Path(id): Path<String>, posted: Posted) -> Response {
+    if !ctx.csrf_ok(&posted) {
+        return ctx.csrf_failed();
+    }
+    let actor = allowed_or_return!(ctx);
+    if !is_breach_id(&id) {
+        return ctx.error(StatusCode::NOT_FOUND, "error-not-found");
+    }
+    let text = posted.get("text").unwrap_or("").to_owned();
+    let stage = match posted.get("stage").unwrap_or("") {
+        "" => None,
+        raw => match kerro_core::breach::Stage::parse(raw) {
+            Some(s) => Some(s),
+            None => return ctx.error(StatusCode::BAD_REQUEST, "error-invalid"),
+        },
+    };
+    let amendment = kerro_core::breach::Amendment {
+        stage,
+        ..Default::default()
+    };
+    let (store, now, target) = (ctx.state.app.store.clone(), ctx.now(), id.clone());
+    let done = blocking(move || store.update_breach(&actor, now, &target, text, amendment)).await;
+    after_form(ctx, id, done).await
+}
+
+/// `POST /admin/breaches/{id}/notified`: the notification to the authority, from the page.
+pub async fn post_notified(ctx: Ctx, Path(id): Path<String>, posted: Posted) -> Response {
+    if !ctx.csrf_ok(&posted) {
+        return ctx.csrf_failed();
+    }
+    let actor = allowed_or_return!(ctx);
+    if !is_breach_id(&id) {
+        return ctx.error(StatusCode::NOT_FOUND, "error-not-found");
+    }
+    let authority_ref = posted.get("authority_ref").unwrap_or("").trim().to_owned();
+    let late_reason = Some(posted.get("late_reason").unwrap_or("").trim())
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned);
+    let at = posted.get("notified_at").unwrap_or("").trim();
+    let Ok(notified_at) = DateTime::parse_from_rfc3339(at) else {
+        let e = AppError(kerro_core::CoreError::at(
+            kerro_core::ErrorCode::InvalidRequest,
+            "notified_at",
+            "not an RFC 3339 time",
+        ));
+        return after_form(ctx, id, Err(e)).await;
+    };
+    let notified_at = chrono::SubsecRound::trunc_subsecs(notified_at.with_timezone(&Utc), 6);
+    let (store, now, target) = (ctx.state.app.store.clone(), ctx.now(), id.clone());
+    let done = blocking(move || {
+        store.notify_breach(
+            &actor,
+            now,
+            &target,
+            authority_ref,
+            notified_at,
+            late_reason,
+        )
+    })
+    .await;
+    after_form(ctx, id, done).await
 }
 
 /// `GET /admin/breaches/{id}/notification`: the printable art. 33 notification.

@@ -153,6 +153,11 @@ fn routes() -> Vec<(&'static str, MethodRouter<WebState>)> {
         ("/admin/breaches", get(breaches::list)),
         ("/admin/breaches.csv", get(breaches::register_download)),
         ("/admin/breaches/{id}", get(breaches::detail)),
+        ("/admin/breaches/{id}/updates", post(breaches::post_update)),
+        (
+            "/admin/breaches/{id}/notified",
+            post(breaches::post_notified),
+        ),
         (
             "/admin/breaches/{id}/notification",
             get(breaches::notification_page),

@@ -999,3 +999,120 @@ async fn the_staff_pages_show_a_countdown_and_audit_the_subjects_download() {
         format!("staff:dpo:{dpo_person}")
     );
 }
+
+#[tokio::test]
+async fn the_detail_page_takes_an_update_and_the_notification_under_the_persons_name() {
+    let Some(app) = TestApp::start() else { return };
+    let (person, dpo) = staff_cookie(&app, Role::Dpo, "forms");
+    let (_, api) = token(&app, Role::Dpo);
+    let b = create(
+        &app,
+        &api,
+        report(&rfc3339(now(&app) - Duration::hours(80))),
+    )
+    .await;
+    let id = b["id"].as_str().unwrap();
+    let path = format!("/admin/breaches/{id}");
+    let page = get_page(&app, &path, &dpo).await;
+    assert!(
+        page.text
+            .contains(&format!("action=\"/admin/breaches/{id}/updates\"")),
+        "{}",
+        page.text
+    );
+    let csrf = page.csrf();
+    let post = |to: &'static str, form: Vec<(&'static str, String)>| {
+        let (app, dpo, id) = (&app, dpo.clone(), id.to_owned());
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            crate::pages::send(
+                app,
+                Method::POST,
+                &format!("/admin/breaches/{id}/{to}"),
+                &dpo,
+                &[],
+                &form,
+            )
+            .await
+        }
+    };
+    // Without the CSRF token: refused, nothing written.
+    let before = app.fingerprint();
+    let r = post("updates", vec![("text", "x".into())]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A blank text: the page again with the error, nothing written.
+    let r = post(
+        "updates",
+        vec![("csrf", csrf.clone()), ("text", " ".into())],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text.contains("id=\"breach-error\"") && r.text.contains("What is new"),
+        "{}",
+        r.text
+    );
+    // Late, without its reason: refused the same way.
+    let at = rfc3339(now(&app));
+    let r = post(
+        "notified",
+        vec![
+            ("csrf", csrf.clone()),
+            ("authority_ref", "TSV/3".into()),
+            ("notified_at", at.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(
+        r.text.contains("give the reasons for the delay"),
+        "{}",
+        r.text
+    );
+    let r = post(
+        "notified",
+        vec![
+            ("csrf", csrf.clone()),
+            ("authority_ref", "TSV/3".into()),
+            ("notified_at", "tomorrow".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(app.fingerprint(), before);
+    // An update with a stage, then the late notification with its reason.
+    let r = post(
+        "updates",
+        vec![
+            ("csrf", csrf.clone()),
+            ("text", "Contained.".into()),
+            ("stage", "contained".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let r = post(
+        "notified",
+        vec![
+            ("csrf", csrf.clone()),
+            ("authority_ref", "TSV/3".into()),
+            ("notified_at", at),
+            ("late_reason", "Found on a holiday.".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let b = app.get(&format!("/v1/breaches/{id}"), &api).await.body;
+    assert_eq!(b["stage"], "contained");
+    assert_eq!(b["updates"][1]["by"], format!("staff:dpo:{person}"));
+    assert_eq!(b["notification"]["late"], true);
+    assert_eq!(
+        b["notification"]["recorded_by"],
+        format!("staff:dpo:{person}")
+    );
+    let page = get_page(&app, &path, &dpo).await;
+    assert!(
+        !page.text.contains("id=\"notify-form\""),
+        "notified once: no form"
+    );
+}
