@@ -5,8 +5,8 @@
 //! the affected subjects computed from the audit log and their ids as CSV,
 //! the art. 33 notification as JSON or printable HTML, and the art. 34
 //! message to the scoped subjects. The rules are `kerro_core::breach`'s,
-//! storage is the store's; the notification document and the messages are
-//! `web::breaches`', which the staff pages share.
+//! storage is the store's; the notification document, the messages and the
+//! CSV are `web::breach_documents`', which the staff pages share.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 
 use super::auth::{Registers, Staff};
 use super::{blocking, AppError, AppState, Body};
-use crate::web::breaches::{self as pages, Notification, SubjectMessages};
+use crate::web::breach_documents::{self as pages, Notification, SubjectMessages};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -13,7 +13,8 @@
 
 mod admin;
 mod audit;
-pub mod breaches;
+pub mod breach_documents;
+mod breaches;
 mod campaign_mail;
 mod charts;
 mod confirm;
