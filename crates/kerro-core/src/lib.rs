@@ -5,6 +5,7 @@
 
 pub mod actor;
 pub mod audience;
+pub mod breach;
 pub mod catalogue;
 pub mod consent;
 pub mod contact;

@@ -42,6 +42,10 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("webhook_endpoints", &["id"]),
     ("webhook_deliveries", &["id"]),
     ("stream_cursors", &["name"]),
+    ("breaches", &["id"]),
+    ("breach_updates", &["breach_id", "phase"]),
+    ("breach_subjects", &["breach_id", "subject_id"]),
+    ("breach_messages", &["breach_id", "seq"]),
 ];
 
 /// Identity columns whose PostgreSQL sequence must continue after the copied rows.

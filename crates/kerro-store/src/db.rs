@@ -25,6 +25,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0008_webhooks.sql"),
     include_str!("migrations/sqlite/0009_messages.sql"),
     include_str!("migrations/sqlite/0010_email_optin.sql"),
+    include_str!("migrations/sqlite/0011_breaches.sql"),
     include_str!("migrations/sqlite/0012_audiences.sql"),
     include_str!("migrations/sqlite/0013_rights_requests.sql"),
 ];
@@ -41,6 +42,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0008_webhooks.sql"),
     include_str!("migrations/postgres/0009_messages.sql"),
     include_str!("migrations/postgres/0010_email_optin.sql"),
+    include_str!("migrations/postgres/0011_breaches.sql"),
     include_str!("migrations/postgres/0012_audiences.sql"),
     include_str!("migrations/postgres/0013_rights_requests.sql"),
 ];

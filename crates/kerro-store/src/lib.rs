@@ -50,3 +50,8 @@ pub use store::{
     WebhookDelivery, WebhookEndpoint, DELIVERY_PREFIX, SECRET_PREFIX, WEBHOOK_EVENTS,
     WEBHOOK_MAX_DESCRIPTION, WEBHOOK_PREFIX,
 };
+// The breach register (issue 13, item 1).
+pub use store::{
+    AuthorityNotification, Breach, BreachMessage, BreachRecipient, BreachScope, BreachUpdate,
+    MessageCounts, MessageOutcome, ScopeQuery, BREACH_PREFIX,
+};

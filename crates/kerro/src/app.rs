@@ -123,3 +123,25 @@ pub async fn blocking<T: Send + 'static>(
         }
     }
 }
+
+/// A file to download: `Content-Disposition: attachment` with `name`, never cached.
+pub fn attachment(
+    content_type: &'static str,
+    name: &str,
+    body: Vec<u8>,
+) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse;
+    let mut resp = (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}

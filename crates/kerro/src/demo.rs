@@ -64,7 +64,47 @@ pub fn seed(store: &Store, now: DateTime<Utc>, subjects: usize) -> Result<DemoSe
     define_schema(store, &actor, now - Duration::days(HISTORY_DAYS + 2))?;
     crate::demo_offers::define(store, now)?;
     let plans = plan_subjects(now, subjects);
-    run(store, &actor, &plans)
+    let seeded = run(store, &actor, &plans)?;
+    record_breach(store, &actor, now)?;
+    Ok(seeded)
+}
+
+/// One open breach in the register (P25), discovered 20 hours ago and
+/// updated once, so the staff page shows its countdown.
+fn record_breach(store: &Store, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+    use kerro_core::breach::{Amendment, Report, Stage};
+    let b = store
+        .create_breach(
+            actor,
+            now - Duration::hours(20),
+            now - Duration::hours(20),
+            Report {
+                nature:
+                    "A misconfigured newsletter export was reachable without sign-in for two hours."
+                        .into(),
+                data_categories: vec!["e-mail addresses".into(), "newsletter topics".into()],
+                subject_categories: vec!["newsletter subscribers".into()],
+                approx_subjects: Some(40),
+                approx_records: Some(80),
+                contact_point: "tietosuoja@turvakide.example".into(),
+                likely_consequences: "Unwanted e-mail; targeted phishing.".into(),
+                measures: "The export was removed and its link revoked.".into(),
+            },
+        )
+        .context("recording the demo breach")?;
+    store
+        .update_breach(
+            actor,
+            now - Duration::hours(19),
+            &b.id,
+            "The web server's logs show no download of the export.".into(),
+            Amendment {
+                stage: Some(Stage::Contained),
+                ..Amendment::default()
+            },
+        )
+        .context("updating the demo breach")?;
+    Ok(())
 }
 
 /// The state of an earlier seed, found by external id.

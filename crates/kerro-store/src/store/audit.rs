@@ -167,6 +167,35 @@ pub(crate) enum AuditAction<'a> {
         campaign: &'a str,
         change: &'a str,
     },
+    // The breach register (store/breaches.rs, store/breach_scope.rs).
+    BreachRecorded {
+        breach: &'a str,
+    },
+    BreachUpdated {
+        breach: &'a str,
+        phase: u32,
+        changed: Vec<String>,
+    },
+    BreachNotified {
+        breach: &'a str,
+        late: bool,
+    },
+    BreachScoped {
+        breach: &'a str,
+        subjects: u64,
+        records: u64,
+    },
+    /// The scoped subjects' ids were downloaded.
+    BreachSubjectsExported {
+        breach: &'a str,
+        count: u64,
+    },
+    /// An art. 34 message to the subject: `email_read` when its address was read to send it.
+    BreachSubjectMessaged {
+        breach: &'a str,
+        outcome: &'a str,
+        email_read: bool,
+    },
 }
 
 /// The name of every action as stored, for the audit log viewer's filter.
@@ -212,6 +241,12 @@ pub const ACTIONS: &[&str] = &[
     "webhook_delivery_retried",
     "webhook_disabled",
     "rights_request_changed",
+    "breach_recorded",
+    "breach_updated",
+    "breach_notified",
+    "breach_scoped",
+    "breach_subjects_exported",
+    "breach_subject_messaged",
 ];
 
 impl AuditAction<'_> {
@@ -258,6 +293,12 @@ impl AuditAction<'_> {
             AuditAction::WebhookDeleted { .. } => "webhook_deleted",
             AuditAction::WebhookDeliveryRetried { .. } => "webhook_delivery_retried",
             AuditAction::WebhookDisabled { .. } => "webhook_disabled",
+            AuditAction::BreachRecorded { .. } => "breach_recorded",
+            AuditAction::BreachUpdated { .. } => "breach_updated",
+            AuditAction::BreachNotified { .. } => "breach_notified",
+            AuditAction::BreachScoped { .. } => "breach_scoped",
+            AuditAction::BreachSubjectsExported { .. } => "breach_subjects_exported",
+            AuditAction::BreachSubjectMessaged { .. } => "breach_subject_messaged",
         }
     }
 
@@ -375,6 +416,31 @@ impl AuditAction<'_> {
                 delivery,
                 enabled,
             } => json!({"endpoint": endpoint, "delivery": delivery, "enabled": enabled}),
+            AuditAction::BreachRecorded { breach } => json!({"breach": breach}),
+            AuditAction::BreachUpdated {
+                breach,
+                phase,
+                changed,
+            } => json!({"breach": breach, "phase": phase, "changed": changed}),
+            AuditAction::BreachNotified { breach, late } => {
+                json!({"breach": breach, "late": late})
+            }
+            AuditAction::BreachScoped {
+                breach,
+                subjects,
+                records,
+            } => json!({"breach": breach, "subjects": subjects, "records": records}),
+            AuditAction::BreachSubjectsExported { breach, count } => {
+                json!({"breach": breach, "count": count, "fields": ["id"]})
+            }
+            AuditAction::BreachSubjectMessaged {
+                breach,
+                outcome,
+                email_read,
+            } => {
+                let fields: &[&str] = if *email_read { &["email"] } else { &[] };
+                json!({"breach": breach, "outcome": outcome, "fields": fields})
+            }
             AuditAction::SignInLinkIssued
             | AuditAction::EmailConfirmationIssued
             | AuditAction::DataExported

@@ -88,11 +88,6 @@ fn every_action_is_listed() {
             channel: "",
             record_id: "",
         },
-        AuditAction::RightsRequestChanged {
-            request: "",
-            kind: "",
-            change: "",
-        },
         AuditAction::CampaignChanged {
             campaign: "",
             change: "",
@@ -114,6 +109,35 @@ fn every_action_is_listed() {
             enabled: false,
         },
         AuditAction::WebhookDisabled { endpoint: "" },
+        AuditAction::RightsRequestChanged {
+            request: "",
+            kind: "",
+            change: "",
+        },
+        AuditAction::BreachRecorded { breach: "" },
+        AuditAction::BreachUpdated {
+            breach: "",
+            phase: 0,
+            changed: vec![],
+        },
+        AuditAction::BreachNotified {
+            breach: "",
+            late: false,
+        },
+        AuditAction::BreachScoped {
+            breach: "",
+            subjects: 0,
+            records: 0,
+        },
+        AuditAction::BreachSubjectsExported {
+            breach: "",
+            count: 0,
+        },
+        AuditAction::BreachSubjectMessaged {
+            breach: "",
+            outcome: "",
+            email_read: false,
+        },
     ];
     let names: Vec<&str> = all.iter().map(AuditAction::name).collect();
     assert_eq!(names, ACTIONS);

@@ -5,6 +5,8 @@
 mod audiences;
 mod audit;
 mod audit_view;
+mod breach_scope;
+mod breaches;
 mod campaign_sending;
 mod campaigns;
 mod checkpoints;
@@ -40,6 +42,11 @@ mod webhooks;
 pub use audiences::{AudienceSize, SavedAudience, SIZE_DAYS};
 pub use audit::ACTIONS as AUDIT_ACTIONS;
 pub use audit_view::{AuditFilter, AuditPage, AuditRow};
+pub use breach_scope::ScopeQuery;
+pub use breaches::{
+    AuthorityNotification, Breach, BreachMessage, BreachRecipient, BreachScope, BreachUpdate,
+    MessageCounts, MessageOutcome, BREACH_PREFIX,
+};
 pub use campaign_sending::{CampaignCheck, Outcome, Recipient};
 pub use campaigns::{Campaign, CampaignAudience, NewCampaign, Skip};
 pub use checkpoints::{Chain, Checkpoint, CheckpointClock, CheckpointPolicy};

@@ -238,6 +238,10 @@ permission!(
     WebhookManage, "manage webhooks", [Admin]
 );
 permission!(
+    /// Keep the registers (breaches, ...): record, update and export them (P25).
+    Registers, "keep the registers (breaches, ...)", [Admin, Dpo]
+);
+permission!(
     /// Scrape the operational metrics (`GET /metrics`: counts and timings, no personal data).
     Metrics, "read metrics", [Admin, Service]
 );

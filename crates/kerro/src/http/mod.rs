@@ -6,6 +6,7 @@
 
 mod audiences;
 mod auth;
+mod breaches;
 mod campaigns;
 mod checkpoints;
 mod me;
@@ -151,6 +152,20 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/webhooks/{id}/deliveries/{delivery}/retry",
             post(webhooks::retry),
+        )
+        .route("/v1/breaches", get(breaches::list).post(breaches::create))
+        .route("/v1/breaches/{id}", get(breaches::get))
+        .route("/v1/breaches/{id}/updates", post(breaches::update))
+        .route("/v1/breaches/{id}/notified", post(breaches::notified))
+        .route("/v1/breaches/{id}/scope", post(breaches::scope))
+        .route("/v1/breaches/{id}/subjects", get(breaches::subjects))
+        .route(
+            "/v1/breaches/{id}/notification",
+            get(breaches::notification),
+        )
+        .route(
+            "/v1/breaches/{id}/subject-messages",
+            post(breaches::subject_messages),
         )
         .fallback(not_found)
         .layer(axum::Extension(std::sync::Arc::new(TokenLimits::new(

@@ -13,8 +13,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    audiences, campaigns, checkpoints, me, offers, receipts, rights_requests, schema, staff,
-    subjects, webhooks, ErrorBody, ErrorDetail, Health,
+    audiences, breaches, campaigns, checkpoints, me, offers, receipts, rights_requests, schema,
+    staff, subjects, webhooks, ErrorBody, ErrorDetail, Health,
 };
 
 struct Security;
@@ -209,7 +209,53 @@ const LINKS: &[Link] = &[
         "receipt",
         &[("record_id", "$response.body#/record_id")],
     ),
+    ("create_breach", "201", "GetBreach", "get_breach", BREACH),
+    (
+        "create_breach",
+        "201",
+        "UpdateBreach",
+        "update_breach",
+        BREACH,
+    ),
+    (
+        "create_breach",
+        "201",
+        "NotifyBreach",
+        "notify_breach",
+        BREACH,
+    ),
+    (
+        "create_breach",
+        "201",
+        "ScopeBreach",
+        "scope_breach",
+        BREACH,
+    ),
+    (
+        "create_breach",
+        "201",
+        "BreachSubjects",
+        "breach_subjects",
+        BREACH,
+    ),
+    (
+        "create_breach",
+        "201",
+        "BreachNotification",
+        "breach_notification",
+        BREACH,
+    ),
+    (
+        "create_breach",
+        "201",
+        "MessageBreachSubjects",
+        "message_breach_subjects",
+        BREACH,
+    ),
 ];
+
+/// A created breach's id, for the links from `create_breach`.
+const BREACH: &[(&str, &str)] = &[("id", "$response.body#/id")];
 
 fn add_links(paths: &mut serde_json::Map<String, Value>) {
     for (from, status, name, to, params) in LINKS {
@@ -296,6 +342,8 @@ fn refine_schemas(schemas: &mut Value) {
         rights_requests::create, rights_requests::list, rights_requests::get, rights_requests::extend,
         rights_requests::verify, rights_requests::complete,
         webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries, webhooks::retry,
+        breaches::create, breaches::list, breaches::get, breaches::update, breaches::notified,
+        breaches::scope, breaches::subjects, breaches::notification, breaches::subject_messages,
     ),
     components(schemas(ErrorBody, ErrorDetail, Health)),
     modifiers(&Security),

@@ -7,7 +7,7 @@
 //! export is recorded in the audit log by the store.
 
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::NaiveDate;
 use kerro_core::{Actor, Role, SubjectId};
 use kerro_store::{AuditFilter, AuditRow, Chain, ChainProblem, ChainReport, AUDIT_ACTIONS};
@@ -424,20 +424,9 @@ fn json_body(rows: Vec<AuditRow>, next_before: Option<i64>, typed: &Typed) -> Va
 }
 
 fn download(content_type: &'static str, name: &str, body: Vec<u8>, next: Option<i64>) -> Response {
-    let mut resp = (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body,
-    )
-        .into_response();
-    let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
+    let mut resp = crate::app::attachment(content_type, name, body);
     if let Some(n) = next.and_then(|n| HeaderValue::from_str(&n.to_string()).ok()) {
-        h.insert("x-kerro-next-before", n);
+        resp.headers_mut().insert("x-kerro-next-before", n);
     }
     resp
 }

@@ -14,6 +14,8 @@
 
 mod admin;
 mod audit;
+pub mod breach_documents;
+mod breaches;
 mod campaign_mail;
 mod charts;
 mod confirm;
@@ -162,6 +164,22 @@ fn routes() -> Vec<(&'static str, MethodRouter<WebState>)> {
         ("/admin/requests/{id}/complete", post(requests::complete)),
         ("/admin/requests/{id}/erase", post(requests::erase)),
         ("/admin/requests/{id}/export", post(requests::export)),
+        ("/admin/breaches", get(breaches::list)),
+        ("/admin/breaches.csv", get(breaches::register_download)),
+        ("/admin/breaches/{id}", get(breaches::detail)),
+        ("/admin/breaches/{id}/updates", post(breaches::post_update)),
+        (
+            "/admin/breaches/{id}/notified",
+            post(breaches::post_notified),
+        ),
+        (
+            "/admin/breaches/{id}/notification",
+            get(breaches::notification_page),
+        ),
+        (
+            "/admin/breaches/{id}/subjects.csv",
+            get(breaches::subjects_download),
+        ),
     ]
 }
 
@@ -285,7 +303,7 @@ pub const ME_PAGES: [(&str, &str); 6] = [
 ];
 
 /// The staff pages, in navigation order, with the roles that see each.
-pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 5] = {
+pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 6] = {
     use kerro_core::Role::*;
     [
         (
@@ -299,6 +317,7 @@ pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 5] = {
             "admin-nav-requests",
             &[Admin, Support, Dpo],
         ),
+        ("/admin/breaches", "admin-nav-breaches", &[Admin, Dpo]),
         ("/admin/staff", "admin-nav-staff", &[Admin]),
         (
             "/admin/sessions",

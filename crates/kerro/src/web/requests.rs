@@ -5,8 +5,8 @@
 //! that what was done is recorded against it. Admin, support and dpo.
 
 use axum::extract::Path;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use kerro_core::ids::SubjectId;
 use kerro_core::rights_request::{RequestChannel, RightKind};
@@ -16,7 +16,7 @@ use kerro_store::{NewRightsRequest, RequestFilter, RightsRequest};
 use super::ctx::{Ctx, Posted, StaffUser};
 use super::staff::require_staff;
 use super::Chrome;
-use crate::app::{blocking, well_formed_id, AppError};
+use crate::app::{attachment, blocking, well_formed_id, AppError};
 
 /// Who handles rights requests on the pages (as `RightsRequests` on the API).
 const HANDLERS: [Role; 3] = [Role::Admin, Role::Support, Role::Dpo];
@@ -158,26 +158,11 @@ pub async fn csv(ctx: Ctx) -> Response {
     let (store, now) = (ctx.state.app.store.clone(), ctx.now());
     match blocking(move || store.rights_requests(filter, now, LIST_MAX)).await {
         Ok(list) => match crate::documents::rights_requests_csv(&list) {
-            Ok(body) => download("text/csv; charset=utf-8", "kerro-rights-requests.csv", body),
+            Ok(body) => attachment("text/csv; charset=utf-8", "kerro-rights-requests.csv", body),
             Err(_) => ctx.error(StatusCode::INTERNAL_SERVER_ERROR, "error-internal"),
         },
         Err(e) => ctx.failed(&e),
     }
-}
-
-fn download(content_type: &'static str, name: &str, body: Vec<u8>) -> Response {
-    let mut resp = (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body,
-    )
-        .into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    resp
 }
 
 /// Reads the record form; an error names the form's field.
@@ -440,7 +425,7 @@ pub async fn export(ctx: Ctx, Path(id): Path<String>, posted: Posted) -> Respons
         Ok(data) => {
             let doc = crate::documents::export(&ctx.state.app, &data, ctx.now());
             match serde_json::to_vec_pretty(&doc) {
-                Ok(body) => download(
+                Ok(body) => attachment(
                     "application/json",
                     &crate::documents::export_file_name(&data.subject.id),
                     body,

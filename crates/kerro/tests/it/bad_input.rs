@@ -41,6 +41,21 @@ async fn bad_input_table() {
     };
     let no_decision = "dec_01AAAAAAAAAAAAAAAAAAAAAAAA";
     let hook = |url: &str, events: &str| format!("{{\"url\": \"{url}\", \"events\": {events}}}");
+    let breach_report = |aware_at: &str| {
+        format!("{{\"aware_at\": \"{aware_at}\", \"nature\": \"n\", \"data_categories\": [\"c\"], \"subject_categories\": [\"s\"], \"contact_point\": \"dpo\", \"likely_consequences\": \"l\", \"measures\": \"m\"}}")
+    };
+    let breach = app
+        .raw(
+            Method::POST,
+            "/v1/breaches",
+            Some(&admin),
+            breach_report("2026-02-20T00:00:00Z").into_bytes(),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // (method, path, token, body, status, code, field)
     let cases: Vec<(Method, String, &str, String, StatusCode, &str, &str)> = vec![
         // Malformed JSON and wrong shapes.
@@ -202,6 +217,20 @@ async fn bad_input_table() {
         (Method::GET, s("/v1/webhooks/wh_00000000000000000000000000/deliveries"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),
         (Method::POST, s("/v1/webhooks/wh_00000000000000000000000000/deliveries/nope/retry"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "delivery"),
         (Method::POST, s("/v1/webhooks/wh_00000000000000000000000000/deliveries/msg_00000000000000000000000000/retry"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),
+        // The breach register: a future or malformed time, huge or blank texts, unknown ids,
+        // a window that ends before it starts, a late notification without its reason.
+        (Method::POST, s("/v1/breaches"), &admin, breach_report("2030-01-01T00:00:00Z"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "aware_at"),
+        (Method::POST, s("/v1/breaches"), &admin, breach_report("2026-02-30T00:00:00Z"), StatusCode::BAD_REQUEST, "invalid_request", "aware_at"),
+        (Method::POST, s("/v1/breaches"), &admin, breach_report("2026-02-27T00:00:00Z").replace("\"nature\": \"n\"", &format!("\"nature\": \"{}\"", "n".repeat(10_001))), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "nature"),
+        (Method::POST, s("/v1/breaches"), &admin, breach_report("2026-02-27T00:00:00Z").replace("[\"c\"]", "[]"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "data_categories"),
+        (Method::POST, s("/v1/breaches"), &service, breach_report("2026-02-27T00:00:00Z"), StatusCode::FORBIDDEN, "forbidden", ""),
+        (Method::GET, s("/v1/breaches/brc_00000000000000000000000000"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),
+        (Method::GET, s("/v1/breaches/not-an-id/subjects"), &admin, s(""), StatusCode::NOT_FOUND, "not_found", "id"),
+        (Method::GET, s("/v1/breaches?format=pdf"), &admin, s(""), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "format"),
+        (Method::POST, format!("/v1/breaches/{breach}/updates"), &admin, s("{\"text\": \"\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "text"),
+        (Method::POST, format!("/v1/breaches/{breach}/notified"), &admin, s("{\"authority_ref\": \"R\", \"notified_at\": \"2026-03-01T08:00:00Z\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "late_reason"),
+        (Method::POST, format!("/v1/breaches/{breach}/scope"), &admin, s("{\"from\": \"2026-03-01T00:00:00Z\", \"to\": \"2026-02-01T00:00:00Z\"}"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "to"),
+        (Method::POST, format!("/v1/breaches/{breach}/subject-messages"), &admin, s("{}"), StatusCode::CONFLICT, "conflict", "scope"),
         // Wrong token kind.
         (Method::GET, s("/v1/me"), &admin, s(""), StatusCode::FORBIDDEN, "forbidden", ""),
         (Method::GET, s("/v1/purposes"), &subject, s(""), StatusCode::FORBIDDEN, "forbidden", ""),

@@ -9,6 +9,7 @@ mod abuse;
 mod api;
 mod audit_page;
 mod bad_input;
+mod breaches;
 mod browser;
 mod browser_kit;
 mod browser_offers;

@@ -53,6 +53,15 @@ fn allowed(route: &str, who: Who) -> bool {
         | "extend_rights_request"
         | "verify_rights_request"
         | "complete_rights_request" => staff(&[Admin, Support, Dpo]),
+        "create_breach"
+        | "list_breaches"
+        | "get_breach"
+        | "update_breach"
+        | "notify_breach"
+        | "scope_breach"
+        | "breach_subjects"
+        | "breach_notification"
+        | "message_breach_subjects" => staff(&[Admin, Dpo]),
         "me" | "export" | "rectify" | "consent" | "contact" | "change_email" | "rights"
         | "erase" => who == Who::Subject,
         other => panic!("unknown route {other}"),
@@ -196,6 +205,17 @@ async fn every_route_with_every_role() {
             .get(&format!("/v1/webhooks/{hook}/deliveries"), &app.admin)
             .await
             .body[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // A breach of its own per caller (it is notified only once).
+        let report = json!({"aware_at": "2026-02-28T00:00:00Z", "nature": "n", "data_categories": ["c"],
+                            "subject_categories": ["s"], "contact_point": "dpo", "likely_consequences": "l",
+                            "measures": "m"});
+        let breach = app
+            .post("/v1/breaches", &app.admin, report.clone())
+            .await
+            .body["id"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -511,6 +531,55 @@ async fn every_route_with_every_role() {
                 format!("/v1/webhooks/{hook}"),
                 None,
             ),
+            (
+                "create_breach",
+                Method::POST,
+                "/v1/breaches".into(),
+                Some(report),
+            ),
+            ("list_breaches", Method::GET, "/v1/breaches".into(), None),
+            (
+                "get_breach",
+                Method::GET,
+                format!("/v1/breaches/{breach}"),
+                None,
+            ),
+            (
+                "update_breach",
+                Method::POST,
+                format!("/v1/breaches/{breach}/updates"),
+                Some(json!({"text": "more"})),
+            ),
+            (
+                "notify_breach",
+                Method::POST,
+                format!("/v1/breaches/{breach}/notified"),
+                Some(json!({"authority_ref": "R", "notified_at": "2026-03-01T08:00:00Z"})),
+            ),
+            (
+                "scope_breach",
+                Method::POST,
+                format!("/v1/breaches/{breach}/scope"),
+                Some(json!({"from": "2026-03-01T00:00:00Z", "to": "2026-03-01T10:00:00Z"})),
+            ),
+            (
+                "breach_subjects",
+                Method::GET,
+                format!("/v1/breaches/{breach}/subjects"),
+                None,
+            ),
+            (
+                "breach_notification",
+                Method::GET,
+                format!("/v1/breaches/{breach}/notification"),
+                None,
+            ),
+            (
+                "message_breach_subjects",
+                Method::POST,
+                format!("/v1/breaches/{breach}/subject-messages"),
+                Some(json!({})),
+            ),
             ("erase", Method::DELETE, "/v1/me".into(), None),
         ];
         for (name, method, path, body) in routes {
@@ -536,7 +605,7 @@ async fn every_route_with_every_role() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 7 * 65);
+    assert_eq!(checked, 7 * 74);
 }
 
 /// The OpenAPI document states, per operation, exactly the callers `allowed`
@@ -589,7 +658,7 @@ async fn the_document_states_who_may_call_each_operation() {
         }
     }
     // Every operation is one of the routes walked above, and every route is documented.
-    assert_eq!(ids.len(), 65, "{ids:?}");
+    assert_eq!(ids.len(), 74, "{ids:?}");
 }
 
 #[tokio::test]

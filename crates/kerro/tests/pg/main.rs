@@ -16,6 +16,8 @@ mod api;
 mod audit_page;
 #[path = "../it/bad_input.rs"]
 mod bad_input;
+#[path = "../it/breaches.rs"]
+mod breaches;
 #[path = "../it/campaigns.rs"]
 mod campaigns;
 #[path = "../it/checkpoints.rs"]
