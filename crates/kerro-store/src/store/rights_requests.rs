@@ -206,6 +206,30 @@ fn complete_in(tx: &Tx, id: &str, evidence: &str) -> StoreResult<RightsRequest> 
     Ok(r)
 }
 
+/// An open request of one of `kinds` whose requester was verified, to be
+/// fulfilled by `doing` (erasing, exporting).
+fn to_fulfil(tx: &Tx, id: &str, kinds: &[RightKind], doing: &str) -> StoreResult<RightsRequest> {
+    let r = load(tx, id, tx.now)?;
+    if !kinds.contains(&r.kind) {
+        return Err(CoreError::invalid(
+            "id",
+            format!("a {} request is not fulfilled by {doing}", r.kind.as_str()),
+        )
+        .into());
+    }
+    if r.completed_at.is_some() {
+        return Err(CoreError::new(ErrorCode::Conflict, "the request is completed already").into());
+    }
+    if r.identity_verified_at.is_none() {
+        return Err(CoreError::new(
+            ErrorCode::Conflict,
+            format!("verify the requester's identity before {doing}"),
+        )
+        .into());
+    }
+    Ok(r)
+}
+
 impl Store {
     /// Records a request received by the company; it is due one calendar
     /// month after `received_at`. The subject must exist.
@@ -377,20 +401,7 @@ impl Store {
     ) -> StoreResult<(RightsRequest, ErasureSummary)> {
         let id = id.to_owned();
         let done = self.write(actor, now, move |tx| {
-            let r = load(tx, &id, now)?;
-            if r.kind != RightKind::Erasure {
-                return Err(CoreError::invalid("id", "only an erasure request is fulfilled by erasing").into());
-            }
-            if r.completed_at.is_some() {
-                return Err(CoreError::new(ErrorCode::Conflict, "the request is completed already").into());
-            }
-            if r.identity_verified_at.is_none() {
-                return Err(CoreError::new(
-                    ErrorCode::Conflict,
-                    "verify the requester's identity before erasing",
-                )
-                .into());
-            }
+            let r = to_fulfil(tx, &id, &[RightKind::Erasure], "erasing")?;
             let summary = erase_in(tx, &r.subject)?;
             let evidence = format!(
                 "erased by staff: {} declarations deleted, {} tokens revoked, {} consent events kept as proof",
@@ -412,21 +423,12 @@ impl Store {
     ) -> StoreResult<RightsRequest> {
         let id = id.to_owned();
         self.write(actor, now, move |tx| {
-            let r = load(tx, &id, now)?;
-            if !matches!(r.kind, RightKind::Access | RightKind::Portability) {
-                return Err(CoreError::invalid(
-                    "id",
-                    "only an access or portability request is fulfilled by an export",
-                )
-                .into());
-            }
-            if r.identity_verified_at.is_none() {
-                return Err(CoreError::new(
-                    ErrorCode::Conflict,
-                    "verify the requester's identity before exporting",
-                )
-                .into());
-            }
+            to_fulfil(
+                tx,
+                &id,
+                &[RightKind::Access, RightKind::Portability],
+                "exporting",
+            )?;
             complete_in(tx, &id, "export (JSON) made by staff for the requester")
         })
     }

@@ -9,11 +9,12 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDate;
-use kerro_core::{Actor, Role, SubjectId};
+use kerro_core::{Role, SubjectId};
 use kerro_store::{AuditFilter, AuditRow, Chain, ChainProblem, ChainReport, AUDIT_ACTIONS};
 use serde_json::{json, Value};
 
 use super::ctx::Ctx;
+use super::staff::allowed_or_return;
 use super::Chrome;
 use crate::app::blocking;
 use crate::documents::csv_cell as cell;
@@ -137,36 +138,6 @@ fn query(typed: &Typed, before: Option<i64>) -> String {
         s.append_pair("before", &b.to_string());
     }
     s.finish()
-}
-
-enum Access {
-    Allowed(Actor),
-    Anonymous,
-    Forbidden,
-}
-
-fn access(ctx: &Ctx) -> Access {
-    match &ctx.staff {
-        // A session that may only enrol its second factor reads nothing.
-        None => Access::Anonymous,
-        Some(s) if !s.full => Access::Anonymous,
-        Some(s) if ROLES.contains(&s.role) => Access::Allowed(s.actor()),
-        Some(_) => Access::Forbidden,
-    }
-}
-
-/// Sends who may not see the log away: the sign-in page, or 403.
-macro_rules! allowed_or_return {
-    ($ctx:ident) => {
-        match access(&$ctx) {
-            Access::Allowed(actor) => actor,
-            Access::Anonymous => {
-                let lang = $ctx.lang;
-                return $ctx.redirect(&format!("/admin/login?lang={lang}"));
-            }
-            Access::Forbidden => return $ctx.error(StatusCode::FORBIDDEN, "error-forbidden"),
-        }
-    };
 }
 
 /// One entry as the page shows it.
@@ -325,7 +296,7 @@ fn page_with(ctx: &Ctx, typed: Typed) -> AuditPage {
 
 /// `GET /admin/audit`.
 pub async fn page(ctx: Ctx) -> Response {
-    let actor = allowed_or_return!(ctx);
+    let actor = allowed_or_return!(ctx, &ROLES);
     let (typed, filter) = read_filters(&ctx);
     let mut view = page_with(&ctx, typed);
     let filter = match filter {
@@ -433,7 +404,7 @@ fn download(content_type: &'static str, name: &str, body: Vec<u8>, next: Option<
 
 /// `GET /admin/audit.csv` and `GET /admin/audit.json`: the page's filters, up to `EXPORT_MAX` entries.
 async fn export(ctx: Ctx, format: &'static str) -> Response {
-    let actor = allowed_or_return!(ctx);
+    let actor = allowed_or_return!(ctx, &ROLES);
     let (typed, filter) = read_filters(&ctx);
     let filter = match filter {
         Ok(f) => f,

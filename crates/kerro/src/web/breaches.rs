@@ -13,7 +13,7 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, TimeDelta, Utc};
-use kerro_core::{Actor, Role};
+use kerro_core::Role;
 use kerro_store::Breach;
 
 use super::breach_documents::{
@@ -22,6 +22,7 @@ use super::breach_documents::{
 };
 use super::ctx::{Ctx, Posted};
 use super::i18n::Tr;
+use super::staff::allowed_or_return;
 use super::Chrome;
 use crate::app::{blocking, AppError};
 
@@ -82,34 +83,6 @@ fn row(tr: &Tr, b: &Breach, now: DateTime<Utc>) -> Row {
     }
 }
 
-enum Access {
-    Allowed(Actor),
-    Anonymous,
-    Forbidden,
-}
-
-fn access(ctx: &Ctx) -> Access {
-    match &ctx.staff {
-        None => Access::Anonymous,
-        Some(s) if !s.full => Access::Anonymous,
-        Some(s) if ROLES.contains(&s.role) => Access::Allowed(s.actor()),
-        Some(_) => Access::Forbidden,
-    }
-}
-
-macro_rules! allowed_or_return {
-    ($ctx:ident) => {
-        match access(&$ctx) {
-            Access::Allowed(actor) => actor,
-            Access::Anonymous => {
-                let lang = $ctx.lang;
-                return $ctx.redirect(&format!("/admin/login?lang={lang}"));
-            }
-            Access::Forbidden => return $ctx.error(StatusCode::FORBIDDEN, "error-forbidden"),
-        }
-    };
-}
-
 #[derive(askama::Template)]
 #[template(path = "admin_breaches.html")]
 struct ListPage {
@@ -120,7 +93,7 @@ struct ListPage {
 
 /// `GET /admin/breaches`.
 pub async fn list(ctx: Ctx) -> Response {
-    let _actor = allowed_or_return!(ctx);
+    let _actor = allowed_or_return!(ctx, &ROLES);
     let store = ctx.state.app.store.clone();
     let all = match blocking(move || store.breaches()).await {
         Ok(b) => b,
@@ -178,7 +151,7 @@ struct DetailPage {
 
 /// `GET /admin/breaches/{id}`.
 pub async fn detail(ctx: Ctx, Path(id): Path<String>) -> Response {
-    let _actor = allowed_or_return!(ctx);
+    let _actor = allowed_or_return!(ctx, &ROLES);
     if !is_breach_id(&id) {
         return ctx.error(StatusCode::NOT_FOUND, "error-not-found");
     }
@@ -346,7 +319,7 @@ pub async fn post_update(ctx: Ctx, Path(id): Path<String>, posted: Posted) -> Re
     if !ctx.csrf_ok(&posted) {
         return ctx.csrf_failed();
     }
-    let actor = allowed_or_return!(ctx);
+    let actor = allowed_or_return!(ctx, &ROLES);
     if !is_breach_id(&id) {
         return ctx.error(StatusCode::NOT_FOUND, "error-not-found");
     }
@@ -372,7 +345,7 @@ pub async fn post_notified(ctx: Ctx, Path(id): Path<String>, posted: Posted) -> 
     if !ctx.csrf_ok(&posted) {
         return ctx.csrf_failed();
     }
-    let actor = allowed_or_return!(ctx);
+    let actor = allowed_or_return!(ctx, &ROLES);
     if !is_breach_id(&id) {
         return ctx.error(StatusCode::NOT_FOUND, "error-not-found");
     }
@@ -407,7 +380,7 @@ pub async fn post_notified(ctx: Ctx, Path(id): Path<String>, posted: Posted) -> 
 
 /// `GET /admin/breaches/{id}/notification`: the printable art. 33 notification.
 pub async fn notification_page(ctx: Ctx, Path(id): Path<String>) -> Response {
-    let _actor = allowed_or_return!(ctx);
+    let _actor = allowed_or_return!(ctx, &ROLES);
     if !is_breach_id(&id) {
         return ctx.error(StatusCode::NOT_FOUND, "error-not-found");
     }
@@ -428,7 +401,7 @@ pub async fn notification_page(ctx: Ctx, Path(id): Path<String>) -> Response {
 
 /// `GET /admin/breaches.csv`: the register.
 pub async fn register_download(ctx: Ctx) -> Response {
-    let _actor = allowed_or_return!(ctx);
+    let _actor = allowed_or_return!(ctx, &ROLES);
     let store = ctx.state.app.store.clone();
     let all = match blocking(move || store.breaches()).await {
         Ok(b) => b,
@@ -445,7 +418,7 @@ pub async fn register_download(ctx: Ctx) -> Response {
 
 /// `GET /admin/breaches/{id}/subjects.csv`: the scoped subjects (audited).
 pub async fn subjects_download(ctx: Ctx, Path(id): Path<String>) -> Response {
-    let actor = allowed_or_return!(ctx);
+    let actor = allowed_or_return!(ctx, &ROLES);
     if !is_breach_id(&id) {
         return ctx.error(StatusCode::NOT_FOUND, "error-not-found");
     }

@@ -13,8 +13,8 @@ use kerro_core::rights_request::{RequestChannel, RightKind};
 use kerro_core::{CoreError, ErrorCode, Role};
 use kerro_store::{NewRightsRequest, RequestFilter, RightsRequest};
 
-use super::ctx::{Ctx, Posted, StaffUser};
-use super::staff::require_staff;
+use super::ctx::{Ctx, Posted};
+use super::staff::allowed_or_return;
 use super::Chrome;
 use crate::app::{attachment, blocking, well_formed_id, AppError};
 
@@ -22,15 +22,6 @@ use crate::app::{attachment, blocking, well_formed_id, AppError};
 const HANDLERS: [Role; 3] = [Role::Admin, Role::Support, Role::Dpo];
 /// The most requests the list shows.
 const LIST_MAX: u32 = 500;
-
-/// The signed-in handler, or the page to answer instead.
-async fn handler(ctx: Ctx) -> Result<(Ctx, StaffUser), Response> {
-    let (ctx, who) = require_staff(ctx).await?;
-    if !HANDLERS.contains(&who.role) {
-        return Err(ctx.error(StatusCode::FORBIDDEN, "error-forbidden"));
-    }
-    Ok((ctx, who))
-}
 
 /// One request as the pages show it.
 pub struct Row {
@@ -134,10 +125,7 @@ async fn load_rows(ctx: &Ctx, filter: RequestFilter) -> Result<Vec<Row>, AppErro
 
 /// `GET /admin/requests`: the register, open requests by due date by default.
 pub async fn list(ctx: Ctx) -> Response {
-    let (ctx, _) = match handler(ctx).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
+    allowed_or_return!(ctx, &HANDLERS);
     let (state, filter) = filter_of(&ctx);
     match load_rows(&ctx, filter).await {
         Ok(rows) => {
@@ -150,10 +138,7 @@ pub async fn list(ctx: Ctx) -> Response {
 
 /// `GET /admin/requests.csv`: the register's export, as the API's.
 pub async fn csv(ctx: Ctx) -> Response {
-    let (ctx, _) = match handler(ctx).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
+    allowed_or_return!(ctx, &HANDLERS);
     let (_, filter) = filter_of(&ctx);
     let (store, now) = (ctx.state.app.store.clone(), ctx.now());
     match blocking(move || store.rights_requests(filter, now, LIST_MAX)).await {
@@ -215,14 +200,11 @@ pub async fn create(ctx: Ctx, posted: Posted) -> Response {
     if !ctx.csrf_ok(&posted) {
         return ctx.csrf_failed();
     }
-    let (ctx, who) = match handler(ctx).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
+    let actor = allowed_or_return!(ctx, &HANDLERS);
     let (typed, new) = read_new(&posted, ctx.now());
     let created = match new {
         Ok(new) => {
-            let (store, now, actor) = (ctx.state.app.store.clone(), ctx.now(), who.actor());
+            let (store, now, actor) = (ctx.state.app.store.clone(), ctx.now(), actor);
             blocking(move || store.create_rights_request(&actor, now, new)).await
         }
         Err(e) => Err(AppError(e)),
@@ -291,10 +273,7 @@ async fn detail(ctx: Ctx, id: &str, status: StatusCode, e: Option<CoreError>) ->
 
 /// `GET /admin/requests/{id}`.
 pub async fn one(ctx: Ctx, Path(id): Path<String>) -> Response {
-    let (ctx, _) = match handler(ctx).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
+    allowed_or_return!(ctx, &HANDLERS);
     match request_id(&id) {
         Some(id) => detail(ctx, &id, StatusCode::OK, None).await,
         None => ctx.error(StatusCode::NOT_FOUND, "error-not-found"),
@@ -320,20 +299,12 @@ async fn change(
     if !ctx.csrf_ok(&posted) {
         return ctx.csrf_failed();
     }
-    let (ctx, who) = match handler(ctx).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
+    let actor = allowed_or_return!(ctx, &HANDLERS);
     let Some(id) = request_id(&id) else {
         return ctx.error(StatusCode::NOT_FOUND, "error-not-found");
     };
     let change = what(&posted);
-    let (store, now, actor, rid) = (
-        ctx.state.app.store.clone(),
-        ctx.now(),
-        who.actor(),
-        id.clone(),
-    );
+    let (store, now, actor, rid) = (ctx.state.app.store.clone(), ctx.now(), actor, id.clone());
     let done = blocking(move || match change {
         Change::Verify => store.verify_rights_request(&actor, now, &rid).map(|_| ()),
         Change::Extend(months, reason) => store
@@ -393,19 +364,11 @@ pub async fn export(ctx: Ctx, Path(id): Path<String>, posted: Posted) -> Respons
     if !ctx.csrf_ok(&posted) {
         return ctx.csrf_failed();
     }
-    let (ctx, who) = match handler(ctx).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
+    let actor = allowed_or_return!(ctx, &HANDLERS);
     let Some(id) = request_id(&id) else {
         return ctx.error(StatusCode::NOT_FOUND, "error-not-found");
     };
-    let (store, now, actor, rid) = (
-        ctx.state.app.store.clone(),
-        ctx.now(),
-        who.actor(),
-        id.clone(),
-    );
+    let (store, now, actor, rid) = (ctx.state.app.store.clone(), ctx.now(), actor, id.clone());
     let found = blocking(move || {
         let r = store.rights_request(&rid, now)?;
         if fulfil_of(&r) != "export" {

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use kerro_core::staff::SESSION_ABSOLUTE_HOURS;
-use kerro_core::Role;
+use kerro_core::{Actor, Role};
 use kerro_store::{SessionInfo, SignIn, StaffAccount, Stage};
 
 use super::ctx::{Ctx, Posted, StaffUser, STAFF_COOKIE};
@@ -34,6 +34,41 @@ fn signed_in(mut ctx: Ctx, secret: &str, stage: Stage) -> Response {
         Stage::Enrol => ctx.redirect(&format!("/admin/enrol?lang={lang}")),
     }
 }
+
+/// Whether a staff page may be shown: to a full session holding one of the
+/// page's roles; a session that may only enrol its second factor reads nothing.
+pub enum Access {
+    Allowed(Actor),
+    Anonymous,
+    Forbidden,
+}
+
+pub fn access(ctx: &Ctx, roles: &[Role]) -> Access {
+    match &ctx.staff {
+        None => Access::Anonymous,
+        Some(s) if !s.full => Access::Anonymous,
+        Some(s) if roles.contains(&s.role) => Access::Allowed(s.actor()),
+        Some(_) => Access::Forbidden,
+    }
+}
+
+/// The acting staff member if `access` allows, else returns the sign-in
+/// page (no or a partial session) or 403 from the handler.
+macro_rules! allowed_or_return {
+    ($ctx:ident, $roles:expr) => {
+        match $crate::web::staff::access(&$ctx, $roles) {
+            $crate::web::staff::Access::Allowed(actor) => actor,
+            $crate::web::staff::Access::Anonymous => {
+                let lang = $ctx.lang;
+                return $ctx.redirect(&format!("/admin/login?lang={lang}"));
+            }
+            $crate::web::staff::Access::Forbidden => {
+                return $ctx.error(axum::http::StatusCode::FORBIDDEN, "error-forbidden")
+            }
+        }
+    };
+}
+pub(crate) use allowed_or_return;
 
 /// The signed-in staff member with a full session, or the page to answer instead.
 /// (`async` only so the large `Err` costs nothing in the caller's frame until awaited.)

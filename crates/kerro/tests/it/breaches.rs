@@ -15,9 +15,8 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use crate::common::TestApp;
-use crate::pages::get as get_page;
 
-fn report(aware_at: &str) -> Value {
+pub fn report(aware_at: &str) -> Value {
     json!({
         "aware_at": aware_at,
         "nature": "A support laptop with an unencrypted export was stolen.",
@@ -31,7 +30,7 @@ fn report(aware_at: &str) -> Value {
 }
 
 /// A staff token of `role` and its id (`tok_...`), as the audit log names it.
-fn token(app: &TestApp, role: Role) -> (String, String) {
+pub fn token(app: &TestApp, role: Role) -> (String, String) {
     let (t, secret) = app
         .store
         .create_staff_token(
@@ -44,16 +43,16 @@ fn token(app: &TestApp, role: Role) -> (String, String) {
     (t.id, secret)
 }
 
-fn now(app: &TestApp) -> DateTime<Utc> {
+pub fn now(app: &TestApp) -> DateTime<Utc> {
     *app.clock.lock().unwrap()
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
+pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// A GET with a bearer token whose body is not JSON (CSV, HTML): status, headers, text.
-async fn get_text(
+pub async fn get_text(
     app: &TestApp,
     path: &str,
     token: &str,
@@ -74,7 +73,7 @@ async fn get_text(
     )
 }
 
-async fn create(app: &TestApp, token: &str, body: Value) -> Value {
+pub async fn create(app: &TestApp, token: &str, body: Value) -> Value {
     let r = app.post("/v1/breaches", token, body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     r.body
@@ -242,7 +241,7 @@ async fn a_late_notification_needs_its_reason() {
 }
 
 /// Subjects with a token each, created and read by nobody but the admin.
-async fn subjects(app: &TestApp, tag: &str, n: usize) -> Vec<String> {
+pub async fn subjects(app: &TestApp, tag: &str, n: usize) -> Vec<String> {
     let mut out = Vec::new();
     for i in 0..n {
         out.push(app.subject(&format!("{tag}{i}@example.fi")).await);
@@ -380,273 +379,6 @@ async fn a_token_that_read_n_chosen_subjects_in_a_window_scopes_exactly_n() {
 }
 
 /// The `.eml` files of the file outbox, as text.
-fn outbox(app: &TestApp) -> Vec<String> {
-    let Ok(dir) = std::fs::read_dir(app.dir.path().join("outbox")) else {
-        return Vec::new();
-    };
-    dir.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-        .collect()
-}
-
-#[tokio::test]
-async fn scoped_subjects_get_the_art_34_message_in_their_language() {
-    let Some(app) = TestApp::start() else { return };
-    let (reader_id, reader) = token(&app, Role::Support);
-    let (_, dpo) = token(&app, Role::Dpo);
-    let mut ids = Vec::new();
-    for (email, locale) in [
-        ("fi@example.fi", "fi"),
-        ("sv@example.fi", "sv"),
-        ("en@example.fi", "en"),
-    ] {
-        let r = app
-            .post(
-                "/v1/subjects",
-                &app.admin,
-                json!({"email": email, "locale": locale}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-        ids.push(r.body["id"].as_str().unwrap().to_owned());
-    }
-    let no_email = app
-        .post("/v1/subjects", &app.admin, json!({"locale": "fi"}))
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let from = now(&app);
-    for s in ids.iter().chain([&no_email]) {
-        assert_eq!(
-            app.get(&format!("/v1/subjects/{s}"), &reader).await.status,
-            StatusCode::OK
-        );
-    }
-    let b = create(&app, &dpo, report(&rfc3339(now(&app)))).await;
-    let id = b["id"].as_str().unwrap();
-    // No scope yet: nothing to send to.
-    let r = app
-        .post(
-            &format!("/v1/breaches/{id}/subject-messages"),
-            &dpo,
-            json!({}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    assert_eq!(r.field(), "scope");
-    let r = app
-        .post(
-            &format!("/v1/breaches/{id}/scope"),
-            &dpo,
-            json!({"from": rfc3339(from), "to": rfc3339(now(&app)), "actors": [reader_id]}),
-        )
-        .await;
-    assert_eq!(r.body["subjects"], 4, "{}", r.body);
-    let r = app
-        .post(&format!("/v1/breaches/{id}/subject-messages"), &dpo,
-              json!({"message": {"fi": "Kannettava varastettiin.", "sv": "En bärbar dator stals.", "en": "A laptop was stolen."}}))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(
-        (
-            r.body["sent"].as_u64(),
-            r.body["skipped"].as_u64(),
-            r.body["failed"].as_u64()
-        ),
-        (Some(3), Some(1), Some(0)),
-        "{}",
-        r.body
-    );
-    let skipped: Vec<&Value> = r.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["outcome"] == "skipped")
-        .collect();
-    assert_eq!(skipped[0]["subject"], no_email);
-    assert_eq!(skipped[0]["reason"], "no_verified_email");
-    // Each message in its subject's language, through the mail path (the file outbox).
-    let mails = outbox(&app);
-    assert_eq!(mails.len(), 3);
-    for (to, phrase, lang) in [
-        ("fi@example.fi", "Kerromme", "fi"),
-        ("sv@example.fi", "Vi skriver", "sv"),
-        ("en@example.fi", "We are writing", "en"),
-    ] {
-        let m = mails
-            .iter()
-            .find(|m| m.contains(&format!("To: {to}")))
-            .unwrap_or_else(|| panic!("no mail to {to}"));
-        assert!(m.contains(phrase), "{lang}: {m}");
-        let sent = r.body["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["outcome"] == "sent" && x["lang"] == lang)
-            .unwrap();
-        assert!(ids.contains(&sent["subject"].as_str().unwrap().to_owned()));
-    }
-    assert!(mails.iter().any(|m| m.contains("A laptop was stolen.")));
-    // Every message is recorded and audited, naming its subject.
-    assert_eq!(
-        app.store
-            .audit_count("breach_subject_messaged", None)
-            .unwrap(),
-        4
-    );
-    let b = app.get(&format!("/v1/breaches/{id}"), &dpo).await.body;
-    assert_eq!(b["messages"], json!({"sent": 3, "failed": 0, "skipped": 1}));
-    // The staff page lists every message.
-    let person = app.staff_person("breach-messages@example.fi", Role::Dpo);
-    let page = get_page(
-        &app,
-        &format!("/admin/breaches/{id}"),
-        &format!("{}; kerro_lang=en", person.cookie),
-    )
-    .await;
-    assert_eq!(
-        page.text.matches("<td>sent</td>").count(),
-        3,
-        "{}",
-        page.text
-    );
-    assert!(
-        page.text.contains("not sent (no_verified_email)"),
-        "{}",
-        page.text
-    );
-    // A second call reaches nobody new.
-    let r = app
-        .post(
-            &format!("/v1/breaches/{id}/subject-messages"),
-            &dpo,
-            json!({}),
-        )
-        .await;
-    assert_eq!(r.body["sent"], 0, "{}", r.body);
-    assert_eq!(outbox(&app).len(), 3);
-    // An erased subject is skipped as such.
-    let erased = app
-        .post(
-            "/v1/subjects",
-            &app.admin,
-            json!({"email": "gone@example.fi"}),
-        )
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let from = now(&app);
-    app.get(&format!("/v1/subjects/{erased}"), &reader).await;
-    let t = app.subject_token(&erased).await;
-    assert!(app
-        .call(Method::DELETE, "/v1/me", Some(&t), None)
-        .await
-        .status
-        .is_success());
-    app.post(
-        &format!("/v1/breaches/{id}/scope"),
-        &dpo,
-        json!({"from": rfc3339(from), "to": rfc3339(now(&app)), "actors": [reader_id]}),
-    )
-    .await;
-    let r = app
-        .post(
-            &format!("/v1/breaches/{id}/subject-messages"),
-            &dpo,
-            json!({}),
-        )
-        .await;
-    let gone = r.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["subject"] == erased.as_str())
-        .unwrap();
-    assert_eq!(
-        (gone["outcome"].as_str(), gone["reason"].as_str()),
-        (Some("skipped"), Some("erased")),
-        "{}",
-        r.body
-    );
-}
-
-#[tokio::test]
-async fn the_art_33_notification_is_json_and_escaped_printable_html() {
-    let Some(app) = TestApp::start() else { return };
-    let (_, dpo) = token(&app, Role::Dpo);
-    let mut body = report(&rfc3339(now(&app)));
-    body["nature"] = json!("<script>alert(1)</script> & more");
-    let b = create(&app, &dpo, body).await;
-    let id = b["id"].as_str().unwrap();
-    app.post(
-        &format!("/v1/breaches/{id}/updates"),
-        &dpo,
-        json!({"text": "Phase <b>two</b>"}),
-    )
-    .await;
-    let n = app
-        .get(&format!("/v1/breaches/{id}/notification"), &dpo)
-        .await;
-    assert_eq!(n.status, StatusCode::OK, "{}", n.body);
-    assert_eq!(n.body["format"], "kerro.breach-notification.v1");
-    assert_eq!(n.body["breach"], id);
-    assert_eq!(n.body["nature"], "<script>alert(1)</script> & more");
-    assert_eq!(n.body["approx_subjects"], 120);
-    assert_eq!(n.body["phases"][0]["text"], "Phase <b>two</b>");
-    assert!(n.body["controller"]["dpo"].is_string());
-    let (status, headers, html) = get_text(
-        &app,
-        &format!("/v1/breaches/{id}/notification?format=html&lang=sv"),
-        &dpo,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(headers[header::CONTENT_TYPE]
-        .to_str()
-        .unwrap()
-        .starts_with("text/html"));
-    let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-    assert!(
-        csp.contains("default-src 'none'") && !csp.contains("script-src"),
-        "{csp}"
-    );
-    assert!(
-        html.contains("&#60;script&#62;alert(1)&#60;/script&#62; &#38; more"),
-        "{html}"
-    );
-    assert!(
-        !html.contains("<script>") && !html.contains("<b>two"),
-        "{html}"
-    );
-    assert!(
-        html.contains("lang=\"sv\"") && html.contains("Anmälan av en personuppgiftsincident"),
-        "{html}"
-    );
-    for (query, status, field) in [
-        ("?format=xml", StatusCode::UNPROCESSABLE_ENTITY, "format"),
-        (
-            "?lang=de&format=html",
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "lang",
-        ),
-        (
-            "?format=html&format=json",
-            StatusCode::BAD_REQUEST,
-            "format",
-        ),
-        ("?pretty=1", StatusCode::BAD_REQUEST, "pretty"),
-    ] {
-        let r = app
-            .get(&format!("/v1/breaches/{id}/notification{query}"), &dpo)
-            .await;
-        assert_eq!(r.status, status, "{query}: {}", r.body);
-        assert_eq!(r.field(), field, "{query}");
-    }
-}
-
 #[tokio::test]
 async fn bad_input_is_refused_and_changes_nothing() {
     let Some(app) = TestApp::start() else { return };
@@ -881,238 +613,4 @@ async fn bad_input_is_refused_and_changes_nothing() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(app.fingerprint(), before);
-}
-
-fn staff_cookie(app: &TestApp, role: Role, tag: &str) -> (String, String) {
-    let person = app.staff_person(&format!("breach-{tag}@example.fi"), role);
-    (
-        person.id.clone(),
-        format!("{}; kerro_lang=en", person.cookie),
-    )
-}
-
-#[tokio::test]
-async fn the_staff_pages_show_a_countdown_and_audit_the_subjects_download() {
-    let Some(app) = TestApp::start() else { return };
-    let (dpo_person, dpo) = staff_cookie(&app, Role::Dpo, "dpo");
-    let (_, editor) = staff_cookie(&app, Role::Editor, "editor");
-    let (_, api) = token(&app, Role::Dpo);
-    let open = create(
-        &app,
-        &api,
-        report(&rfc3339(now(&app) - Duration::minutes(55))),
-    )
-    .await;
-    let overdue = create(
-        &app,
-        &api,
-        report(&rfc3339(now(&app) - Duration::hours(73))),
-    )
-    .await;
-    let (open, overdue) = (
-        open["id"].as_str().unwrap(),
-        overdue["id"].as_str().unwrap(),
-    );
-    for path in [
-        "/admin/breaches".to_owned(),
-        "/admin/breaches.csv".to_owned(),
-        format!("/admin/breaches/{open}"),
-        format!("/admin/breaches/{open}/notification"),
-        format!("/admin/breaches/{open}/subjects.csv"),
-    ] {
-        let anonymous = get_page(&app, &path, "").await;
-        assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "{path}");
-        assert_eq!(
-            get_page(&app, &path, &editor).await.status,
-            StatusCode::FORBIDDEN,
-            "{path}"
-        );
-        assert_eq!(
-            get_page(&app, &path, &dpo).await.status,
-            StatusCode::OK,
-            "{path}"
-        );
-    }
-    let list = get_page(&app, "/admin/breaches", &dpo).await;
-    assert!(list.text.contains("71 h 5 min left"), "{}", list.text);
-    assert!(list.text.contains("Overdue by 1 h 0 min"), "{}", list.text);
-    assert!(list
-        .text
-        .contains(&format!("href=\"/admin/breaches/{overdue}?lang=en\"")));
-    assert!(
-        list.text.contains("href=\"/admin/breaches\""),
-        "the nav links the register"
-    );
-    assert!(!get_page(&app, "/admin", &editor)
-        .await
-        .text
-        .contains("href=\"/admin/breaches\""));
-    // The countdown moves with the clock (within the session's 30 idle minutes); after notification it says so.
-    app.advance(Duration::minutes(20));
-    assert!(get_page(&app, "/admin/breaches", &dpo)
-        .await
-        .text
-        .contains("70 h 45 min left"));
-    app.post(
-        &format!("/v1/breaches/{open}/notified"),
-        &api,
-        json!({"authority_ref": "TSV/7", "notified_at": rfc3339(now(&app))}),
-    )
-    .await;
-    let detail = get_page(&app, &format!("/admin/breaches/{open}"), &dpo).await;
-    assert!(
-        detail.text.contains("Authority notified"),
-        "{}",
-        detail.text
-    );
-    assert!(detail
-        .text
-        .contains(&format!("/admin/breaches/{open}/notification")));
-    let fi = get_page(
-        &app,
-        &format!("/admin/breaches/{open}?lang=fi"),
-        &format!("{dpo}; kerro_lang=fi"),
-    )
-    .await;
-    assert!(fi.text.contains("Viranomaiselle ilmoitettu"), "{}", fi.text);
-    assert_eq!(
-        get_page(&app, "/admin/breaches/brc_00000000000000000000000000", &dpo)
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        get_page(&app, "/admin/breaches/x%22y", &dpo).await.status,
-        StatusCode::NOT_FOUND
-    );
-    // Downloading the subjects on the page is audited under the person's name.
-    let rows = app
-        .sql()
-        .rows(
-            "SELECT actor FROM audit_log WHERE action = 'breach_subjects_exported'",
-            (),
-        )
-        .unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(
-        rows[0].get::<_, String>(0).unwrap(),
-        format!("staff:dpo:{dpo_person}")
-    );
-}
-
-#[tokio::test]
-async fn the_detail_page_takes_an_update_and_the_notification_under_the_persons_name() {
-    let Some(app) = TestApp::start() else { return };
-    let (person, dpo) = staff_cookie(&app, Role::Dpo, "forms");
-    let (_, api) = token(&app, Role::Dpo);
-    let b = create(
-        &app,
-        &api,
-        report(&rfc3339(now(&app) - Duration::hours(80))),
-    )
-    .await;
-    let id = b["id"].as_str().unwrap();
-    let path = format!("/admin/breaches/{id}");
-    let page = get_page(&app, &path, &dpo).await;
-    assert!(
-        page.text
-            .contains(&format!("action=\"/admin/breaches/{id}/updates\"")),
-        "{}",
-        page.text
-    );
-    let csrf = page.csrf();
-    let post = |to: &'static str, form: Vec<(&'static str, String)>| {
-        let (app, dpo, id) = (&app, dpo.clone(), id.to_owned());
-        async move {
-            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            crate::pages::send(
-                app,
-                Method::POST,
-                &format!("/admin/breaches/{id}/{to}"),
-                &dpo,
-                &[],
-                &form,
-            )
-            .await
-        }
-    };
-    // Without the CSRF token: refused, nothing written.
-    let before = app.fingerprint();
-    let r = post("updates", vec![("text", "x".into())]).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
-    // A blank text: the page again with the error, nothing written.
-    let r = post(
-        "updates",
-        vec![("csrf", csrf.clone()), ("text", " ".into())],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        r.text.contains("id=\"breach-error\"") && r.text.contains("What is new"),
-        "{}",
-        r.text
-    );
-    // Late, without its reason: refused the same way.
-    let at = rfc3339(now(&app));
-    let r = post(
-        "notified",
-        vec![
-            ("csrf", csrf.clone()),
-            ("authority_ref", "TSV/3".into()),
-            ("notified_at", at.clone()),
-        ],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
-    assert!(
-        r.text.contains("give the reasons for the delay"),
-        "{}",
-        r.text
-    );
-    let r = post(
-        "notified",
-        vec![
-            ("csrf", csrf.clone()),
-            ("authority_ref", "TSV/3".into()),
-            ("notified_at", "tomorrow".into()),
-        ],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
-    assert_eq!(app.fingerprint(), before);
-    // An update with a stage, then the late notification with its reason.
-    let r = post(
-        "updates",
-        vec![
-            ("csrf", csrf.clone()),
-            ("text", "Contained.".into()),
-            ("stage", "contained".into()),
-        ],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
-    let r = post(
-        "notified",
-        vec![
-            ("csrf", csrf.clone()),
-            ("authority_ref", "TSV/3".into()),
-            ("notified_at", at),
-            ("late_reason", "Found on a holiday.".into()),
-        ],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
-    let b = app.get(&format!("/v1/breaches/{id}"), &api).await.body;
-    assert_eq!(b["stage"], "contained");
-    assert_eq!(b["updates"][1]["by"], format!("staff:dpo:{person}"));
-    assert_eq!(b["notification"]["late"], true);
-    assert_eq!(
-        b["notification"]["recorded_by"],
-        format!("staff:dpo:{person}")
-    );
-    let page = get_page(&app, &path, &dpo).await;
-    assert!(
-        !page.text.contains("id=\"notify-form\""),
-        "notified once: no form"
-    );
 }

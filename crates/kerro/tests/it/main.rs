@@ -9,6 +9,8 @@ mod abuse;
 mod api;
 mod audit_page;
 mod bad_input;
+mod breach_notices;
+mod breach_pages;
 mod breaches;
 mod browser;
 mod browser_kit;

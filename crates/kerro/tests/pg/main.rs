@@ -16,6 +16,10 @@ mod api;
 mod audit_page;
 #[path = "../it/bad_input.rs"]
 mod bad_input;
+#[path = "../it/breach_notices.rs"]
+mod breach_notices;
+#[path = "../it/breach_pages.rs"]
+mod breach_pages;
 #[path = "../it/breaches.rs"]
 mod breaches;
 #[path = "../it/campaigns.rs"]
