@@ -106,17 +106,32 @@ async fn twenty_web_decisions_leave_both_emails_of_the_week() {
             .len(),
         1
     );
-    // The export tells impressions, choices and messages apart.
+    // The export tells impressions, choices and messages apart (the decision
+    // log is written in batches: wait for it).
     let token = app.subject_token(&id).await;
-    let export = app.get("/v1/me/export", &token).await.body;
-    let kinds: Vec<&str> = export["decisions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds.iter().filter(|k| **k == "sent").count(), 2);
-    assert!(kinds.iter().filter(|k| **k == "shown").count() >= 20);
+    let mut kinds: Vec<String> = Vec::new();
+    for _ in 0..100 {
+        let export = app.get("/v1/me/export", &token).await.body;
+        kinds = export["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["kind"].as_str().unwrap().to_owned())
+            .collect();
+        if kinds.iter().filter(|k| *k == "shown").count() >= 21 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "sent").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.iter().filter(|k| *k == "shown").count() >= 21,
+        "{kinds:?}"
+    );
 }
 
 #[tokio::test]
