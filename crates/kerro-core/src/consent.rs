@@ -94,6 +94,9 @@ pub enum Method {
     EmailConfirmation,
     /// The one-click unsubscribe link of a message (RFC 8058).
     UnsubscribeLink,
+    /// The consent outlived the purpose's `consent_validity_days` (P7): the
+    /// retention job recorded it `expired`; nobody expressed anything.
+    Expiry,
 }
 
 /// The purpose column of an e-mail confirmation event: reserved, so no
@@ -108,6 +111,7 @@ impl Method {
             Method::Import => "import",
             Method::EmailConfirmation => "email_confirmation",
             Method::UnsubscribeLink => "unsubscribe_link",
+            Method::Expiry => "expiry",
         }
     }
 
@@ -118,6 +122,7 @@ impl Method {
             Method::Import,
             Method::EmailConfirmation,
             Method::UnsubscribeLink,
+            Method::Expiry,
         ]
         .into_iter()
         .find(|m| m.as_str() == raw)

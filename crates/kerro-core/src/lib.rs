@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod ids;
 pub mod notice;
 pub mod offer;
+pub mod retention;
 pub mod rights_request;
 pub mod saved_audience;
 pub mod schema;

@@ -66,6 +66,10 @@ pub struct PurposeSpec {
     #[serde(default)]
     pub uses: BTreeSet<Use>,
     pub retention_days: u32,
+    /// How long a consent to this purpose holds before it must be given again
+    /// (P7): past it the retention job records it `expired`. Consent purposes only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_validity_days: Option<u32>,
     #[serde(default)]
     pub recipients: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,6 +88,20 @@ impl PurposeSpec {
                 "retention_days",
                 format!("retention must be between 1 and {MAX_RETENTION_DAYS} days"),
             ));
+        }
+        if let Some(days) = self.consent_validity_days {
+            if self.legal_basis != LegalBasis::Consent {
+                return Err(CoreError::invalid(
+                    "consent_validity_days",
+                    "only a purpose based on consent has a consent validity",
+                ));
+            }
+            if days == 0 || days > MAX_RETENTION_DAYS {
+                return Err(CoreError::invalid(
+                    "consent_validity_days",
+                    format!("consent validity must be between 1 and {MAX_RETENTION_DAYS} days"),
+                ));
+            }
         }
         let mut seen = BTreeSet::new();
         for (i, r) in self.recipients.iter().enumerate() {

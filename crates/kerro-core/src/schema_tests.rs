@@ -12,6 +12,7 @@ pub(crate) fn purpose(basis: LegalBasis) -> PurposeSpec {
         legal_basis: basis,
         uses: BTreeSet::from([Use::Personalization]),
         retention_days: 365,
+        consent_validity_days: None,
         recipients: vec![],
         dpv_category: None,
     }

@@ -260,6 +260,7 @@ pub fn definitions() -> Definitions {
         legal_basis: basis,
         uses: uses.iter().copied().collect(),
         retention_days: 730,
+        consent_validity_days: None,
         recipients: vec![],
         dpv_category: None,
     };

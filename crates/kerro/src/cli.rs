@@ -1,4 +1,5 @@
-//! The command line: `serve`, `demo`, `token create`, `ledger verify`, `audit verify`.
+//! The command line: `serve`, `demo`, `token create`, `ledger verify`, `audit verify`,
+//! `retention run`, and the rest `kerro --help` lists.
 //! Every command that opens the store takes the same `--data DIR`.
 
 use anyhow::Context;
@@ -96,6 +97,11 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Storage limitation: delete what has outlived its retention, expire old consents.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Targeting conditions (GrowthBook's condition language).
     Condition {
         #[command(subcommand)]
@@ -108,6 +114,25 @@ enum ConditionCommand {
     /// Read JSON lines {"condition", "attributes", "savedGroups"} on stdin and print
     /// `true` or `false` per line, or `error: ...` for a line that is not such an object.
     Eval,
+}
+
+#[derive(Subcommand, Debug)]
+enum RetentionCommand {
+    /// Run the retention job once (as every serving node does hourly) and print
+    /// what it deleted or expired, by purpose and kind.
+    Run {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The moment to run at instead of now (RFC 3339), for tests and audits.
+        #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+        now: Option<chrono::DateTime<Utc>>,
+    },
+}
+
+fn parse_now(raw: &str) -> Result<chrono::DateTime<Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("not an RFC 3339 time such as 2027-01-31T12:00:00Z: {e}"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -375,6 +400,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db {
             command: DbCommand::Copy { store, from, to },
         } => crate::db_copy::run(&store.data, &store.config, &from, &to),
+        Command::Retention {
+            command: RetentionCommand::Run { store, now },
+        } => {
+            let (_, store) = open_store(&store, None, false)?;
+            let report = crate::retention::run_once(&store, now.unwrap_or_else(Utc::now))?;
+            print!("{}", crate::retention::render(&report));
+            Ok(if report.skipped {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         Command::Condition {
             command: ConditionCommand::Eval,
         } => {
@@ -454,6 +491,8 @@ fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<Ex
         state
             .store
             .start_checkpoints(state.config.audit.policy(), state.clock.clone());
+        // Storage limitation and consent expiry, hourly (one node at a time).
+        crate::retention::start(&state);
         // Due campaigns are started and sent (one node sends each recipient's message).
         crate::web::CampaignSender::start(state.clone());
         // Webhooks (every node runs a dispatcher; each event is fanned out

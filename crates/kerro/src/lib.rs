@@ -14,6 +14,7 @@ pub mod documents;
 pub mod events;
 pub mod http;
 pub mod import;
+pub mod retention;
 pub mod server;
 pub mod telemetry;
 pub mod verify;

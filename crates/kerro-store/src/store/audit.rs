@@ -157,6 +157,10 @@ pub(crate) enum AuditAction<'a> {
         channel: &'a str,
         record_id: &'a str,
     },
+    /// The retention job deleted or expired something: the counts by purpose and kind.
+    RetentionRun {
+        counts: &'a Value,
+    },
     /// A campaign was created, started, finished or cancelled.
     RightsRequestChanged {
         request: &'a str,
@@ -247,6 +251,7 @@ pub const ACTIONS: &[&str] = &[
     "breach_scoped",
     "breach_subjects_exported",
     "breach_subject_messaged",
+    "retention_run",
 ];
 
 impl AuditAction<'_> {
@@ -299,11 +304,13 @@ impl AuditAction<'_> {
             AuditAction::BreachScoped { .. } => "breach_scoped",
             AuditAction::BreachSubjectsExported { .. } => "breach_subjects_exported",
             AuditAction::BreachSubjectMessaged { .. } => "breach_subject_messaged",
+            AuditAction::RetentionRun { .. } => "retention_run",
         }
     }
 
     fn detail(&self) -> Value {
         match self {
+            AuditAction::RetentionRun { counts } => (*counts).clone(),
             AuditAction::SchemaChanged { kind, key } => json!({"kind": kind, "key": key}),
             AuditAction::Submission {
                 form,

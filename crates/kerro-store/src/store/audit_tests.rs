@@ -3,6 +3,7 @@ use super::*;
 /// The viewer's list names every action there is (a new variant must be added to `ACTIONS`).
 #[test]
 fn every_action_is_listed() {
+    let counts = serde_json::json!({});
     let all = [
         AuditAction::SchemaChanged { kind: "", key: "" },
         AuditAction::SubjectCreated,
@@ -138,6 +139,7 @@ fn every_action_is_listed() {
             outcome: "",
             email_read: false,
         },
+        AuditAction::RetentionRun { counts: &counts },
     ];
     let names: Vec<&str> = all.iter().map(AuditAction::name).collect();
     assert_eq!(names, ACTIONS);

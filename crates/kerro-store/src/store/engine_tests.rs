@@ -112,6 +112,7 @@ fn store_with_purpose(uses: Use) -> (tempfile::TempDir, Store, Actor, DateTime<U
                 legal_basis: LegalBasis::Consent,
                 uses: [uses].into(),
                 retention_days: 30,
+                consent_validity_days: None,
                 recipients: vec![],
                 dpv_category: None,
             },

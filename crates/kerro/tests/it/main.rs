@@ -32,6 +32,7 @@ mod optin;
 mod pages;
 mod pg_support;
 mod requests_page;
+mod retention;
 mod rights_requests;
 mod roles;
 mod saved_audiences;

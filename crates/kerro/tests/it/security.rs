@@ -9,7 +9,7 @@ use crate::common::{Backend, TestApp};
 /// Everything the database holds, as bytes: on SQLite the file and its WAL,
 /// on PostgreSQL a full `pg_dump` (which prints bytea columns in hex, so
 /// `contains` looks for the hex form too).
-fn raw_files(app: &TestApp) -> Vec<u8> {
+pub fn raw_files(app: &TestApp) -> Vec<u8> {
     match app.backend {
         Backend::Sqlite => {
             let db = app.store.db_path().unwrap().to_owned();
@@ -40,9 +40,11 @@ fn raw_files(app: &TestApp) -> Vec<u8> {
     }
 }
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    let hex = hex::encode(needle.as_bytes());
-    [needle.as_bytes(), hex.as_bytes()]
+/// Whether `needle` is in `haystack` as it is or in hex.
+pub fn contains(haystack: &[u8], needle: impl AsRef<[u8]>) -> bool {
+    let needle = needle.as_ref();
+    let hex = hex::encode(needle);
+    [needle, hex.as_bytes()]
         .iter()
         .any(|n| haystack.windows(n.len()).any(|w| w == *n))
 }

@@ -52,6 +52,8 @@ mod pages;
 mod pg_support;
 #[path = "../it/requests_page.rs"]
 mod requests_page;
+#[path = "../it/retention.rs"]
+mod retention;
 #[path = "../it/rights_requests.rs"]
 mod rights_requests;
 #[path = "../it/roles.rs"]
