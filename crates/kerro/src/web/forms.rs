@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Duration;
 use kerro_core::consent::{basis_active, ConsentState};
-use kerro_core::schema::{FormSpec, LegalBasis, Schema};
+use kerro_core::schema::{FormSpec, LegalBasis};
 use kerro_core::submission::plan_submission;
 use kerro_core::{Actor, ErrorCode, FormKey, PurposeKey};
 use kerro_store::{FormPost, FormPosted, NewSubject, Respondent};
@@ -18,79 +18,10 @@ use std::collections::BTreeMap;
 
 use super::ctx::{cookie, Ctx, Posted, SESSION_COOKIE};
 use super::fields::{display_value, field_view, posted_answer, FieldView};
-use super::i18n::Tr;
+use super::form_notice::{purpose_notices, PurposeNotice, Seen};
 use super::limits::Limit;
 use super::Chrome;
 use crate::app::blocking;
-
-/// What the notice says about one purpose of a form, shown beside its choice.
-pub struct PurposeNotice {
-    pub key: String,
-    pub title: String,
-    pub description: String,
-    pub basis: String,
-    pub retention: String,
-    pub recipients: String,
-    /// The questions of this form whose answers the purpose uses.
-    pub data_categories: Vec<String>,
-    /// The purpose rests on consent, so the subject chooses.
-    pub needs_consent: bool,
-    /// The signed-in subject already gave it (shown as state, not as a choice).
-    pub active_since: String,
-}
-
-pub fn basis_text(tr: &Tr, b: LegalBasis) -> String {
-    tr.t(match b {
-        LegalBasis::Consent => "basis-consent",
-        LegalBasis::Contract => "basis-contract",
-        LegalBasis::LegitimateInterest => "basis-legitimate-interest",
-        LegalBasis::LegalObligation => "basis-legal-obligation",
-    })
-}
-
-pub fn recipients_text(tr: &Tr, recipients: &[String]) -> String {
-    if recipients.is_empty() {
-        tr.t("notice-no-recipients")
-    } else {
-        recipients.join(", ")
-    }
-}
-
-fn purpose_notices(
-    tr: &Tr,
-    schema: &Schema,
-    form: &FormSpec,
-    active: &BTreeMap<PurposeKey, String>,
-) -> Vec<PurposeNotice> {
-    form.purposes
-        .iter()
-        .filter_map(|k| schema.purposes.get(k).map(|p| (k, p)))
-        .map(|(k, p)| {
-            let categories: Vec<String> = form
-                .attributes
-                .iter()
-                .filter_map(|a| schema.attributes.get(a))
-                .filter(|a| a.purposes.contains(k))
-                .map(|a| tr.text(&a.title))
-                .collect();
-            PurposeNotice {
-                key: k.to_string(),
-                title: tr.text(&p.title),
-                description: tr.text(&p.description),
-                basis: basis_text(tr, p.legal_basis),
-                retention: tr.tn("retention-days", "days", i64::from(p.retention_days)),
-                recipients: recipients_text(tr, &p.recipients),
-                data_categories: if categories.is_empty() {
-                    vec![tr.t("notice-no-categories")]
-                } else {
-                    categories
-                },
-                needs_consent: p.legal_basis == LegalBasis::Consent,
-                active_since: active.get(k).cloned().unwrap_or_default(),
-            }
-        })
-        .collect()
-}
 
 #[derive(askama::Template)]
 #[template(path = "form.html")]
@@ -109,6 +40,8 @@ struct FormPage {
     email_error: String,
     form_token: String,
     message: String,
+    /// The declined purposes offered again, carried to the post.
+    asked: String,
 }
 
 struct Loaded {
@@ -131,16 +64,8 @@ fn load(ctx: &Ctx, raw: &str) -> Option<Loaded> {
     })
 }
 
-/// The signed-in subject's current states and, for active purposes, since when (as text).
-async fn subject_states(
-    ctx: &Ctx,
-) -> Result<
-    (
-        BTreeMap<PurposeKey, ConsentState>,
-        BTreeMap<PurposeKey, String>,
-    ),
-    Response,
-> {
+/// The signed-in subject's current states and what the form shows of them.
+async fn subject_states(ctx: &Ctx) -> Result<(BTreeMap<PurposeKey, ConsentState>, Seen), Response> {
     let Some(id) = ctx.subject.clone() else {
         return Ok(Default::default());
     };
@@ -149,13 +74,23 @@ async fn subject_states(
         .await
         .map_err(|e| super::ctx::failure_page(&ctx.tr, &e))?;
     let states = data.consent_states();
-    let mut since = BTreeMap::new();
+    let mut seen = Seen::default();
+    // Events are in ledger order: the latest of each purpose's state wins.
     for e in &data.consents {
-        if states.get(&e.event.purpose).is_some_and(|s| s.is_active()) {
-            since.insert(e.event.purpose.clone(), ctx.tr.date(&e.event.event_time));
+        let (purpose, date) = (&e.event.purpose, ctx.tr.date(&e.event.event_time));
+        match states.get(purpose) {
+            Some(s) if s.is_active() => {
+                seen.active.insert(purpose.clone(), date);
+            }
+            Some(ConsentState::Refused | ConsentState::Withdrawn)
+                if e.event.state == states[purpose] =>
+            {
+                seen.declined.insert(purpose.clone(), date);
+            }
+            _ => {}
         }
     }
-    Ok((states, since))
+    Ok((states, seen))
 }
 
 fn controller_line(ctx: &Ctx) -> String {
@@ -174,14 +109,9 @@ fn controller_line(ctx: &Ctx) -> String {
     )
 }
 
-fn form_page(
-    ctx: &Ctx,
-    f: &Loaded,
-    fields: Vec<FieldView>,
-    active: &BTreeMap<PurposeKey, String>,
-) -> FormPage {
+fn form_page(ctx: &Ctx, f: &Loaded, fields: Vec<FieldView>, seen: &Seen) -> FormPage {
     let tr = &ctx.tr;
-    let purposes = purpose_notices(tr, &f.schema.schema, &f.spec, active);
+    let purposes = purpose_notices(tr, &f.schema.schema, &f.spec, seen);
     FormPage {
         page: Chrome::new(ctx, &tr.text(&f.spec.title), ""),
         form_key: f.key.to_string(),
@@ -190,15 +120,14 @@ fn form_page(
         controller: controller_line(ctx),
         notice_version: f.version,
         fields,
-        any_choice: purposes
-            .iter()
-            .any(|p| p.needs_consent && p.active_since.is_empty()),
+        any_choice: purposes.iter().any(|p| p.offered),
         purposes,
         anonymous: ctx.subject.is_none(),
         email: String::new(),
         email_error: String::new(),
         form_token: ctx.form_token(f.key.as_str()),
         message: String::new(),
+        asked: seen.asked_field(),
     }
 }
 
@@ -220,15 +149,26 @@ fn fields_for(ctx: &Ctx, f: &Loaded, values: &Map<String, Value>) -> Vec<FieldVi
         .collect()
 }
 
-pub async fn show(ctx: Ctx, Path(raw): Path<String>) -> Response {
+/// `?ask=` on a form: the declined purposes the subject asks to be offered again.
+#[derive(serde::Deserialize)]
+pub struct AskQuery {
+    ask: Option<String>,
+}
+
+pub async fn show(
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<AskQuery>,
+) -> Response {
     let Some(f) = load(&ctx, &raw) else {
         return ctx.error(StatusCode::NOT_FOUND, "error-no-form");
     };
-    let active = match subject_states(&ctx).await {
-        Ok((_, since)) => since,
+    let mut seen = match subject_states(&ctx).await {
+        Ok((_, seen)) => seen,
         Err(r) => return r,
     };
-    let page = form_page(&ctx, &f, fields_for(&ctx, &f, &Map::new()), &active);
+    seen.ask(&f.spec, q.ask.as_deref());
+    let page = form_page(&ctx, &f, fields_for(&ctx, &f, &Map::new()), &seen);
     ctx.page(StatusCode::OK, &page)
 }
 
@@ -260,10 +200,11 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
         };
         (ctx, Some(token))
     };
-    let (states, active) = match subject_states(&ctx).await {
+    let (states, mut seen) = match subject_states(&ctx).await {
         Ok(v) => v,
         Err(r) => return r,
     };
+    seen.ask(&f.spec, posted.get("ask"));
     let tr = ctx.tr.clone();
     let schema = &f.schema.schema;
 
@@ -291,7 +232,9 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
         let Some(spec) = schema.purposes.get(p) else {
             continue;
         };
-        if spec.legal_basis != LegalBasis::Consent || states.get(p).is_some_and(|s| s.is_active()) {
+        // Only what the page offered: not a purpose already given, nor one the
+        // subject declined before and did not ask about again (P26).
+        if spec.legal_basis != LegalBasis::Consent || !seen.offers(p) {
             continue;
         }
         let ticked = posted.get(&format!("c.{p}")) == Some("yes");
@@ -343,7 +286,7 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
                 fv.error = e.clone();
             }
         }
-        let mut page = form_page(&ctx, &f, fields, &active);
+        let mut page = form_page(&ctx, &f, fields, &seen);
         page.email = email.clone();
         page.email_error = email_error;
         page.message = message;

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use super::ctx::{Ctx, Posted};
 use super::fields::{answer_text, display_value, field_view, posted_answer, FieldView};
-use super::forms::{basis_text, recipients_text};
+use super::form_notice::{basis_text, recipients_text};
 use super::i18n::Tr;
 use super::Chrome;
 use crate::app::{blocking, AppError};

@@ -22,6 +22,7 @@ mod confirm;
 mod confirm_mail;
 mod ctx;
 mod fields;
+mod form_notice;
 mod forms;
 pub mod i18n;
 mod limits;

@@ -10,7 +10,7 @@ use kerro_core::schema::{LegalBasis, Schema};
 use serde_json::json;
 
 use super::ctx::Ctx;
-use super::forms::{basis_text, recipients_text};
+use super::form_notice::{basis_text, recipients_text};
 use super::Chrome;
 use crate::app::blocking;
 use crate::config::Controller;

@@ -22,6 +22,7 @@ mod common;
 mod decisions;
 mod e2e;
 mod events;
+mod form_choices;
 mod gpc;
 mod hostile;
 mod hostile_staff;

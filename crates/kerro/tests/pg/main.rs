@@ -33,6 +33,8 @@ mod common;
 mod decisions;
 #[path = "../it/events.rs"]
 mod events;
+#[path = "../it/form_choices.rs"]
+mod form_choices;
 #[path = "../it/gpc.rs"]
 mod gpc;
 #[path = "../it/hostile.rs"]
