@@ -47,7 +47,8 @@ pub fn is_late(aware_at: DateTime<Utc>, notified_at: DateTime<Utc>) -> bool {
 }
 
 /// Where a breach is in its handling; each update may move it on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Found and being looked into (every breach starts here).
     Investigating,
@@ -87,16 +88,26 @@ pub struct Report {
 }
 
 /// What one update changes in the report; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Serialised, it is the fields it changes (as the update stores them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Amendment {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data_categories: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_categories: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub approx_subjects: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub approx_records: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_point: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub likely_consequences: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub measures: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stage: Option<Stage>,
 }
 

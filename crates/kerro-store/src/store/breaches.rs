@@ -293,35 +293,7 @@ fn next_phase(tx: &Tx, id: &str) -> StoreResult<u32> {
 }
 
 fn changes_of(a: &Amendment) -> Value {
-    let mut v = json!({});
-    if let Some(x) = &a.nature {
-        v["nature"] = json!(x);
-    }
-    if let Some(x) = &a.data_categories {
-        v["data_categories"] = json!(x);
-    }
-    if let Some(x) = &a.subject_categories {
-        v["subject_categories"] = json!(x);
-    }
-    if let Some(x) = a.approx_subjects {
-        v["approx_subjects"] = json!(x);
-    }
-    if let Some(x) = a.approx_records {
-        v["approx_records"] = json!(x);
-    }
-    if let Some(x) = &a.contact_point {
-        v["contact_point"] = json!(x);
-    }
-    if let Some(x) = &a.likely_consequences {
-        v["likely_consequences"] = json!(x);
-    }
-    if let Some(x) = &a.measures {
-        v["measures"] = json!(x);
-    }
-    if let Some(x) = a.stage {
-        v["stage"] = json!(x.as_str());
-    }
-    v
+    serde_json::to_value(a).unwrap_or_default()
 }
 
 impl Store {

@@ -137,6 +137,13 @@ fn audit(tx: &Tx, r: &RightsRequest, change: &str) -> StoreResult<()> {
     )
 }
 
+/// After a change to request `id`: the request as it now is, its `change` audited.
+fn changed(tx: &Tx, id: &str, change: &str) -> StoreResult<RightsRequest> {
+    let r = load(tx, id, tx.now)?;
+    audit(tx, &r, change)?;
+    Ok(r)
+}
+
 fn insert(tx: &Tx, new: &NewRightsRequest, completed: Option<&str>) -> StoreResult<String> {
     let id = format!("rr_{}", new_ulid());
     let (now, by) = (ts(&tx.now), tx.actor.label());
@@ -201,9 +208,7 @@ fn complete_in(tx: &Tx, id: &str, evidence: &str) -> StoreResult<RightsRequest> 
         "UPDATE rights_requests SET completed_at = ?2, completed_by = ?3, evidence = ?4 WHERE id = ?1",
         params![id, ts(&tx.now), tx.actor.label(), evidence],
     )?;
-    let r = load(tx, id, tx.now)?;
-    audit(tx, &r, "completed")?;
-    Ok(r)
+    changed(tx, id, "completed")
 }
 
 /// An open request of one of `kinds` whose requester was verified, to be
@@ -344,9 +349,7 @@ impl Store {
                     ts(&due_at(r.received_at, total))
                 ],
             )?;
-            let r = load(tx, &id, now)?;
-            audit(tx, &r, "extended")?;
-            Ok(r)
+            changed(tx, &id, "extended")
         })
     }
 
@@ -371,9 +374,7 @@ impl Store {
                 "UPDATE rights_requests SET identity_verified_at = ?2, identity_verified_by = ?3 WHERE id = ?1",
                 params![id.as_str(), ts(&now), tx.actor.label()],
             )?;
-            let r = load(tx, &id, now)?;
-            audit(tx, &r, "identity_verified")?;
-            Ok(r)
+            changed(tx, &id, "identity_verified")
         })
     }
 
