@@ -33,6 +33,7 @@ pub use store::{
 };
 // Rights requests with deadlines (issue 13, item 3).
 pub use store::{Extension, NewRightsRequest, RequestFilter, RightsRequest};
+pub use store::{RecordsVersion, StoredRecords};
 // Double opt-in of e-mail addresses (issue 14, item 4).
 pub use store::{
     is_confirm_secret, ConfirmationMail, Confirmed, EmailState, CONFIRM_LINK_DAYS,

@@ -262,6 +262,7 @@ pub fn definitions() -> Definitions {
         retention_days: 730,
         recipients: vec![],
         dpv_category: None,
+        subject_categories: vec![],
     };
     let purposes = vec![
         (
@@ -372,6 +373,7 @@ pub fn schema() -> Schema {
         purposes: p.into_iter().collect(),
         attributes: a.into_iter().collect(),
         forms: f.into_iter().collect(),
+        recipients: Default::default(),
     }
 }
 

@@ -114,6 +114,7 @@ fn store_with_purpose(uses: Use) -> (tempfile::TempDir, Store, Actor, DateTime<U
                 retention_days: 30,
                 recipients: vec![],
                 dpv_category: None,
+                subject_categories: vec![],
             },
         )
         .unwrap();
