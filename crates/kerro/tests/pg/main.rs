@@ -52,6 +52,8 @@ mod pages;
 mod pg_support;
 #[path = "../it/requests_page.rs"]
 mod requests_page;
+#[path = "../it/records.rs"]
+mod records;
 #[path = "../it/rights_requests.rs"]
 mod rights_requests;
 #[path = "../it/roles.rs"]
