@@ -78,7 +78,8 @@ pub struct RecipientSpec {
 impl RecipientSpec {
     pub fn validate(&self) -> CoreResult<()> {
         let name = self.name.trim();
-        if name.is_empty() || self.name.chars().count() > 200 || name.chars().any(char::is_control) {
+        if name.is_empty() || self.name.chars().count() > 200 || name.chars().any(char::is_control)
+        {
             return Err(CoreError::invalid(
                 "name",
                 "a recipient needs a name of 1-200 characters, without control characters",
@@ -116,7 +117,8 @@ const EEA: &[&str] = &[
 ];
 
 /// Every officially assigned ISO 3166-1 alpha-2 code, in order.
-const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ \
+const COUNTRIES: &str =
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ \
 BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ \
 DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT \
 GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY \

@@ -203,9 +203,7 @@ fn activity(key: &PurposeKey, p: &PurposeSpec, inputs: &RecordsInputs, lang: Lan
                 });
             }
             None => {
-                gaps.push(format!(
-                    "recipient '{r}' is not in the recipients register"
-                ));
+                gaps.push(format!("recipient '{r}' is not in the recipients register"));
                 recipients.push(ActivityRecipient {
                     key: r.clone(),
                     name: r.clone(),

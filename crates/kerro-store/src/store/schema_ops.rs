@@ -167,7 +167,11 @@ fn within(prefix: &str, mut e: CoreError) -> StoreError {
 }
 
 /// Appends a notice version for every form whose notice bundle changed.
-pub(crate) fn bump_notices(conn: &Conn, snap: &mut SchemaSnapshot, now: &DateTime<Utc>) -> StoreResult<()> {
+pub(crate) fn bump_notices(
+    conn: &Conn,
+    snap: &mut SchemaSnapshot,
+    now: &DateTime<Utc>,
+) -> StoreResult<()> {
     for (key, form) in &snap.schema.forms {
         let bundle = NoticeBundle::build(form, &snap.schema);
         let sha = bundle.sha256();

@@ -156,10 +156,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(recipients::delete),
         )
         .route("/v1/records-of-processing", get(records::get))
-        .route(
-            "/v1/records-of-processing/versions",
-            get(records::versions),
-        )
+        .route("/v1/records-of-processing/versions", get(records::versions))
         .route("/v1/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/v1/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route("/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))

@@ -14,8 +14,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     audiences, breaches, campaigns, checkpoints, me, offers, receipts, recipients, records,
-    rights_requests, schema,
-    staff, subjects, webhooks, ErrorBody, ErrorDetail, Health,
+    rights_requests, schema, staff, subjects, webhooks, ErrorBody, ErrorDetail, Health,
 };
 
 struct Security;

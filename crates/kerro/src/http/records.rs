@@ -108,7 +108,10 @@ pub async fn get(
         ),
         Format::Html => {
             let lang = state.config.default_language;
-            html_response(StatusCode::OK, docs::html(&r, lang, lang).map_err(internal)?)
+            html_response(
+                StatusCode::OK,
+                docs::html(&r, lang, lang).map_err(internal)?,
+            )
         }
     })
 }

@@ -60,7 +60,10 @@ fn version_of(ctx: &Ctx) -> Result<Option<u32>, ()> {
 
 async fn load(ctx: &Ctx) -> Result<(RecordOfProcessing, Vec<RecordsVersion>), AppError> {
     let version = version_of(ctx).map_err(|_| {
-        AppError(kerro_core::CoreError::not_found("version", "no such version"))
+        AppError(kerro_core::CoreError::not_found(
+            "version",
+            "no such version",
+        ))
     })?;
     let r = docs::load(&ctx.state.app, version).await?;
     let store = ctx.state.app.store.clone();

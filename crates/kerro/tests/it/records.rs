@@ -116,8 +116,15 @@ async fn recipients_are_registered_with_country_and_safeguard_and_bad_ones_chang
         }
     }
     let r = app.put("/v1/recipients/Bad%20Key", a, us.clone()).await;
-    assert_eq!((r.status, r.field()), (StatusCode::UNPROCESSABLE_ENTITY, "key"));
-    assert_eq!(app.fingerprint(), before, "refused recipients change nothing");
+    assert_eq!(
+        (r.status, r.field()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "key")
+    );
+    assert_eq!(
+        app.fingerprint(),
+        before,
+        "refused recipients change nothing"
+    );
 
     let list = app.get("/v1/recipients", a).await;
     assert_eq!(list.body["recipients"].as_array().unwrap().len(), 1);
@@ -136,19 +143,37 @@ async fn recipients_are_registered_with_country_and_safeguard_and_bad_ones_chang
         StatusCode::CREATED
     );
     let r = app
-        .call(axum::http::Method::DELETE, "/v1/recipients/crm", Some(a), None)
+        .call(
+            axum::http::Method::DELETE,
+            "/v1/recipients/crm",
+            Some(a),
+            None,
+        )
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "conflict"));
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("crm_sync"));
+    assert!(r.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("crm_sync"));
     let free = json!({"name": "Free Oy", "country": "FI", "role": "controller"});
     app.put("/v1/recipients/free", a, free).await;
     let r = app
-        .call(axum::http::Method::DELETE, "/v1/recipients/free", Some(a), None)
+        .call(
+            axum::http::Method::DELETE,
+            "/v1/recipients/free",
+            Some(a),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(audited(&app, "recipient_deleted"), 1);
     let r = app
-        .call(axum::http::Method::DELETE, "/v1/recipients/free", Some(a), None)
+        .call(
+            axum::http::Method::DELETE,
+            "/v1/recipients/free",
+            Some(a),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
@@ -174,9 +199,7 @@ async fn purposes_name_only_registered_recipients_and_customers_see_their_names(
     // The fixture registers `tapahtuma` as "Tapahtuma Oy" for the events purpose.
     app.schema().await;
     let v1 = app.notice_version("survey").await;
-    let notice = app
-        .get(&format!("/v1/forms/survey/notices/{v1}"), a)
-        .await;
+    let notice = app.get(&format!("/v1/forms/survey/notices/{v1}"), a).await;
     let events = notice.body["bundle"]["purposes"]
         .as_array()
         .unwrap()
@@ -206,7 +229,11 @@ async fn purposes_name_only_registered_recipients_and_customers_see_their_names(
     assert_eq!(p["third_parties"], json!(["Juhlat ja Tapahtumat Oy"]));
     let page = get_page(&app, "/privacy?lang=en", "").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text.contains("Juhlat ja Tapahtumat Oy"), "{}", page.text);
+    assert!(
+        page.text.contains("Juhlat ja Tapahtumat Oy"),
+        "{}",
+        page.text
+    );
 }
 
 #[tokio::test]
@@ -269,7 +296,10 @@ async fn the_record_has_a_to_g_per_purpose_and_every_version_stays_readable() {
     let now = app.get("/v1/records-of-processing", a).await.body;
     assert_eq!(now["version"].as_u64().unwrap(), latest + 2);
     let events = activity(&now, "events");
-    assert_eq!(events["subject_categories"], json!(["customers", "prospects"]));
+    assert_eq!(
+        events["subject_categories"],
+        json!(["customers", "prospects"])
+    );
     assert_eq!(events["transfers"][0]["country"], "US");
     assert_eq!(events["transfers"][0]["safeguard"], "adequacy_decision");
     assert_eq!(events["gaps"], json!([]));
@@ -311,7 +341,10 @@ async fn the_record_has_a_to_g_per_purpose_and_every_version_stays_readable() {
     assert_eq!(rows.len(), 3);
     let headers = reader.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let ev = rows.iter().find(|r| &r[col("purpose")] == "events").unwrap();
+    let ev = rows
+        .iter()
+        .find(|r| &r[col("purpose")] == "events")
+        .unwrap();
     assert_eq!(&ev[col("title")], "'=HYPERLINK(\"x\")");
     assert!(ev[col("transfers")].contains("Cloud CRM Inc (US, adequacy_decision)"));
     assert_eq!(&ev[col("subject_categories")], "customers; prospects");
@@ -361,7 +394,11 @@ async fn a_changed_configuration_is_a_new_version_and_the_old_one_keeps_its_word
     cfg.controller.name = "Renamed Oy".into();
     let second = app
         .store
-        .note_records_context(&system, Utc::now(), kerro::web::records_documents::context(&cfg))
+        .note_records_context(
+            &system,
+            Utc::now(),
+            kerro::web::records_documents::context(&cfg),
+        )
         .unwrap()
         .unwrap();
     assert_eq!(second, first + 1);
@@ -378,7 +415,10 @@ async fn a_changed_configuration_is_a_new_version_and_the_old_one_keeps_its_word
                       "retention_days": 10});
     app.put("/v1/purposes/new_one", a, body).await;
     let latest = app.get("/v1/records-of-processing", a).await;
-    assert_eq!(latest.body["version"].as_u64().unwrap(), u64::from(second) + 1);
+    assert_eq!(
+        latest.body["version"].as_u64().unwrap(),
+        u64::from(second) + 1
+    );
     assert_eq!(
         latest.body["security_measures"]["text"],
         "Version two words."
@@ -412,12 +452,19 @@ async fn the_staff_page_shows_the_record_and_recipients_to_admin_and_dpo_only() 
     for role in [Role::Editor, Role::Support, Role::Service] {
         let person = app.staff_person(&format!("records-{role}@example.fi"), role);
         let cookie = format!("{}; kerro_lang=en", person.cookie);
-        for path in ["/admin/records", "/admin/records.csv", "/admin/records/print"] {
+        for path in [
+            "/admin/records",
+            "/admin/records.csv",
+            "/admin/records/print",
+        ] {
             let page = get_page(&app, path, &cookie).await;
             assert_eq!(page.status, StatusCode::FORBIDDEN, "{role} {path}");
         }
         let nav = get_page(&app, "/admin/sessions", &cookie).await;
-        assert!(!nav.text.contains("href=\"/admin/records"), "{role} sees no link");
+        assert!(
+            !nav.text.contains("href=\"/admin/records"),
+            "{role} sees no link"
+        );
     }
     let anonymous = get_page(&app, "/admin/records", "").await;
     assert_eq!(anonymous.status, StatusCode::SEE_OTHER);

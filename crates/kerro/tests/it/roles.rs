@@ -65,9 +65,7 @@ fn allowed(route: &str, who: Who) -> bool {
         "put_recipient" | "list_recipients" | "get_recipient" | "delete_recipient" => {
             staff(&[Admin, Editor, Dpo])
         }
-        "get_records_of_processing" | "list_records_of_processing_versions" => {
-            staff(&[Admin, Dpo])
-        }
+        "get_records_of_processing" | "list_records_of_processing_versions" => staff(&[Admin, Dpo]),
         "me" | "export" | "rectify" | "consent" | "contact" | "change_email" | "rights"
         | "erase" => who == Who::Subject,
         other => panic!("unknown route {other}"),
@@ -403,7 +401,12 @@ async fn every_route_with_every_role() {
                 "/v1/recipients/tapahtuma".into(),
                 Some(json!({"name": "Tapahtuma Oy", "country": "FI", "role": "controller"})),
             ),
-            ("list_recipients", Method::GET, "/v1/recipients".into(), None),
+            (
+                "list_recipients",
+                Method::GET,
+                "/v1/recipients".into(),
+                None,
+            ),
             (
                 "get_recipient",
                 Method::GET,

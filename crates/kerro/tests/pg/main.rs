@@ -50,10 +50,10 @@ mod optin;
 mod pages;
 #[path = "../it/pg_support.rs"]
 mod pg_support;
-#[path = "../it/requests_page.rs"]
-mod requests_page;
 #[path = "../it/records.rs"]
 mod records;
+#[path = "../it/requests_page.rs"]
+mod requests_page;
 #[path = "../it/rights_requests.rs"]
 mod rights_requests;
 #[path = "../it/roles.rs"]
