@@ -50,19 +50,18 @@ struct Latest {
 }
 
 fn latest(conn: &Conn) -> StoreResult<Option<Latest>> {
-    Ok(conn
-        .query_row(
-            "SELECT version, inputs, context FROM records_versions ORDER BY version DESC LIMIT 1",
-            (),
-            |r| {
-                Ok(Latest {
-                    version: r.get(0)?,
-                    inputs: r.get(1)?,
-                    context: r.get(2)?,
-                })
-            },
-        )
-        .optional()?)
+    conn.query_row(
+        "SELECT version, inputs, context FROM records_versions ORDER BY version DESC LIMIT 1",
+        (),
+        |r| {
+            Ok(Latest {
+                version: r.get(0)?,
+                inputs: r.get(1)?,
+                context: r.get(2)?,
+            })
+        },
+    )
+    .optional()
 }
 
 fn insert(
