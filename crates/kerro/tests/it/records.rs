@@ -469,3 +469,24 @@ async fn the_staff_page_shows_the_record_and_recipients_to_admin_and_dpo_only() 
     let anonymous = get_page(&app, "/admin/records", "").await;
     assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn the_demo_registers_its_recipient_and_shows_it_in_the_record() {
+    let Some(app) = TestApp::start() else { return };
+    let now = *app.clock.lock().unwrap();
+    let store = app.store.clone();
+    tokio::task::spawn_blocking(move || kerro::demo::seed(&store, now, 3).map(|_| ()))
+        .await
+        .unwrap()
+        .unwrap();
+    let record = app.get("/v1/records-of-processing", &app.admin).await.body;
+    let partner = activity(&record, "partner_events");
+    assert_eq!(partner["recipients"][0]["name"], "Tapahtumakumppani Oy");
+    assert_eq!(partner["recipients"][0]["role"], "controller");
+    assert!(partner["subject_categories"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("customers")));
+    let recipients = app.get("/v1/recipients", &app.admin).await.body;
+    assert_eq!(recipients["recipients"][0]["key"], "tapahtumakumppani");
+}
