@@ -66,6 +66,10 @@ key_type!(
     /// The key of a saved audience, e.g. `cloud_buyers`.
     AudienceKey
 );
+key_type!(
+    /// The key of a recipient in the recipients register, e.g. `mailer_eu`.
+    RecipientKey
+);
 
 /// Keys are short, lower-case and URL-safe so they can stand in paths unescaped.
 pub fn is_valid_key(raw: &str) -> bool {

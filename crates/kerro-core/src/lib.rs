@@ -16,6 +16,8 @@ pub mod i18n;
 pub mod ids;
 pub mod notice;
 pub mod offer;
+pub mod recipient;
+pub mod records;
 pub mod retention;
 pub mod rights_request;
 pub mod saved_audience;
@@ -28,4 +30,6 @@ pub mod value;
 pub use actor::{Actor, Role};
 pub use error::{CoreError, ErrorCode};
 pub use i18n::{Lang, Localized};
-pub use ids::{AttributeKey, AudienceKey, FormKey, OfferKey, PurposeKey, RecordId, SubjectId};
+pub use ids::{
+    AttributeKey, AudienceKey, FormKey, OfferKey, PurposeKey, RecipientKey, RecordId, SubjectId,
+};

@@ -1,7 +1,7 @@
 //! What a notice version consists of and its SHA-256. The bundle holds
 //! everything P4 requires the subject to see before a grant that the schema
-//! knows (notice text, purposes with basis, retention and recipients, data
-//! categories), so a change to any of them makes a new version.
+//! knows (notice text, purposes with basis, retention and recipients by name,
+//! data categories), so a change to any of them makes a new version.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -33,7 +33,7 @@ impl NoticeBundle {
         let purposes = form
             .purposes
             .iter()
-            .filter_map(|k| schema.purposes.get(k).map(|p| notice_purpose(k, p)))
+            .filter_map(|k| schema.purposes.get(k).map(|p| notice_purpose(k, p, schema)))
             .collect();
         let data_categories = form
             .attributes
@@ -63,14 +63,16 @@ impl NoticeBundle {
     }
 }
 
-fn notice_purpose(key: &PurposeKey, p: &PurposeSpec) -> NoticePurpose {
+/// A purpose as its notice shows it: recipients by the names customers see,
+/// so renaming a recipient makes a new notice version.
+fn notice_purpose(key: &PurposeKey, p: &PurposeSpec, schema: &Schema) -> NoticePurpose {
     NoticePurpose {
         key: key.clone(),
         title: p.title.clone(),
         description: p.description.clone(),
         legal_basis: p.legal_basis,
         retention_days: p.retention_days,
-        recipients: p.recipients.clone(),
+        recipients: schema.recipient_names(p),
     }
 }
 

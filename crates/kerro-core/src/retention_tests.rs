@@ -33,6 +33,7 @@ fn schema() -> Schema {
             ),
         ]),
         forms: BTreeMap::new(),
+        recipients: BTreeMap::new(),
     }
 }
 

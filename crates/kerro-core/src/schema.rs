@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::i18n::Localized;
-use crate::ids::{is_valid_key, AttributeKey, FormKey, PurposeKey};
+use crate::ids::{is_valid_key, AttributeKey, FormKey, PurposeKey, RecipientKey};
+use crate::recipient::RecipientSpec;
 
 /// The GDPR art. 6 basis a purpose rests on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -70,11 +71,21 @@ pub struct PurposeSpec {
     /// (P7): past it the retention job records it `expired`. Consent purposes only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent_validity_days: Option<u32>,
+    /// Keys of registered recipients (`PUT /v1/recipients/{key}`) the purpose discloses data to.
     #[serde(default)]
     pub recipients: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpv_category: Option<String>,
+    /// Whose data the purpose processes, e.g. "customers", "prospects",
+    /// "employees of client companies" (art. 30(1)(c)); at most 20 of 1-100
+    /// characters. Optional: a purpose without any is flagged in the record
+    /// of processing activities.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subject_categories: Vec<String>,
 }
+
+/// The most subject categories one purpose lists.
+pub const MAX_SUBJECT_CATEGORIES: usize = 20;
 
 /// Retention is capped at 100 years: anything longer is a typo, not a policy.
 pub const MAX_RETENTION_DAYS: u32 = 36_500;
@@ -105,10 +116,10 @@ impl PurposeSpec {
         }
         let mut seen = BTreeSet::new();
         for (i, r) in self.recipients.iter().enumerate() {
-            if r.trim().is_empty() || r.len() > 200 {
+            if !is_valid_key(r) {
                 return Err(CoreError::invalid(
                     format!("recipients.{i}"),
-                    "a recipient needs a name of 1-200 characters",
+                    "a recipient is named by its key in the recipients register: 1-64 of a-z, 0-9, '_' and '-', starting with a letter",
                 ));
             }
             if !seen.insert(r.as_str()) {
@@ -124,11 +135,47 @@ impl PurposeSpec {
                 "a purpose with recipients discloses data: list 'sharing' among its uses",
             ));
         }
+        if self.subject_categories.len() > MAX_SUBJECT_CATEGORIES {
+            return Err(CoreError::invalid(
+                "subject_categories",
+                format!("at most {MAX_SUBJECT_CATEGORIES} categories of subjects"),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, c) in self.subject_categories.iter().enumerate() {
+            let field = format!("subject_categories.{i}");
+            if c.trim().is_empty() || c.chars().count() > 100 || c.chars().any(char::is_control) {
+                return Err(CoreError::invalid(
+                    field,
+                    "a category of subjects is 1-100 characters, e.g. 'customers'",
+                ));
+            }
+            if !seen.insert(c.trim()) {
+                return Err(CoreError::invalid(field, "category listed twice"));
+            }
+        }
         if let Some(cat) = &self.dpv_category {
             if cat.trim().is_empty() || cat.len() > 200 {
                 return Err(CoreError::invalid(
                     "dpv_category",
                     "give a DPV purpose term such as 'dpv:ServicePersonalisation'",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that every recipient the purpose names is in the register
+    /// (`registered`: the recipients the changed schema would hold).
+    pub fn check_recipients(
+        &self,
+        registered: &BTreeMap<RecipientKey, RecipientSpec>,
+    ) -> CoreResult<()> {
+        for (i, r) in self.recipients.iter().enumerate() {
+            if !registered.keys().any(|k| k.as_str() == r) {
+                return Err(CoreError::invalid(
+                    format!("recipients.{i}"),
+                    format!("no recipient '{r}' is registered: PUT /v1/recipients/{r} first"),
                 ));
             }
         }
@@ -382,6 +429,26 @@ pub struct Schema {
     pub purposes: BTreeMap<PurposeKey, PurposeSpec>,
     pub attributes: BTreeMap<AttributeKey, AttributeSpec>,
     pub forms: BTreeMap<FormKey, FormSpec>,
+    /// The recipients register, which purposes name by key.
+    pub recipients: BTreeMap<RecipientKey, RecipientSpec>,
+}
+
+impl Schema {
+    /// The names customers see for a purpose's recipients: a registered
+    /// recipient's name, or the entry itself for one a schema stored before
+    /// the register named directly.
+    pub fn recipient_names(&self, purpose: &PurposeSpec) -> Vec<String> {
+        purpose
+            .recipients
+            .iter()
+            .map(|r| {
+                self.recipients
+                    .iter()
+                    .find(|(k, _)| k.as_str() == r)
+                    .map_or_else(|| r.clone(), |(_, spec)| spec.name.trim().to_owned())
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

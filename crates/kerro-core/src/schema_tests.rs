@@ -15,6 +15,7 @@ pub(crate) fn purpose(basis: LegalBasis) -> PurposeSpec {
         consent_validity_days: None,
         recipients: vec![],
         dpv_category: None,
+        subject_categories: vec![],
     }
 }
 
@@ -169,8 +170,51 @@ fn purpose_rules() {
     );
     p.retention_days = 30;
     p.recipients = vec!["Partner Oy".into()];
+    assert_eq!(
+        code(p.validate()).and_then(|c| c.1),
+        Some("recipients.0".into()),
+        "recipients are keys of the register, not names"
+    );
+    p.recipients = vec!["partner".into()];
     assert_eq!(code(p.validate()).and_then(|c| c.1), Some("uses".into()));
     p.uses.insert(Use::Sharing);
+    assert!(p.validate().is_ok());
+    let mut registered = BTreeMap::new();
+    assert_eq!(
+        p.check_recipients(&registered).err().and_then(|e| e.field),
+        Some("recipients.0".into())
+    );
+    registered.insert(
+        crate::ids::RecipientKey::parse("k", "partner").unwrap(),
+        crate::recipient::RecipientSpec {
+            name: "Partner Oy".into(),
+            country: "FI".into(),
+            role: crate::recipient::RecipientRole::Controller,
+            safeguard: None,
+        },
+    );
+    assert!(p.check_recipients(&registered).is_ok());
+    let schema = Schema {
+        recipients: registered,
+        ..Schema::default()
+    };
+    assert_eq!(schema.recipient_names(&p), vec!["Partner Oy".to_owned()]);
+    p.subject_categories = vec!["customers".into(), "customers".into()];
+    assert_eq!(
+        code(p.validate()).and_then(|c| c.1),
+        Some("subject_categories.1".into())
+    );
+    p.subject_categories = vec![String::new()];
+    assert_eq!(
+        code(p.validate()).and_then(|c| c.1),
+        Some("subject_categories.0".into())
+    );
+    p.subject_categories = vec!["x".into(); 21];
+    assert_eq!(
+        code(p.validate()).and_then(|c| c.1),
+        Some("subject_categories".into())
+    );
+    p.subject_categories = vec!["customers".into(), "prospects".into()];
     assert!(p.validate().is_ok());
     p.title = Localized::default();
     assert_eq!(code(p.validate()).and_then(|c| c.1), Some("title".into()));

@@ -15,6 +15,8 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("forms", &["key"]),
     ("notice_versions", &["form", "version"]),
     ("offers", &["key"]),
+    ("recipients", &["key"]),
+    ("records_versions", &["version"]),
     ("staff_accounts", &["id"]),
     ("staff_invites", &["hash"]),
     ("staff_sessions", &["hash"]),

@@ -263,6 +263,7 @@ pub fn definitions() -> Definitions {
         consent_validity_days: None,
         recipients: vec![],
         dpv_category: None,
+        subject_categories: vec![],
     };
     let purposes = vec![
         (
@@ -373,6 +374,7 @@ pub fn schema() -> Schema {
         purposes: p.into_iter().collect(),
         attributes: a.into_iter().collect(),
         forms: f.into_iter().collect(),
+        recipients: Default::default(),
     }
 }
 

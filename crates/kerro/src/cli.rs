@@ -277,6 +277,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let (mut cfg, store) = load(&args.store, args.listen)?;
             cfg.mail.print_links = true;
+            if cfg.records.security_measures.is_empty() {
+                cfg.records.security_measures =
+                    crate::demo::registers::SECURITY_MEASURES.to_owned();
+            }
             if cfg.controller == crate::config::Controller::default() {
                 cfg.controller = crate::demo::controller();
             }
@@ -452,6 +456,14 @@ fn bootstrap_admin(store: &Store) -> anyhow::Result<()> {
 }
 
 fn serve(cfg: Config, store: Store, banner: Option<String>) -> anyhow::Result<ExitCode> {
+    // A changed identity or security text makes a new version of the record (P22).
+    store
+        .note_records_context(
+            &Actor::System("serve".into()),
+            Utc::now(),
+            crate::web::records_documents::context(&cfg),
+        )
+        .context("cannot note the configuration in the record of processing activities")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -164,6 +164,16 @@ impl AuditConfig {
     }
 }
 
+/// The record of processing activities (P22, docs/registers.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecordsConfig {
+    /// The technical and organisational security measures in the company's
+    /// own words (art. 30(1)(g)), beside the ones kerro states itself; at
+    /// most 10000 characters.
+    pub security_measures: String,
+}
+
 /// How campaigns are sent (see docs/messages.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -270,6 +280,7 @@ pub struct Config {
     pub campaigns: CampaignsConfig,
     pub webhooks: WebhooksConfig,
     pub events: EventsConfig,
+    pub records: RecordsConfig,
 }
 
 impl Default for Config {
@@ -293,6 +304,7 @@ impl Default for Config {
             campaigns: CampaignsConfig::default(),
             webhooks: WebhooksConfig::default(),
             events: EventsConfig::default(),
+            records: RecordsConfig::default(),
         }
     }
 }
@@ -406,6 +418,9 @@ impl Config {
             if v.trim().is_empty() {
                 bail!("{name} must not be empty");
             }
+        }
+        if self.records.security_measures.chars().count() > 10_000 {
+            bail!("records.security_measures must be at most 10000 characters");
         }
         if let Some(url) = &self.mail.smtp_url {
             if lettre::SmtpTransport::from_url(url).is_err() {

@@ -11,8 +11,9 @@
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration, Utc};
 use kerro_core::contact::{Channel, ContactPrefs};
+use kerro_core::recipient::RecipientSpec;
 use kerro_core::schema::{AttributeSpec, FormSpec, PurposeSpec};
-use kerro_core::{Actor, AttributeKey, FormKey, Lang, PurposeKey, SubjectId};
+use kerro_core::{Actor, AttributeKey, FormKey, Lang, PurposeKey, RecipientKey, SubjectId};
 use kerro_store::{NewSubject, Store, Submission};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -203,6 +204,7 @@ fn external_id(n: usize) -> String {
 // ---------------------------------------------------------------------------
 
 struct Definitions {
+    recipients: Vec<(RecipientKey, RecipientSpec)>,
     purposes: Vec<(PurposeKey, PurposeSpec)>,
     attributes: Vec<(AttributeKey, AttributeSpec)>,
     forms: Vec<(FormKey, FormSpec)>,
@@ -213,6 +215,9 @@ fn define_schema(store: &Store, actor: &Actor, at: DateTime<Utc>) -> Result<()> 
     let defs = definitions()?;
     let current = store.schema();
     let schema = &current.schema;
+    for (k, s) in &defs.recipients {
+        check_unchanged("recipient", k, schema.recipients.get(k), s)?;
+    }
     for (k, s) in &defs.purposes {
         check_unchanged("purpose", k, schema.purposes.get(k), s)?;
     }
@@ -222,8 +227,15 @@ fn define_schema(store: &Store, actor: &Actor, at: DateTime<Utc>) -> Result<()> 
     for (k, s) in &defs.forms {
         check_unchanged("form", k, schema.forms.get(k), s)?;
     }
-    // Purposes, then the attributes bound to them, then the forms asking them: each step
-    // is valid on its own, and every form starts at notice version 1.
+    // Recipients, then the purposes naming them, the attributes bound to those, then the
+    // forms asking them: each step is valid on its own, and every form starts at notice version 1.
+    for (k, s) in defs.recipients {
+        if !schema.recipients.contains_key(&k) {
+            store
+                .put_recipient(actor, at, k.clone(), s)
+                .with_context(|| format!("defining demo recipient '{k}'"))?;
+        }
+    }
     for (k, s) in defs.purposes {
         if !schema.purposes.contains_key(&k) {
             store
@@ -315,6 +327,7 @@ const SCHEMA: &str = include_str!("demo_schema.toml");
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SchemaFile {
+    recipients: BTreeMap<String, RecipientSpec>,
     purposes: BTreeMap<String, PurposeSpec>,
     attributes: BTreeMap<String, AttributeSpec>,
     forms: BTreeMap<String, FormSpec>,
@@ -323,6 +336,11 @@ struct SchemaFile {
 fn definitions() -> Result<Definitions> {
     let file: SchemaFile = toml::from_str(SCHEMA).context("the demo schema (demo_schema.toml)")?;
     Ok(Definitions {
+        recipients: file
+            .recipients
+            .into_iter()
+            .map(|(k, s)| Ok((RecipientKey::parse("key", &k)?, s)))
+            .collect::<Result<_>>()?,
         purposes: file
             .purposes
             .into_iter()

@@ -115,6 +115,7 @@ fn store_with_purpose(uses: Use) -> (tempfile::TempDir, Store, Actor, DateTime<U
                 consent_validity_days: None,
                 recipients: vec![],
                 dpv_category: None,
+                subject_categories: vec![],
             },
         )
         .unwrap();

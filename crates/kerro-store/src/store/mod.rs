@@ -21,6 +21,8 @@ mod import;
 mod index;
 mod ledger;
 pub(crate) mod outbox;
+mod recipients;
+mod records;
 mod retention;
 mod rights_requests;
 mod schema_ops;
@@ -59,6 +61,7 @@ pub use email::{
 };
 pub use hosted::{FormPost, FormPosted, Respondent};
 pub use import::{ImportOutcome, ImportRecord};
+pub use records::{RecordsVersion, StoredRecords};
 pub use retention::{RetentionCount, RetentionKind, RetentionReport, RETENTION_LOCK};
 pub use rights_requests::{Extension, NewRightsRequest, RequestFilter, RightsRequest};
 pub use sessions::{is_sign_in_secret, LoginLink, WebSession, LOGIN_LINK_PREFIX, SESSION_PREFIX};

@@ -6,7 +6,7 @@
 use crate::sql::{params, Conn, OptionalExtension};
 use chrono::{DateTime, Utc};
 use kerro_core::catalogue::Catalogue;
-use kerro_core::ids::{AttributeKey, FormKey, OfferKey, PurposeKey};
+use kerro_core::ids::{AttributeKey, FormKey, OfferKey, PurposeKey, RecipientKey};
 use kerro_core::notice::NoticeBundle;
 use kerro_core::offer::{compile_offer, CompiledOffer, OfferSpec};
 use kerro_core::schema::{AttributeSpec, FormSpec, PurposeSpec, Schema};
@@ -77,6 +77,7 @@ impl Store {
                 params![key, spec, ts(&now)],
             )?;
             bump_notices(tx, &mut snap, &now)?;
+            super::records::bump(tx, &snap.schema, &now)?;
             snap.offers = load_offers(tx, &snap.schema)?;
             snap.catalogue = Arc::new(Catalogue::new(&snap.schema, snap.offers.clone()));
             record(tx, None, AuditAction::SchemaChanged { kind, key })?;
@@ -121,6 +122,9 @@ fn apply(schema: &mut Schema, put: &Put) -> StoreResult<bool> {
                 .into());
             }
             s.validate()?;
+            // Only the purpose being written must name registered recipients,
+            // so a schema stored before the register keeps accepting changes.
+            s.check_recipients(&schema.recipients)?;
             schema.purposes.insert(k.clone(), s.clone()).is_none()
         }
         Put::Attribute(k, s) => {
@@ -163,7 +167,11 @@ fn within(prefix: &str, mut e: CoreError) -> StoreError {
 }
 
 /// Appends a notice version for every form whose notice bundle changed.
-fn bump_notices(conn: &Conn, snap: &mut SchemaSnapshot, now: &DateTime<Utc>) -> StoreResult<()> {
+pub(crate) fn bump_notices(
+    conn: &Conn,
+    snap: &mut SchemaSnapshot,
+    now: &DateTime<Utc>,
+) -> StoreResult<()> {
     for (key, form) in &snap.schema.forms {
         let bundle = NoticeBundle::build(form, &snap.schema);
         let sha = bundle.sha256();
@@ -215,6 +223,7 @@ pub(crate) fn load_snapshot(conn: &Conn) -> StoreResult<SchemaSnapshot> {
         purposes: load_table(conn, "purposes", |k| PurposeKey::parse("key", k).ok())?,
         attributes: load_table(conn, "attributes", |k| AttributeKey::parse("key", k).ok())?,
         forms: load_table(conn, "forms", |k| FormKey::parse("key", k).ok())?,
+        recipients: load_table(conn, "recipients", |k| RecipientKey::parse("key", k).ok())?,
     };
     let mut notices = BTreeMap::new();
     for key in schema.forms.keys() {

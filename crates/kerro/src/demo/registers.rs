@@ -1,5 +1,6 @@
 //! The demo's registers: one rights request received by e-mail and still
-//! open, so the rights requests page has something to handle.
+//! open, so the rights requests page has something to handle, and the line
+//! pointing to the record of processing activities.
 
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
@@ -32,9 +33,13 @@ pub fn rights_request(
         )?,
     };
     Ok(format!(
-        "\nRights requests (sign in as admin or dpo):\n  open request:  {url}/admin/requests/{} ({}, due {})\n",
+        "\nRegisters (sign in as admin or dpo):\n  open request:  {url}/admin/requests/{} ({}, due {})\n  processing:    {url}/admin/records (the record of processing activities, with the recipient Tapahtumakumppani Oy)\n",
         r.id,
         r.kind.as_str(),
         r.due_at.format("%Y-%m-%d")
     ))
 }
+
+/// The demo's own words on security, for the record of processing
+/// activities when the configuration gives none.
+pub const SECURITY_MEASURES: &str = "Demo: servers in a locked rack in Helsinki; full-disk encryption; backups encrypted and tested monthly; staff trained yearly.";

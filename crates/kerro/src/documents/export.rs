@@ -112,7 +112,7 @@ pub fn export(state: &AppState, data: &SubjectData, now: DateTime<Utc>) -> Expor
             legal_basis: p.legal_basis,
             uses: p.uses.clone(),
             retention_days: p.retention_days,
-            recipients: p.recipients.clone(),
+            recipients: snap.schema.recipient_names(p),
             consent_state: states.get(k).copied(),
             basis_active: basis_active(p, states.get(k).copied()),
         })

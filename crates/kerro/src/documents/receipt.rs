@@ -103,7 +103,7 @@ fn facts(state: &AppState, ev: &ConsentEvent) -> PurposeFacts {
         category: spec.and_then(|p| p.dpv_category.clone()),
         legal_basis_dpv: spec.map(|p| p.legal_basis.dpv().to_owned()),
         retention_days: spec.map(|p| p.retention_days),
-        recipients: spec.map(|p| p.recipients.clone()),
+        recipients: spec.map(|p| snap.schema.recipient_names(p)),
         data_categories: bound().map(|(k, _)| k.as_str().to_owned()).collect(),
         sensitive: bound().any(|(_, a)| a.special_category),
     }

@@ -242,6 +242,12 @@ permission!(
     Registers, "keep the registers (breaches, ...)", [Admin, Dpo]
 );
 permission!(
+    /// Keep the recipients register (P21): recipients are part of the schema
+    /// (purposes name them), so editors keep them; the dpo answers for the
+    /// transfers' safeguards.
+    Recipients, "keep the recipients register", [Admin, Editor, Dpo]
+);
+permission!(
     /// Scrape the operational metrics (`GET /metrics`: counts and timings, no personal data).
     Metrics, "read metrics", [Admin, Service]
 );

@@ -13,6 +13,8 @@ mod me;
 mod offers;
 mod openapi;
 mod receipts;
+mod recipients;
+mod records;
 mod rights_requests;
 mod schema;
 mod staff;
@@ -146,6 +148,15 @@ pub fn router(state: AppState) -> Router {
             "/v1/rights-requests/{id}/complete",
             post(rights_requests::complete),
         )
+        .route("/v1/recipients", get(recipients::list))
+        .route(
+            "/v1/recipients/{key}",
+            put(recipients::put)
+                .get(recipients::get)
+                .delete(recipients::delete),
+        )
+        .route("/v1/records-of-processing", get(records::get))
+        .route("/v1/records-of-processing/versions", get(records::versions))
         .route("/v1/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/v1/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route("/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))

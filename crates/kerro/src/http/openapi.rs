@@ -13,8 +13,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    audiences, breaches, campaigns, checkpoints, me, offers, receipts, rights_requests, schema,
-    staff, subjects, webhooks, ErrorBody, ErrorDetail, Health,
+    audiences, breaches, campaigns, checkpoints, me, offers, receipts, recipients, records,
+    rights_requests, schema, staff, subjects, webhooks, ErrorBody, ErrorDetail, Health,
 };
 
 struct Security;
@@ -341,6 +341,8 @@ fn refine_schemas(schemas: &mut Value) {
         checkpoints::list,
         rights_requests::create, rights_requests::list, rights_requests::get, rights_requests::extend,
         rights_requests::verify, rights_requests::complete,
+        recipients::put, recipients::list, recipients::get, recipients::delete,
+        records::get, records::versions,
         webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries, webhooks::retry,
         breaches::create, breaches::list, breaches::get, breaches::update, breaches::notified,
         breaches::scope, breaches::subjects, breaches::notification, breaches::subject_messages,

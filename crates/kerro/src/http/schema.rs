@@ -74,7 +74,7 @@ pub struct Notice {
     pub bundle: Value,
 }
 
-fn put_status(created: bool) -> StatusCode {
+pub(super) fn put_status(created: bool) -> StatusCode {
     if created {
         StatusCode::CREATED
     } else {

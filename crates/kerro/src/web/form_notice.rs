@@ -107,7 +107,7 @@ pub fn purpose_notices(
                 description: tr.text(&p.description),
                 basis: basis_text(tr, p.legal_basis),
                 retention: tr.tn("retention-days", "days", i64::from(p.retention_days)),
-                recipients: recipients_text(tr, &p.recipients),
+                recipients: recipients_text(tr, &schema.recipient_names(p)),
                 data_categories: if categories.is_empty() {
                     vec![tr.t("notice-no-categories")]
                 } else {

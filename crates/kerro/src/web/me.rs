@@ -304,7 +304,7 @@ pub async fn consents(ctx: Ctx) -> Response {
             state,
             active,
             data_categories: categories,
-            recipients: recipients_text(tr, &p.recipients),
+            recipients: recipients_text(tr, &schema.schema.recipient_names(p)),
             retention: tr.tn("retention-days", "days", i64::from(p.retention_days)),
             changed: changed == k.as_str(),
         });

@@ -3,7 +3,8 @@
 //! (`/confirm-email...`), the preference centre (`/me...`),
 //! the privacy policy (`/privacy`), Global Privacy Control, the staff's
 //! read-only overview (`/admin`), the audit log viewer (`/admin/audit`) and
-//! the rights requests (`/admin/requests`).
+//! the rights requests (`/admin/requests`) and the record of processing
+//! activities with its recipients (`/admin/records`).
 //! One module per page family; templates in `templates/`, translations in
 //! `locales/`.
 //!
@@ -31,6 +32,8 @@ mod me;
 mod me_data;
 mod me_email;
 mod privacy;
+mod records;
+pub mod records_documents;
 mod requests;
 mod signin;
 mod signin_queue;
@@ -165,6 +168,9 @@ fn routes() -> Vec<(&'static str, MethodRouter<WebState>)> {
         ("/admin/requests/{id}/complete", post(requests::complete)),
         ("/admin/requests/{id}/erase", post(requests::erase)),
         ("/admin/requests/{id}/export", post(requests::export)),
+        ("/admin/records", get(records::page)),
+        ("/admin/records.csv", get(records::csv)),
+        ("/admin/records/print", get(records::print)),
         ("/admin/breaches", get(breaches::list)),
         ("/admin/breaches.csv", get(breaches::register_download)),
         ("/admin/breaches/{id}", get(breaches::detail)),
@@ -304,7 +310,7 @@ pub const ME_PAGES: [(&str, &str); 6] = [
 ];
 
 /// The staff pages, in navigation order, with the roles that see each.
-pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 6] = {
+pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 7] = {
     use kerro_core::Role::*;
     [
         (
@@ -319,6 +325,7 @@ pub const STAFF_PAGES: [(&str, &str, &[kerro_core::Role]); 6] = {
             &[Admin, Support, Dpo],
         ),
         ("/admin/breaches", "admin-nav-breaches", &[Admin, Dpo]),
+        ("/admin/records", "admin-nav-records", &[Admin, Dpo]),
         ("/admin/staff", "admin-nav-staff", &[Admin]),
         (
             "/admin/sessions",

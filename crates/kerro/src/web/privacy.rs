@@ -30,12 +30,17 @@ pub fn policy_sha256(controller: &Controller, schema: &Schema) -> String {
             )
         })
         .collect();
-    let doc = json!({
+    let mut doc = json!({
         "version": 1,
         "controller": controller,
         "purposes": schema.purposes,
         "attributes": attributes,
     });
+    // The policy shows recipients by name, so renaming one makes a new
+    // version; a policy without registered recipients hashes as before.
+    if !schema.recipients.is_empty() {
+        doc["recipients"] = json!(schema.recipients);
+    }
     sha256_hex(doc.to_string().as_bytes())
 }
 
@@ -98,7 +103,7 @@ pub async fn page(ctx: Ctx) -> Response {
                     }
                 })
                 .collect(),
-            recipients: recipients_text(tr, &p.recipients),
+            recipients: recipients_text(tr, &schema.recipient_names(p)),
             retention: tr.tn("retention-days", "days", i64::from(p.retention_days)),
         })
         .collect();

@@ -341,6 +341,7 @@ async fn rectify_withdraw_contact_and_export() {
         .iter()
         .find(|p| p["key"] == "events")
         .unwrap();
+    // The export names the recipient as customers see it, not by its register key.
     assert_eq!(events_purpose["recipients"], json!(["Tapahtuma Oy"]));
     assert!(ex["access_log"].as_array().unwrap().len() >= 4);
 }

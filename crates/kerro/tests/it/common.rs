@@ -314,9 +314,17 @@ impl TestApp {
     /// A small schema: a consent purpose for offers, another for events, a contract purpose.
     pub async fn schema(&self) {
         let a = &self.admin;
+        let r = self
+            .put(
+                "/v1/recipients/tapahtuma",
+                a,
+                json!({"name": "Tapahtuma Oy", "country": "FI", "role": "controller"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         for (key, basis, recipients) in [
             ("offers", "consent", json!([])),
-            ("events", "consent", json!(["Tapahtuma Oy"])),
+            ("events", "consent", json!(["tapahtuma"])),
             ("service", "contract", json!([])),
         ] {
             let uses = if recipients.as_array().unwrap().is_empty() {
@@ -428,7 +436,7 @@ impl TestApp {
         let conn = self.sql();
         let mut out = kerro_store::table_counts(&conn).unwrap();
         let changes: i64 = conn
-            .query_row("SELECT CAST(COALESCE(SUM(LENGTH(spec)), 0) AS BIGINT) FROM (SELECT spec FROM purposes UNION ALL SELECT spec FROM attributes UNION ALL SELECT spec FROM forms) AS s", (), |r| r.get(0))
+            .query_row("SELECT CAST(COALESCE(SUM(LENGTH(spec)), 0) AS BIGINT) FROM (SELECT spec FROM purposes UNION ALL SELECT spec FROM attributes UNION ALL SELECT spec FROM forms UNION ALL SELECT spec FROM recipients) AS s", (), |r| r.get(0))
             .unwrap();
         out.push(("schema_bytes".into(), changes));
         let prefs: i64 = conn

@@ -330,6 +330,36 @@ async fn hostile_requests_are_refused_and_change_nothing() {
             status: S::FORBIDDEN,
             shows: "",
         },
+        Probe {
+            what: "API: a recipient's country with markup",
+            req: api(
+                M::PUT,
+                "/v1/recipients/evil",
+                json!({"name": "Evil", "country": "<script>", "role": "processor"}),
+            ),
+            status: S::UNPROCESSABLE_ENTITY,
+            shows: "country",
+        },
+        Probe {
+            what: "API: a recipient's name with a control character",
+            req: api(
+                M::PUT,
+                "/v1/recipients/evil",
+                json!({"name": "Evil\r\nBcc: x", "country": "FI", "role": "processor"}),
+            ),
+            status: S::UNPROCESSABLE_ENTITY,
+            shows: "name",
+        },
+        Probe {
+            what: "API: a version of the record past u32",
+            req: api(
+                M::GET,
+                "/v1/records-of-processing?version=99999999999999999999",
+                Value::Null,
+            ),
+            status: S::UNPROCESSABLE_ENTITY,
+            shows: "version",
+        },
         // 7. Addresses the mail library cannot send to (low).
         Probe {
             what: "API: an address with markup",

@@ -102,6 +102,9 @@ async fn staff_routes_refuse_bad_input_and_change_nothing() {
         ("sessions without a session", M::GET, "/admin/sessions", vec![], S::SEE_OTHER),
         ("ending a session without one", M::POST, "/admin/sessions/end", vec![("csrf", &csrf), ("session", "ses_x")], S::SEE_OTHER),
         ("staff list without a session", M::GET, "/admin/staff", vec![], S::SEE_OTHER),
+        ("the record of processing without a session", M::GET, "/admin/records", vec![], S::SEE_OTHER),
+        ("the record's CSV without a session", M::GET, "/admin/records.csv?version=1", vec![], S::SEE_OTHER),
+        ("the printable record without a session", M::GET, "/admin/records/print", vec![], S::SEE_OTHER),
     ];
     for (what, method, path, form, status) in pages {
         let got = send(&app, method, path, &jar, &[], &form).await;

@@ -32,6 +32,7 @@ mod openapi;
 mod optin;
 mod pages;
 mod pg_support;
+mod records;
 mod requests_page;
 mod retention;
 mod rights_requests;

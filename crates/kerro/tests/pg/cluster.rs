@@ -72,6 +72,24 @@ fn changes_through_one_node_reach_the_other_within_a_second() {
         a.offers(&id).map(|o| o == ["cloud", "ot", "once"]) == Ok(true)
     });
 
+    // A recipient registered through A is in B's schema: a purpose naming it is accepted on B.
+    a.ok(
+        "PUT",
+        "/v1/recipients/partner",
+        ADMIN,
+        json!({"name": "Partner Oy", "country": "FI", "role": "controller"}),
+    );
+    within(second, "A's recipient on B", || {
+        b.call("GET", "/v1/recipients/partner", ADMIN, None).0 == 200
+    });
+    b.ok(
+        "PUT",
+        "/v1/purposes/shared",
+        ADMIN,
+        json!({"title": {"en": "Shared"}, "description": {"en": "d"}, "legal_basis": "consent",
+               "uses": ["sharing"], "retention_days": 30, "recipients": ["partner"]}),
+    );
+
     // A delivery on A counts against the offer's cap on B too.
     let (s, d) = a.call(
         "POST",

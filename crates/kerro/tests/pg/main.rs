@@ -52,6 +52,8 @@ mod optin;
 mod pages;
 #[path = "../it/pg_support.rs"]
 mod pg_support;
+#[path = "../it/records.rs"]
+mod records;
 #[path = "../it/requests_page.rs"]
 mod requests_page;
 #[path = "../it/retention.rs"]
