@@ -97,6 +97,10 @@ pub enum Method {
     /// The consent outlived the purpose's `consent_validity_days` (P7): the
     /// retention job recorded it `expired`; nobody expressed anything.
     Expiry,
+    /// The explicit statement a special-category question needs beside the
+    /// purpose's consent (art. 9(2)(a), P10), ticked on the form; its evidence
+    /// names the question. Kept out of consent states like an e-mail confirmation.
+    ExplicitStatement,
 }
 
 /// The purpose column of an e-mail confirmation event: reserved, so no
@@ -112,6 +116,7 @@ impl Method {
             Method::EmailConfirmation => "email_confirmation",
             Method::UnsubscribeLink => "unsubscribe_link",
             Method::Expiry => "expiry",
+            Method::ExplicitStatement => "explicit_statement",
         }
     }
 
@@ -123,6 +128,7 @@ impl Method {
             Method::EmailConfirmation,
             Method::UnsubscribeLink,
             Method::Expiry,
+            Method::ExplicitStatement,
         ]
         .into_iter()
         .find(|m| m.as_str() == raw)

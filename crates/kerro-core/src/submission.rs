@@ -140,6 +140,61 @@ pub fn plan_submission(
     })
 }
 
+/// P10: an answer to a special-category question needs its own explicit
+/// statement beside the purpose's consent (art. 9(2)(a)). `explicit` names the
+/// questions whose statement the subject ticked; each must be a
+/// special-category question of the form, and each such question answered
+/// must be among them. Returns the answered ones, whose statements the ledger
+/// records, in attribute-key order.
+pub fn explicit_statements(
+    schema: &Schema,
+    form_key: &FormKey,
+    answers: &Map<String, Value>,
+    explicit: &[String],
+) -> CoreResult<Vec<AttributeKey>> {
+    let form = schema
+        .forms
+        .get(form_key)
+        .ok_or_else(|| CoreError::not_found("form", format!("unknown form '{form_key}'")))?;
+    let special = |raw: &str| {
+        form.attributes
+            .iter()
+            .find(|a| a.as_str() == raw)
+            .filter(|a| {
+                schema
+                    .attributes
+                    .get(*a)
+                    .is_some_and(|s| s.special_category)
+            })
+    };
+    let mut stated = std::collections::BTreeSet::new();
+    for (i, raw) in explicit.iter().enumerate() {
+        let key = special(raw).ok_or_else(|| {
+            CoreError::invalid(
+                format!("explicit.{i}"),
+                format!("'{raw}' is not a special-category question of this form"),
+            )
+        })?;
+        stated.insert(key.clone());
+    }
+    let mut out = Vec::new();
+    for raw in answers.keys() {
+        let Some(key) = special(raw) else { continue };
+        if !stated.contains(key) {
+            return Err(CoreError::at(
+                ErrorCode::SpecialCategory,
+                format!("answers.{raw}"),
+                format!(
+                    "'{raw}' is special-category data: it needs its own explicit statement (list it in 'explicit') (P10)"
+                ),
+            ));
+        }
+        out.push(key.clone());
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// Checks one self-service correction: `Some(value)` to rectify, `None` to delete.
 /// A correction needs the same legal basis as an answer in a form.
 pub fn plan_rectification(

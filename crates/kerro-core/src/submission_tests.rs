@@ -217,3 +217,39 @@ fn rectification() {
         ErrorCode::NotFound
     );
 }
+
+/// `diet` made a special-category question of the signup form.
+fn explicit(answers: Value, stated: &[&str]) -> CoreResult<Vec<AttributeKey>> {
+    let mut s = schema();
+    s.attributes
+        .get_mut(&AttributeKey::parse("a", "diet").unwrap())
+        .unwrap()
+        .special_category = true;
+    let stated: Vec<String> = stated.iter().map(|x| x.to_string()).collect();
+    explicit_statements(
+        &s,
+        &FormKey::parse("f", "signup").unwrap(),
+        answers.as_object().unwrap(),
+        &stated,
+    )
+}
+
+#[test]
+fn a_special_category_answer_needs_its_own_explicit_statement() {
+    let e = explicit(json!({"diet": "a", "interests": ["a"]}), &[]).unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::SpecialCategory, Some("answers.diet"))
+    );
+    let ok = explicit(json!({"diet": "a", "interests": ["a"]}), &["diet"]).unwrap();
+    assert_eq!(ok, vec![AttributeKey::parse("a", "diet").unwrap()]);
+    // Stated but not answered: nothing to record.
+    assert!(explicit(json!({"interests": ["a"]}), &["diet"])
+        .unwrap()
+        .is_empty());
+    // Only a special-category question of the form has a statement.
+    for bad in ["interests", "elsewhere", "nope"] {
+        let e = explicit(json!({}), &["diet", bad]).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("explicit.1"), "{bad}");
+    }
+}

@@ -104,6 +104,7 @@ fn main() -> anyhow::Result<()> {
                                     answers: g.answers(),
                                     consents,
                                     language: None,
+                                    explicit: vec![],
                                 },
                             )?;
                             store.set_contact(

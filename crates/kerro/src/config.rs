@@ -174,6 +174,16 @@ pub struct RecordsConfig {
     pub security_measures: String,
 }
 
+/// What kinds of data an installation may ask for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// Questions of a special category (GDPR art. 9: health, beliefs, ...) may
+    /// be defined (P10); off by default. Each then needs its own explicit
+    /// statement on a form.
+    pub special_categories: bool,
+}
+
 /// How campaigns are sent (see docs/messages.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -281,6 +291,7 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub events: EventsConfig,
     pub records: RecordsConfig,
+    pub privacy: PrivacyConfig,
 }
 
 impl Default for Config {
@@ -305,6 +316,7 @@ impl Default for Config {
             webhooks: WebhooksConfig::default(),
             events: EventsConfig::default(),
             records: RecordsConfig::default(),
+            privacy: PrivacyConfig::default(),
         }
     }
 }

@@ -427,6 +427,7 @@ fn run(store: &Store, actor: &Actor, plans: &[SubjectPlan]) -> Result<DemoSeed> 
                             answers: step.answers.clone(),
                             consents: step.consents.clone(),
                             language: Some(plan.lang),
+                            explicit: vec![],
                         },
                     )
                     .with_context(|| {

@@ -9,14 +9,14 @@ use kerro_core::consent::{basis_active, state_for_choice, ConsentState, Method, 
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, SubjectId};
 use kerro_core::rights_request::RightKind;
 use kerro_core::schema::{LegalBasis, Schema};
-use kerro_core::submission::{plan_rectification, plan_submission};
+use kerro_core::submission::{explicit_statements, plan_rectification, plan_submission};
 use kerro_core::{Actor, CoreError, ErrorCode, Lang};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::audit::{record, record_as, AuditAction};
-use super::ledger::{append, current_states, NewEvent};
+use super::ledger::{append, append_with_evidence, current_states, NewEvent};
 use super::rights_requests::self_service;
 use super::shared::{delete_declaration, subject_key, write_declaration};
 use super::subjects::load_subject_data;
@@ -35,6 +35,9 @@ pub struct Submission {
     pub consents: Map<String, Value>,
     /// The language the form was shown in; else the subject's locale; else the default.
     pub language: Option<Lang>,
+    /// The special-category questions whose explicit statement the subject
+    /// ticked (P10); each answered one is recorded in the ledger on its own.
+    pub explicit: Vec<String>,
 }
 
 fn subject_locale(conn: &Conn, id: &SubjectId) -> StoreResult<Option<Lang>> {
@@ -253,6 +256,7 @@ pub(crate) fn submit_in(
         &sub.consents,
         &states,
     )?;
+    let stated = explicit_statements(&snapshot.schema, &sub.form, &sub.answers, &sub.explicit)?;
     let language = match sub.language {
         Some(l) => l,
         None => subject_locale(tx, &sub.subject)?.unwrap_or(default_lang),
@@ -276,6 +280,40 @@ pub(crate) fn submit_in(
                 method: Method::Form,
             },
         )?);
+    }
+    // P10: each explicit statement is an event of its own, under each purpose the
+    // answer is held for, naming the question; it leaves consent states as they are.
+    let after = current_states(tx, &sub.subject)?;
+    for attr in &stated {
+        let spec = &snapshot.schema.attributes[attr];
+        for purpose in &spec.purposes {
+            let active = snapshot
+                .schema
+                .purposes
+                .get(purpose)
+                .is_some_and(|p| basis_active(p, after.get(purpose).copied()));
+            if !active {
+                continue;
+            }
+            receipts.push(append_with_evidence(
+                tx,
+                NewEvent {
+                    subject: &sub.subject,
+                    purpose,
+                    state: ConsentState::Given,
+                    notice: Some(NoticeRef {
+                        form: sub.form.clone(),
+                        version: notice.version,
+                        sha256: notice.sha256.clone(),
+                    }),
+                    language,
+                    now,
+                    actor,
+                    method: Method::ExplicitStatement,
+                },
+                format!("art. 9(2)(a) explicit consent to processing the answer to '{attr}'"),
+            )?);
+        }
     }
     for (attr, value) in &plan.declarations {
         write_declaration(

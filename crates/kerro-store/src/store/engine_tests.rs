@@ -272,6 +272,7 @@ fn light_profile_equals_full_profile() {
                     answers: json!({"topic": topic}).as_object().unwrap().clone(),
                     consents: json!({"offers": true}).as_object().unwrap().clone(),
                     language: None,
+                    explicit: vec![],
                 },
             )
             .unwrap();

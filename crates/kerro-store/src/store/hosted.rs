@@ -35,6 +35,8 @@ pub struct FormPost {
     pub notice_version: u32,
     pub answers: Map<String, Value>,
     pub consents: Map<String, Value>,
+    /// The special-category questions whose explicit statement was ticked (P10).
+    pub explicit: Vec<String>,
     pub language: Lang,
     /// The anonymous form's single-use token (its keyed hash, and until when it is remembered).
     pub token: Option<(String, DateTime<Utc>)>,
@@ -136,6 +138,7 @@ impl Store {
                     answers: post.answers,
                     consents: post.consents,
                     language: Some(post.language),
+                    explicit: post.explicit,
                 },
             )?;
             if post.gpc {

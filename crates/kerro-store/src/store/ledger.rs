@@ -26,7 +26,8 @@ pub(crate) const EVENT_COLUMNS: &str =
 /// Only consents in a read of consent states: events about one channel
 /// (unsubscribes) and e-mail confirmations (`Method::EmailConfirmation`,
 /// evidence about an address) leave a purpose's state as it was.
-pub(crate) const ONLY_CONSENTS: &str = "channel IS NULL AND method <> 'email_confirmation'";
+pub(crate) const ONLY_CONSENTS: &str =
+    "channel IS NULL AND method NOT IN ('email_confirmation', 'explicit_statement')";
 
 /// Everything of an event but its place in the chain.
 pub(crate) struct NewEvent<'a> {
@@ -85,6 +86,32 @@ pub(crate) fn append_for_channel(
     channel: Channel,
 ) -> StoreResult<StoredEvent> {
     append_event(tx, new, Some(channel))
+}
+
+/// Appends an event with evidence beyond its notice that leaves the purpose's
+/// consent state as it was (a special-category question's explicit
+/// statement, P10): in the chain, the receipts and the export.
+pub(crate) fn append_with_evidence(
+    tx: &Tx,
+    new: NewEvent<'_>,
+    evidence: String,
+) -> StoreResult<StoredEvent> {
+    let event = ConsentEvent {
+        record_id: RecordId::from_suffix(&new_ulid()),
+        subject: new.subject.clone(),
+        purpose: new.purpose.clone(),
+        state: new.state,
+        notice: new.notice,
+        language: new.language,
+        event_time: new.now,
+        actor: new.actor.label(),
+        method: new.method,
+        prev_hash: tx.chain_head("consent_events", GENESIS)?,
+        channel: None,
+        evidence: Some(evidence),
+    };
+    let (seq, hash) = insert_event(tx, &event)?;
+    Ok(StoredEvent { seq, event, hash })
 }
 
 fn append_event(tx: &Tx, new: NewEvent<'_>, channel: Option<Channel>) -> StoreResult<StoredEvent> {

@@ -83,9 +83,11 @@ impl Store {
                     stats.consent.insert(k.clone(), vec![(0, 0); week_list.len()]);
                 }
             }
-            for r in &tx.rows(
-                "SELECT purpose, state, event_time FROM consent_events WHERE event_time >= ?1 AND channel IS NULL AND method <> 'email_confirmation'",
-[&since])? {
+            let sql = format!(
+                "SELECT purpose, state, event_time FROM consent_events WHERE event_time >= ?1 AND {}",
+                super::ledger::ONLY_CONSENTS
+            );
+            for r in &tx.rows(&sql, [&since])? {
                 let (p, s, t): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
                 let Some(series) = stats.consent.iter_mut().find(|(k, _)| k.as_str() == p) else {
                     continue;

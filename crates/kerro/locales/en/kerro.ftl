@@ -630,3 +630,5 @@ records-safeguard-binding_corporate_rules = binding corporate rules (art. 47)
 records-safeguard-code_of_conduct = code of conduct (art. 46)
 records-safeguard-certification = certification (art. 46)
 records-safeguard-derogation = derogation for a specific situation (art. 49)
+explicit-statement = I explicitly consent to the processing of my answer to “{ $question }”, which is a special category of personal data (GDPR art. 9), for the purposes it is used for. Without this the answer is not stored.
+error-explicit-needed = This answer is a special category of personal data: tick the explicit consent below it, or leave the question empty.

@@ -630,3 +630,5 @@ records-safeguard-binding_corporate_rules = yritystä koskevat sitovat säännö
 records-safeguard-code_of_conduct = käytännesäännöt (46 art.)
 records-safeguard-certification = sertifiointi (46 art.)
 records-safeguard-derogation = poikkeus erityistilanteessa (49 art.)
+explicit-statement = Annan nimenomaisen suostumukseni vastaukseni kysymykseen ”{ $question }” käsittelyyn. Se on erityisiin henkilötietoryhmiin kuuluva tieto (tietosuoja-asetuksen 9 artikla), ja sitä käytetään mainittuihin tarkoituksiin. Ilman tätä vastausta ei tallenneta.
+error-explicit-needed = Tämä vastaus kuuluu erityisiin henkilötietoryhmiin: rastita sen alla oleva nimenomainen suostumus tai jätä kysymys tyhjäksi.

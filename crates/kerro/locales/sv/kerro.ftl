@@ -630,3 +630,5 @@ records-safeguard-binding_corporate_rules = bindande företagsbestämmelser (art
 records-safeguard-code_of_conduct = uppförandekod (art. 46)
 records-safeguard-certification = certifiering (art. 46)
 records-safeguard-derogation = undantag i särskilda situationer (art. 49)
+explicit-statement = Jag ger mitt uttryckliga samtycke till behandlingen av mitt svar på ”{ $question }”, som är en särskild kategori av personuppgifter (dataskyddsförordningen artikel 9), för de ändamål det används till. Utan detta sparas svaret inte.
+error-explicit-needed = Det här svaret är en särskild kategori av personuppgifter: kryssa i det uttryckliga samtycket under det, eller lämna frågan tom.

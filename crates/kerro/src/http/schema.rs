@@ -7,7 +7,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey};
 use kerro_core::schema::{AttributeSpec, FormSpec, PurposeSpec};
-use kerro_core::CoreError;
+use kerro_core::{CoreError, ErrorCode};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -166,6 +166,14 @@ pub async fn put_attribute(
     Body(spec): Body<AttributeSpec>,
 ) -> Result<(StatusCode, Json<Attribute>), AppError> {
     let key = new_key(AttributeKey::parse, &key)?;
+    // P10: special categories of data are off until the configuration turns them on.
+    if spec.special_category && !state.config.privacy.special_categories {
+        return Err(AppError(CoreError::at(
+            ErrorCode::SpecialCategory,
+            "special_category",
+            "special categories of data (GDPR art. 9) are off in this installation; set [privacy] special_categories = true to ask for them",
+        )));
+    }
     let (store, now) = (state.store.clone(), state.now());
     let body = Attribute {
         key: key.clone(),

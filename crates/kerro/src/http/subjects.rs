@@ -167,6 +167,11 @@ pub struct SubmissionBody {
     pub notice_version: u32,
     /// The language the form was shown in.
     pub language: Option<String>,
+    /// The special-category questions (P10) whose own explicit statement the
+    /// subject ticked (art. 9(2)(a)); an answer to such a question without it
+    /// is 422 `special_category`. Each is recorded as a ledger event of its own.
+    #[serde(default)]
+    pub explicit: Vec<String>,
 }
 
 /// What a submission recorded.
@@ -175,7 +180,7 @@ pub struct SubmissionRecorded {
     pub subject: SubjectId,
     /// The attributes whose answers were stored.
     pub declarations: Vec<AttributeKey>,
-    /// One per consent given or refused.
+    /// One per consent given or refused, and one per explicit statement (P10).
     pub receipts: Vec<ReceiptSummary>,
 }
 
@@ -237,6 +242,7 @@ pub async fn submit(
         answers: body.answers,
         consents: body.consents,
         language,
+        explicit: body.explicit,
     };
     let (store, now) = (state.store.clone(), state.now());
     let result = blocking(move || store.submit(&actor, now, sub)).await?;

@@ -35,6 +35,8 @@ pub struct FieldView {
     /// "Used for: ..." with whether it needs consent.
     pub used_for: String,
     pub error: String,
+    /// A special-category question (P10): a form asks for its own explicit statement.
+    pub special: bool,
 }
 
 fn kind_name(k: AttrKind) -> &'static str {
@@ -118,6 +120,7 @@ pub fn field_view(
             .to_string(),
         used_for: tr.t1("field-used-for", "purposes", &used.join(", ")),
         error: String::new(),
+        special: spec.special_category,
         id,
     }
 }

@@ -225,6 +225,20 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
         }
     }
 
+    // P10: a special-category answer needs its own ticked statement; without it the
+    // question is marked and nothing is written.
+    let mut explicit = Vec::new();
+    for a in &f.spec.attributes {
+        if !schema.attributes.get(a).is_some_and(|s| s.special_category) {
+            continue;
+        }
+        if posted.get(&format!("x.{a}")) == Some("yes") {
+            explicit.push(a.to_string());
+        } else if answers.contains_key(a.as_str()) {
+            errors.insert(a.to_string(), tr.t("error-explicit-needed"));
+        }
+    }
+
     // P3: only a ticked box is a grant; "decline" refuses every purpose offered here.
     let decline = posted.get("decision") == Some("decline");
     let mut consents = Map::new();
@@ -343,6 +357,7 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
         notice_version,
         answers: answers.clone(),
         consents: consents.clone(),
+        explicit,
         language: lang,
         token: token.map(|t| (t.used_key, t.expires_at)),
         session_ttl: sign_in.then_some(session_ttl),

@@ -80,7 +80,9 @@ fn keys(d: &Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn offers_are_type_checked_with_the_path_of_the_problem() {
-    let Some(app) = TestApp::start() else { return };
+    let Some(app) = TestApp::start_with(|c| c.privacy.special_categories = true) else {
+        return;
+    };
     app.schema().await;
     let base = |condition: Value| json!({"title": {"en": "t"}, "body": {"en": "b"}, "purpose": "offers", "condition": condition, "channels": ["web"]});
     for (condition, code, field) in [

@@ -41,6 +41,7 @@ mod saved_audiences;
 mod security;
 mod serve;
 mod slow_clients;
+mod special_categories;
 mod staff;
 mod telemetry;
 mod unsubscribe;

@@ -26,6 +26,7 @@ fn post(app: &TestApp, email: &str, answers: Value, token: &str) -> FormPost {
             .version,
         answers: map(answers),
         consents: map(json!({"offers": true, "events": false})),
+        explicit: vec![],
         language: Lang::Fi,
         token: Some((token.into(), app.store_now() + Duration::hours(1))),
         session_ttl: Some(Duration::minutes(30)),

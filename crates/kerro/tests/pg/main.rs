@@ -68,6 +68,8 @@ mod saved_audiences;
 mod security;
 #[path = "../it/serve.rs"]
 mod serve;
+#[path = "../it/special_categories.rs"]
+mod special_categories;
 #[path = "../it/staff.rs"]
 mod staff;
 #[path = "../it/telemetry.rs"]
