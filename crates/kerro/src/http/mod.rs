@@ -9,6 +9,7 @@ mod auth;
 mod breaches;
 mod campaigns;
 mod checkpoints;
+mod jose;
 mod me;
 mod offers;
 mod openapi;
@@ -101,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me/email", put(me::change_email))
         .route("/v1/me/rights", put(me::set_rights))
         .route("/v1/receipts/{record_id}", get(receipts::get))
+        .route("/.well-known/jwks.json", get(jose::jwks))
         .route("/v1/offers", get(offers::list))
         .route(
             "/v1/offers/{key}",

@@ -13,8 +13,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    audiences, breaches, campaigns, checkpoints, me, offers, receipts, rights_requests, schema,
-    staff, subjects, webhooks, ErrorBody, ErrorDetail, Health,
+    audiences, breaches, campaigns, checkpoints, jose, me, offers, receipts, rights_requests,
+    schema, staff, subjects, webhooks, ErrorBody, ErrorDetail, Health,
 };
 
 struct Security;
@@ -334,7 +334,7 @@ fn refine_schemas(schemas: &mut Value) {
         staff::create_token, staff::list_tokens, staff::revoke_token,
         campaigns::report_delivery, campaigns::create, campaigns::list, campaigns::get, campaigns::cancel,
         me::get, me::export, me::rectify, me::set_consent, me::set_contact, me::change_email, me::set_rights, me::erase,
-        receipts::get,
+        receipts::get, jose::jwks,
         audiences::count, audiences::export, audiences::put_saved, audiences::list_saved,
         audiences::get_saved, audiences::delete_saved,
         offers::put, offers::list, offers::get, offers::delete, offers::decide, offers::me_offers, offers::minimisation,

@@ -31,6 +31,7 @@ mod openapi;
 mod optin;
 mod pages;
 mod pg_support;
+mod receipts;
 mod requests_page;
 mod rights_requests;
 mod roles;

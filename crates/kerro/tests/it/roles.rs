@@ -18,7 +18,7 @@ fn allowed(route: &str, who: Who) -> bool {
     use Role::*;
     let staff = |roles: &[Role]| matches!(who, Who::Staff(r) if roles.contains(&r));
     match route {
-        "healthz" | "openapi" | "notice" => true,
+        "healthz" | "openapi" | "notice" | "jwks" => true,
         "list_purposes" | "get_purpose" | "list_attributes" | "get_attribute" | "list_forms"
         | "get_form" => staff(&[Admin, Editor, Support, Service]),
         "put_purpose" | "put_attribute" | "put_form" => staff(&[Admin, Editor]),
@@ -226,6 +226,7 @@ async fn every_route_with_every_role() {
             ("healthz", Method::GET, "/healthz".into(), None),
             ("openapi", Method::GET, "/openapi.json".into(), None),
             ("metrics", Method::GET, "/metrics".into(), None),
+            ("jwks", Method::GET, "/.well-known/jwks.json".into(), None),
             (
                 "notice",
                 Method::GET,
@@ -605,7 +606,7 @@ async fn every_route_with_every_role() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 7 * 74);
+    assert_eq!(checked, 7 * 75);
 }
 
 /// The OpenAPI document states, per operation, exactly the callers `allowed`
@@ -658,7 +659,7 @@ async fn the_document_states_who_may_call_each_operation() {
         }
     }
     // Every operation is one of the routes walked above, and every route is documented.
-    assert_eq!(ids.len(), 74, "{ids:?}");
+    assert_eq!(ids.len(), 75, "{ids:?}");
 }
 
 #[tokio::test]

@@ -50,6 +50,8 @@ mod optin;
 mod pages;
 #[path = "../it/pg_support.rs"]
 mod pg_support;
+#[path = "../it/receipts.rs"]
+mod receipts;
 #[path = "../it/requests_page.rs"]
 mod requests_page;
 #[path = "../it/rights_requests.rs"]
