@@ -124,11 +124,50 @@ impl Method {
     }
 }
 
+/// Whose notice a consent was given against: a form's, or a purpose's own
+/// (what the preference centre and `PUT /v1/me/consents/{purpose}` show).
+/// Both are versioned the same way, in one table, under [`NoticeOf::stored_key`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeOf {
+    Form(FormKey),
+    Purpose(PurposeKey),
+}
+
+/// What a purpose's own notice key starts with where it is stored and hashed.
+/// A form key cannot contain `:`, so the two never meet.
+const PURPOSE_NOTICE_PREFIX: &str = "purpose:";
+
+impl NoticeOf {
+    /// The key under which the notice's versions are stored and which a
+    /// consent event hashes: a form's key as it always was, or `purpose:<key>`.
+    pub fn stored_key(&self) -> String {
+        match self {
+            NoticeOf::Form(f) => f.as_str().to_owned(),
+            NoticeOf::Purpose(p) => format!("{PURPOSE_NOTICE_PREFIX}{p}"),
+        }
+    }
+
+    /// Reads a stored key back.
+    pub fn from_stored(raw: &str) -> crate::error::CoreResult<NoticeOf> {
+        match raw.strip_prefix(PURPOSE_NOTICE_PREFIX) {
+            Some(p) => Ok(NoticeOf::Purpose(PurposeKey::parse("purpose", p)?)),
+            None => Ok(NoticeOf::Form(FormKey::parse("form", raw)?)),
+        }
+    }
+
+    pub fn form(&self) -> Option<&FormKey> {
+        match self {
+            NoticeOf::Form(f) => Some(f),
+            NoticeOf::Purpose(_) => None,
+        }
+    }
+}
+
 /// The notice a consent was given against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NoticeRef {
-    pub form: FormKey,
+    pub of: NoticeOf,
     pub version: u32,
     pub sha256: String,
 }
@@ -189,7 +228,7 @@ impl ConsentEvent {
             self.subject.as_str(),
             self.purpose.as_str(),
             self.state.as_str(),
-            notice.map(|n| n.form.as_str()),
+            notice.map(|n| n.of.stored_key()),
             notice.map(|n| n.version),
             notice.map(|n| n.sha256.as_str()),
             self.language.as_str(),
@@ -350,6 +389,35 @@ mod tests {
                 .seq,
             3
         );
+    }
+
+    #[test]
+    fn a_purpose_notice_is_keyed_apart_from_forms_and_a_form_hashes_as_before() {
+        let form = NoticeOf::Form(FormKey::parse("f", "survey").unwrap());
+        let purpose = NoticeOf::Purpose(PurposeKey::parse("p", "survey").unwrap());
+        assert_eq!(form.stored_key(), "survey");
+        assert_eq!(purpose.stored_key(), "purpose:survey");
+        for of in [&form, &purpose] {
+            assert_eq!(&NoticeOf::from_stored(&of.stored_key()).unwrap(), of);
+        }
+        assert!(NoticeOf::from_stored("purpose:").is_err());
+        let mut e = event(1, GENESIS);
+        e.notice = Some(NoticeRef {
+            of: form,
+            version: 3,
+            sha256: "ab".into(),
+        });
+        assert!(e
+            .canonical()
+            .contains(r#""newsletter","given","survey",3,"ab","#));
+        let mut p = e.clone();
+        p.notice = Some(NoticeRef {
+            of: purpose,
+            version: 3,
+            sha256: "ab".into(),
+        });
+        assert!(p.canonical().contains(r#""purpose:survey",3,"ab""#));
+        assert_ne!(p.hash(), e.hash());
     }
 
     #[test]

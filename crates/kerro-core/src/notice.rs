@@ -1,9 +1,12 @@
 //! What a notice version consists of and its SHA-256. The bundle holds
 //! everything P4 requires the subject to see before a grant that the schema
 //! knows (notice text, purposes with basis, retention and recipients, data
-//! categories), so a change to any of them makes a new version.
+//! categories), so a change to any of them makes a new version. A form's
+//! notice shows the form's purposes and questions; a purpose's own notice
+//! (shown where a consent is changed outside a form) shows that purpose and
+//! the attributes bound to it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -11,7 +14,7 @@ use crate::i18n::Localized;
 use crate::ids::{AttributeKey, PurposeKey};
 use crate::schema::{FormSpec, LegalBasis, PurposeSpec, Schema};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoticePurpose {
     pub key: PurposeKey,
     pub title: Localized,
@@ -21,7 +24,7 @@ pub struct NoticePurpose {
     pub recipients: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoticeBundle {
     pub notice: Localized,
     pub purposes: Vec<NoticePurpose>,
@@ -49,6 +52,21 @@ impl NoticeBundle {
             notice: form.notice.clone(),
             purposes,
             data_categories,
+        }
+    }
+
+    /// A purpose's own notice: its description as the notice text, the
+    /// purpose itself, and every attribute bound to it.
+    pub fn for_purpose(key: &PurposeKey, purpose: &PurposeSpec, schema: &Schema) -> NoticeBundle {
+        NoticeBundle {
+            notice: purpose.description.clone(),
+            purposes: vec![notice_purpose(key, purpose)],
+            data_categories: schema
+                .attributes
+                .iter()
+                .filter(|(_, a)| a.purposes.contains(key))
+                .map(|(k, a)| (k.clone(), a.title.clone()))
+                .collect(),
         }
     }
 

@@ -28,6 +28,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0011_breaches.sql"),
     include_str!("migrations/sqlite/0012_audiences.sql"),
     include_str!("migrations/sqlite/0013_rights_requests.sql"),
+    include_str!("migrations/sqlite/0014_notice_changes.sql"),
 ];
 
 /// The same versions for PostgreSQL.
@@ -45,6 +46,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0011_breaches.sql"),
     include_str!("migrations/postgres/0012_audiences.sql"),
     include_str!("migrations/postgres/0013_rights_requests.sql"),
+    include_str!("migrations/postgres/0014_notice_changes.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = SQLITE_MIGRATIONS.len() as i64;

@@ -184,7 +184,10 @@ pub struct ErasureSummary {
 pub struct ReceiptData {
     pub event: StoredEvent,
     pub history: Vec<StoredEvent>,
+    /// The bundle of the notice the event names, as stored with its version.
     pub notice_bundle: Option<Value>,
+    /// The channels the purpose could reach the subject on at the event.
+    pub channels: Vec<kerro_core::contact::Channel>,
     pub subject_erased: bool,
 }
 

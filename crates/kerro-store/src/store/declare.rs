@@ -5,8 +5,11 @@
 
 use crate::sql::{Conn, OptionalExtension};
 use chrono::{DateTime, Utc};
-use kerro_core::consent::{basis_active, state_for_choice, ConsentState, Method, NoticeRef};
+use kerro_core::consent::{
+    basis_active, state_for_choice, ConsentState, Method, NoticeOf, NoticeRef,
+};
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, SubjectId};
+use kerro_core::notice::NoticeBundle;
 use kerro_core::rights_request::RightKind;
 use kerro_core::schema::{LegalBasis, Schema};
 use kerro_core::submission::{plan_rectification, plan_submission};
@@ -18,6 +21,7 @@ use std::sync::Arc;
 use super::audit::{record, record_as, AuditAction};
 use super::ledger::{append, current_states, NewEvent};
 use super::rights_requests::self_service;
+use super::schema_ops::current_notice;
 use super::shared::{delete_declaration, subject_key, write_declaration};
 use super::subjects::load_subject_data;
 use super::tx::Tx;
@@ -194,6 +198,13 @@ impl Store {
             subject_key(tx, tx.keys, &id)?;
             let mut states = current_states(tx, &id)?;
             let state = state_for_choice(given, states.get(&key).copied());
+            // P4: the purpose's own notice, as the page or the client showed it, versioned like a form's.
+            let of = NoticeOf::Purpose(key.clone());
+            let spec = snapshot.schema.purposes.get(&key).ok_or_else(|| {
+                CoreError::not_found("purpose", format!("unknown purpose '{key}'"))
+            })?;
+            let bundle = NoticeBundle::for_purpose(&key, spec, &snapshot.schema);
+            let shown = current_notice(tx, &of, &bundle, &now)?;
             let language = match language {
                 Some(l) => l,
                 None => subject_locale(tx, &id)?.unwrap_or(default_lang),
@@ -204,7 +215,11 @@ impl Store {
                     subject: &id,
                     purpose: &key,
                     state,
-                    notice: None,
+                    notice: Some(NoticeRef {
+                        of,
+                        version: shown.version,
+                        sha256: shown.sha256,
+                    }),
                     language,
                     now,
                     actor: &tx.actor,
@@ -266,7 +281,7 @@ pub(crate) fn submit_in(
                 purpose,
                 state: *state,
                 notice: Some(NoticeRef {
-                    form: sub.form.clone(),
+                    of: NoticeOf::Form(sub.form.clone()),
                     version: notice.version,
                     sha256: notice.sha256.clone(),
                 }),

@@ -1,11 +1,13 @@
 //! Defining purposes, attributes and forms. Every change is checked against
 //! the whole schema it would produce, so no change can leave another
 //! definition breaking P8 or P10; a change to anything a notice shows makes a
-//! new notice version of each form concerned.
+//! new notice version of each form and purpose concerned (a purpose's own
+//! notice is versioned like a form's, in the same table, see `NoticeOf`).
 
 use crate::sql::{params, Conn, OptionalExtension};
 use chrono::{DateTime, Utc};
 use kerro_core::catalogue::Catalogue;
+use kerro_core::consent::NoticeOf;
 use kerro_core::ids::{AttributeKey, FormKey, OfferKey, PurposeKey};
 use kerro_core::notice::NoticeBundle;
 use kerro_core::offer::{compile_offer, CompiledOffer, OfferSpec};
@@ -85,16 +87,16 @@ impl Store {
         })
     }
 
-    /// Every version of a form's notice, oldest first, with the bundle that was hashed.
+    /// Every version of a form's or a purpose's notice, oldest first, with the bundle that was hashed.
     pub fn notice_versions(
         &self,
-        form: &FormKey,
+        of: &NoticeOf,
     ) -> StoreResult<Vec<(NoticeVersion, serde_json::Value)>> {
-        let form = form.clone();
+        let key = of.stored_key();
         self.read(move |conn| {
             let rows = conn.query_map(
                 "SELECT version, sha256, created_at, bundle FROM notice_versions WHERE form = ?1 ORDER BY version",
-[form.as_str()], |r| {
+[key.as_str()], |r| {
                 Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
             })?;
             let mut out = Vec::new();
@@ -162,30 +164,64 @@ fn within(prefix: &str, mut e: CoreError) -> StoreError {
     StoreError::Core(e)
 }
 
-/// Appends a notice version for every form whose notice bundle changed.
+/// Appends a notice version for every form and every purpose whose notice bundle changed.
 fn bump_notices(conn: &Conn, snap: &mut SchemaSnapshot, now: &DateTime<Utc>) -> StoreResult<()> {
     for (key, form) in &snap.schema.forms {
         let bundle = NoticeBundle::build(form, &snap.schema);
-        let sha = bundle.sha256();
-        let current = snap.notices.get(key);
-        if current.is_some_and(|c| c.sha256 == sha) {
-            continue;
-        }
-        let version = current.map(|c| c.version + 1).unwrap_or(1);
-        conn.execute(
-            "INSERT INTO notice_versions (form, version, sha256, bundle, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![key.as_str(), version, sha, bundle.canonical(), ts(now)],
-        )?;
-        snap.notices.insert(
-            key.clone(),
-            NoticeVersion {
-                version,
-                sha256: sha,
-                created_at: *now,
-            },
-        );
+        let v = current_notice(conn, &NoticeOf::Form(key.clone()), &bundle, now)?;
+        snap.notices.insert(key.clone(), v);
+    }
+    for (key, purpose) in &snap.schema.purposes {
+        let bundle = NoticeBundle::for_purpose(key, purpose, &snap.schema);
+        current_notice(conn, &NoticeOf::Purpose(key.clone()), &bundle, now)?;
     }
     Ok(())
+}
+
+/// The newest stored version of `of`'s notice if it hashes as `bundle`
+/// does, else a new version of it, appended now. A purpose defined before
+/// purposes had notices gets its first version the first time it is needed.
+pub(crate) fn current_notice(
+    conn: &Conn,
+    of: &NoticeOf,
+    bundle: &NoticeBundle,
+    now: &DateTime<Utc>,
+) -> StoreResult<NoticeVersion> {
+    let key = of.stored_key();
+    let sha = bundle.sha256();
+    let latest = latest_notice(conn, &key)?;
+    if let Some(v) = latest.as_ref().filter(|v| v.sha256 == sha) {
+        return Ok(v.clone());
+    }
+    let version = latest.map(|c| c.version + 1).unwrap_or(1);
+    conn.execute(
+        "INSERT INTO notice_versions (form, version, sha256, bundle, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![key, version, sha, bundle.canonical(), ts(now)],
+    )?;
+    Ok(NoticeVersion {
+        version,
+        sha256: sha,
+        created_at: *now,
+    })
+}
+
+/// The newest version stored under a notice key.
+fn latest_notice(conn: &Conn, key: &str) -> StoreResult<Option<NoticeVersion>> {
+    let row = conn
+        .query_row(
+            "SELECT version, sha256, created_at FROM notice_versions WHERE form = ?1 ORDER BY version DESC LIMIT 1",
+            [key],
+            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+        )
+        .optional()?;
+    row.map(|(version, sha256, created)| {
+        Ok(NoticeVersion {
+            version,
+            sha256,
+            created_at: parse_ts(&created)?,
+        })
+    })
+    .transpose()
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
@@ -218,22 +254,8 @@ pub(crate) fn load_snapshot(conn: &Conn) -> StoreResult<SchemaSnapshot> {
     };
     let mut notices = BTreeMap::new();
     for key in schema.forms.keys() {
-        let row = conn
-            .query_row(
-                "SELECT version, sha256, created_at FROM notice_versions WHERE form = ?1 ORDER BY version DESC LIMIT 1",
-                [key.as_str()],
-                |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
-            )
-            .optional()?;
-        if let Some((version, sha256, created)) = row {
-            notices.insert(
-                key.clone(),
-                NoticeVersion {
-                    version,
-                    sha256,
-                    created_at: parse_ts(&created)?,
-                },
-            );
+        if let Some(v) = latest_notice(conn, key.as_str())? {
+            notices.insert(key.clone(), v);
         }
     }
     let offers = load_offers(conn, &schema)?;

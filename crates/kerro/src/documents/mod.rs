@@ -17,7 +17,7 @@ pub use receipt::{iso27560, kantara, Iso27560Receipt, KantaraReceipt};
 pub use registers::{csv_cell, rights_requests_csv};
 
 use chrono::{DateTime, Utc};
-use kerro_core::consent::{ConsentState, Method};
+use kerro_core::consent::{ConsentState, Method, NoticeOf, NoticeRef};
 use kerro_core::contact::{Channel, EmailStatus};
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, RecordId, SubjectId};
 use kerro_core::Lang;
@@ -37,20 +37,44 @@ pub fn receipt_url(state: &AppState, e: &StoredEvent) -> String {
     )
 }
 
-pub fn notice_url(state: &AppState, form: &str, version: u32) -> String {
-    format!(
-        "{}/v1/forms/{form}/notices/{version}",
-        state.config.public_url()
-    )
+/// Where a notice version can be read: a form's under `/v1/forms`, a purpose's own under `/v1/purposes`.
+pub fn notice_url(state: &AppState, of: &NoticeOf, version: u32) -> String {
+    let base = state.config.public_url();
+    match of {
+        NoticeOf::Form(f) => format!("{base}/v1/forms/{f}/notices/{version}"),
+        NoticeOf::Purpose(p) => format!("{base}/v1/purposes/{p}/notices/{version}"),
+    }
 }
 
 /// The notice a consent was given against, with where to read it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoticeLink {
-    pub form: FormKey,
+    /// The form whose notice was shown (absent for a purpose's own notice).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form: Option<FormKey>,
+    /// The purpose whose own notice was shown: a consent changed in the
+    /// preference centre or with `PUT /v1/me/consents/{purpose}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<PurposeKey>,
     pub version: u32,
     pub sha256: String,
     pub url: String,
+}
+
+impl NoticeLink {
+    pub fn new(state: &AppState, n: &NoticeRef) -> NoticeLink {
+        let (form, purpose) = match &n.of {
+            NoticeOf::Form(f) => (Some(f.clone()), None),
+            NoticeOf::Purpose(p) => (None, Some(p.clone())),
+        };
+        NoticeLink {
+            form,
+            purpose,
+            version: n.version,
+            sha256: n.sha256.clone(),
+            url: notice_url(state, &n.of, n.version),
+        }
+    }
 }
 
 /// One event of the consent ledger, with its position, hash and receipt.
@@ -85,12 +109,7 @@ impl EventView {
             actor: ev.actor.clone(),
             language: ev.language,
             channel: ev.channel,
-            notice: ev.notice.as_ref().map(|n| NoticeLink {
-                form: n.form.clone(),
-                version: n.version,
-                sha256: n.sha256.clone(),
-                url: notice_url(state, n.form.as_str(), n.version),
-            }),
+            notice: ev.notice.as_ref().map(|n| NoticeLink::new(state, n)),
             receipt_url: receipt_url(state, e),
             seq: e.seq,
             hash: e.hash.clone(),
@@ -119,12 +138,7 @@ impl EmailConfirmationView {
         EmailConfirmationView {
             record_id: ev.record_id.clone(),
             confirmed_at: ev.event_time,
-            notice: ev.notice.as_ref().map(|n| NoticeLink {
-                form: n.form.clone(),
-                version: n.version,
-                sha256: n.sha256.clone(),
-                url: notice_url(state, n.form.as_str(), n.version),
-            }),
+            notice: ev.notice.as_ref().map(|n| NoticeLink::new(state, n)),
             evidence: ev.evidence.clone(),
             seq: e.seq,
             hash: e.hash.clone(),

@@ -77,6 +77,10 @@ pub fn router(state: AppState) -> Router {
             put(schema::put_form).get(schema::get_form),
         )
         .route("/v1/forms/{key}/notices/{version}", get(schema::get_notice))
+        .route(
+            "/v1/purposes/{key}/notices/{version}",
+            get(schema::get_purpose_notice),
+        )
         .route("/v1/forms/{key}/submissions", post(subjects::submit))
         .route("/v1/subjects", post(subjects::create))
         .route("/v1/subjects/{id}", get(subjects::get))

@@ -328,7 +328,7 @@ fn refine_schemas(schemas: &mut Value) {
         super::healthz, spec, super::scrape,
         schema::put_purpose, schema::list_purposes, schema::get_purpose,
         schema::put_attribute, schema::list_attributes, schema::get_attribute,
-        schema::put_form, schema::list_forms, schema::get_form, schema::get_notice,
+        schema::put_form, schema::list_forms, schema::get_form, schema::get_notice, schema::get_purpose_notice,
         subjects::create, subjects::get, subjects::export, subjects::issue_token, subjects::submit,
         staff::create, staff::list, staff::update, staff::deactivate, staff::reinvite,
         staff::create_token, staff::list_tokens, staff::revoke_token,

@@ -5,9 +5,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
+use kerro_core::consent::NoticeOf;
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey};
 use kerro_core::schema::{AttributeSpec, FormSpec, PurposeSpec};
 use kerro_core::CoreError;
+use kerro_store::NoticeVersion;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -71,6 +73,20 @@ pub struct Notice {
     pub created_at: DateTime<Utc>,
     pub controller: Controller,
     /// The notice text, the purposes with basis, retention and recipients, and the data categories.
+    pub bundle: Value,
+}
+
+/// `GET /v1/purposes/{key}/notices/{version}`: a purpose's own notice, what
+/// the preference centre and `PUT /v1/me/consents/{purpose}` grant against.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PurposeNotice {
+    pub purpose: PurposeKey,
+    pub version: u32,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+    pub controller: Controller,
+    /// The purpose's description as the notice text, the purpose with basis,
+    /// retention and recipients, and the attributes bound to it.
     pub bundle: Value,
 }
 
@@ -292,23 +308,54 @@ pub async fn get_notice(
     Path((key, version)): Path<(String, String)>,
 ) -> Result<Json<Notice>, AppError> {
     let key = path_key(FormKey::parse, &key, "form")?;
-    let version: u32 = version
+    let (v, bundle) = notice_version(&state, NoticeOf::Form(key.clone()), &version).await?;
+    Ok(Json(Notice {
+        form: key,
+        version: v.version,
+        sha256: v.sha256,
+        created_at: v.created_at,
+        controller: state.config.controller.clone(),
+        bundle,
+    }))
+}
+
+/// Version `raw` of `of`'s notice with its bundle, or 404.
+async fn notice_version(
+    state: &AppState,
+    of: NoticeOf,
+    raw: &str,
+) -> Result<(NoticeVersion, Value), AppError> {
+    let version: u32 = raw
         .parse()
         .map_err(|_| AppError(CoreError::not_found("version", "no such notice version")))?;
     let store = state.store.clone();
-    let k = key.clone();
-    let versions = blocking(move || store.notice_versions(&k)).await?;
-    let (v, bundle) = versions
+    let o = of.clone();
+    let versions = blocking(move || store.notice_versions(&o)).await?;
+    versions
         .into_iter()
         .find(|(v, _)| v.version == version)
         .ok_or_else(|| {
-            CoreError::not_found(
+            AppError(CoreError::not_found(
                 "version",
-                format!("form '{key}' has no notice version {version}"),
-            )
-        })?;
-    Ok(Json(Notice {
-        form: key,
+                format!("'{}' has no notice version {version}", of.stored_key()),
+            ))
+        })
+}
+
+/// A purpose's own notices are public, like forms'.
+#[utoipa::path(get, path = "/v1/purposes/{key}/notices/{version}", tag = "schema", operation_id = "purpose_notice",
+    params(("key" = PurposeKey, Path), ("version" = u32, Path)),
+    responses((status = 200, description = "the purpose's notice version: the exact bundle hashed, with its sha256", body = PurposeNotice),
+              (status = 404, description = "no such purpose or version")),
+    security(()))]
+pub async fn get_purpose_notice(
+    State(state): State<AppState>,
+    Path((key, version)): Path<(String, String)>,
+) -> Result<Json<PurposeNotice>, AppError> {
+    let key = path_key(PurposeKey::parse, &key, "purpose")?;
+    let (v, bundle) = notice_version(&state, NoticeOf::Purpose(key.clone()), &version).await?;
+    Ok(Json(PurposeNotice {
+        purpose: key,
         version: v.version,
         sha256: v.sha256,
         created_at: v.created_at,

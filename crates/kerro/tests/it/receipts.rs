@@ -238,3 +238,221 @@ async fn accept_picks_the_shape_and_a_jws_is_refused_like_the_json() {
         json!([{}])
     );
 }
+
+/// The newest event of `purpose` in `/v1/me`.
+async fn last_event(app: &TestApp, token: &str, purpose: &str) -> Value {
+    let me = app.get("/v1/me", token).await.body;
+    me["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["purpose"] == purpose)
+        .unwrap()["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn every_grant_stores_the_notice_shown_and_its_receipt_reads_the_stored_bundle() {
+    let Some(app) = TestApp::start() else { return };
+    app.schema().await;
+    let (id, token) = app.answered_subject("notice@example.fi").await;
+    let r = app
+        .put(
+            "/v1/me/contact",
+            &token,
+            json!({"channels": {"email": true, "sms": false}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // PUT /v1/me/consents: the purpose's own notice, version 1, readable without a token.
+    let r = app
+        .put("/v1/me/consents/events", &token, json!({"given": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let api_grant = r.body["record_id"].as_str().unwrap().to_owned();
+    let ev = last_event(&app, &token, "events").await;
+    assert_eq!(ev["record_id"], api_grant.as_str());
+    assert_eq!(ev["notice"]["purpose"], "events");
+    assert!(ev["notice"].get("form").is_none(), "{ev}");
+    // Versioned like a form's: each schema change that altered it (the purpose, then the
+    // attributes bound to it, made by `schema()`) made a version; the grant names the newest.
+    let v = ev["notice"]["version"].as_u64().unwrap();
+    assert_eq!(v, 3);
+    let (status, _, body) = get(
+        &app,
+        &format!("/v1/purposes/events/notices/{v}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let notice: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(ev["notice"]["sha256"], notice["sha256"]);
+    assert!(ev["notice"]["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/v1/purposes/events/notices/3"));
+    assert_eq!(notice["bundle"]["purposes"][0]["key"], "events");
+    assert_eq!(
+        notice["bundle"]["purposes"][0]["recipients"],
+        json!(["Tapahtuma Oy"])
+    );
+    let shown: Vec<&String> = notice["bundle"]["data_categories"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(
+        shown,
+        ["attending", "diet"],
+        "the attributes bound to the purpose"
+    );
+    // The hash is of the stored bundle's canonical text.
+    assert_eq!(
+        notice["sha256"],
+        serde_json::from_value::<kerro_core::notice::NoticeBundle>(notice["bundle"].clone())
+            .unwrap()
+            .sha256()
+    );
+    let (_, _, first) = get(&app, "/v1/purposes/events/notices/1", None, None).await;
+    let first: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(
+        first["bundle"]["data_categories"],
+        json!({}),
+        "before any attribute was bound"
+    );
+    assert_eq!(
+        get(&app, "/v1/purposes/events/notices/4", None, None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&app, "/v1/purposes/ghost/notices/1", None, None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // The preference centre: a withdrawal and a grant, each against the notice on the page.
+    let cookie = crate::pages::session_for(&app, &id);
+    for given in ["false", "true"] {
+        let page = crate::pages::get(&app, "/me/consents", &cookie).await;
+        let r = crate::pages::send(
+            &app,
+            axum::http::Method::POST,
+            "/me/consents/offers",
+            &cookie,
+            &[],
+            &[("csrf", &page.csrf()), ("given", given)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let ev = last_event(&app, &token, "offers").await;
+        assert_eq!(ev["method"], "preference_centre");
+        assert_eq!(ev["notice"]["purpose"], "offers", "{ev}");
+        assert!(
+            ev["notice"]["sha256"]
+                .as_str()
+                .is_some_and(|s| s.len() == 64),
+            "{ev}"
+        );
+    }
+
+    // The purpose changes: a new version of its notice; the old receipt keeps what was shown.
+    let r = app
+        .put(
+            "/v1/purposes/events",
+            &app.admin,
+            json!({"title": {"en": "events"}, "description": {"en": "About events"}, "legal_basis": "consent",
+                   "uses": ["sharing"], "retention_days": 30, "recipients": ["Uusi Oy"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .put("/v1/me/consents/events", &token, json!({"given": true}))
+        .await;
+    let later = r.body["record_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        last_event(&app, &token, "events").await["notice"]["version"],
+        4
+    );
+    let old = app
+        .get(&format!("/v1/receipts/{api_grant}"), &token)
+        .await
+        .body;
+    assert_eq!(old["notice"]["version"], 3);
+    assert_eq!(
+        old["purposes"][0]["third_parties"],
+        json!(["Tapahtuma Oy"]),
+        "{old}"
+    );
+    assert_eq!(old["purposes"][0]["retention"], "P365D");
+    assert_eq!(
+        old["purposes"][0]["data_categories"],
+        json!(["attending", "diet"])
+    );
+    assert_eq!(old["purposes"][0]["channels"], json!(["email"]));
+    let new = app.get(&format!("/v1/receipts/{later}"), &token).await.body;
+    assert_eq!(new["notice"]["version"], 4);
+    assert_eq!(new["purposes"][0]["third_parties"], json!(["Uusi Oy"]));
+    assert_eq!(new["purposes"][0]["retention"], "P30D");
+    let kantara = app
+        .get(&format!("/v1/receipts/{api_grant}?format=kantara"), &token)
+        .await
+        .body;
+    assert_eq!(
+        kantara["services"][0]["purposes"][0]["thirdPartyName"],
+        "Tapahtuma Oy"
+    );
+    // A form grant's receipt reads the form's bundle: the survey's questions for this purpose only.
+    let form_grant = grant_of(&app, &token).await;
+    let r = app
+        .get(&format!("/v1/receipts/{form_grant}"), &token)
+        .await
+        .body;
+    assert_eq!(
+        r["purposes"][0]["data_categories"],
+        json!(["attending", "interests", "review"])
+    );
+    // The hashed notice keys keep the ledger verifiable.
+    assert!(app.store.verify_ledger().unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn an_unsubscribe_before_the_event_leaves_its_channel_out() {
+    let Some(app) = TestApp::start() else { return };
+    app.schema().await;
+    let (id, token) = app.answered_subject("chan@example.fi").await;
+    app.put(
+        "/v1/me/contact",
+        &token,
+        json!({"channels": {"email": true, "web": true}}),
+    )
+    .await;
+    let grant = grant_of(&app, &token).await;
+    let before = app.get(&format!("/v1/receipts/{grant}"), &token).await.body;
+    assert_eq!(before["purposes"][0]["channels"], json!(["email", "web"]));
+    let subject = kerro_core::SubjectId::parse(&id).unwrap();
+    let offers = kerro_core::PurposeKey::parse("p", "offers").unwrap();
+    let link = app.store.unsubscribe_token(&kerro_store::UnsubscribeLink {
+        subject,
+        channel: kerro_core::contact::Channel::Email,
+        purpose: offers,
+    });
+    app.store.unsubscribe(app.state.now(), &link).unwrap();
+    let r = app
+        .put("/v1/me/consents/offers", &token, json!({"given": true}))
+        .await;
+    let after = r.body["record_id"].as_str().unwrap().to_owned();
+    let later = app.get(&format!("/v1/receipts/{after}"), &token).await.body;
+    assert_eq!(later["purposes"][0]["channels"], json!(["web"]));
+    // The earlier receipt is as it was at its event.
+    let again = app.get(&format!("/v1/receipts/{grant}"), &token).await.body;
+    assert_eq!(again["purposes"][0]["channels"], json!(["email", "web"]));
+}
