@@ -71,6 +71,25 @@ pub fn state_for_choice(given: bool, current: Option<ConsentState>) -> ConsentSt
     }
 }
 
+/// Whether an active consent must be renewed (P7): it was given under a
+/// version of a form's notice older than that form's newest material change
+/// (`last_material` names it). A purpose's own notice never changes materially.
+pub fn renewal_due(
+    state: ConsentState,
+    notice: Option<&NoticeRef>,
+    last_material: impl Fn(&FormKey) -> Option<u32>,
+) -> bool {
+    let Some(NoticeRef {
+        of: NoticeOf::Form(form),
+        version,
+        ..
+    }) = notice
+    else {
+        return false;
+    };
+    state.is_active() && last_material(form).is_some_and(|m| m > *version)
+}
+
 /// Whether `spec` gives an active legal basis for a subject whose latest consent state is `latest`.
 pub fn basis_active(spec: &PurposeSpec, latest: Option<ConsentState>) -> bool {
     spec.legal_basis != LegalBasis::Consent || latest.is_some_and(ConsentState::is_active)
@@ -418,6 +437,41 @@ mod tests {
         });
         assert!(p.canonical().contains(r#""purpose:survey",3,"ab""#));
         assert_ne!(p.hash(), e.hash());
+    }
+
+    #[test]
+    fn renewal_is_due_for_active_consents_under_an_older_version_than_a_material_change() {
+        let survey = FormKey::parse("f", "survey").unwrap();
+        let under = |v: u32| NoticeRef {
+            of: NoticeOf::Form(survey.clone()),
+            version: v,
+            sha256: String::new(),
+        };
+        let material_at_3 = |f: &FormKey| (f.as_str() == "survey").then_some(3);
+        let none = |_: &FormKey| None;
+        for (state, notice, material, due) in [
+            (ConsentState::Given, Some(under(2)), true, true),
+            (ConsentState::Renewed, Some(under(2)), true, true),
+            (ConsentState::Given, Some(under(3)), true, false),
+            (ConsentState::Given, Some(under(4)), true, false),
+            (ConsentState::Withdrawn, Some(under(2)), true, false),
+            (ConsentState::Refused, Some(under(1)), true, false),
+            (ConsentState::Given, Some(under(1)), false, false),
+            (ConsentState::Given, None, true, false),
+        ] {
+            let got = if material {
+                renewal_due(state, notice.as_ref(), material_at_3)
+            } else {
+                renewal_due(state, notice.as_ref(), none)
+            };
+            assert_eq!(got, due, "{state:?} {notice:?} {material}");
+        }
+        let own = NoticeRef {
+            of: NoticeOf::Purpose(PurposeKey::parse("p", "survey").unwrap()),
+            version: 1,
+            sha256: String::new(),
+        };
+        assert!(!renewal_due(ConsentState::Given, Some(&own), material_at_3));
     }
 
     #[test]

@@ -14,6 +14,18 @@ use crate::i18n::Localized;
 use crate::ids::{AttributeKey, PurposeKey};
 use crate::schema::{FormSpec, LegalBasis, PurposeSpec, Schema};
 
+/// How a change to a form's notice stands to the consents given under earlier
+/// versions (P7): an editorial change leaves them as they are; a material one
+/// makes them due for renewal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeChange {
+    #[default]
+    Editorial,
+    Material,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoticePurpose {
     pub key: PurposeKey,

@@ -6,7 +6,7 @@
 use crate::sql::{Conn, OptionalExtension};
 use chrono::{DateTime, Utc};
 use kerro_core::consent::{
-    basis_active, state_for_choice, ConsentState, Method, NoticeOf, NoticeRef,
+    basis_active, renewal_due, state_for_choice, ConsentState, Method, NoticeOf, NoticeRef,
 };
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, SubjectId};
 use kerro_core::notice::NoticeBundle;
@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::audit::{record, record_as, AuditAction};
-use super::ledger::{append, current_states, NewEvent};
+use super::ledger::{append, current_states, latest_events, NewEvent};
 use super::rights_requests::self_service;
 use super::schema_ops::current_notice;
 use super::shared::{delete_declaration, subject_key, write_declaration};
@@ -196,15 +196,47 @@ impl Store {
         let id = id.clone();
         self.write(actor, now, move |tx| {
             subject_key(tx, tx.keys, &id)?;
-            let mut states = current_states(tx, &id)?;
-            let state = state_for_choice(given, states.get(&key).copied());
-            // P4: the purpose's own notice, as the page or the client showed it, versioned like a form's.
-            let of = NoticeOf::Purpose(key.clone());
-            let spec = snapshot.schema.purposes.get(&key).ok_or_else(|| {
-                CoreError::not_found("purpose", format!("unknown purpose '{key}'"))
-            })?;
-            let bundle = NoticeBundle::for_purpose(&key, spec, &snapshot.schema);
-            let shown = current_notice(tx, &of, &bundle, &now)?;
+            let latest = latest_events(tx, &id)?;
+            let mut states: BTreeMap<PurposeKey, ConsentState> = latest
+                .iter()
+                .map(|e| (e.event.purpose.clone(), e.event.state))
+                .collect();
+            let last = latest.iter().find(|e| e.event.purpose == key);
+            // P7: granting again a consent given under a form's notice that has
+            // since changed materially renews it, against that form's notice now.
+            let renewing = last.filter(|_| given).and_then(|e| {
+                let due = renewal_due(e.event.state, e.event.notice.as_ref(), |f| {
+                    snapshot.material_notices.get(f).copied()
+                });
+                let form = e.event.notice.as_ref()?.of.form()?.clone();
+                let current = snapshot.notices.get(&form)?;
+                due.then(|| NoticeRef {
+                    of: NoticeOf::Form(form),
+                    version: current.version,
+                    sha256: current.sha256.clone(),
+                })
+            });
+            let (state, notice) = match renewing {
+                Some(notice) => (ConsentState::Renewed, notice),
+                None => {
+                    // P4: the purpose's own notice, as the page or the client showed it, versioned like a form's.
+                    let of = NoticeOf::Purpose(key.clone());
+                    let spec = snapshot.schema.purposes.get(&key).ok_or_else(|| {
+                        CoreError::not_found("purpose", format!("unknown purpose '{key}'"))
+                    })?;
+                    let bundle = NoticeBundle::for_purpose(&key, spec, &snapshot.schema);
+                    let shown = current_notice(tx, &of, &bundle, &now, false)?;
+                    let state = state_for_choice(given, states.get(&key).copied());
+                    (
+                        state,
+                        NoticeRef {
+                            of,
+                            version: shown.version,
+                            sha256: shown.sha256,
+                        },
+                    )
+                }
+            };
             let language = match language {
                 Some(l) => l,
                 None => subject_locale(tx, &id)?.unwrap_or(default_lang),
@@ -215,11 +247,7 @@ impl Store {
                     subject: &id,
                     purpose: &key,
                     state,
-                    notice: Some(NoticeRef {
-                        of,
-                        version: shown.version,
-                        sha256: shown.sha256,
-                    }),
+                    notice: Some(notice),
                     language,
                     now,
                     actor: &tx.actor,

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use kerro_core::catalogue::Catalogue;
 use kerro_core::consent::NoticeOf;
 use kerro_core::ids::{AttributeKey, FormKey, OfferKey, PurposeKey};
-use kerro_core::notice::NoticeBundle;
+use kerro_core::notice::{NoticeBundle, NoticeChange};
 use kerro_core::offer::{compile_offer, CompiledOffer, OfferSpec};
 use kerro_core::schema::{AttributeSpec, FormSpec, PurposeSpec, Schema};
 use kerro_core::{Actor, CoreError};
@@ -26,7 +26,7 @@ use crate::model::{NoticeVersion, SchemaSnapshot};
 pub(crate) enum Put {
     Purpose(PurposeKey, PurposeSpec),
     Attribute(AttributeKey, AttributeSpec),
-    Form(FormKey, FormSpec),
+    Form(FormKey, FormSpec, NoticeChange),
 }
 
 impl Store {
@@ -58,7 +58,20 @@ impl Store {
         key: FormKey,
         spec: FormSpec,
     ) -> StoreResult<bool> {
-        self.put(actor, now, Put::Form(key, spec))
+        self.put_form_with(actor, now, key, spec, NoticeChange::Editorial)
+    }
+
+    /// Creates or replaces a form; a new notice version is marked material
+    /// when `change` says so (consents under earlier versions then need renewal).
+    pub fn put_form_with(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        key: FormKey,
+        spec: FormSpec,
+        change: NoticeChange,
+    ) -> StoreResult<bool> {
+        self.put(actor, now, Put::Form(key, spec, change))
     }
 
     fn put(&self, actor: &Actor, now: DateTime<Utc>, put: Put) -> StoreResult<bool> {
@@ -69,7 +82,7 @@ impl Store {
             let (table, key, spec, kind) = match &put {
                 Put::Purpose(k, s) => ("purposes", k.as_str(), to_json(s)?, "purpose"),
                 Put::Attribute(k, s) => ("attributes", k.as_str(), to_json(s)?, "attribute"),
-                Put::Form(k, s) => ("forms", k.as_str(), to_json(s)?, "form"),
+                Put::Form(k, s, _) => ("forms", k.as_str(), to_json(s)?, "form"),
             };
             tx.execute(
                 &format!(
@@ -78,7 +91,11 @@ impl Store {
                 ),
                 params![key, spec, ts(&now)],
             )?;
-            bump_notices(tx, &mut snap, &now)?;
+            let material = match &put {
+                Put::Form(k, _, NoticeChange::Material) => Some(k),
+                _ => None,
+            };
+            bump_notices(tx, &mut snap, &now, material)?;
             snap.offers = load_offers(tx, &snap.schema)?;
             snap.catalogue = Arc::new(Catalogue::new(&snap.schema, snap.offers.clone()));
             record(tx, None, AuditAction::SchemaChanged { kind, key })?;
@@ -129,7 +146,7 @@ fn apply(schema: &mut Schema, put: &Put) -> StoreResult<bool> {
             s.validate(&schema.purposes).map_err(|e| within("", e))?;
             schema.attributes.insert(k.clone(), s.clone()).is_none()
         }
-        Put::Form(k, s) => {
+        Put::Form(k, s, _) => {
             s.validate(&schema.purposes, &schema.attributes)?;
             schema.forms.insert(k.clone(), s.clone()).is_none()
         }
@@ -164,16 +181,33 @@ fn within(prefix: &str, mut e: CoreError) -> StoreError {
     StoreError::Core(e)
 }
 
-/// Appends a notice version for every form and every purpose whose notice bundle changed.
-fn bump_notices(conn: &Conn, snap: &mut SchemaSnapshot, now: &DateTime<Utc>) -> StoreResult<()> {
+/// Appends a notice version for every form and every purpose whose notice
+/// bundle changed; the new version of `material`'s notice, if any, is a material change.
+fn bump_notices(
+    conn: &Conn,
+    snap: &mut SchemaSnapshot,
+    now: &DateTime<Utc>,
+    material: Option<&FormKey>,
+) -> StoreResult<()> {
     for (key, form) in &snap.schema.forms {
         let bundle = NoticeBundle::build(form, &snap.schema);
-        let v = current_notice(conn, &NoticeOf::Form(key.clone()), &bundle, now)?;
+        let before = snap.notices.get(key).map(|v| v.version);
+        let is_material = material == Some(key);
+        let v = current_notice(
+            conn,
+            &NoticeOf::Form(key.clone()),
+            &bundle,
+            now,
+            is_material,
+        )?;
+        if is_material && before.is_some_and(|b| b != v.version) {
+            snap.material_notices.insert(key.clone(), v.version);
+        }
         snap.notices.insert(key.clone(), v);
     }
     for (key, purpose) in &snap.schema.purposes {
         let bundle = NoticeBundle::for_purpose(key, purpose, &snap.schema);
-        current_notice(conn, &NoticeOf::Purpose(key.clone()), &bundle, now)?;
+        current_notice(conn, &NoticeOf::Purpose(key.clone()), &bundle, now, false)?;
     }
     Ok(())
 }
@@ -186,6 +220,7 @@ pub(crate) fn current_notice(
     of: &NoticeOf,
     bundle: &NoticeBundle,
     now: &DateTime<Utc>,
+    material: bool,
 ) -> StoreResult<NoticeVersion> {
     let key = of.stored_key();
     let sha = bundle.sha256();
@@ -195,8 +230,8 @@ pub(crate) fn current_notice(
     }
     let version = latest.map(|c| c.version + 1).unwrap_or(1);
     conn.execute(
-        "INSERT INTO notice_versions (form, version, sha256, bundle, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![key, version, sha, bundle.canonical(), ts(now)],
+        "INSERT INTO notice_versions (form, version, sha256, bundle, created_at, material) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![key, version, sha, bundle.canonical(), ts(now), i64::from(material)],
     )?;
     Ok(NoticeVersion {
         version,
@@ -258,11 +293,24 @@ pub(crate) fn load_snapshot(conn: &Conn) -> StoreResult<SchemaSnapshot> {
             notices.insert(key.clone(), v);
         }
     }
+    let mut material_notices = BTreeMap::new();
+    let rows = conn.query_map(
+        "SELECT form, MAX(version) FROM notice_versions WHERE material = 1 GROUP BY form",
+        (),
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)),
+    )?;
+    for row in rows {
+        let (key, version) = row?;
+        if let Ok(NoticeOf::Form(form)) = NoticeOf::from_stored(&key) {
+            material_notices.insert(form, version);
+        }
+    }
     let offers = load_offers(conn, &schema)?;
     let catalogue = Arc::new(Catalogue::new(&schema, offers.clone()));
     Ok(SchemaSnapshot {
         schema,
         notices,
+        material_notices,
         offers,
         catalogue,
         outbox_seq: super::outbox::last_seq(conn)?,

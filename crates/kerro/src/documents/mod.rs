@@ -17,7 +17,7 @@ pub use receipt::{iso27560, kantara, Iso27560Receipt, KantaraReceipt};
 pub use registers::{csv_cell, rights_requests_csv};
 
 use chrono::{DateTime, Utc};
-use kerro_core::consent::{ConsentState, Method, NoticeOf, NoticeRef};
+use kerro_core::consent::{renewal_due, ConsentState, Method, NoticeOf, NoticeRef};
 use kerro_core::contact::{Channel, EmailStatus};
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, RecordId, SubjectId};
 use kerro_core::Lang;
@@ -229,11 +229,15 @@ pub struct ConsentView {
     pub purpose: PurposeKey,
     pub state: ConsentState,
     pub active: bool,
+    /// The consent was given under a version of a form's notice older than
+    /// its newest material change (P7): granting it again renews it.
+    pub renewal_due: bool,
     pub since: DateTime<Utc>,
     pub history: Vec<EventView>,
 }
 
 fn consents(state: &AppState, data: &SubjectData) -> Vec<ConsentView> {
+    let snap = state.store.schema();
     let mut by_purpose: BTreeMap<&PurposeKey, Vec<&StoredEvent>> = BTreeMap::new();
     for e in &data.consents {
         by_purpose.entry(&e.event.purpose).or_default().push(e);
@@ -246,6 +250,9 @@ fn consents(state: &AppState, data: &SubjectData) -> Vec<ConsentView> {
                 purpose: purpose.clone(),
                 state: last.event.state,
                 active: last.event.state.is_active(),
+                renewal_due: renewal_due(last.event.state, last.event.notice.as_ref(), |f| {
+                    snap.material_notices.get(f).copied()
+                }),
                 since: last.event.event_time,
                 history: events.iter().map(|e| EventView::new(state, e)).collect(),
             })

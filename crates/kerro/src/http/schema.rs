@@ -6,11 +6,13 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use kerro_core::consent::NoticeOf;
+use kerro_core::i18n::Localized;
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey};
-use kerro_core::schema::{AttributeSpec, FormSpec, PurposeSpec};
+use kerro_core::notice::NoticeChange;
+use kerro_core::schema::{AttributeSpec, FormKind, FormSpec, PurposeSpec};
 use kerro_core::CoreError;
 use kerro_store::NoticeVersion;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -232,10 +234,28 @@ pub async fn get_attribute(
     }))
 }
 
+/// `PUT /v1/forms/{key}`: the form, and how a change to its notice stands to
+/// the consents given under earlier versions.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormBody {
+    pub title: Localized,
+    pub notice: Localized,
+    #[serde(default)]
+    pub kind: FormKind,
+    pub attributes: Vec<AttributeKey>,
+    pub purposes: Vec<PurposeKey>,
+    /// `editorial` (the default) or `material`: a material change makes every
+    /// consent given under an earlier version due for renewal (`renewal_due`
+    /// in `/v1/me`). Only a change that makes a new version counts.
+    #[serde(default)]
+    pub notice_change: NoticeChange,
+}
+
 #[utoipa::path(put, path = "/v1/forms/{key}", tag = "schema", operation_id = "put_form", params(("key" = FormKey, Path)),
-    request_body = FormSpec,
+    request_body = FormBody,
     responses((status = 201, description = "created, with its first notice version", body = Form),
-              (status = 200, description = "replaced; a changed notice gets a new version", body = Form),
+              (status = 200, description = "replaced; a changed notice gets a new version, marked material when `notice_change` is `material`", body = Form),
               (status = 404, description = "an unknown attribute or purpose; `field` names it"),
               (status = 422, description = "an invalid key or definition, or an attribute none of the form's purposes needs (P8)")),
     security(("staff" = ["admin", "editor"])))]
@@ -243,12 +263,20 @@ pub async fn put_form(
     State(state): State<AppState>,
     staff: Staff<SchemaWrite>,
     Path(key): Path<String>,
-    Body(spec): Body<FormSpec>,
+    Body(body): Body<FormBody>,
 ) -> Result<(StatusCode, Json<Form>), AppError> {
     let key = new_key(FormKey::parse, &key)?;
     let (store, now) = (state.store.clone(), state.now());
     let k = key.clone();
-    let created = blocking(move || store.put_form(&staff.actor, now, k, spec)).await?;
+    let change = body.notice_change;
+    let spec = FormSpec {
+        title: body.title,
+        notice: body.notice,
+        kind: body.kind,
+        attributes: body.attributes,
+        purposes: body.purposes,
+    };
+    let created = blocking(move || store.put_form_with(&staff.actor, now, k, spec, change)).await?;
     Ok((put_status(created), Json(form_view(&state, &key)?)))
 }
 

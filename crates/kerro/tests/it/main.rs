@@ -32,6 +32,7 @@ mod optin;
 mod pages;
 mod pg_support;
 mod receipts;
+mod renewal;
 mod requests_page;
 mod rights_requests;
 mod roles;

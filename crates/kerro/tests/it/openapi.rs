@@ -195,7 +195,8 @@ async fn put_bodies_are_described() {
     for (name, field) in [
         ("PurposeSpec", "legal_basis"),
         ("AttributeSpec", "kind"),
-        ("FormSpec", "attributes"),
+        ("FormBody", "attributes"),
+        ("FormBody", "notice_change"),
         ("OfferSpec", "channels"),
         ("ContactBody", "channels"),
         ("SubmissionBody", "notice_version"),

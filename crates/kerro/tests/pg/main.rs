@@ -52,6 +52,8 @@ mod pages;
 mod pg_support;
 #[path = "../it/receipts.rs"]
 mod receipts;
+#[path = "../it/renewal.rs"]
+mod renewal;
 #[path = "../it/requests_page.rs"]
 mod requests_page;
 #[path = "../it/rights_requests.rs"]
