@@ -381,6 +381,12 @@ pub async fn get_purpose_notice(
     Path((key, version)): Path<(String, String)>,
 ) -> Result<Json<PurposeNotice>, AppError> {
     let key = path_key(PurposeKey::parse, &key, "purpose")?;
+    if !state.store.schema().schema.purposes.contains_key(&key) {
+        return Err(AppError(CoreError::not_found(
+            "purpose",
+            format!("no purpose '{key}'"),
+        )));
+    }
     let (v, bundle) = notice_version(&state, NoticeOf::Purpose(key.clone()), &version).await?;
     Ok(Json(PurposeNotice {
         purpose: key,
