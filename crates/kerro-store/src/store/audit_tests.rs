@@ -138,6 +138,10 @@ fn every_action_is_listed() {
             outcome: "",
             email_read: false,
         },
+        AuditAction::NoticeChangedMaterially {
+            form: "",
+            version: 0,
+        },
     ];
     let names: Vec<&str> = all.iter().map(AuditAction::name).collect();
     assert_eq!(names, ACTIONS);

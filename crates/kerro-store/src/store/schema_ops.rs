@@ -95,7 +95,23 @@ impl Store {
                 Put::Form(k, _, NoticeChange::Material) => Some(k),
                 _ => None,
             };
+            let before = material.and_then(|k| snap.notices.get(k).map(|v| v.version));
             bump_notices(tx, &mut snap, &now, material)?;
+            if let Some(k) = material {
+                let after = snap.notices.get(k).map(|v| v.version);
+                if let (Some(b), Some(version)) = (before, after) {
+                    if b != version {
+                        record(
+                            tx,
+                            None,
+                            AuditAction::NoticeChangedMaterially {
+                                form: k.as_str(),
+                                version,
+                            },
+                        )?;
+                    }
+                }
+            }
             snap.offers = load_offers(tx, &snap.schema)?;
             snap.catalogue = Arc::new(Catalogue::new(&snap.schema, snap.offers.clone()));
             record(tx, None, AuditAction::SchemaChanged { kind, key })?;

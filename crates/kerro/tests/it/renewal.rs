@@ -161,5 +161,17 @@ async fn a_material_change_flags_earlier_consents_and_renewing_appends_renewed()
         )
         .unwrap();
     assert_eq!(renewed, 2);
+    let marked: Vec<String> = app
+        .sql()
+        .query_map(
+            "SELECT detail FROM audit_log WHERE action = 'notice_changed_materially' ORDER BY seq",
+            (),
+            |r| r.get(0),
+        )
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(marked.len(), 2, "{marked:?}");
+    assert!(marked[0].contains("\"version\":4"), "{marked:?}");
     assert!(app.store.verify_ledger().unwrap().is_ok());
 }
