@@ -9,7 +9,6 @@ use kerro_core::consent::{
     basis_active, renewal_due, state_for_choice, ConsentState, Method, NoticeOf, NoticeRef,
 };
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, SubjectId};
-use kerro_core::notice::NoticeBundle;
 use kerro_core::rights_request::RightKind;
 use kerro_core::schema::{LegalBasis, Schema};
 use kerro_core::submission::{plan_rectification, plan_submission};
@@ -21,7 +20,7 @@ use std::sync::Arc;
 use super::audit::{record, record_as, AuditAction};
 use super::ledger::{append, current_states, latest_events, NewEvent};
 use super::rights_requests::self_service;
-use super::schema_ops::current_notice;
+use super::schema_ops::purpose_notice;
 use super::shared::{delete_declaration, subject_key, write_declaration};
 use super::subjects::load_subject_data;
 use super::tx::Tx;
@@ -220,17 +219,12 @@ impl Store {
                 Some(notice) => (ConsentState::Renewed, notice),
                 None => {
                     // P4: the purpose's own notice, as the page or the client showed it, versioned like a form's.
-                    let of = NoticeOf::Purpose(key.clone());
-                    let spec = snapshot.schema.purposes.get(&key).ok_or_else(|| {
-                        CoreError::not_found("purpose", format!("unknown purpose '{key}'"))
-                    })?;
-                    let bundle = NoticeBundle::for_purpose(&key, spec, &snapshot.schema);
-                    let shown = current_notice(tx, &of, &bundle, &now, false)?;
+                    let shown = purpose_notice(tx, &snapshot, &key, &now)?;
                     let state = state_for_choice(given, states.get(&key).copied());
                     (
                         state,
                         NoticeRef {
-                            of,
+                            of: NoticeOf::Purpose(key.clone()),
                             version: shown.version,
                             sha256: shown.sha256,
                         },

@@ -256,6 +256,36 @@ pub(crate) fn current_notice(
     })
 }
 
+/// The current version of `purpose`'s own notice, for a consent change in
+/// `tx`. The bundle is built from `snap`; should the stored version differ
+/// (a schema change committed since `snap` was taken, perhaps earlier in
+/// this very transaction), it is built again from the schema as stored, so
+/// an older snapshot never adds a version with outdated content.
+pub(crate) fn purpose_notice(
+    conn: &Conn,
+    snap: &SchemaSnapshot,
+    purpose: &PurposeKey,
+    now: &DateTime<Utc>,
+) -> StoreResult<NoticeVersion> {
+    let of = NoticeOf::Purpose(purpose.clone());
+    let unknown = || CoreError::not_found("purpose", format!("unknown purpose '{purpose}'"));
+    let spec = snap.schema.purposes.get(purpose).ok_or_else(unknown)?;
+    let bundle = NoticeBundle::for_purpose(purpose, spec, &snap.schema);
+    if let Some(v) = latest_notice(conn, &of.stored_key())? {
+        if v.sha256 == bundle.sha256() {
+            return Ok(v);
+        }
+    }
+    let stored = Schema {
+        purposes: load_table(conn, "purposes", |k| PurposeKey::parse("key", k).ok())?,
+        attributes: load_table(conn, "attributes", |k| AttributeKey::parse("key", k).ok())?,
+        forms: BTreeMap::new(),
+    };
+    let spec = stored.purposes.get(purpose).ok_or_else(unknown)?;
+    let bundle = NoticeBundle::for_purpose(purpose, spec, &stored);
+    current_notice(conn, &of, &bundle, now, false)
+}
+
 /// The newest version stored under a notice key.
 fn latest_notice(conn: &Conn, key: &str) -> StoreResult<Option<NoticeVersion>> {
     let row = conn
@@ -353,4 +383,62 @@ pub(crate) fn load_offers(conn: &Conn, schema: &Schema) -> StoreResult<Vec<Compi
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StoreOptions;
+    use kerro_core::i18n::Localized;
+    use kerro_core::schema::LegalBasis;
+    use kerro_core::Lang;
+
+    fn purpose(retention_days: u32) -> PurposeSpec {
+        let t = |s: &str| Localized([(Lang::En, s.to_owned())].into());
+        PurposeSpec {
+            title: t("News"),
+            description: t("About news"),
+            legal_basis: LegalBasis::Consent,
+            uses: Default::default(),
+            retention_days,
+            recipients: vec![],
+            dpv_category: None,
+        }
+    }
+
+    /// A consent change holding a snapshot from before a schema change names
+    /// the version the change made, and never adds one with the old content.
+    #[test]
+    fn a_stale_snapshot_never_adds_an_outdated_purpose_notice() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreOptions::new(dir.path())).unwrap();
+        let actor = Actor::System("test".into());
+        let key = PurposeKey::parse("p", "news").unwrap();
+        let now = Utc::now();
+        store
+            .put_purpose(&actor, now, key.clone(), purpose(30))
+            .unwrap();
+        let stale = store.schema();
+        store
+            .put_purpose(&actor, now, key.clone(), purpose(365))
+            .unwrap();
+        let of = NoticeOf::Purpose(key.clone());
+        let k = key.clone();
+        let v = store
+            .write(&actor, now, move |tx| purpose_notice(tx, &stale, &k, &now))
+            .unwrap();
+        assert_eq!(v.version, 2);
+        let versions = store.notice_versions(&of).unwrap();
+        assert_eq!(versions.len(), 2);
+        assert_eq!(versions[1].1["purposes"][0]["retention_days"], 365);
+        // With the current snapshot it is the same version, read, not written.
+        let fresh = store.schema();
+        let v = store
+            .write(&actor, now, move |tx| {
+                purpose_notice(tx, &fresh, &key, &now)
+            })
+            .unwrap();
+        assert_eq!(v.version, 2);
+        assert_eq!(store.notice_versions(&of).unwrap().len(), 2);
+    }
 }
