@@ -1,4 +1,7 @@
-//! Signed receipts from the outside: `GET /v1/receipts/{id}` with
+//! Receipts and the notices behind them. Every grant names the notice shown
+//! (a form's, or the purpose's own in the preference centre and
+//! `PUT /v1/me/consents`), and a receipt describes the purpose from that
+//! stored bundle, with its channels. Signed receipts from the outside: `GET /v1/receipts/{id}` with
 //! `Accept: application/jose` answers a compact JWS, and `jws_verify.py`
 //! checks it with joserfc (not kerro's code) against the key published at
 //! `/.well-known/jwks.json`. It needs the Python named by
