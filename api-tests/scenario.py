@@ -21,7 +21,7 @@ from kerro_client.models import (
     ConsentState,
     CreatedSubject,
     Form,
-    FormSpec,
+    FormBody,
     LegalBasis,
     Localized,
     NewSubjectBody,
@@ -87,7 +87,7 @@ def main(base_url: str, admin_token: str) -> None:
     form = expect(Form, put_form.sync_detailed(
         "scenario_form",
         client=staff,
-        body=FormSpec(
+        body=FormBody(
             title=text("Scenario form"),
             notice=text("We use your answer for the newsletter only."),
             attributes=["scenario_topic"],

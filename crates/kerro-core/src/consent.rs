@@ -71,6 +71,25 @@ pub fn state_for_choice(given: bool, current: Option<ConsentState>) -> ConsentSt
     }
 }
 
+/// Whether an active consent must be renewed (P7): it was given under a
+/// version of a form's notice older than that form's newest material change
+/// (`last_material` names it). A purpose's own notice never changes materially.
+pub fn renewal_due(
+    state: ConsentState,
+    notice: Option<&NoticeRef>,
+    last_material: impl Fn(&FormKey) -> Option<u32>,
+) -> bool {
+    let Some(NoticeRef {
+        of: NoticeOf::Form(form),
+        version,
+        ..
+    }) = notice
+    else {
+        return false;
+    };
+    state.is_active() && last_material(form).is_some_and(|m| m > *version)
+}
+
 /// Whether `spec` gives an active legal basis for a subject whose latest consent state is `latest`.
 pub fn basis_active(spec: &PurposeSpec, latest: Option<ConsentState>) -> bool {
     spec.legal_basis != LegalBasis::Consent || latest.is_some_and(ConsentState::is_active)
@@ -135,11 +154,50 @@ impl Method {
     }
 }
 
+/// Whose notice a consent was given against: a form's, or a purpose's own
+/// (what the preference centre and `PUT /v1/me/consents/{purpose}` show).
+/// Both are versioned the same way, in one table, under [`NoticeOf::stored_key`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeOf {
+    Form(FormKey),
+    Purpose(PurposeKey),
+}
+
+/// What a purpose's own notice key starts with where it is stored and hashed.
+/// A form key cannot contain `:`, so the two never meet.
+const PURPOSE_NOTICE_PREFIX: &str = "purpose:";
+
+impl NoticeOf {
+    /// The key under which the notice's versions are stored and which a
+    /// consent event hashes: a form's key as it always was, or `purpose:<key>`.
+    pub fn stored_key(&self) -> String {
+        match self {
+            NoticeOf::Form(f) => f.as_str().to_owned(),
+            NoticeOf::Purpose(p) => format!("{PURPOSE_NOTICE_PREFIX}{p}"),
+        }
+    }
+
+    /// Reads a stored key back.
+    pub fn from_stored(raw: &str) -> crate::error::CoreResult<NoticeOf> {
+        match raw.strip_prefix(PURPOSE_NOTICE_PREFIX) {
+            Some(p) => Ok(NoticeOf::Purpose(PurposeKey::parse("purpose", p)?)),
+            None => Ok(NoticeOf::Form(FormKey::parse("form", raw)?)),
+        }
+    }
+
+    pub fn form(&self) -> Option<&FormKey> {
+        match self {
+            NoticeOf::Form(f) => Some(f),
+            NoticeOf::Purpose(_) => None,
+        }
+    }
+}
+
 /// The notice a consent was given against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NoticeRef {
-    pub form: FormKey,
+    pub of: NoticeOf,
     pub version: u32,
     pub sha256: String,
 }
@@ -200,7 +258,7 @@ impl ConsentEvent {
             self.subject.as_str(),
             self.purpose.as_str(),
             self.state.as_str(),
-            notice.map(|n| n.form.as_str()),
+            notice.map(|n| n.of.stored_key()),
             notice.map(|n| n.version),
             notice.map(|n| n.sha256.as_str()),
             self.language.as_str(),
@@ -361,6 +419,70 @@ mod tests {
                 .seq,
             3
         );
+    }
+
+    #[test]
+    fn a_purpose_notice_is_keyed_apart_from_forms_and_a_form_hashes_as_before() {
+        let form = NoticeOf::Form(FormKey::parse("f", "survey").unwrap());
+        let purpose = NoticeOf::Purpose(PurposeKey::parse("p", "survey").unwrap());
+        assert_eq!(form.stored_key(), "survey");
+        assert_eq!(purpose.stored_key(), "purpose:survey");
+        for of in [&form, &purpose] {
+            assert_eq!(&NoticeOf::from_stored(&of.stored_key()).unwrap(), of);
+        }
+        assert!(NoticeOf::from_stored("purpose:").is_err());
+        let mut e = event(1, GENESIS);
+        e.notice = Some(NoticeRef {
+            of: form,
+            version: 3,
+            sha256: "ab".into(),
+        });
+        assert!(e
+            .canonical()
+            .contains(r#""newsletter","given","survey",3,"ab","#));
+        let mut p = e.clone();
+        p.notice = Some(NoticeRef {
+            of: purpose,
+            version: 3,
+            sha256: "ab".into(),
+        });
+        assert!(p.canonical().contains(r#""purpose:survey",3,"ab""#));
+        assert_ne!(p.hash(), e.hash());
+    }
+
+    #[test]
+    fn renewal_is_due_for_active_consents_under_an_older_version_than_a_material_change() {
+        let survey = FormKey::parse("f", "survey").unwrap();
+        let under = |v: u32| NoticeRef {
+            of: NoticeOf::Form(survey.clone()),
+            version: v,
+            sha256: String::new(),
+        };
+        let material_at_3 = |f: &FormKey| (f.as_str() == "survey").then_some(3);
+        let none = |_: &FormKey| None;
+        for (state, notice, material, due) in [
+            (ConsentState::Given, Some(under(2)), true, true),
+            (ConsentState::Renewed, Some(under(2)), true, true),
+            (ConsentState::Given, Some(under(3)), true, false),
+            (ConsentState::Given, Some(under(4)), true, false),
+            (ConsentState::Withdrawn, Some(under(2)), true, false),
+            (ConsentState::Refused, Some(under(1)), true, false),
+            (ConsentState::Given, Some(under(1)), false, false),
+            (ConsentState::Given, None, true, false),
+        ] {
+            let got = if material {
+                renewal_due(state, notice.as_ref(), material_at_3)
+            } else {
+                renewal_due(state, notice.as_ref(), none)
+            };
+            assert_eq!(got, due, "{state:?} {notice:?} {material}");
+        }
+        let own = NoticeRef {
+            of: NoticeOf::Purpose(PurposeKey::parse("p", "survey").unwrap()),
+            version: 1,
+            sha256: String::new(),
+        };
+        assert!(!renewal_due(ConsentState::Given, Some(&own), material_at_3));
     }
 
     #[test]

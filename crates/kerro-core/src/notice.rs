@@ -1,9 +1,12 @@
 //! What a notice version consists of and its SHA-256. The bundle holds
 //! everything P4 requires the subject to see before a grant that the schema
-//! knows (notice text, purposes with basis, retention and recipients by name,
-//! data categories), so a change to any of them makes a new version.
+//! knows (notice text, purposes with basis, retention and recipients by
+//! name, data categories), so a change to any of them makes a new version. A form's
+//! notice shows the form's purposes and questions; a purpose's own notice
+//! (shown where a consent is changed outside a form) shows that purpose and
+//! the attributes bound to it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -11,7 +14,19 @@ use crate::i18n::Localized;
 use crate::ids::{AttributeKey, PurposeKey};
 use crate::schema::{FormSpec, LegalBasis, PurposeSpec, Schema};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// How a change to a form's notice stands to the consents given under earlier
+/// versions (P7): an editorial change leaves them as they are; a material one
+/// makes them due for renewal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeChange {
+    #[default]
+    Editorial,
+    Material,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoticePurpose {
     pub key: PurposeKey,
     pub title: Localized,
@@ -21,7 +36,7 @@ pub struct NoticePurpose {
     pub recipients: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoticeBundle {
     pub notice: Localized,
     pub purposes: Vec<NoticePurpose>,
@@ -49,6 +64,21 @@ impl NoticeBundle {
             notice: form.notice.clone(),
             purposes,
             data_categories,
+        }
+    }
+
+    /// A purpose's own notice: its description as the notice text, the
+    /// purpose itself, and every attribute bound to it.
+    pub fn for_purpose(key: &PurposeKey, purpose: &PurposeSpec, schema: &Schema) -> NoticeBundle {
+        NoticeBundle {
+            notice: purpose.description.clone(),
+            purposes: vec![notice_purpose(key, purpose, schema)],
+            data_categories: schema
+                .attributes
+                .iter()
+                .filter(|(_, a)| a.purposes.contains(key))
+                .map(|(k, a)| (k.clone(), a.title.clone()))
+                .collect(),
         }
     }
 

@@ -28,7 +28,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0011_breaches.sql"),
     include_str!("migrations/sqlite/0012_audiences.sql"),
     include_str!("migrations/sqlite/0013_rights_requests.sql"),
-    // 0014 is another branch's; until it is merged, 0015 runs as version 14.
+    include_str!("migrations/sqlite/0014_notice_changes.sql"),
     include_str!("migrations/sqlite/0015_records.sql"),
 ];
 
@@ -47,6 +47,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0011_breaches.sql"),
     include_str!("migrations/postgres/0012_audiences.sql"),
     include_str!("migrations/postgres/0013_rights_requests.sql"),
+    include_str!("migrations/postgres/0014_notice_changes.sql"),
     include_str!("migrations/postgres/0015_records.sql"),
 ];
 

@@ -23,6 +23,9 @@ pub struct NoticeVersion {
 pub struct SchemaSnapshot {
     pub schema: Schema,
     pub notices: BTreeMap<FormKey, NoticeVersion>,
+    /// Each form's newest notice version that was a material change (P7):
+    /// consents given under an older version are due for renewal.
+    pub material_notices: BTreeMap<FormKey, u32>,
     /// Every offer, compiled against `schema`, in key order.
     pub offers: Vec<kerro_core::offer::CompiledOffer>,
     /// The same offers prepared for the decision hot path.
@@ -184,7 +187,10 @@ pub struct ErasureSummary {
 pub struct ReceiptData {
     pub event: StoredEvent,
     pub history: Vec<StoredEvent>,
+    /// The bundle of the notice the event names, as stored with its version.
     pub notice_bundle: Option<Value>,
+    /// The channels the purpose could reach the subject on at the event.
+    pub channels: Vec<kerro_core::contact::Channel>,
     pub subject_erased: bool,
 }
 

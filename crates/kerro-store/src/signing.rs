@@ -1,10 +1,11 @@
-//! The installation's Ed25519 checkpoint key and the one statement a
-//! checkpoint signs. The key lives in `checkpoint.key` beside the master key,
-//! is created with mode 0600 at first start like the master key, and every
-//! node of an installation needs the same file (it is copied like the master
-//! key). Which chain heads get a checkpoint, and when, is
-//! `store/checkpoints.rs`'s business; comparing checkpoints with the chains
-//! is `store/verify.rs`'s.
+//! The installation's Ed25519 keys and the one statement a checkpoint signs.
+//! Each key lives in its own file beside the master key (`checkpoint.key`
+//! for checkpoints, `receipt.key` for signed receipts), is created with mode
+//! 0600 at first start like the master key, and every node of an
+//! installation needs the same files (they are copied like the master key).
+//! Which chain heads get a checkpoint, and when, is `store/checkpoints.rs`'s
+//! business; comparing checkpoints with the chains is `store/verify.rs`'s;
+//! the JOSE shape of a signed receipt is the binary's.
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use std::fs;
@@ -17,42 +18,53 @@ use crate::error::StoreError;
 /// The file name of the checkpoint key, in the master key's directory.
 pub const CHECKPOINT_KEY_FILE: &str = "checkpoint.key";
 
+/// The file name of the key that signs receipts (JWS), in the master key's directory.
+pub const RECEIPT_KEY_FILE: &str = "receipt.key";
+
 /// What a checkpoint statement starts with: the format and its version.
 const STATEMENT_TAG: &str = "kerro-checkpoint/1";
 
-/// The signing half of the installation's checkpoint key, and its public half in hex.
-pub struct CheckpointKey {
+/// The signing half of one of the installation's Ed25519 keys, and its public half in hex.
+pub struct Ed25519Key {
     signing: SigningKey,
     public_hex: String,
 }
 
-impl CheckpointKey {
+/// The key that signs checkpoints.
+pub type CheckpointKey = Ed25519Key;
+
+impl Ed25519Key {
     /// Where the checkpoint key of an installation whose master key is `master_key` lives.
     pub fn path_beside(master_key: &Path) -> PathBuf {
+        Self::file_beside(master_key, CHECKPOINT_KEY_FILE)
+    }
+
+    /// Where the key named `file` of an installation whose master key is `master_key` lives.
+    pub fn file_beside(master_key: &Path, file: &str) -> PathBuf {
         match master_key.parent() {
-            Some(dir) => dir.join(CHECKPOINT_KEY_FILE),
-            None => PathBuf::from(CHECKPOINT_KEY_FILE),
+            Some(dir) => dir.join(file),
+            None => PathBuf::from(file),
         }
     }
 
     /// Loads the key from `path`, or creates one there (mode 0600) when it does not exist.
     /// Two processes starting at once agree on one key: the file appears whole or not at all.
-    pub fn load_or_create(path: &Path) -> Result<CheckpointKey, StoreError> {
+    pub fn load_or_create(path: &Path) -> Result<Ed25519Key, StoreError> {
         match fs::read(path) {
             Ok(bytes) => decode(&bytes, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(path),
             Err(e) => Err(StoreError::Config(format!(
-                "cannot read the checkpoint key {}: {e}",
+                "cannot read the key {}: {e}",
                 path.display()
             ))),
         }
     }
 
     /// A key from a known seed (tests, and a forger's key in them).
-    pub fn from_seed(seed: &[u8; 32]) -> CheckpointKey {
+    pub fn from_seed(seed: &[u8; 32]) -> Ed25519Key {
         let signing = SigningKey::from_bytes(seed);
         let public_hex = hex::encode(signing.verifying_key().as_bytes());
-        CheckpointKey {
+        Ed25519Key {
             signing,
             public_hex,
         }
@@ -61,6 +73,21 @@ impl CheckpointKey {
     /// The public key in hex (64 characters), as checkpoints carry it.
     pub fn public_key(&self) -> &str {
         &self.public_hex
+    }
+
+    /// The public key's 32 bytes (a JWK's `x`, base64url-encoded).
+    pub fn public_bytes(&self) -> [u8; 32] {
+        self.signing.verifying_key().to_bytes()
+    }
+
+    /// The private key as PKCS#8 DER (RFC 8410), the form JOSE libraries load.
+    pub fn pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        use ed25519_dalek::pkcs8::EncodePrivateKey;
+        let doc = self
+            .signing
+            .to_pkcs8_der()
+            .map_err(|e| StoreError::Config(format!("cannot encode the key as PKCS#8: {e}")))?;
+        Ok(Zeroizing::new(doc.as_bytes().to_vec()))
     }
 
     /// The signature of `statement`, in hex (128 characters).
@@ -106,20 +133,20 @@ pub fn statement(chain: &str, head_seq: i64, head_hash: &str, created_at: &str) 
 }
 
 /// The key file holds the 32-byte seed as 64 hex characters (a trailing newline is fine).
-fn decode(bytes: &[u8], path: &Path) -> Result<CheckpointKey, StoreError> {
+fn decode(bytes: &[u8], path: &Path) -> Result<Ed25519Key, StoreError> {
     let text = std::str::from_utf8(bytes).unwrap_or("").trim();
     let bad = || {
         StoreError::Config(format!(
-            "the checkpoint key {} must hold 64 hex characters (32 bytes)",
+            "the key {} must hold 64 hex characters (32 bytes)",
             path.display()
         ))
     };
     let raw = Zeroizing::new(hex::decode(text).map_err(|_| bad())?);
     let seed: Zeroizing<[u8; 32]> = Zeroizing::new(raw.as_slice().try_into().map_err(|_| bad())?);
-    Ok(CheckpointKey::from_seed(&seed))
+    Ok(Ed25519Key::from_seed(&seed))
 }
 
-fn create(path: &Path) -> Result<CheckpointKey, StoreError> {
+fn create(path: &Path) -> Result<Ed25519Key, StoreError> {
     let signing = SigningKey::generate(&mut rand::rngs::OsRng);
     let seed = Zeroizing::new(hex::encode(signing.to_bytes()));
     // Written whole under a temporary name, then linked into place: a second
@@ -146,18 +173,18 @@ fn create(path: &Path) -> Result<CheckpointKey, StoreError> {
     let _ = fs::remove_file(&tmp);
     match linked {
         Ok(()) => {
-            tracing::warn!(path = %path.display(), "generated a new checkpoint key; back it up and copy it to every node with the master key");
-            Ok(CheckpointKey::from_seed(&signing.to_bytes()))
+            tracing::warn!(path = %path.display(), "generated a new signing key; back it up and copy it to every node with the master key");
+            Ok(Ed25519Key::from_seed(&signing.to_bytes()))
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match fs::read(path) {
             Ok(bytes) => decode(&bytes, path),
             Err(e) => Err(StoreError::Config(format!(
-                "cannot read the checkpoint key {}: {e}",
+                "cannot read the key {}: {e}",
                 path.display()
             ))),
         },
         Err(e) => Err(StoreError::Config(format!(
-            "cannot create the checkpoint key {}: {e}",
+            "cannot create the key {}: {e}",
             path.display()
         ))),
     }
@@ -184,6 +211,19 @@ mod tests {
         let second = CheckpointKey::load_or_create(&path).unwrap();
         assert_eq!(first.public_key(), second.public_key());
         assert_eq!(first.public_key().len(), 64);
+        // The receipt key is another file beside it, made the same way, and another key.
+        let receipts = Ed25519Key::file_beside(&dir.path().join("master.key"), RECEIPT_KEY_FILE);
+        assert_eq!(receipts, dir.path().join("receipt.key"));
+        let receipt_key = Ed25519Key::load_or_create(&receipts).unwrap();
+        assert_ne!(receipt_key.public_key(), first.public_key());
+        assert_eq!(
+            hex::encode(receipt_key.public_bytes()),
+            receipt_key.public_key()
+        );
+        let der = receipt_key.pkcs8_der().unwrap();
+        // PKCS#8 v2 (RFC 5958): the seed and the public key, as ring-based JOSE libraries want it.
+        assert_eq!(der.len(), 83);
+        assert!(der.ends_with(&receipt_key.public_bytes()));
         fs::write(&path, "abcd\n").unwrap();
         let e = CheckpointKey::load_or_create(&path).err().unwrap();
         assert!(e.to_string().contains("64 hex characters"), "{e}");

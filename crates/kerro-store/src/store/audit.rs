@@ -21,6 +21,11 @@ pub(crate) enum AuditAction<'a> {
         key: &'a str,
     },
     SubjectCreated,
+    /// A form's notice changed materially: consents under earlier versions need renewal (P7).
+    NoticeChangedMaterially {
+        form: &'a str,
+        version: u32,
+    },
     SubjectRead {
         reason: Option<&'a str>,
         export: bool,
@@ -252,12 +257,14 @@ pub const ACTIONS: &[&str] = &[
     "breach_subjects_exported",
     "breach_subject_messaged",
     "retention_run",
+    "notice_changed_materially",
 ];
 
 impl AuditAction<'_> {
     fn name(&self) -> &'static str {
         match self {
             AuditAction::SchemaChanged { .. } => "schema_changed",
+            AuditAction::NoticeChangedMaterially { .. } => "notice_changed_materially",
             AuditAction::SubjectCreated => "subject_created",
             AuditAction::SubjectRead { export: false, .. } => "subject_read",
             AuditAction::SubjectRead { export: true, .. } => "subject_exported",
@@ -312,6 +319,9 @@ impl AuditAction<'_> {
         match self {
             AuditAction::RetentionRun { counts } => (*counts).clone(),
             AuditAction::SchemaChanged { kind, key } => json!({"kind": kind, "key": key}),
+            AuditAction::NoticeChangedMaterially { form, version } => {
+                json!({"form": form, "version": version})
+            }
             AuditAction::Submission {
                 form,
                 fields,

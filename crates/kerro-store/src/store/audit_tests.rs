@@ -140,6 +140,10 @@ fn every_action_is_listed() {
             email_read: false,
         },
         AuditAction::RetentionRun { counts: &counts },
+        AuditAction::NoticeChangedMaterially {
+            form: "",
+            version: 0,
+        },
     ];
     let names: Vec<&str> = all.iter().map(AuditAction::name).collect();
     assert_eq!(names, ACTIONS);

@@ -5,7 +5,9 @@
 
 use crate::sql::{Conn, OptionalExtension};
 use chrono::{DateTime, Utc};
-use kerro_core::consent::{basis_active, state_for_choice, ConsentState, Method, NoticeRef};
+use kerro_core::consent::{
+    basis_active, renewal_due, state_for_choice, ConsentState, Method, NoticeOf, NoticeRef,
+};
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, SubjectId};
 use kerro_core::rights_request::RightKind;
 use kerro_core::schema::{LegalBasis, Schema};
@@ -16,8 +18,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::audit::{record, record_as, AuditAction};
-use super::ledger::{append, append_with_evidence, current_states, NewEvent};
+use super::ledger::{append, append_with_evidence, current_states, latest_events, NewEvent};
 use super::rights_requests::self_service;
+use super::schema_ops::purpose_notice;
 use super::shared::{delete_declaration, subject_key, write_declaration};
 use super::subjects::load_subject_data;
 use super::tx::Tx;
@@ -195,8 +198,42 @@ impl Store {
         let id = id.clone();
         self.write(actor, now, move |tx| {
             subject_key(tx, tx.keys, &id)?;
-            let mut states = current_states(tx, &id)?;
-            let state = state_for_choice(given, states.get(&key).copied());
+            let latest = latest_events(tx, &id)?;
+            let mut states: BTreeMap<PurposeKey, ConsentState> = latest
+                .iter()
+                .map(|e| (e.event.purpose.clone(), e.event.state))
+                .collect();
+            let last = latest.iter().find(|e| e.event.purpose == key);
+            // P7: granting again a consent given under a form's notice that has
+            // since changed materially renews it, against that form's notice now.
+            let renewing = last.filter(|_| given).and_then(|e| {
+                let due = renewal_due(e.event.state, e.event.notice.as_ref(), |f| {
+                    snapshot.material_notices.get(f).copied()
+                });
+                let form = e.event.notice.as_ref()?.of.form()?.clone();
+                let current = snapshot.notices.get(&form)?;
+                due.then(|| NoticeRef {
+                    of: NoticeOf::Form(form),
+                    version: current.version,
+                    sha256: current.sha256.clone(),
+                })
+            });
+            let (state, notice) = match renewing {
+                Some(notice) => (ConsentState::Renewed, notice),
+                None => {
+                    // P4: the purpose's own notice, as the page or the client showed it, versioned like a form's.
+                    let shown = purpose_notice(tx, &snapshot, &key, &now)?;
+                    let state = state_for_choice(given, states.get(&key).copied());
+                    (
+                        state,
+                        NoticeRef {
+                            of: NoticeOf::Purpose(key.clone()),
+                            version: shown.version,
+                            sha256: shown.sha256,
+                        },
+                    )
+                }
+            };
             let language = match language {
                 Some(l) => l,
                 None => subject_locale(tx, &id)?.unwrap_or(default_lang),
@@ -207,7 +244,7 @@ impl Store {
                     subject: &id,
                     purpose: &key,
                     state,
-                    notice: None,
+                    notice: Some(notice),
                     language,
                     now,
                     actor: &tx.actor,
@@ -270,7 +307,7 @@ pub(crate) fn submit_in(
                 purpose,
                 state: *state,
                 notice: Some(NoticeRef {
-                    form: sub.form.clone(),
+                    of: NoticeOf::Form(sub.form.clone()),
                     version: notice.version,
                     sha256: notice.sha256.clone(),
                 }),
@@ -302,7 +339,7 @@ pub(crate) fn submit_in(
                     purpose,
                     state: ConsentState::Given,
                     notice: Some(NoticeRef {
-                        form: sub.form.clone(),
+                        of: NoticeOf::Form(sub.form.clone()),
                         version: notice.version,
                         sha256: notice.sha256.clone(),
                     }),

@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use kerro_core::consent::{
-    ConsentEvent, ConsentState, Method, NoticeRef, EMAIL_CONFIRMATION_PURPOSE, GENESIS,
+    ConsentEvent, ConsentState, Method, NoticeOf, NoticeRef, EMAIL_CONFIRMATION_PURPOSE, GENESIS,
 };
 use kerro_core::contact::EmailStatus;
 use kerro_core::ids::{FormKey, PurposeKey, RecordId, SubjectId};
@@ -426,7 +426,9 @@ impl Store {
                         )
                         .optional()?;
                     Some(NoticeRef {
-                        form: FormKey::parse("form", form).map_err(corrupt("confirmation form"))?,
+                        of: NoticeOf::Form(
+                            FormKey::parse("form", form).map_err(corrupt("confirmation form"))?,
+                        ),
                         version,
                         sha256: sha256.unwrap_or_default(),
                     })

@@ -8,7 +8,7 @@
 
 use crate::sql::{params, Conn, OptionalExtension};
 use chrono::{DateTime, Datelike, Utc};
-use kerro_core::consent::{Method, NoticeRef};
+use kerro_core::consent::{Method, NoticeOf, NoticeRef};
 use kerro_core::ids::{FormKey, SubjectId};
 use kerro_core::submission::plan_submission;
 use kerro_core::{Actor, CoreError, ErrorCode, Lang};
@@ -168,7 +168,7 @@ fn import_one(
                 purpose,
                 state: *state,
                 notice: Some(NoticeRef {
-                    form: rec.form.clone(),
+                    of: NoticeOf::Form(rec.form.clone()),
                     version: rec.notice_version,
                     sha256: sha.clone(),
                 }),

@@ -6,10 +6,12 @@
 use super::tx::{Edit, Tx};
 use crate::sql::{params, Conn, OptionalExtension, Row};
 use chrono::{DateTime, Utc};
-use kerro_core::consent::{ChainBreak, ConsentEvent, ConsentState, Method, NoticeRef, GENESIS};
+use kerro_core::consent::{
+    ChainBreak, ConsentEvent, ConsentState, Method, NoticeOf, NoticeRef, GENESIS,
+};
 use kerro_core::contact::Channel;
 use kerro_core::decide::ConsentInfo;
-use kerro_core::ids::{FormKey, PurposeKey, RecordId, SubjectId};
+use kerro_core::ids::{PurposeKey, RecordId, SubjectId};
 use kerro_core::{Actor, CoreError, Lang};
 use std::collections::BTreeMap;
 
@@ -54,7 +56,7 @@ pub(crate) fn insert_event(tx: &Tx, event: &ConsentEvent) -> StoreResult<(i64, S
             event.subject.as_str(),
             event.purpose.as_str(),
             event.state.as_str(),
-            notice.map(|n| n.form.as_str()),
+            notice.map(|n| n.of.stored_key()),
             notice.map(|n| n.version),
             notice.map(|n| n.sha256.as_str()),
             event.language.as_str(),
@@ -174,7 +176,7 @@ pub(crate) fn event_from_row(r: &Row) -> StoreResult<StoredEvent> {
     let form: Option<String> = r.get(5)?;
     let notice = match form {
         Some(f) => Some(NoticeRef {
-            form: FormKey::parse("form", &f).map_err(corrupt("ledger form"))?,
+            of: NoticeOf::from_stored(&f).map_err(corrupt("ledger notice"))?,
             version: r.get::<_, Option<u32>>(6)?.unwrap_or(0),
             sha256: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
         }),
@@ -327,13 +329,35 @@ impl Store {
                 Some(n) => conn
                     .query_row(
                         "SELECT bundle FROM notice_versions WHERE form = ?1 AND version = ?2",
-                        params![n.form.as_str(), n.version],
+                        params![n.of.stored_key(), n.version],
                         |r| r.get::<_, String>(0),
                     )
                     .optional()?
                     .and_then(|b| serde_json::from_str(&b).ok()),
                 None => None,
             };
+            // The channels the purpose could reach the subject on at the
+            // event: the channels opted in to (contact preferences keep no
+            // history, so as they are now), less those the ledger shows
+            // left for this purpose (an unsubscribe) at or before the event.
+            let prefs = super::shared::load_contact(conn, &event.event.subject)?;
+            let mut left = std::collections::BTreeSet::new();
+            for e in channel_events_for(conn, &event.event.subject)? {
+                if e.event.purpose != event.event.purpose || e.seq > event.seq {
+                    continue;
+                }
+                if let Some(c) = e.event.channel {
+                    if e.event.state.is_active() {
+                        left.remove(&c);
+                    } else {
+                        left.insert(c);
+                    }
+                }
+            }
+            let channels = Channel::ALL
+                .into_iter()
+                .filter(|c| prefs.opted_in(*c) && !left.contains(c))
+                .collect();
             let subject_erased = conn
                 .query_row(
                     "SELECT 1 FROM erasures WHERE subject_id = ?1",
@@ -346,6 +370,7 @@ impl Store {
                 event,
                 history,
                 notice_bundle,
+                channels,
                 subject_erased,
             })
         };

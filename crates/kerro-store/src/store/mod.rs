@@ -91,7 +91,7 @@ use crate::crypto::Keyring;
 use crate::db::{self, Location};
 use crate::error::{StoreError, StoreResult};
 use crate::model::SchemaSnapshot;
-use crate::signing::CheckpointKey;
+use crate::signing::{CheckpointKey, Ed25519Key, RECEIPT_KEY_FILE};
 use crate::sql::{Conn, Dialect};
 use crate::writer::Writer;
 use kerro_core::Actor;
@@ -149,6 +149,8 @@ pub(crate) struct Inner {
     pub(crate) unflushed: decision_log::Unflushed,
     /// The key checkpoints are signed with (`checkpoint.key` beside the master key).
     pub(crate) checkpoint_key: Arc<CheckpointKey>,
+    /// Signs receipts (`receipt.key` beside the master key).
+    receipt_key: Arc<Ed25519Key>,
     pub(crate) checkpointer: checkpoints::Checkpointer,
     /// Confirmation links issued, waiting for the binary's mail thread.
     confirm_mail: email::MailQueue,
@@ -211,6 +213,10 @@ impl Store {
         let checkpoint_key = Arc::new(CheckpointKey::load_or_create(&CheckpointKey::path_beside(
             &key_path,
         ))?);
+        let receipt_key = Arc::new(Ed25519Key::load_or_create(&Ed25519Key::file_beside(
+            &key_path,
+            RECEIPT_KEY_FILE,
+        ))?);
         let location = match &opts.database {
             Some(url) => Location::parse(url)?,
             None => Location::Sqlite(opts.data_dir.join("kerro.db")),
@@ -262,6 +268,7 @@ impl Store {
             decision_log: decision_log::start_flusher(weak.clone()),
             unflushed: decision_log::Unflushed::default(),
             checkpoint_key,
+            receipt_key,
             checkpointer: checkpoints::Checkpointer::default(),
             confirm_mail: email::MailQueue::default(),
         });
@@ -299,6 +306,11 @@ impl Store {
     /// This process's node id (as written to the outbox).
     pub fn node_id(&self) -> &str {
         &self.inner.node
+    }
+
+    /// The key that signs receipts (`receipt.key` beside the master key).
+    pub fn receipt_key(&self) -> &Ed25519Key {
+        &self.inner.receipt_key
     }
 
     pub fn default_lang(&self) -> Lang {

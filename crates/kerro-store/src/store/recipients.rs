@@ -40,7 +40,7 @@ impl Store {
                  ON CONFLICT(key) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at",
                 params![key.as_str(), to_json(&spec)?, ts(&now)],
             )?;
-            bump_notices(tx, &mut snap, &now)?;
+            bump_notices(tx, &mut snap, &now, None)?;
             super::records::bump(tx, &snap.schema, &now)?;
             let kind = if created {
                 "recipient_created"

@@ -17,7 +17,7 @@ pub use receipt::{iso27560, kantara, Iso27560Receipt, KantaraReceipt};
 pub use registers::{csv_cell, rights_requests_csv};
 
 use chrono::{DateTime, Utc};
-use kerro_core::consent::{ConsentState, Method};
+use kerro_core::consent::{renewal_due, ConsentState, Method, NoticeOf, NoticeRef};
 use kerro_core::contact::{Channel, EmailStatus};
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, RecordId, SubjectId};
 use kerro_core::Lang;
@@ -37,20 +37,44 @@ pub fn receipt_url(state: &AppState, e: &StoredEvent) -> String {
     )
 }
 
-pub fn notice_url(state: &AppState, form: &str, version: u32) -> String {
-    format!(
-        "{}/v1/forms/{form}/notices/{version}",
-        state.config.public_url()
-    )
+/// Where a notice version can be read: a form's under `/v1/forms`, a purpose's own under `/v1/purposes`.
+pub fn notice_url(state: &AppState, of: &NoticeOf, version: u32) -> String {
+    let base = state.config.public_url();
+    match of {
+        NoticeOf::Form(f) => format!("{base}/v1/forms/{f}/notices/{version}"),
+        NoticeOf::Purpose(p) => format!("{base}/v1/purposes/{p}/notices/{version}"),
+    }
 }
 
 /// The notice a consent was given against, with where to read it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoticeLink {
-    pub form: FormKey,
+    /// The form whose notice was shown (absent for a purpose's own notice).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form: Option<FormKey>,
+    /// The purpose whose own notice was shown: a consent changed in the
+    /// preference centre or with `PUT /v1/me/consents/{purpose}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<PurposeKey>,
     pub version: u32,
     pub sha256: String,
     pub url: String,
+}
+
+impl NoticeLink {
+    pub fn new(state: &AppState, n: &NoticeRef) -> NoticeLink {
+        let (form, purpose) = match &n.of {
+            NoticeOf::Form(f) => (Some(f.clone()), None),
+            NoticeOf::Purpose(p) => (None, Some(p.clone())),
+        };
+        NoticeLink {
+            form,
+            purpose,
+            version: n.version,
+            sha256: n.sha256.clone(),
+            url: notice_url(state, &n.of, n.version),
+        }
+    }
 }
 
 /// One event of the consent ledger, with its position, hash and receipt.
@@ -85,12 +109,7 @@ impl EventView {
             actor: ev.actor.clone(),
             language: ev.language,
             channel: ev.channel,
-            notice: ev.notice.as_ref().map(|n| NoticeLink {
-                form: n.form.clone(),
-                version: n.version,
-                sha256: n.sha256.clone(),
-                url: notice_url(state, n.form.as_str(), n.version),
-            }),
+            notice: ev.notice.as_ref().map(|n| NoticeLink::new(state, n)),
             receipt_url: receipt_url(state, e),
             seq: e.seq,
             hash: e.hash.clone(),
@@ -119,12 +138,7 @@ impl EmailConfirmationView {
         EmailConfirmationView {
             record_id: ev.record_id.clone(),
             confirmed_at: ev.event_time,
-            notice: ev.notice.as_ref().map(|n| NoticeLink {
-                form: n.form.clone(),
-                version: n.version,
-                sha256: n.sha256.clone(),
-                url: notice_url(state, n.form.as_str(), n.version),
-            }),
+            notice: ev.notice.as_ref().map(|n| NoticeLink::new(state, n)),
             evidence: ev.evidence.clone(),
             seq: e.seq,
             hash: e.hash.clone(),
@@ -215,11 +229,15 @@ pub struct ConsentView {
     pub purpose: PurposeKey,
     pub state: ConsentState,
     pub active: bool,
+    /// The consent was given under a version of a form's notice older than
+    /// its newest material change (P7): granting it again renews it.
+    pub renewal_due: bool,
     pub since: DateTime<Utc>,
     pub history: Vec<EventView>,
 }
 
 fn consents(state: &AppState, data: &SubjectData) -> Vec<ConsentView> {
+    let snap = state.store.schema();
     let mut by_purpose: BTreeMap<&PurposeKey, Vec<&StoredEvent>> = BTreeMap::new();
     for e in &data.consents {
         by_purpose.entry(&e.event.purpose).or_default().push(e);
@@ -232,6 +250,9 @@ fn consents(state: &AppState, data: &SubjectData) -> Vec<ConsentView> {
                 purpose: purpose.clone(),
                 state: last.event.state,
                 active: last.event.state.is_active(),
+                renewal_due: renewal_due(last.event.state, last.event.notice.as_ref(), |f| {
+                    snap.material_notices.get(f).copied()
+                }),
                 since: last.event.event_time,
                 history: events.iter().map(|e| EventView::new(state, e)).collect(),
             })

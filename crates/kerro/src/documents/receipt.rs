@@ -2,8 +2,9 @@
 //! PRIVACY-REQUIREMENTS.md, or the Kantara Consent Receipt v1.1 shape.
 
 use chrono::{DateTime, Utc};
-use kerro_core::consent::{ConsentEvent, ConsentState, Method};
+use kerro_core::consent::{ConsentState, Method};
 use kerro_core::ids::{PurposeKey, RecordId, SubjectId};
+use kerro_core::notice::NoticeBundle;
 use kerro_core::Lang;
 use kerro_store::ReceiptData;
 use serde::Serialize;
@@ -74,8 +75,13 @@ pub struct Iso27560Receipt {
     pub events: Vec<IsoEvent>,
 }
 
-/// What both receipt shapes read from the schema about the record's purpose,
-/// in the record's language; `None` where the purpose no longer exists.
+/// What both receipt shapes say about the record's purpose, in the record's
+/// language. Title, description, legal basis, retention, recipients and data
+/// categories come from the notice bundle stored with the version the event
+/// names, so a later change to the purpose does not rewrite an old receipt;
+/// the DPV category and the special-category flag are not in a bundle and
+/// come from the schema (`None` where the purpose no longer exists), as does
+/// everything for an event without a notice.
 struct PurposeFacts {
     title: Option<String>,
     description: Option<String>,
@@ -87,7 +93,8 @@ struct PurposeFacts {
     sensitive: bool,
 }
 
-fn facts(state: &AppState, ev: &ConsentEvent) -> PurposeFacts {
+fn facts(state: &AppState, data: &ReceiptData) -> PurposeFacts {
+    let ev = &data.event.event;
     let snap = state.store.schema();
     let default = state.config.default_language;
     let spec = snap.schema.purposes.get(&ev.purpose);
@@ -97,7 +104,7 @@ fn facts(state: &AppState, ev: &ConsentEvent) -> PurposeFacts {
             .iter()
             .filter(|(_, a)| a.purposes.contains(&ev.purpose))
     };
-    PurposeFacts {
+    let now = PurposeFacts {
         title: spec.map(|p| p.title.get(ev.language, default).to_owned()),
         description: spec.map(|p| p.description.get(ev.language, default).to_owned()),
         category: spec.and_then(|p| p.dpv_category.clone()),
@@ -106,13 +113,44 @@ fn facts(state: &AppState, ev: &ConsentEvent) -> PurposeFacts {
         recipients: spec.map(|p| snap.schema.recipient_names(p)),
         data_categories: bound().map(|(k, _)| k.as_str().to_owned()).collect(),
         sensitive: bound().any(|(_, a)| a.special_category),
+    };
+    let bundle: Option<NoticeBundle> = data
+        .notice_bundle
+        .clone()
+        .and_then(|b| serde_json::from_value(b).ok());
+    let Some(bundle) = bundle else { return now };
+    let Some(shown) = bundle.purposes.iter().find(|p| p.key == ev.purpose) else {
+        return now;
+    };
+    // A form's notice lists the form's questions for all its purposes: keep
+    // those bound to this purpose, and those no longer defined (they were shown).
+    let data_categories = bundle
+        .data_categories
+        .keys()
+        .filter(|k| {
+            snap.schema
+                .attributes
+                .get(*k)
+                .is_none_or(|a| a.purposes.contains(&ev.purpose))
+        })
+        .map(|k| k.as_str().to_owned())
+        .collect();
+    PurposeFacts {
+        title: Some(shown.title.get(ev.language, default).to_owned()),
+        description: Some(shown.description.get(ev.language, default).to_owned()),
+        category: now.category,
+        legal_basis_dpv: Some(shown.legal_basis.dpv().to_owned()),
+        retention_days: Some(shown.retention_days),
+        recipients: Some(shown.recipients.clone()),
+        data_categories,
+        sensitive: now.sensitive,
     }
 }
 
 /// The record in the ISO/IEC TS 27560 field set.
 pub fn iso27560(state: &AppState, data: &ReceiptData) -> Iso27560Receipt {
     let ev = &data.event.event;
-    let f = facts(state, ev);
+    let f = facts(state, data);
     let c = &state.config.controller;
     Iso27560Receipt {
         schema_version: "ISO/IEC TS 27560:2023; kerro 1".into(),
@@ -122,7 +160,7 @@ pub fn iso27560(state: &AppState, data: &ReceiptData) -> Iso27560Receipt {
         jurisdiction: state.config.jurisdiction.clone(),
         language: ev.language,
         notice: ev.notice.as_ref().map(|n| IsoNotice {
-            url: notice_url(state, n.form.as_str(), n.version),
+            url: notice_url(state, &n.of, n.version),
             version: n.version,
             sha256: n.sha256.clone(),
         }),
@@ -147,7 +185,11 @@ pub fn iso27560(state: &AppState, data: &ReceiptData) -> Iso27560Receipt {
                 state.config.public_url(),
                 ev.purpose
             ),
-            channels: Vec::new(),
+            channels: data
+                .channels
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
         }],
         sensitive: f.sensitive,
         events: data
@@ -232,7 +274,7 @@ pub struct KantaraReceipt {
 /// The same record in the Kantara Consent Receipt v1.1 shape.
 pub fn kantara(state: &AppState, data: &ReceiptData) -> KantaraReceipt {
     let ev = &data.event.event;
-    let f = facts(state, ev);
+    let f = facts(state, data);
     let c = &state.config.controller;
     let policy_url = c
         .privacy_policy_url

@@ -9,6 +9,7 @@ mod auth;
 mod breaches;
 mod campaigns;
 mod checkpoints;
+mod jose;
 mod me;
 mod offers;
 mod openapi;
@@ -78,6 +79,10 @@ pub fn router(state: AppState) -> Router {
             put(schema::put_form).get(schema::get_form),
         )
         .route("/v1/forms/{key}/notices/{version}", get(schema::get_notice))
+        .route(
+            "/v1/purposes/{key}/notices/{version}",
+            get(schema::get_purpose_notice),
+        )
         .route("/v1/forms/{key}/submissions", post(subjects::submit))
         .route("/v1/subjects", post(subjects::create))
         .route("/v1/subjects/{id}", get(subjects::get))
@@ -103,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me/email", put(me::change_email))
         .route("/v1/me/rights", put(me::set_rights))
         .route("/v1/receipts/{record_id}", get(receipts::get))
+        .route("/.well-known/jwks.json", get(jose::jwks))
         .route("/v1/offers", get(offers::list))
         .route(
             "/v1/offers/{key}",

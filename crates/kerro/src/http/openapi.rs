@@ -13,7 +13,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    audiences, breaches, campaigns, checkpoints, me, offers, receipts, recipients, records,
+    audiences, breaches, campaigns, checkpoints, jose, me, offers, receipts, recipients, records,
     rights_requests, schema, staff, subjects, webhooks, ErrorBody, ErrorDetail, Health,
 };
 
@@ -328,13 +328,13 @@ fn refine_schemas(schemas: &mut Value) {
         super::healthz, spec, super::scrape,
         schema::put_purpose, schema::list_purposes, schema::get_purpose,
         schema::put_attribute, schema::list_attributes, schema::get_attribute,
-        schema::put_form, schema::list_forms, schema::get_form, schema::get_notice,
+        schema::put_form, schema::list_forms, schema::get_form, schema::get_notice, schema::get_purpose_notice,
         subjects::create, subjects::get, subjects::export, subjects::issue_token, subjects::submit,
         staff::create, staff::list, staff::update, staff::deactivate, staff::reinvite,
         staff::create_token, staff::list_tokens, staff::revoke_token,
         campaigns::report_delivery, campaigns::create, campaigns::list, campaigns::get, campaigns::cancel,
         me::get, me::export, me::rectify, me::set_consent, me::set_contact, me::change_email, me::set_rights, me::erase,
-        receipts::get,
+        receipts::get, jose::jwks,
         audiences::count, audiences::export, audiences::put_saved, audiences::list_saved,
         audiences::get_saved, audiences::delete_saved,
         offers::put, offers::list, offers::get, offers::delete, offers::decide, offers::me_offers, offers::minimisation,

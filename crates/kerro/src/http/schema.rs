@@ -5,10 +5,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
+use kerro_core::consent::NoticeOf;
+use kerro_core::i18n::Localized;
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey};
-use kerro_core::schema::{AttributeSpec, FormSpec, PurposeSpec};
+use kerro_core::notice::NoticeChange;
+use kerro_core::schema::{AttributeSpec, FormKind, FormSpec, PurposeSpec};
 use kerro_core::{CoreError, ErrorCode};
-use serde::Serialize;
+use kerro_store::NoticeVersion;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -71,6 +75,20 @@ pub struct Notice {
     pub created_at: DateTime<Utc>,
     pub controller: Controller,
     /// The notice text, the purposes with basis, retention and recipients, and the data categories.
+    pub bundle: Value,
+}
+
+/// `GET /v1/purposes/{key}/notices/{version}`: a purpose's own notice, what
+/// the preference centre and `PUT /v1/me/consents/{purpose}` grant against.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PurposeNotice {
+    pub purpose: PurposeKey,
+    pub version: u32,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+    pub controller: Controller,
+    /// The purpose's description as the notice text, the purpose with basis,
+    /// retention and recipients, and the attributes bound to it.
     pub bundle: Value,
 }
 
@@ -224,10 +242,28 @@ pub async fn get_attribute(
     }))
 }
 
+/// `PUT /v1/forms/{key}`: the form, and how a change to its notice stands to
+/// the consents given under earlier versions.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormBody {
+    pub title: Localized,
+    pub notice: Localized,
+    #[serde(default)]
+    pub kind: FormKind,
+    pub attributes: Vec<AttributeKey>,
+    pub purposes: Vec<PurposeKey>,
+    /// `editorial` (the default) or `material`: a material change makes every
+    /// consent given under an earlier version due for renewal (`renewal_due`
+    /// in `/v1/me`). Only a change that makes a new version counts.
+    #[serde(default)]
+    pub notice_change: NoticeChange,
+}
+
 #[utoipa::path(put, path = "/v1/forms/{key}", tag = "schema", operation_id = "put_form", params(("key" = FormKey, Path)),
-    request_body = FormSpec,
+    request_body = FormBody,
     responses((status = 201, description = "created, with its first notice version", body = Form),
-              (status = 200, description = "replaced; a changed notice gets a new version", body = Form),
+              (status = 200, description = "replaced; a changed notice gets a new version, marked material when `notice_change` is `material`", body = Form),
               (status = 404, description = "an unknown attribute or purpose; `field` names it"),
               (status = 422, description = "an invalid key or definition, or an attribute none of the form's purposes needs (P8)")),
     security(("staff" = ["admin", "editor"])))]
@@ -235,12 +271,20 @@ pub async fn put_form(
     State(state): State<AppState>,
     staff: Staff<SchemaWrite>,
     Path(key): Path<String>,
-    Body(spec): Body<FormSpec>,
+    Body(body): Body<FormBody>,
 ) -> Result<(StatusCode, Json<Form>), AppError> {
     let key = new_key(FormKey::parse, &key)?;
     let (store, now) = (state.store.clone(), state.now());
     let k = key.clone();
-    let created = blocking(move || store.put_form(&staff.actor, now, k, spec)).await?;
+    let change = body.notice_change;
+    let spec = FormSpec {
+        title: body.title,
+        notice: body.notice,
+        kind: body.kind,
+        attributes: body.attributes,
+        purposes: body.purposes,
+    };
+    let created = blocking(move || store.put_form_with(&staff.actor, now, k, spec, change)).await?;
     Ok((put_status(created), Json(form_view(&state, &key)?)))
 }
 
@@ -300,23 +344,60 @@ pub async fn get_notice(
     Path((key, version)): Path<(String, String)>,
 ) -> Result<Json<Notice>, AppError> {
     let key = path_key(FormKey::parse, &key, "form")?;
-    let version: u32 = version
+    let (v, bundle) = notice_version(&state, NoticeOf::Form(key.clone()), &version).await?;
+    Ok(Json(Notice {
+        form: key,
+        version: v.version,
+        sha256: v.sha256,
+        created_at: v.created_at,
+        controller: state.config.controller.clone(),
+        bundle,
+    }))
+}
+
+/// Version `raw` of `of`'s notice with its bundle, or 404.
+async fn notice_version(
+    state: &AppState,
+    of: NoticeOf,
+    raw: &str,
+) -> Result<(NoticeVersion, Value), AppError> {
+    let version: u32 = raw
         .parse()
         .map_err(|_| AppError(CoreError::not_found("version", "no such notice version")))?;
     let store = state.store.clone();
-    let k = key.clone();
-    let versions = blocking(move || store.notice_versions(&k)).await?;
-    let (v, bundle) = versions
+    let o = of.clone();
+    let versions = blocking(move || store.notice_versions(&o)).await?;
+    versions
         .into_iter()
         .find(|(v, _)| v.version == version)
         .ok_or_else(|| {
-            CoreError::not_found(
+            AppError(CoreError::not_found(
                 "version",
-                format!("form '{key}' has no notice version {version}"),
-            )
-        })?;
-    Ok(Json(Notice {
-        form: key,
+                format!("'{}' has no notice version {version}", of.stored_key()),
+            ))
+        })
+}
+
+/// A purpose's own notices are public, like forms'.
+#[utoipa::path(get, path = "/v1/purposes/{key}/notices/{version}", tag = "schema", operation_id = "purpose_notice",
+    params(("key" = PurposeKey, Path), ("version" = u32, Path)),
+    responses((status = 200, description = "the purpose's notice version: the exact bundle hashed, with its sha256", body = PurposeNotice),
+              (status = 404, description = "no such purpose or version")),
+    security(()))]
+pub async fn get_purpose_notice(
+    State(state): State<AppState>,
+    Path((key, version)): Path<(String, String)>,
+) -> Result<Json<PurposeNotice>, AppError> {
+    let key = path_key(PurposeKey::parse, &key, "purpose")?;
+    if !state.store.schema().schema.purposes.contains_key(&key) {
+        return Err(AppError(CoreError::not_found(
+            "purpose",
+            format!("no purpose '{key}'"),
+        )));
+    }
+    let (v, bundle) = notice_version(&state, NoticeOf::Purpose(key.clone()), &version).await?;
+    Ok(Json(PurposeNotice {
+        purpose: key,
         version: v.version,
         sha256: v.sha256,
         created_at: v.created_at,

@@ -6,6 +6,7 @@
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
+use kerro_core::consent::renewal_due;
 use kerro_core::contact::{Channel, ContactPrefs};
 use kerro_core::schema::LegalBasis;
 use kerro_core::{Actor, AttributeKey, ErrorCode, Lang, SubjectId};
@@ -244,6 +245,8 @@ pub struct ConsentRow {
     pub recipients: String,
     pub retention: String,
     pub changed: bool,
+    /// The consent was given under a notice that has since changed materially (P7).
+    pub renewal_due: bool,
 }
 
 pub struct OtherPurpose {
@@ -258,6 +261,8 @@ struct ConsentsPage {
     page: Chrome,
     rows: Vec<ConsentRow>,
     others: Vec<OtherPurpose>,
+    /// How many consents are due for renewal: the page asks once, above them all.
+    renewals: usize,
 }
 
 pub async fn consents(ctx: Ctx) -> Response {
@@ -282,6 +287,11 @@ pub async fn consents(ctx: Ctx) -> Response {
         }
         let ev = last.get(k.as_str());
         let active = ev.is_some_and(|e| e.event.state.is_active());
+        let renewal_due = ev.is_some_and(|e| {
+            renewal_due(e.event.state, e.event.notice.as_ref(), |f| {
+                schema.material_notices.get(f).copied()
+            })
+        });
         let state = match ev {
             Some(e) => tr.t1(
                 &format!("consent-state-{}", e.event.state.as_str()),
@@ -307,10 +317,12 @@ pub async fn consents(ctx: Ctx) -> Response {
             recipients: recipients_text(tr, &schema.schema.recipient_names(p)),
             retention: tr.tn("retention-days", "days", i64::from(p.retention_days)),
             changed: changed == k.as_str(),
+            renewal_due,
         });
     }
     let page = ConsentsPage {
         page: Chrome::new(&ctx, &tr.t("consents-title"), "/me/consents"),
+        renewals: rows.iter().filter(|r| r.renewal_due).count(),
         rows,
         others,
     };

@@ -50,7 +50,7 @@ pub async fn history(ctx: Ctx) -> Response {
                 source: source_text(
                     tr,
                     &ctx,
-                    ev.notice.as_ref().map(|n| &n.form),
+                    ev.notice.as_ref().and_then(|n| n.of.form()),
                     ev.notice.as_ref().map(|n| n.version),
                 ),
                 receipt: format!("/me/receipts/{}", ev.record_id),

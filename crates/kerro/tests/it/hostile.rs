@@ -600,6 +600,7 @@ async fn hostile_requests_are_refused_and_change_nothing() {
         ("metrics with an editor's token", M::GET, "/metrics", &editor, S::FORBIDDEN),
         ("metrics under another path", M::GET, "/metrics/..%2Fv1%2Fpurposes", &app.admin, S::NOT_FOUND),
         ("metrics posted to", M::POST, "/metrics", &app.admin, S::METHOD_NOT_ALLOWED),
+        ("key set posted to", M::POST, "/.well-known/jwks.json", "", S::METHOD_NOT_ALLOWED),
     ];
     for (what, method, path, token, status) in scrapes {
         let req = bare(method, path, token);
@@ -608,6 +609,22 @@ async fn hostile_requests_are_refused_and_change_nothing() {
             req,
             status,
             shows: "",
+        });
+    }
+    // 12. A purpose's public notices: a key is a key, a version a number.
+    #[rustfmt::skip]
+    let notices = [
+        ("purpose notice by traversal", "/v1/purposes/..%2Fforms%2Fsurvey/notices/1", "purpose"),
+        ("purpose notice keyed as stored", "/v1/purposes/purpose:offers/notices/1", "purpose"),
+        ("purpose notice by injection", "/v1/purposes/offers/notices/1%20OR%201=1", "version"),
+        ("purpose notice of a huge version", "/v1/purposes/offers/notices/99999999999999999999", "version"),
+    ];
+    for (what, path, shows) in notices {
+        probes.push(Probe {
+            what,
+            req: bare(M::GET, path, ""),
+            status: S::NOT_FOUND,
+            shows,
         });
     }
     let before = app.fingerprint();

@@ -52,8 +52,12 @@ mod optin;
 mod pages;
 #[path = "../it/pg_support.rs"]
 mod pg_support;
+#[path = "../it/receipts.rs"]
+mod receipts;
 #[path = "../it/records.rs"]
 mod records;
+#[path = "../it/renewal.rs"]
+mod renewal;
 #[path = "../it/requests_page.rs"]
 mod requests_page;
 #[path = "../it/retention.rs"]
