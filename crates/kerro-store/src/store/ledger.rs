@@ -92,13 +92,25 @@ pub(crate) fn append_for_channel(
 
 /// Appends an event with evidence beyond its notice that leaves the purpose's
 /// consent state as it was (a special-category question's explicit
-/// statement, P10): in the chain, the receipts and the export.
+/// statement, P10): in the chain, with a receipt of its own.
 pub(crate) fn append_with_evidence(
     tx: &Tx,
     new: NewEvent<'_>,
     evidence: String,
 ) -> StoreResult<StoredEvent> {
-    let event = ConsentEvent {
+    let event = chained(tx, new, None, Some(evidence))?;
+    let (seq, hash) = insert_event(tx, &event)?;
+    Ok(StoredEvent { seq, event, hash })
+}
+
+/// The next event of the chain: `new` with its id, its place after the head, and what it carries.
+fn chained(
+    tx: &Tx,
+    new: NewEvent<'_>,
+    channel: Option<Channel>,
+    evidence: Option<String>,
+) -> StoreResult<ConsentEvent> {
+    Ok(ConsentEvent {
         record_id: RecordId::from_suffix(&new_ulid()),
         subject: new.subject.clone(),
         purpose: new.purpose.clone(),
@@ -109,29 +121,13 @@ pub(crate) fn append_with_evidence(
         actor: new.actor.label(),
         method: new.method,
         prev_hash: tx.chain_head("consent_events", GENESIS)?,
-        channel: None,
-        evidence: Some(evidence),
-    };
-    let (seq, hash) = insert_event(tx, &event)?;
-    Ok(StoredEvent { seq, event, hash })
+        channel,
+        evidence,
+    })
 }
 
 fn append_event(tx: &Tx, new: NewEvent<'_>, channel: Option<Channel>) -> StoreResult<StoredEvent> {
-    let prev = tx.chain_head("consent_events", GENESIS)?;
-    let event = ConsentEvent {
-        record_id: RecordId::from_suffix(&new_ulid()),
-        subject: new.subject.clone(),
-        purpose: new.purpose.clone(),
-        state: new.state,
-        notice: new.notice,
-        language: new.language,
-        event_time: new.now,
-        actor: new.actor.label(),
-        method: new.method,
-        prev_hash: prev,
-        channel,
-        evidence: None,
-    };
+    let event = chained(tx, new, channel, None)?;
     let (seq, hash) = insert_event(tx, &event)?;
     if event.channel.is_some() {
         // The unsubscribe's own outbox event is the caller's: it knows what changed.
