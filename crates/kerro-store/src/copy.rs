@@ -10,6 +10,8 @@ use crate::sql::{Conn, Dialect, Val};
 
 /// Every table, parents before children, with the columns that order it.
 pub const TABLES: &[(&str, &[&str])] = &[
+    // The key store (P13), a schema or file of its own.
+    ("kerro_keys.subject_keys", &["subject_id"]),
     ("purposes", &["key"]),
     ("attributes", &["key"]),
     ("forms", &["key"]),
@@ -102,14 +104,20 @@ impl CopyReport {
 }
 
 fn columns(conn: &Conn, table: &str) -> StoreResult<Vec<String>> {
+    // `schema.table` for the key store; the main schema otherwise.
+    let (schema, table) = table.split_once('.').unwrap_or(("", table));
     let sql = match conn.dialect() {
-        Dialect::Sqlite => "SELECT name FROM pragma_table_info(?1) ORDER BY cid",
+        Dialect::Sqlite => {
+            "SELECT name FROM pragma_table_info(?1, CASE WHEN ?2 = '' THEN 'main' ELSE ?2 END) ORDER BY cid"
+        }
         Dialect::Postgres => {
             "SELECT CAST(column_name AS TEXT) FROM information_schema.columns
-             WHERE table_schema = current_schema() AND table_name = ?1 ORDER BY ordinal_position"
+             WHERE table_schema = CASE WHEN CAST(?2 AS TEXT) = '' THEN current_schema() ELSE CAST(?2 AS TEXT) END
+               AND table_name = ?1 ORDER BY ordinal_position"
         }
     };
-    conn.query_map(sql, [table], |r| r.get(0))?.collect()
+    conn.query_map(sql, crate::sql::params![table, schema], |r| r.get(0))?
+        .collect()
 }
 
 /// Copies everything in `from` into the empty database `to`, then checks
@@ -271,6 +279,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
+        found.push("kerro_keys.subject_keys".into());
         found.sort();
         let mut listed: Vec<String> = TABLES.iter().map(|(t, _)| (*t).to_owned()).collect();
         listed.sort();

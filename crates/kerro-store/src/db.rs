@@ -30,6 +30,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0013_rights_requests.sql"),
     include_str!("migrations/sqlite/0014_notice_changes.sql"),
     include_str!("migrations/sqlite/0015_records.sql"),
+    include_str!("migrations/sqlite/0016_key_store.sql"),
 ];
 
 /// The same versions for PostgreSQL.
@@ -49,6 +50,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0013_rights_requests.sql"),
     include_str!("migrations/postgres/0014_notice_changes.sql"),
     include_str!("migrations/postgres/0015_records.sql"),
+    include_str!("migrations/postgres/0016_key_store.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = SQLITE_MIGRATIONS.len() as i64;
@@ -282,7 +284,23 @@ fn open_sqlite(path: &Path, write: bool) -> StoreResult<rusqlite::Connection> {
          PRAGMA temp_store=MEMORY;
          PRAGMA cache_size=-65536;",
     )?;
+    // The key store (P13): its own file, attached under one name, with the same durability.
+    let keys = key_store_path(path);
+    conn.execute("ATTACH DATABASE ?1 AS kerro_keys", [keys.to_string_lossy()])?;
+    conn.execute_batch(
+        "PRAGMA kerro_keys.journal_mode=WAL;
+         PRAGMA kerro_keys.synchronous=FULL;
+         PRAGMA kerro_keys.secure_delete=ON;",
+    )?;
     Ok(conn)
+}
+
+/// The key store of the SQLite database at `db` (P13): `<db>.keys` beside it,
+/// e.g. `kerro.db.keys`. Back it up apart from the database.
+pub fn key_store_path(db: &Path) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".keys");
+    std::path::PathBuf::from(name)
 }
 
 /// The schema version the database is at (0 for an empty database).

@@ -16,7 +16,7 @@ pub mod telemetry;
 mod writer;
 
 pub use copy::{copy, table_counts, CopyProgress, CopyReport};
-pub use db::{connect, Location, SCHEMA_VERSION};
+pub use db::{connect, key_store_path, Location, SCHEMA_VERSION};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use store::{

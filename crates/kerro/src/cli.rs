@@ -150,6 +150,13 @@ enum DbCommand {
         #[arg(long, value_name = "URL")]
         to: String,
     },
+    /// Remove the subjects whose data key is gone from the key store (P13): what a
+    /// database backup taken before an erasure brings back when restored. A server
+    /// does this at start too. Prints how many, and their ids.
+    CheckErasures {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -404,6 +411,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db {
             command: DbCommand::Copy { store, from, to },
         } => crate::db_copy::run(&store.data, &store.config, &from, &to),
+        Command::Db {
+            command: DbCommand::CheckErasures { store },
+        } => {
+            let (_, store) = open_store(&store, None, false)?;
+            let removed = store.check_erasures(&Actor::System("key-store".into()), Utc::now())?;
+            println!(
+                "{} subject(s) without a data key removed (erased after the backup this database came from)",
+                removed.len()
+            );
+            for id in &removed {
+                println!("{id}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Retention {
             command: RetentionCommand::Run { store, now },
         } => {

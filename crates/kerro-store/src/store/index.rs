@@ -146,7 +146,12 @@ pub(crate) fn load_profile(conn: &Conn, keys: &Keyring, id: &SubjectId) -> Store
 /// Loads every live subject's profile and recent deliveries (at start).
 pub(crate) fn load_index(conn: &Conn, keys: &Keyring) -> StoreResult<ProfileIndex> {
     let ids: Vec<String> = conn
-        .query_map("SELECT id FROM subjects", (), |r| r.get(0))?
+        // A subject whose key is gone (a restored backup, P13) is removed after start.
+        .query_map(
+            "SELECT id FROM subjects WHERE id IN (SELECT subject_id FROM kerro_keys.subject_keys)",
+            (),
+            |r| r.get(0),
+        )?
         .collect::<Result<_, _>>()?;
     let mut profiles = HashMap::with_capacity(ids.len());
     for id in ids {

@@ -15,6 +15,7 @@ mod declare;
 mod deliveries;
 mod email;
 mod engine;
+mod erasure_check;
 mod follow;
 mod hosted;
 mod import;
@@ -275,7 +276,20 @@ impl Store {
         if opts.index {
             follow::start(Arc::downgrade(&inner), location, followed_from);
         }
-        Ok(Store { inner })
+        let store = Store { inner };
+        // A server's start removes what a restored backup brought back (P13);
+        // `kerro db check-erasures` does it on demand.
+        let removed = match opts.index {
+            true => store.check_erasures(&Actor::System("key-store".into()), Utc::now())?,
+            false => Vec::new(),
+        };
+        if !removed.is_empty() {
+            tracing::warn!(
+                subjects = removed.len(),
+                "removed subjects whose data key is gone from the key store (erased after the database backup this database was restored from)"
+            );
+        }
+        Ok(store)
     }
 
     /// The SQLite database file (its WAL sits beside it as `-wal`); `None` on PostgreSQL.

@@ -25,7 +25,7 @@ use crate::sql::{params, Conn, OptionalExtension};
 pub(crate) fn subject_key(conn: &Conn, keys: &Keyring, id: &SubjectId) -> StoreResult<DataKey> {
     let wrapped: Option<Vec<u8>> = conn
         .query_row(
-            "SELECT wrapped_key FROM subjects WHERE id = ?1",
+            "SELECT wrapped_key FROM kerro_keys.subject_keys WHERE subject_id = ?1",
             [id.as_str()],
             |r| r.get(0),
         )
@@ -241,13 +241,12 @@ pub(crate) fn insert_subject(
     let created = ts(&new.created_at);
     let source = new.email.map(|_| new.email_source);
     tx.execute(
-        "INSERT INTO subjects (id, wrapped_key, external_id_bidx, email_bidx, external_id_enc, email_enc,
+        "INSERT INTO subjects (id, external_id_bidx, email_bidx, external_id_enc, email_enc,
                                organization_enc, locale, created_at, email_source, email_verified_at,
                                email_pending_enc, email_pending_bidx, email_pending_source, email_pending_since)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         params![
             sid,
-            wrapped,
             new.external_id.map(|e| keys.blind_index("external_id", e)),
             in_use.and(bidx.as_deref()),
             seal("external_id", new.external_id)?,
@@ -263,6 +262,11 @@ pub(crate) fn insert_subject(
             pending.map(|_| created.as_str()),
         ],
     )?;
+    // The key goes to the key store (P13), in the same transaction.
+    tx.execute(
+        "INSERT INTO kerro_keys.subject_keys (subject_id, wrapped_key, created_at) VALUES (?1, ?2, ?3)",
+        params![sid, wrapped, &created],
+    )?;
     tx.created(&id, new.locale);
     if new.email.is_some() {
         let status = match new.email_pending {
@@ -277,9 +281,20 @@ pub(crate) fn insert_subject(
 /// The associated-data field an address waiting for confirmation is sealed under.
 pub(crate) const EMAIL_PENDING_FIELD: &str = "email_pending";
 
-/// Erases a subject inside a write transaction (see `Store::erase`).
+/// Erases a subject inside a write transaction (see `Store::erase`): its key
+/// in the key store first, so no backup of the database can be read for it (P13).
 pub(crate) fn erase_in(tx: &Tx, id: &SubjectId) -> StoreResult<ErasureSummary> {
     subject_key(tx, tx.keys, id)?;
+    tx.execute(
+        "DELETE FROM kerro_keys.subject_keys WHERE subject_id = ?1",
+        [id.as_str()],
+    )?;
+    erase_rows(tx, id)
+}
+
+/// Deletes what the database holds of a subject, keeping the ledger and the
+/// erasure's proof; also for a subject whose key is gone (a restored backup).
+pub(crate) fn erase_rows(tx: &Tx, id: &SubjectId) -> StoreResult<ErasureSummary> {
     let sid = id.as_str();
     let email_bidx: Option<String> = tx.query_row(
         "SELECT email_bidx FROM subjects WHERE id = ?1",

@@ -27,6 +27,7 @@ mod gpc;
 mod hostile;
 mod hostile_staff;
 mod import;
+mod key_store;
 mod messages;
 mod openapi;
 mod optin;

@@ -43,6 +43,8 @@ mod hostile;
 mod hostile_staff;
 #[path = "../it/import.rs"]
 mod import;
+#[path = "../it/key_store.rs"]
+mod key_store;
 #[path = "../it/messages.rs"]
 mod messages;
 mod node;
