@@ -29,6 +29,8 @@ struct Line {
     answers: Map<String, Value>,
     #[serde(default)]
     consents: Map<String, Value>,
+    #[serde(default)]
+    explicit: Vec<String>,
     evidence: Value,
 }
 
@@ -97,6 +99,7 @@ fn parse(n: usize, text: &str) -> Result<ImportRecord, String> {
         given_at: l.given_at,
         answers: l.answers,
         consents: l.consents,
+        explicit: l.explicit,
         evidence: l.evidence,
     })
 }

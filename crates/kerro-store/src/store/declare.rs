@@ -269,6 +269,56 @@ impl Store {
 }
 
 /// Records a form submission in `tx`: consents first, then the answers they
+/// P10: records each explicit statement as an event of its own, under each
+/// purpose the answer is held for that has a basis now, naming the question;
+/// it leaves consent states as they are.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn state_explicitly(
+    tx: &Tx,
+    schema: &Schema,
+    subject: &SubjectId,
+    stated: &[AttributeKey],
+    notice: &NoticeRef,
+    language: Lang,
+    at: DateTime<Utc>,
+    actor: &Actor,
+) -> StoreResult<Vec<StoredEvent>> {
+    let mut out = Vec::new();
+    if stated.is_empty() {
+        return Ok(out);
+    }
+    let after = current_states(tx, subject)?;
+    for attr in stated {
+        let Some(spec) = schema.attributes.get(attr) else {
+            continue;
+        };
+        for purpose in &spec.purposes {
+            let active = schema
+                .purposes
+                .get(purpose)
+                .is_some_and(|p| basis_active(p, after.get(purpose).copied()));
+            if !active {
+                continue;
+            }
+            out.push(append_with_evidence(
+                tx,
+                NewEvent {
+                    subject,
+                    purpose,
+                    state: ConsentState::Given,
+                    notice: Some(notice.clone()),
+                    language,
+                    now: at,
+                    actor,
+                    method: Method::ExplicitStatement,
+                },
+                format!("art. 9(2)(a) explicit consent to processing the answer to '{attr}'"),
+            )?);
+        }
+    }
+    Ok(out)
+}
+
 /// allow. Every check runs before the first write.
 pub(crate) fn submit_in(
     tx: &Tx,
@@ -318,40 +368,20 @@ pub(crate) fn submit_in(
             },
         )?);
     }
-    // P10: each explicit statement is an event of its own, under each purpose the
-    // answer is held for, naming the question; it leaves consent states as they are.
-    let after = current_states(tx, &sub.subject)?;
-    for attr in &stated {
-        let spec = &snapshot.schema.attributes[attr];
-        for purpose in &spec.purposes {
-            let active = snapshot
-                .schema
-                .purposes
-                .get(purpose)
-                .is_some_and(|p| basis_active(p, after.get(purpose).copied()));
-            if !active {
-                continue;
-            }
-            receipts.push(append_with_evidence(
-                tx,
-                NewEvent {
-                    subject: &sub.subject,
-                    purpose,
-                    state: ConsentState::Given,
-                    notice: Some(NoticeRef {
-                        of: NoticeOf::Form(sub.form.clone()),
-                        version: notice.version,
-                        sha256: notice.sha256.clone(),
-                    }),
-                    language,
-                    now,
-                    actor,
-                    method: Method::ExplicitStatement,
-                },
-                format!("art. 9(2)(a) explicit consent to processing the answer to '{attr}'"),
-            )?);
-        }
-    }
+    receipts.extend(state_explicitly(
+        tx,
+        &snapshot.schema,
+        &sub.subject,
+        &stated,
+        &NoticeRef {
+            of: NoticeOf::Form(sub.form.clone()),
+            version: notice.version,
+            sha256: notice.sha256.clone(),
+        },
+        language,
+        now,
+        actor,
+    )?);
     for (attr, value) in &plan.declarations {
         write_declaration(
             tx,

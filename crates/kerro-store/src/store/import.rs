@@ -10,12 +10,13 @@ use crate::sql::{params, Conn, OptionalExtension};
 use chrono::{DateTime, Datelike, Utc};
 use kerro_core::consent::{Method, NoticeOf, NoticeRef};
 use kerro_core::ids::{FormKey, SubjectId};
-use kerro_core::submission::plan_submission;
+use kerro_core::submission::{explicit_statements, plan_submission};
 use kerro_core::{Actor, CoreError, ErrorCode, Lang};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 use super::audit::{record_as, AuditAction};
+use super::declare::state_explicitly;
 use super::ledger::{append, current_states, NewEvent};
 use super::shared::{insert_subject, subject_key, write_declaration, NewSubjectRow};
 use super::tx::Tx;
@@ -37,6 +38,9 @@ pub struct ImportRecord {
     pub given_at: DateTime<Utc>,
     pub answers: Map<String, Value>,
     pub consents: Map<String, Value>,
+    /// The special-category questions whose explicit statement the original
+    /// system recorded (P10); an answer to one without it is refused.
+    pub explicit: Vec<String>,
     /// Where the consent was originally recorded (at least `source`); kept in the audit log.
     pub evidence: Value,
 }
@@ -154,6 +158,7 @@ fn import_one(
         &rec.consents,
         &states,
     )?;
+    let stated = explicit_statements(schema, &rec.form, &rec.answers, &rec.explicit)?;
     // From here on only the database itself can fail, and that fails the whole batch.
     let (subject, dk) = match existing {
         Some(found) => found,
@@ -179,6 +184,20 @@ fn import_one(
             },
         )?;
     }
+    state_explicitly(
+        tx,
+        schema,
+        &subject,
+        &stated,
+        &NoticeRef {
+            of: NoticeOf::Form(rec.form.clone()),
+            version: rec.notice_version,
+            sha256: sha.clone(),
+        },
+        language,
+        rec.given_at,
+        &tx.actor,
+    )?;
     for (attr, value) in &plan.declarations {
         write_declaration(
             tx,

@@ -197,3 +197,44 @@ async fn the_form_asks_for_the_statement_beside_the_question() {
         .unwrap();
     assert_eq!(statements(&app, &id).len(), 1);
 }
+
+#[tokio::test]
+async fn an_import_brings_the_statement_with_the_answer_or_is_refused() {
+    let Some(app) = TestApp::start_with(|c| c.privacy.special_categories = true) else {
+        return;
+    };
+    with_health(&app).await;
+    let v = app.notice_version("survey").await;
+    let line = |ext: &str, explicit: serde_json::Value| {
+        json!({"subject": {"external_id": ext}, "form": "survey", "notice_version": v,
+               "given_at": "2025-05-01T10:00:00Z", "answers": {"health": "nuts"},
+               "consents": {"events": true}, "explicit": explicit,
+               "evidence": {"source": "old-centre"}})
+        .to_string()
+    };
+    let file = app.data_dir.join("in.ndjson");
+    std::fs::write(
+        &file,
+        [line("i-1", json!([])), line("i-2", json!(["health"]))].join("\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kerro"))
+        .arg("import")
+        .args(app.store_args())
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("line 1: refused")
+                && l.contains("special_category (answers.health)")),
+        "{err}"
+    );
+    assert!(err.contains("imported 1 records (1 declarations)"), "{err}");
+    let id = app.store.find_by_external_id("i-2").unwrap().unwrap();
+    let recorded = statements(&app, id.as_str());
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert!(app.store.find_by_external_id("i-1").unwrap().is_none());
+}
