@@ -121,6 +121,8 @@ pub struct SubjectData {
     pub consents: Vec<StoredEvent>,
     /// Ledger events about one channel of a purpose (unsubscribes); they never change a purpose's state.
     pub channel_events: Vec<StoredEvent>,
+    /// Explicit statements for special-category answers (P10); they never change a purpose's state.
+    pub statements: Vec<StoredEvent>,
     /// E-mail confirmations in the consent ledger (evidence, not consents).
     pub email_confirmations: Vec<StoredEvent>,
     pub contact: ContactPrefs,

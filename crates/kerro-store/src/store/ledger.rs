@@ -222,6 +222,19 @@ pub(crate) fn events_for(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<St
     .collect()
 }
 
+/// A subject's explicit statements for special-category answers (P10), in ledger order.
+pub(crate) fn statements_for(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<StoredEvent>> {
+    conn.query_map(
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM consent_events
+             WHERE subject_id = ?1 AND method = 'explicit_statement' ORDER BY seq"
+        ),
+        [subject.as_str()],
+        event_from_row,
+    )?
+    .collect()
+}
+
 /// A subject's events about single channels of purposes (unsubscribes), in ledger order.
 pub(crate) fn channel_events_for(
     conn: &Conn,

@@ -153,6 +153,7 @@ pub(crate) fn load_subject_data(
         history,
         consents: events_for(conn, id)?,
         channel_events: super::ledger::channel_events_for(conn, id)?,
+        statements: super::ledger::statements_for(conn, id)?,
         email_confirmations: super::email::confirmations_for(conn, id)?,
         contact,
         access_log: entries_for(conn, id)?,

@@ -131,6 +131,7 @@ pub fn export(state: &AppState, data: &SubjectData, now: DateTime<Utc>) -> Expor
             .consents
             .iter()
             .chain(&data.channel_events)
+            .chain(&data.statements)
             .map(|e| EventView::new(state, e))
             .collect(),
         email_confirmations: data

@@ -127,8 +127,16 @@ async fn an_api_answer_needs_its_explicit_statement_recorded_on_its_own() {
         recorded[0].2.as_deref().unwrap().contains("'health'"),
         "{recorded:?}"
     );
-    // The statement is in the chain and leaves the purpose's state to the consent.
+    // The statement is in the chain and in the export, and leaves the purpose's state to the consent.
     assert!(app.store.verify_ledger().unwrap().is_ok());
+    let export = app.get("/v1/me/export", &token).await.body;
+    let methods: Vec<&str> = export["consent_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["method"].as_str())
+        .collect();
+    assert!(methods.contains(&"explicit_statement"), "{methods:?}");
     let r = app
         .put("/v1/me/consents/events", &token, json!({"given": false}))
         .await;
