@@ -179,6 +179,7 @@ impl Store {
                          UNION
                          SELECT subject_id FROM consent_events WHERE subject_id > ?2 AND event_time <= ?1
                            AND state IN ('given', 'renewed') AND {only}
+                           AND subject_id IN (SELECT id FROM subjects)
                          ORDER BY subject_id LIMIT {BATCH}",
                         only = super::ledger::ONLY_CONSENTS
                     ),

@@ -169,6 +169,12 @@ async fn a_consent_expires_after_its_validity_and_takes_what_only_it_allowed() {
     let r = put_offers(&app, json!({"consent_validity_days": 100})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let (id, _) = app.answered_subject("expiring@example.fi").await;
+    // An erased subject's consents stay in the ledger as proof; they do not expire.
+    let (erased, _) = app.answered_subject("erased@example.fi").await;
+    let erased = kerro_core::SubjectId::parse(&erased).unwrap();
+    app.store
+        .erase(&Actor::System("test".into()), now(&app), &erased)
+        .unwrap();
     let start = now(&app);
     let actor = Actor::System("retention".into());
 
