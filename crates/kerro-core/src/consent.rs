@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::contact::Channel;
 use crate::i18n::Lang;
-use crate::ids::{FormKey, PurposeKey, RecordId, SubjectId};
+use crate::ids::{FormKey, PurposeKey, RecipientKey, RecordId, SubjectId};
 use crate::schema::{LegalBasis, PurposeSpec};
 
 /// A consent state, named as in DPV.
@@ -226,6 +226,11 @@ pub struct ConsentEvent {
     /// e-mail confirmation, `link_sha256:<hex>` (the followed link's hash).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
+    /// Set when the event is the subject's choice about one recipient of a
+    /// sharing purpose (P21): it gives or takes back consent to disclosing to
+    /// that recipient, and never changes the purpose's own state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<RecipientKey>,
 }
 
 /// The `prev_hash` of the first event of a chain.
@@ -248,8 +253,10 @@ pub fn link(prev_hash: &str, canonical: &str) -> String {
 impl ConsentEvent {
     /// The canonical text hashed for this event: a JSON array in a fixed order,
     /// version first. An event about one channel appends the channel; an event
-    /// with evidence is version 2, the evidence last; any other keeps version
-    /// 1's text, so older chains verify unchanged.
+    /// with evidence is version 2, the evidence last; an event about one
+    /// recipient is version 3 and appends channel, evidence (each `null` when
+    /// absent) and the recipient, so no two shapes can hash the same text;
+    /// any other keeps version 1's text, so older chains verify unchanged.
     pub fn canonical(&self) -> String {
         let notice = self.notice.as_ref();
         let mut v = serde_json::json!([
@@ -270,7 +277,16 @@ impl ConsentEvent {
         if let (Some(c), Some(items)) = (self.channel, v.as_array_mut()) {
             items.push(serde_json::json!(c.as_str()));
         }
-        if let (Some(evidence), Some(items)) = (&self.evidence, v.as_array_mut()) {
+        if let Some(recipient) = &self.recipient {
+            if let Some(items) = v.as_array_mut() {
+                items[0] = serde_json::json!(3);
+                if self.channel.is_none() {
+                    items.push(serde_json::Value::Null);
+                }
+                items.push(serde_json::json!(self.evidence));
+                items.push(serde_json::json!(recipient.as_str()));
+            }
+        } else if let (Some(evidence), Some(items)) = (&self.evidence, v.as_array_mut()) {
             items[0] = serde_json::json!(2);
             items.push(serde_json::json!(evidence));
         }
@@ -350,7 +366,29 @@ mod tests {
             prev_hash: prev.into(),
             channel: None,
             evidence: None,
+            recipient: None,
         }
+    }
+
+    #[test]
+    fn a_recipient_is_hashed_in_a_shape_of_its_own() {
+        let plain = event(1, GENESIS);
+        let mut to = plain.clone();
+        to.recipient = Some(RecipientKey::parse("r", "partner").unwrap());
+        assert!(to.canonical().starts_with("[3,"));
+        assert!(to.canonical().ends_with(",null,null,\"partner\"]"));
+        assert_ne!(to.hash(), plain.hash());
+        let mut other = to.clone();
+        other.recipient = Some(RecipientKey::parse("r", "partners").unwrap());
+        assert_ne!(other.hash(), to.hash(), "the recipient is in the hash");
+        // Evidence that spells a recipient cannot pass for one.
+        let mut forged = plain.clone();
+        forged.evidence = Some("partner".into());
+        assert_ne!(forged.canonical(), to.canonical());
+        assert!(
+            plain.canonical().starts_with("[1,"),
+            "older events hash as before"
+        );
     }
 
     #[test]

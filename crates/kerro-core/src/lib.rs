@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod consent;
 pub mod contact;
 pub mod decide;
+pub mod disclosure;
 pub mod email;
 pub mod error;
 pub mod i18n;

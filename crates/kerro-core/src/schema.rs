@@ -182,6 +182,12 @@ impl PurposeSpec {
         Ok(())
     }
 
+    /// Whether the purpose asks consent per recipient (P21): it shares, with
+    /// registered recipients; forms and the preference centre show one choice per recipient.
+    pub fn asks_per_recipient(&self) -> bool {
+        self.uses.contains(&Use::Sharing) && !self.recipients.is_empty()
+    }
+
     /// Marketing purposes are the ones an objection to direct marketing (P14) stops.
     pub fn is_marketing(&self) -> bool {
         self.uses.contains(&Use::Personalization) || self.uses.contains(&Use::Communication)

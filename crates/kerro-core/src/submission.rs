@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::consent::{basis_active, state_for_choice, ConsentState};
 use crate::error::{CoreError, CoreResult, ErrorCode};
-use crate::ids::{AttributeKey, FormKey, PurposeKey};
+use crate::ids::{AttributeKey, FormKey, PurposeKey, RecipientKey};
 use crate::schema::{LegalBasis, Schema};
 use crate::value::normalize;
 
@@ -192,6 +192,78 @@ pub fn explicit_statements(
         out.push(key.clone());
     }
     out.sort();
+    Ok(out)
+}
+
+/// The latest state of a subject's choice per (purpose, recipient) (P21).
+pub type RecipientStates = BTreeMap<(PurposeKey, RecipientKey), ConsentState>;
+
+/// P21: the subject's choices about the recipients of a form's sharing
+/// purposes, `{purpose: {recipient: true|false}}`. Each purpose must be asked
+/// by the form and ask per recipient, each recipient be one it names, each
+/// choice a boolean. Returns the events to record, in the form's purpose
+/// order, then the purpose's recipient order.
+pub fn recipient_choices(
+    schema: &Schema,
+    form_key: &FormKey,
+    choices: &Map<String, Value>,
+    current: &RecipientStates,
+) -> CoreResult<Vec<(PurposeKey, RecipientKey, ConsentState)>> {
+    let form = schema
+        .forms
+        .get(form_key)
+        .ok_or_else(|| CoreError::not_found("form", format!("unknown form '{form_key}'")))?;
+    let asked = |raw: &str| form.purposes.iter().find(|p| p.as_str() == raw);
+    let mut out = Vec::new();
+    for (raw, per) in choices {
+        let field = format!("recipients.{raw}");
+        let key = asked(raw).ok_or_else(|| {
+            CoreError::at(
+                ErrorCode::Minimisation,
+                &field,
+                format!("purpose '{raw}' is not asked by this form"),
+            )
+        })?;
+        let spec = &schema.purposes[key];
+        if !spec.asks_per_recipient() {
+            return Err(CoreError::invalid(
+                field,
+                format!(
+                    "purpose '{raw}' shares with no recipient: it takes no choice per recipient"
+                ),
+            ));
+        }
+        let per = per
+            .as_object()
+            .ok_or_else(|| CoreError::invalid(&field, "give {recipient key: true or false}"))?;
+        for (r, v) in per {
+            let field = format!("recipients.{raw}.{r}");
+            if !spec.recipients.iter().any(|n| n == r) {
+                return Err(CoreError::invalid(
+                    field,
+                    format!("purpose '{raw}' does not share with '{r}'"),
+                ));
+            }
+            let given = v
+                .as_bool()
+                .ok_or_else(|| CoreError::invalid(&field, "a consent is true or false"))?;
+            let recipient = RecipientKey::parse("recipient", r)?;
+            let state = state_for_choice(
+                given,
+                current.get(&(key.clone(), recipient.clone())).copied(),
+            );
+            out.push((key.clone(), recipient, state));
+        }
+    }
+    let order = |p: &PurposeKey, r: &RecipientKey| {
+        let pi = form.purposes.iter().position(|k| k == p);
+        let ri = schema.purposes[p]
+            .recipients
+            .iter()
+            .position(|k| k == r.as_str());
+        (pi, ri)
+    };
+    out.sort_by_key(|(p, r, _)| order(p, r));
     Ok(out)
 }
 

@@ -253,3 +253,84 @@ fn a_special_category_answer_needs_its_own_explicit_statement() {
         assert_eq!(e.field.as_deref(), Some("explicit.1"), "{bad}");
     }
 }
+
+#[test]
+fn recipient_choices_name_a_sharing_purpose_of_the_form_and_one_of_its_recipients() {
+    let mut s = schema();
+    let mut share = purpose(LegalBasis::Consent);
+    share.uses.insert(crate::schema::Use::Sharing);
+    share.recipients = vec!["crm".into(), "partner".into()];
+    s.purposes
+        .insert(PurposeKey::parse("p", "share").unwrap(), share);
+    let form = FormKey::parse("f", "signup").unwrap();
+    s.forms
+        .get_mut(&form)
+        .unwrap()
+        .purposes
+        .push(PurposeKey::parse("p", "share").unwrap());
+    let partner = RecipientKey::parse("r", "partner").unwrap();
+    let share_key = PurposeKey::parse("p", "share").unwrap();
+    let current: RecipientStates =
+        [((share_key.clone(), partner.clone()), ConsentState::Given)].into();
+    let got = recipient_choices(
+        &s,
+        &form,
+        json!({"share": {"partner": false, "crm": true}})
+            .as_object()
+            .unwrap(),
+        &current,
+    )
+    .unwrap();
+    assert_eq!(
+        got,
+        vec![
+            (
+                share_key.clone(),
+                RecipientKey::parse("r", "crm").unwrap(),
+                ConsentState::Given
+            ),
+            (share_key, partner, ConsentState::Withdrawn),
+        ],
+        "in the purpose's recipient order; taking back an active choice withdraws it"
+    );
+    for (body, code, field) in [
+        (
+            json!({"nope": {"crm": true}}),
+            ErrorCode::Minimisation,
+            "recipients.nope",
+        ),
+        (
+            json!({"offers": {"crm": true}}),
+            ErrorCode::InvalidRequest,
+            "recipients.offers",
+        ),
+        (
+            json!({"share": true}),
+            ErrorCode::InvalidRequest,
+            "recipients.share",
+        ),
+        (
+            json!({"share": {"other": true}}),
+            ErrorCode::InvalidRequest,
+            "recipients.share.other",
+        ),
+        (
+            json!({"share": {"crm": "yes"}}),
+            ErrorCode::InvalidRequest,
+            "recipients.share.crm",
+        ),
+    ] {
+        let e = recipient_choices(
+            &s,
+            &form,
+            body.as_object().unwrap(),
+            &RecipientStates::new(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code, e.field.unwrap_or_default().as_str()),
+            (code, field),
+            "{body}"
+        );
+    }
+}

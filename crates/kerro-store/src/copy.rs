@@ -27,6 +27,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("erasures", &["subject_id"]),
     ("declarations", &["id"]),
     ("consent_events", &["seq"]),
+    ("disclosures", &["id"]),
     ("contact_prefs", &["subject_id"]),
     ("subject_tokens", &["hash"]),
     ("audit_log", &["seq"]),

@@ -31,6 +31,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0014_notice_changes.sql"),
     include_str!("migrations/sqlite/0015_records.sql"),
     include_str!("migrations/sqlite/0016_key_store.sql"),
+    include_str!("migrations/sqlite/0017_disclosures.sql"),
 ];
 
 /// The same versions for PostgreSQL.
@@ -51,6 +52,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0014_notice_changes.sql"),
     include_str!("migrations/postgres/0015_records.sql"),
     include_str!("migrations/postgres/0016_key_store.sql"),
+    include_str!("migrations/postgres/0017_disclosures.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = SQLITE_MIGRATIONS.len() as i64;

@@ -125,6 +125,11 @@ pub struct SubjectData {
     pub statements: Vec<StoredEvent>,
     /// E-mail confirmations in the consent ledger (evidence, not consents).
     pub email_confirmations: Vec<StoredEvent>,
+    /// Choices about recipients of sharing purposes (P21), in ledger order;
+    /// they never change a purpose's own state.
+    pub recipient_choices: Vec<StoredEvent>,
+    /// Every disclosure of the subject's data to a recipient (P21), oldest first.
+    pub disclosures: Vec<kerro_core::disclosure::Disclosure>,
     pub contact: ContactPrefs,
     pub access_log: Vec<AuditEntry>,
     pub decisions: Vec<LoggedDecision>,

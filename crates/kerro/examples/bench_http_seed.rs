@@ -105,6 +105,7 @@ fn main() -> anyhow::Result<()> {
                                     consents,
                                     language: None,
                                     explicit: vec![],
+                                    recipients: Default::default(),
                                 },
                             )?;
                             store.set_contact(

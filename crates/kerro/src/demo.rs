@@ -428,6 +428,7 @@ fn run(store: &Store, actor: &Actor, plans: &[SubjectPlan]) -> Result<DemoSeed> 
                             consents: step.consents.clone(),
                             language: Some(plan.lang),
                             explicit: vec![],
+                            recipients: step.recipients.clone(),
                         },
                     )
                     .with_context(|| {

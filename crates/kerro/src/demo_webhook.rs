@@ -52,6 +52,7 @@ impl Receiver {
             url: self.url(),
             events: WEBHOOK_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
             description: Some(DESCRIPTION.into()),
+            recipient: None,
         };
         let (_, secret) = store.create_webhook(&actor, now, new, usize::MAX)?;
         let verifier = standardwebhooks::Webhook::new(&secret)

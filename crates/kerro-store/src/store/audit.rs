@@ -77,6 +77,12 @@ pub(crate) enum AuditAction<'a> {
         purpose: &'a str,
         state: &'a str,
     },
+    /// The subject's choice about one recipient of a sharing purpose (P21).
+    RecipientConsentChanged {
+        purpose: &'a str,
+        recipient: &'a str,
+        state: &'a str,
+    },
     ContactChanged,
     RightsChanged {
         restricted: bool,
@@ -96,6 +102,8 @@ pub(crate) enum AuditAction<'a> {
         channel: &'a str,
         count: u64,
         with_email: bool,
+        /// Set when the export is a disclosure to this recipient (P21).
+        recipient: Option<&'a str>,
     },
     /// A confirmation link was mailed to an address waiting for it (store/email.rs).
     EmailConfirmationIssued,
@@ -281,6 +289,7 @@ impl AuditAction<'_> {
             AuditAction::Submission { .. } => "submission",
             AuditAction::DeclarationsChanged { .. } => "declarations_changed",
             AuditAction::ConsentChanged { .. } => "consent_changed",
+            AuditAction::RecipientConsentChanged { .. } => "recipient_consent_changed",
             AuditAction::ContactChanged => "contact_changed",
             AuditAction::RightsChanged { .. } => "rights_changed",
             AuditAction::SubjectErased => "subject_erased",
@@ -333,6 +342,13 @@ impl AuditAction<'_> {
             AuditAction::ConsentChanged { purpose, state } => {
                 json!({"purpose": purpose, "state": state})
             }
+            AuditAction::RecipientConsentChanged {
+                purpose,
+                recipient,
+                state,
+            } => {
+                json!({"purpose": purpose, "recipient": recipient, "state": state})
+            }
             AuditAction::ReceiptRead { record_id } | AuditAction::EmailConfirmed { record_id } => {
                 json!({"record_id": record_id})
             }
@@ -347,13 +363,18 @@ impl AuditAction<'_> {
                 channel,
                 count,
                 with_email,
+                recipient,
             } => {
                 let fields = if *with_email {
                     vec!["id", "email"]
                 } else {
                     vec!["id"]
                 };
-                json!({"purpose": purpose, "channel": channel, "count": count, "fields": fields})
+                let mut d = json!({"purpose": purpose, "channel": channel, "count": count, "fields": fields});
+                if let Some(r) = recipient {
+                    d["recipient"] = json!(r);
+                }
+                d
             }
             AuditAction::RightsChanged {
                 restricted,

@@ -26,6 +26,11 @@ fn every_action_is_listed() {
             purpose: "",
             state: "",
         },
+        AuditAction::RecipientConsentChanged {
+            purpose: "",
+            recipient: "",
+            state: "",
+        },
         AuditAction::ContactChanged,
         AuditAction::RightsChanged {
             restricted: false,
@@ -43,6 +48,7 @@ fn every_action_is_listed() {
             channel: "",
             count: 0,
             with_email: false,
+            recipient: None,
         },
         AuditAction::SignInLinkIssued,
         AuditAction::SignedIn { method: "" },

@@ -11,14 +11,19 @@ use kerro_core::consent::{
 use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, SubjectId};
 use kerro_core::rights_request::RightKind;
 use kerro_core::schema::{LegalBasis, Schema};
-use kerro_core::submission::{explicit_statements, plan_rectification, plan_submission};
+use kerro_core::submission::{
+    explicit_statements, plan_rectification, plan_submission, recipient_choices,
+};
 use kerro_core::{Actor, CoreError, ErrorCode, Lang};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::audit::{record, record_as, AuditAction};
-use super::ledger::{append, append_with_evidence, current_states, latest_events, NewEvent};
+use super::disclosures::{record_choice, RecipientChoice};
+use super::ledger::{
+    append, append_with_evidence, current_states, latest_events, recipient_states, NewEvent,
+};
 use super::rights_requests::self_service;
 use super::schema_ops::purpose_notice;
 use super::shared::{delete_declaration, subject_key, write_declaration};
@@ -41,9 +46,12 @@ pub struct Submission {
     /// The special-category questions whose explicit statement the subject
     /// ticked (P10); each answered one is recorded in the ledger on its own.
     pub explicit: Vec<String>,
+    /// The subject's choices about the recipients of the form's sharing
+    /// purposes (P21): `{purpose: {recipient: true|false}}`.
+    pub recipients: Map<String, Value>,
 }
 
-fn subject_locale(conn: &Conn, id: &SubjectId) -> StoreResult<Option<Lang>> {
+pub(crate) fn subject_locale(conn: &Conn, id: &SubjectId) -> StoreResult<Option<Lang>> {
     let raw: Option<Option<String>> = conn
         .query_row(
             "SELECT locale FROM subjects WHERE id = ?1",
@@ -344,6 +352,12 @@ pub(crate) fn submit_in(
         &states,
     )?;
     let stated = explicit_statements(&snapshot.schema, &sub.form, &sub.answers, &sub.explicit)?;
+    let chosen = recipient_choices(
+        &snapshot.schema,
+        &sub.form,
+        &sub.recipients,
+        &recipient_states(tx, &sub.subject)?,
+    )?;
     let language = match sub.language {
         Some(l) => l,
         None => subject_locale(tx, &sub.subject)?.unwrap_or(default_lang),
@@ -364,6 +378,24 @@ pub(crate) fn submit_in(
                 language,
                 now,
                 actor,
+                method: Method::Form,
+            },
+        )?);
+    }
+    for (purpose, recipient, state) in &chosen {
+        receipts.push(record_choice(
+            tx,
+            RecipientChoice {
+                subject: &sub.subject,
+                purpose,
+                recipient,
+                state: *state,
+                notice: NoticeRef {
+                    of: NoticeOf::Form(sub.form.clone()),
+                    version: notice.version,
+                    sha256: notice.sha256.clone(),
+                },
+                language,
                 method: Method::Form,
             },
         )?);

@@ -450,6 +450,7 @@ impl Store {
                 prev_hash: tx.chain_head("consent_events", GENESIS)?,
                 channel: None,
                 evidence: Some(format!("link_sha256:{h}")),
+                recipient: None,
             };
             super::ledger::insert_event(tx, &event)?;
             record_as(

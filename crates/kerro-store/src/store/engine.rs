@@ -331,7 +331,11 @@ impl Store {
     }
 
     /// The ids (and, for the e-mail channel when asked, the addresses) of an
-    /// audience. The export is written to the audit log.
+    /// audience. The export is written to the audit log. With `recipient` it
+    /// is an export made for that recipient of the purpose (P21): only those
+    /// who consented to it and did not object to sharing, each logged as a
+    /// disclosure.
+    #[allow(clippy::too_many_arguments)]
     pub fn audience_export(
         &self,
         actor: &Actor,
@@ -340,29 +344,59 @@ impl Store {
         channel: Channel,
         condition: &serde_json::Value,
         with_email: bool,
+        recipient: Option<&str>,
     ) -> StoreResult<Vec<(SubjectId, Option<String>)>> {
         let with_email = with_email && channel == Channel::Email;
+        let snapshot = self.schema();
+        let recipient = match recipient {
+            Some(r) => {
+                let (_, spec, key) =
+                    super::disclosures::shared_purpose(&snapshot, purpose.as_str(), r)?;
+                Some((spec.clone(), key))
+            }
+            None => None,
+        };
         let ids = self.audience_ids(purpose, channel, condition)?;
         let keys = self.keys();
-        let (actor, purpose_s) = (actor.clone(), purpose.to_string());
+        let (actor, purpose) = (actor.clone(), purpose.clone());
         self.write(&actor, now, move |tx| {
+            let ids = match &recipient {
+                Some((spec, r)) => super::disclosures::disclosable(tx, spec, &purpose, r, ids)?,
+                None => ids,
+            };
             let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
+            for id in &ids {
                 let email = if with_email {
-                    super::shared::email_of(tx, &keys, &id)?
+                    super::shared::email_of(tx, &keys, id)?
                 } else {
                     None
                 };
-                out.push((id, email));
+                out.push((id.clone(), email));
+            }
+            if let Some((_, r)) = &recipient {
+                let fields: &[&str] = if with_email {
+                    &["id", "email"]
+                } else {
+                    &["id"]
+                };
+                super::disclosures::log(
+                    tx,
+                    &ids,
+                    r,
+                    &purpose,
+                    fields,
+                    kerro_core::disclosure::DisclosureVia::AudienceExport,
+                )?;
             }
             record(
                 tx,
                 None,
                 AuditAction::AudienceExported {
-                    purpose: &purpose_s,
+                    purpose: purpose.as_str(),
                     channel: channel.as_str(),
                     count: out.len() as u64,
                     with_email,
+                    recipient: recipient.as_ref().map(|(_, r)| r.as_str()),
                 },
             )?;
             Ok(out)

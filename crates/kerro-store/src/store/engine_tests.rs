@@ -273,6 +273,7 @@ fn light_profile_equals_full_profile() {
                     consents: json!({"offers": true}).as_object().unwrap().clone(),
                     language: None,
                     explicit: vec![],
+                    recipients: Default::default(),
                 },
             )
             .unwrap();

@@ -37,6 +37,8 @@ pub struct FormPost {
     pub consents: Map<String, Value>,
     /// The special-category questions whose explicit statement was ticked (P10).
     pub explicit: Vec<String>,
+    /// The choices about the recipients of the form's sharing purposes (P21).
+    pub recipients: Map<String, Value>,
     pub language: Lang,
     /// The anonymous form's single-use token (its keyed hash, and until when it is remembered).
     pub token: Option<(String, DateTime<Utc>)>,
@@ -139,6 +141,7 @@ impl Store {
                     consents: post.consents,
                     language: Some(post.language),
                     explicit: post.explicit,
+                    recipients: post.recipients,
                 },
             )?;
             if post.gpc {

@@ -11,7 +11,8 @@ use kerro_core::consent::{
 };
 use kerro_core::contact::Channel;
 use kerro_core::decide::ConsentInfo;
-use kerro_core::ids::{PurposeKey, RecordId, SubjectId};
+use kerro_core::ids::{PurposeKey, RecipientKey, RecordId, SubjectId};
+use kerro_core::submission::RecipientStates;
 use kerro_core::{Actor, CoreError, Lang};
 use std::collections::BTreeMap;
 
@@ -23,13 +24,14 @@ use crate::model::{ReceiptData, StoredEvent};
 
 pub(crate) const EVENT_COLUMNS: &str =
     "seq, record_id, subject_id, purpose, state, form, notice_version, notice_sha256, \
-                             language, event_time, actor, method, prev_hash, hash, channel, evidence";
+                             language, event_time, actor, method, prev_hash, hash, channel, evidence, recipient";
 
 /// Only consents in a read of consent states: events about one channel
-/// (unsubscribes) and e-mail confirmations (`Method::EmailConfirmation`,
-/// evidence about an address) leave a purpose's state as it was.
+/// (unsubscribes), about one recipient (P21), e-mail confirmations
+/// (`Method::EmailConfirmation`, evidence about an address) and explicit
+/// statements leave a purpose's state as it was.
 pub(crate) const ONLY_CONSENTS: &str =
-    "channel IS NULL AND method NOT IN ('email_confirmation', 'explicit_statement')";
+    "channel IS NULL AND recipient IS NULL AND method NOT IN ('email_confirmation', 'explicit_statement')";
 
 /// Everything of an event but its place in the chain.
 pub(crate) struct NewEvent<'a> {
@@ -50,8 +52,8 @@ pub(crate) fn insert_event(tx: &Tx, event: &ConsentEvent) -> StoreResult<(i64, S
     let hash = event.hash();
     let notice = event.notice.as_ref();
     let seq: i64 = tx.query_row("INSERT INTO consent_events (record_id, subject_id, purpose, state, form, notice_version, notice_sha256,
-                                     language, event_time, actor, method, prev_hash, hash, channel, evidence)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING seq", params![
+                                     language, event_time, actor, method, prev_hash, hash, channel, evidence, recipient)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING seq", params![
             event.record_id.as_str(),
             event.subject.as_str(),
             event.purpose.as_str(),
@@ -67,6 +69,7 @@ pub(crate) fn insert_event(tx: &Tx, event: &ConsentEvent) -> StoreResult<(i64, S
             hash,
             event.channel.map(Channel::as_str),
             event.evidence,
+            event.recipient.as_ref().map(|r| r.as_str()),
         ],
         |r| r.get(0),
     )?;
@@ -103,6 +106,20 @@ pub(crate) fn append_with_evidence(
     Ok(StoredEvent { seq, event, hash })
 }
 
+/// Appends the subject's choice about one recipient of a sharing purpose
+/// (P21): in the chain with a receipt of its own, leaving the purpose's own
+/// consent state as it was. Its audit entry is the caller's.
+pub(crate) fn append_for_recipient(
+    tx: &Tx,
+    new: NewEvent<'_>,
+    recipient: RecipientKey,
+) -> StoreResult<StoredEvent> {
+    let mut event = chained(tx, new, None, None)?;
+    event.recipient = Some(recipient);
+    let (seq, hash) = insert_event(tx, &event)?;
+    Ok(StoredEvent { seq, event, hash })
+}
+
 /// The next event of the chain: `new` with its id, its place after the head, and what it carries.
 fn chained(
     tx: &Tx,
@@ -123,6 +140,7 @@ fn chained(
         prev_hash: tx.chain_head("consent_events", GENESIS)?,
         channel,
         evidence,
+        recipient: None,
     })
 }
 
@@ -205,6 +223,12 @@ pub(crate) fn event_from_row(r: &Row) -> StoreResult<StoredEvent> {
                 None => None,
             },
             evidence: r.get(15)?,
+            recipient: match r.get::<_, Option<String>>(16)? {
+                Some(k) => Some(
+                    RecipientKey::parse("recipient", &k).map_err(corrupt("ledger recipient"))?,
+                ),
+                None => None,
+            },
         },
         hash: get_s(13)?,
     })
@@ -249,6 +273,33 @@ pub(crate) fn channel_events_for(
         event_from_row,
     )?
     .collect()
+}
+
+/// A subject's choices about recipients of sharing purposes (P21), in ledger order.
+pub(crate) fn recipient_events_for(
+    conn: &Conn,
+    subject: &SubjectId,
+) -> StoreResult<Vec<StoredEvent>> {
+    conn.query_map(
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM consent_events
+             WHERE subject_id = ?1 AND recipient IS NOT NULL ORDER BY seq"
+        ),
+        [subject.as_str()],
+        event_from_row,
+    )?
+    .collect()
+}
+
+/// The latest state of a subject's choice per (purpose, recipient) (P21).
+pub(crate) fn recipient_states(conn: &Conn, subject: &SubjectId) -> StoreResult<RecipientStates> {
+    let mut out = RecipientStates::new();
+    for e in recipient_events_for(conn, subject)? {
+        if let Some(r) = e.event.recipient {
+            out.insert((e.event.purpose, r), e.event.state);
+        }
+    }
+    Ok(out)
 }
 
 /// The latest event of each purpose for a subject, in ledger order. Reads one

@@ -13,6 +13,7 @@ mod checkpoints;
 mod decision_log;
 mod declare;
 mod deliveries;
+mod disclosures;
 mod email;
 mod engine;
 mod erasure_check;

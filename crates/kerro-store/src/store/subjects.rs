@@ -155,6 +155,8 @@ pub(crate) fn load_subject_data(
         channel_events: super::ledger::channel_events_for(conn, id)?,
         statements: super::ledger::statements_for(conn, id)?,
         email_confirmations: super::email::confirmations_for(conn, id)?,
+        recipient_choices: super::ledger::recipient_events_for(conn, id)?,
+        disclosures: super::disclosures::disclosures_for(conn, id)?,
         contact,
         access_log: entries_for(conn, id)?,
         decisions: super::decision_log::decisions_for(conn, keys, id)?,

@@ -13,6 +13,8 @@
 //! is claimed only when no earlier one of the same subject is still pending.
 
 use chrono::{DateTime, Duration, Utc};
+use kerro_core::disclosure::DisclosureVia;
+use kerro_core::ids::{PurposeKey, RecipientKey, SubjectId};
 use kerro_core::{Actor, CoreError};
 use serde::Serialize;
 
@@ -22,6 +24,7 @@ use super::tx::Tx;
 use super::webhooks::{endpoint_or_404, event_body, open_secret, DELIVERY_PREFIX};
 use super::{new_ulid, parse_ts, ts, Store};
 use crate::error::StoreResult;
+use crate::model::SchemaSnapshot;
 use crate::sql::{params, Conn, OptionalExtension, Row};
 
 /// The cursor the fan-out keeps.
@@ -147,27 +150,45 @@ fn set_cursor(tx: &Tx, name: &str, seq: i64) -> StoreResult<()> {
     Ok(())
 }
 
+/// An endpoint as the fan-out reads it.
+struct Endpoint {
+    id: String,
+    wanted: Vec<String>,
+    from_seq: i64,
+    /// The purpose and recipient it belongs to (P21).
+    shared: Option<(PurposeKey, RecipientKey)>,
+}
+
 /// Turns the events after the fan-out's cursor into deliveries; returns how
 /// many, and whether a whole batch was read (so more may follow).
-fn fan_out_in(tx: &Tx) -> StoreResult<(usize, bool)> {
+fn fan_out_in(tx: &Tx, snapshot: &SchemaSnapshot) -> StoreResult<(usize, bool)> {
     let after = cursor(tx, FANOUT)?;
     let events = since(tx, after, FANOUT_BATCH)?;
     let Some(newest) = events.last().map(|e| e.seq) else {
         return Ok((0, false));
     };
-    let endpoints: Vec<(String, Vec<String>, i64)> = tx
+    let endpoints: Vec<Endpoint> = tx
         .rows(
-            "SELECT id, events, from_seq FROM webhook_endpoints WHERE disabled_at IS NULL",
+            "SELECT id, events, from_seq, purpose, recipient FROM webhook_endpoints WHERE disabled_at IS NULL",
             (),
         )?
         .iter()
         .map(|r| {
             let events: String = r.get(1)?;
-            Ok((
-                r.get(0)?,
-                serde_json::from_str(&events).map_err(super::corrupt("webhook events"))?,
-                r.get(2)?,
-            ))
+            let shared = match (r.get::<_, Option<String>>(3)?, r.get::<_, Option<String>>(4)?) {
+                (Some(p), Some(rk)) => Some((
+                    PurposeKey::parse("purpose", &p).map_err(super::corrupt("webhook purpose"))?,
+                    RecipientKey::parse("recipient", &rk)
+                        .map_err(super::corrupt("webhook recipient"))?,
+                )),
+                _ => None,
+            };
+            Ok(Endpoint {
+                id: r.get(0)?,
+                wanted: serde_json::from_str(&events).map_err(super::corrupt("webhook events"))?,
+                from_seq: r.get(2)?,
+                shared,
+            })
         })
         .collect::<StoreResult<_>>()?;
     let now = ts(&tx.now);
@@ -184,17 +205,40 @@ fn fan_out_in(tx: &Tx) -> StoreResult<(usize, bool)> {
                 )?;
             }
         }
-        for (endpoint, wanted, from_seq) in &endpoints {
-            if e.seq <= *from_seq || !wanted.contains(&kind) {
+        for endpoint in &endpoints {
+            if e.seq <= endpoint.from_seq || !endpoint.wanted.contains(&kind) {
                 continue;
             }
-            tx.execute(
+            // P21: a recipient's endpoint gets a subject's event only with that
+            // subject's consent to the recipient, and the disclosure is logged.
+            let disclosed = match (&endpoint.shared, &e.subject) {
+                (Some((purpose, recipient)), Some(s)) => {
+                    let subject = SubjectId::parse(s).map_err(super::corrupt("outbox subject"))?;
+                    let allowed = snapshot
+                        .schema
+                        .purposes
+                        .get(purpose)
+                        .map(|spec| {
+                            super::disclosures::may_disclose_to(
+                                tx, spec, purpose, recipient, &subject,
+                            )
+                        })
+                        .transpose()?
+                        .unwrap_or(false);
+                    if !allowed {
+                        continue;
+                    }
+                    Some((purpose, recipient, subject))
+                }
+                _ => None,
+            };
+            let inserted = tx.execute(
                 "INSERT INTO webhook_deliveries (id, endpoint_id, seq, event_type, subject_id, payload, state, attempts, next_attempt_at, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7, ?7)
                  ON CONFLICT (endpoint_id, seq) DO NOTHING",
                 params![
                     format!("{DELIVERY_PREFIX}{}", new_ulid()),
-                    endpoint,
+                    endpoint.id,
                     e.seq,
                     kind,
                     e.subject,
@@ -202,6 +246,20 @@ fn fan_out_in(tx: &Tx) -> StoreResult<(usize, bool)> {
                     now
                 ],
             )?;
+            if let (Some((purpose, recipient, subject)), 1) = (disclosed, inserted) {
+                let fields: Vec<&str> = body["data"]
+                    .as_object()
+                    .map(|d| d.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                super::disclosures::log(
+                    tx,
+                    std::slice::from_ref(&subject),
+                    recipient,
+                    purpose,
+                    &fields,
+                    DisclosureVia::Webhook,
+                )?;
+            }
             queued += 1;
         }
     }
@@ -222,7 +280,10 @@ impl Store {
         }
         let mut total = 0;
         loop {
-            let (queued, more) = self.write(&Actor::System("webhooks".into()), now, fan_out_in)?;
+            let snapshot = self.schema();
+            let (queued, more) = self.write(&Actor::System("webhooks".into()), now, move |tx| {
+                fan_out_in(tx, &snapshot)
+            })?;
             total += queued;
             if !more {
                 return Ok(total);

@@ -6,8 +6,10 @@
 //! `webhook_queue`'s; checking a URL and sending are the binary's.
 //!
 //! A body carries ids, keys and times only, copied from a closed list of
-//! payload fields, never a personal value: no receiver is a recipient a
-//! subject consented to yet (P21), so none may get one.
+//! payload fields, never a personal value. An endpoint may belong to a
+//! registered recipient, for one purpose that names it (P21): it then gets a
+//! subject's events only while the subject consents to that recipient and
+//! does not object to sharing, and each one is logged as a disclosure.
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -122,10 +124,16 @@ pub struct WebhookEndpoint {
     /// Set when repeated failures stopped its deliveries; staff were notified.
     pub disabled_at: Option<DateTime<Utc>>,
     pub disabled_reason: Option<String>,
+    /// The registered recipient the endpoint belongs to (P21), with `purpose`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    /// The sharing purpose the recipient gets the events under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
 }
 
 const COLUMNS: &str =
-    "id, url, events, description, created_by, created_at, disabled_at, disabled_reason";
+    "id, url, events, description, created_by, created_at, disabled_at, disabled_reason, recipient, purpose";
 
 fn endpoint_from_row(r: &Row) -> StoreResult<WebhookEndpoint> {
     let events: String = r.get(2)?;
@@ -139,6 +147,8 @@ fn endpoint_from_row(r: &Row) -> StoreResult<WebhookEndpoint> {
         created_at: parse_ts(&r.get::<_, String>(5)?)?,
         disabled_at: disabled.as_deref().map(parse_ts).transpose()?,
         disabled_reason: r.get(7)?,
+        recipient: r.get(8)?,
+        purpose: r.get(9)?,
     })
 }
 
@@ -163,6 +173,9 @@ pub struct NewWebhook {
     pub url: String,
     pub events: Vec<String>,
     pub description: Option<String>,
+    /// `(purpose, recipient)`: the endpoint belongs to a registered recipient
+    /// of a sharing purpose (P21).
+    pub recipient: Option<(String, String)>,
 }
 
 /// The longest URL kept.
@@ -250,6 +263,9 @@ impl Store {
         max: usize,
     ) -> StoreResult<(WebhookEndpoint, String)> {
         let events = check_new(&new)?;
+        if let Some((purpose, recipient)) = &new.recipient {
+            super::disclosures::shared_purpose(&self.schema(), purpose, recipient)?;
+        }
         let id = format!("{WEBHOOK_PREFIX}{}", new_ulid());
         let (secret, bytes) = new_webhook_secret();
         let sealed = base64::engine::general_purpose::STANDARD.encode(self.inner.keys.seal_staff(
@@ -266,6 +282,8 @@ impl Store {
             created_at: now,
             disabled_at: None,
             disabled_reason: None,
+            recipient: new.recipient.as_ref().map(|(_, r)| r.clone()),
+            purpose: new.recipient.as_ref().map(|(p, _)| p.clone()),
         };
         let out = endpoint.clone();
         self.write(actor, now, move |tx| {
@@ -279,8 +297,8 @@ impl Store {
                 .into());
             }
             tx.execute(
-                "INSERT INTO webhook_endpoints (id, url, events, description, secret_sealed, from_seq, created_by, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO webhook_endpoints (id, url, events, description, secret_sealed, from_seq, created_by, created_at, recipient, purpose)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     endpoint.id,
                     endpoint.url,
@@ -289,7 +307,9 @@ impl Store {
                     sealed,
                     last_seq(tx)?,
                     endpoint.created_by,
-                    ts(&tx.now)
+                    ts(&tx.now),
+                    endpoint.recipient,
+                    endpoint.purpose
                 ],
             )?;
             record(

@@ -10,6 +10,8 @@ pub(super) struct Step {
     pub(super) form: &'static str,
     pub(super) answers: Map<String, Value>,
     pub(super) consents: Map<String, Value>,
+    /// Choices about the recipients of the form's sharing purposes (P21).
+    pub(super) recipients: Map<String, Value>,
 }
 
 /// What one subject does: joins at `joined`, submits forms, then sets contact preferences.
@@ -124,6 +126,7 @@ fn sample_plan(now: DateTime<Utc>) -> SubjectPlan {
             ),
             ("company_size".to_owned(), json!("size_50_249")),
         ]),
+        recipients: Map::new(),
         consents: consents(&[("security_updates", true)]),
     };
     let survey = Step {
@@ -150,6 +153,7 @@ fn sample_plan(now: DateTime<Utc>) -> SubjectPlan {
             ),
             ("wishes".to_owned(), json!(WISHES_FI[0])),
         ]),
+        recipients: Map::new(),
         consents: consents(&[("security_updates", true), ("compliance_advisory", true)]),
     };
     SubjectPlan {
@@ -222,6 +226,7 @@ fn b2b_plan(rng: &mut StdRng, now: DateTime<Utc>, n: usize) -> SubjectPlan {
             at,
             form: SECURITY_QUIZ,
             answers,
+            recipients: Map::new(),
             consents: consents(&[("security_updates", updates)]),
         });
         at += Duration::days(rng.gen_range(1..days_ago.min(20)));
@@ -269,6 +274,7 @@ fn b2b_plan(rng: &mut StdRng, now: DateTime<Utc>, n: usize) -> SubjectPlan {
         at,
         form: B2B_SURVEY,
         answers,
+        recipients: Map::new(),
         consents: consents(&[
             ("security_updates", updates),
             ("compliance_advisory", compliance),
@@ -286,11 +292,25 @@ fn b2b_plan(rng: &mut StdRng, now: DateTime<Utc>, n: usize) -> SubjectPlan {
                 some_of(rng, &SECURITY_INTERESTS, 1, 3),
             );
         }
+        let partner = rng.gen_bool(0.45);
         steps.push(Step {
             at: at + Duration::minutes(5),
             form: EVENT_SIGNUP,
             answers,
-            consents: consents(&[("partner_events", rng.gen_bool(0.45))]),
+            consents: consents(&[("partner_events", partner)]),
+            // Most who accept the partner's invitations also let it have their details.
+            recipients: if partner {
+                let mut per = Map::new();
+                per.insert(
+                    "tapahtumakumppani".into(),
+                    Value::Bool(!n.is_multiple_of(5)),
+                );
+                let mut m = Map::new();
+                m.insert("partner_events".into(), Value::Object(per));
+                m
+            } else {
+                Map::new()
+            },
         });
         at += Duration::minutes(5);
     }
@@ -365,6 +385,7 @@ fn b2c_plan(rng: &mut StdRng, now: DateTime<Utc>, n: usize) -> SubjectPlan {
             at,
             form: NEWSLETTER_SIGNUP,
             answers,
+            recipients: Map::new(),
             consents: consents(&[("newsletter", subscribes)]),
         }],
         contact: contact.map(|c| (at + Duration::minutes(2), c)),

@@ -73,6 +73,10 @@ pub struct Export {
     pub declaration_history: Vec<DeclarationView>,
     pub purposes: Vec<ExportPurpose>,
     pub consent_events: Vec<EventView>,
+    /// The subject's choice about each recipient of each sharing purpose (P21).
+    pub recipient_consents: Vec<super::RecipientConsentView>,
+    /// Every disclosure of the subject's data to a recipient, oldest first (P21).
+    pub disclosures: Vec<super::DisclosureView>,
     /// The ledger's evidence of each confirmed e-mail address (double opt-in).
     pub email_confirmations: Vec<EmailConfirmationView>,
     pub contact: ContactView,
@@ -132,8 +136,11 @@ pub fn export(state: &AppState, data: &SubjectData, now: DateTime<Utc>) -> Expor
             .iter()
             .chain(&data.channel_events)
             .chain(&data.statements)
+            .chain(&data.recipient_choices)
             .map(|e| EventView::new(state, e))
             .collect(),
+        recipient_consents: super::disclosures::recipient_consents(state, data, lang),
+        disclosures: super::disclosures::disclosures(state, data),
         email_confirmations: data
             .email_confirmations
             .iter()

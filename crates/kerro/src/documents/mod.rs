@@ -5,10 +5,15 @@
 //! (`Serialize + ToSchema`), so the OpenAPI document describes exactly what is
 //! sent. Reading the data and checking who may see it is left to the callers.
 
+mod disclosures;
 mod export;
 mod receipt;
 mod registers;
 
+pub use disclosures::{
+    disclosures as disclosure_views, recipient_consents as recipient_consent_views, DisclosureView,
+    RecipientConsentView,
+};
 pub use export::{
     export, file_name as export_file_name, AccessEntry, Export, ExportPurpose, LoggedDecisionView,
     EXPORT_SCHEMA,
@@ -19,7 +24,7 @@ pub use registers::{csv_cell, rights_requests_csv};
 use chrono::{DateTime, Utc};
 use kerro_core::consent::{renewal_due, ConsentState, Method, NoticeOf, NoticeRef};
 use kerro_core::contact::{Channel, EmailStatus};
-use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, RecordId, SubjectId};
+use kerro_core::ids::{AttributeKey, FormKey, PurposeKey, RecipientKey, RecordId, SubjectId};
 use kerro_core::Lang;
 use kerro_store::{Declaration, StoredEvent, Subject, SubjectData};
 use serde::Serialize;
@@ -92,6 +97,9 @@ pub struct EventView {
     /// For an event about one channel of the purpose only (an unsubscribe).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<Channel>,
+    /// For a choice about one recipient of the purpose (P21).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<RecipientKey>,
     pub receipt_url: String,
     pub seq: i64,
     pub hash: String,
@@ -109,6 +117,7 @@ impl EventView {
             actor: ev.actor.clone(),
             language: ev.language,
             channel: ev.channel,
+            recipient: ev.recipient.clone(),
             notice: ev.notice.as_ref().map(|n| NoticeLink::new(state, n)),
             receipt_url: receipt_url(state, e),
             seq: e.seq,
@@ -151,6 +160,9 @@ impl EmailConfirmationView {
 pub struct ReceiptSummary {
     pub record_id: RecordId,
     pub purpose: PurposeKey,
+    /// Set for a choice about one recipient of the purpose (P21).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<RecipientKey>,
     pub state: ConsentState,
     pub event_time: DateTime<Utc>,
     pub receipt_url: String,
@@ -161,6 +173,7 @@ impl ReceiptSummary {
         ReceiptSummary {
             record_id: e.event.record_id.clone(),
             purpose: e.event.purpose.clone(),
+            recipient: e.event.recipient.clone(),
             state: e.event.state,
             event_time: e.event.event_time,
             receipt_url: receipt_url(state, e),
@@ -338,6 +351,10 @@ pub struct SubjectView {
     pub declarations: Vec<DeclarationView>,
     pub history: Vec<DeclarationView>,
     pub consents: Vec<ConsentView>,
+    /// The subject's choice about each recipient of each sharing purpose (P21).
+    pub recipient_consents: Vec<RecipientConsentView>,
+    /// Every disclosure of the subject's data to a recipient, oldest first (P21).
+    pub disclosures: Vec<DisclosureView>,
     pub contact: ContactView,
 }
 
@@ -348,6 +365,12 @@ impl SubjectView {
             declarations: DeclarationView::all(state, &data.declarations),
             history: DeclarationView::all(state, &data.history),
             consents: consents(state, data),
+            recipient_consents: disclosures::recipient_consents(
+                state,
+                data,
+                data.subject.locale.unwrap_or(state.config.default_language),
+            ),
+            disclosures: disclosures::disclosures(state, data),
             contact: ContactView::new(&data.contact),
         }
     }

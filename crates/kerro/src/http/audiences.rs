@@ -32,6 +32,11 @@ pub struct AudienceBody {
     /// Export only, channel `email` only: add each subject's e-mail address.
     #[serde(default)]
     pub include_email: bool,
+    /// A recipient of the purpose (P21): only subjects who consented to that
+    /// recipient and did not object to sharing count; an export is then made
+    /// for the recipient, and each member's disclosure is logged.
+    #[serde(default)]
+    pub recipient: Option<String>,
 }
 
 fn empty() -> Value {
@@ -72,7 +77,8 @@ pub struct AudienceMember {
 #[utoipa::path(post, path = "/v1/audiences/count", tag = "audiences", operation_id = "audience_count", request_body = AudienceBody,
     responses((status = 200, description = "how many subjects the campaign may reach", body = AudienceCount),
               (status = 404, description = "unknown purpose"),
-              (status = 422, description = "a bad channel, or a condition that does not type-check for the purpose; `field` names it")),
+              (status = 404, description = "a recipient the purpose does not share with"),
+              (status = 422, description = "a bad channel, a recipient given for a purpose that shares with none, or a condition that does not type-check for the purpose; `field` names it")),
     security(("staff" = ["admin", "editor", "support"])))]
 pub async fn count(
     State(state): State<AppState>,
@@ -81,14 +87,18 @@ pub async fn count(
 ) -> Result<Json<AudienceCount>, AppError> {
     let (purpose, channel) = parse(&body)?;
     let store = state.store.clone();
-    let count = blocking(move || store.audience_count(&purpose, channel, &body.condition)).await?;
+    let count = blocking(move || match body.recipient.as_deref() {
+        Some(r) => store.audience_count_for_recipient(&purpose, channel, &body.condition, r),
+        None => store.audience_count(&purpose, channel, &body.condition),
+    })
+    .await?;
     Ok(Json(AudienceCount { count }))
 }
 
 #[utoipa::path(post, path = "/v1/audiences/export", tag = "audiences", operation_id = "audience_export", request_body = AudienceBody,
-    responses((status = 200, description = "NDJSON: one member per line; the export is audited", content_type = "application/x-ndjson", body = AudienceMember),
-              (status = 404, description = "unknown purpose"),
-              (status = 422, description = "a bad channel, e-mail asked off the email channel, or a condition that does not type-check for the purpose; `field` names it")),
+    responses((status = 200, description = "NDJSON: one member per line; the export is audited, and with `recipient` each member's disclosure is logged", content_type = "application/x-ndjson", body = AudienceMember),
+              (status = 404, description = "unknown purpose, or a recipient the purpose does not share with"),
+              (status = 422, description = "a bad channel, e-mail asked off the email channel, a recipient given for a purpose that shares with none, a recipient given to a count, or a condition that does not type-check for the purpose; `field` names it")),
     security(("staff" = ["admin", "service"])))]
 pub async fn export(
     State(state): State<AppState>,
@@ -111,6 +121,7 @@ pub async fn export(
             channel,
             &body.condition,
             body.include_email,
+            body.recipient.as_deref(),
         )
     })
     .await?;

@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use kerro_core::contact::{Channel, ContactPrefs, EmailStatus};
-use kerro_core::ids::{PurposeKey, SubjectId};
+use kerro_core::ids::{PurposeKey, RecipientKey, SubjectId};
 use kerro_core::{CoreError, Lang};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -100,6 +100,32 @@ pub async fn set_consent(
     let event =
         blocking(move || store.set_consent(&actor, now, &id, &purpose, body.given, language))
             .await?;
+    Ok(Json(ReceiptSummary::new(&state, &event)))
+}
+
+#[utoipa::path(put, path = "/v1/me/consents/{purpose}/recipients/{recipient}", tag = "self-service", operation_id = "recipient_consent",
+    params(("purpose" = PurposeKey, Path, description = "a purpose whose uses include sharing"), ("recipient" = RecipientKey, Path, description = "one of the recipients the purpose names")),
+    request_body = ConsentBody,
+    responses((status = 200, description = "the new choice about the recipient, with its receipt; data goes to the recipient only while this and the purpose's own basis hold and the subject does not object to sharing (P21)", body = ReceiptSummary),
+              (status = 404, description = "unknown purpose, or a recipient the purpose does not share with"), (status = 410, description = "the subject was erased"),
+              (status = 422, description = "the purpose shares with no recipient, or an invalid language")),
+    security(("subject" = [])))]
+pub async fn set_recipient_consent(
+    State(state): State<AppState>,
+    session: SubjectSession,
+    Path((purpose, recipient)): Path<(String, String)>,
+    Body(body): Body<ConsentBody>,
+) -> Result<Json<ReceiptSummary>, AppError> {
+    let language = body
+        .language
+        .as_deref()
+        .map(|l| Lang::parse_field("language", l))
+        .transpose()?;
+    let (store, now, actor, id) = (state.store.clone(), state.now(), session.actor, session.id);
+    let event = blocking(move || {
+        store.set_recipient_consent(&actor, now, &id, &purpose, &recipient, body.given, language)
+    })
+    .await?;
     Ok(Json(ReceiptSummary::new(&state, &event)))
 }
 

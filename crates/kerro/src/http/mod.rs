@@ -104,6 +104,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me/export", get(me::export))
         .route("/v1/me/declarations", axum::routing::patch(me::rectify))
         .route("/v1/me/consents/{purpose}", put(me::set_consent))
+        .route(
+            "/v1/me/consents/{purpose}/recipients/{recipient}",
+            put(me::set_recipient_consent),
+        )
         .route("/v1/me/contact", put(me::set_contact))
         .route("/v1/me/email", put(me::change_email))
         .route("/v1/me/rights", put(me::set_rights))

@@ -333,7 +333,7 @@ fn refine_schemas(schemas: &mut Value) {
         staff::create, staff::list, staff::update, staff::deactivate, staff::reinvite,
         staff::create_token, staff::list_tokens, staff::revoke_token,
         campaigns::report_delivery, campaigns::create, campaigns::list, campaigns::get, campaigns::cancel,
-        me::get, me::export, me::rectify, me::set_consent, me::set_contact, me::change_email, me::set_rights, me::erase,
+        me::get, me::export, me::rectify, me::set_consent, me::set_recipient_consent, me::set_contact, me::change_email, me::set_rights, me::erase,
         receipts::get, jose::jwks,
         audiences::count, audiences::export, audiences::put_saved, audiences::list_saved,
         audiences::get_saved, audiences::delete_saved,

@@ -172,6 +172,12 @@ pub struct SubmissionBody {
     /// is 422 `special_category`. Each is recorded as a ledger event of its own.
     #[serde(default)]
     pub explicit: Vec<String>,
+    /// Choices about the recipients of the form's sharing purposes (P21):
+    /// `{purpose: {recipient key: true|false}}`; a recipient left out is not
+    /// consented to. Each is recorded as a ledger event naming the recipient.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub recipients: Map<String, Value>,
 }
 
 /// What a submission recorded.
@@ -180,7 +186,8 @@ pub struct SubmissionRecorded {
     pub subject: SubjectId,
     /// The attributes whose answers were stored.
     pub declarations: Vec<AttributeKey>,
-    /// One per consent given or refused, and one per explicit statement (P10).
+    /// One per consent given or refused, one per choice about a recipient
+    /// (P21), and one per explicit statement (P10).
     pub receipts: Vec<ReceiptSummary>,
 }
 
@@ -243,6 +250,7 @@ pub async fn submit(
         consents: body.consents,
         language,
         explicit: body.explicit,
+        recipients: body.recipients,
     };
     let (store, now) = (state.store.clone(), state.now());
     let result = blocking(move || store.submit(&actor, now, sub)).await?;

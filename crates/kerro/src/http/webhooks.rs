@@ -34,6 +34,13 @@ pub struct NewWebhookBody {
     pub events: Vec<String>,
     /// For people, at most 500 characters.
     pub description: Option<String>,
+    /// The registered recipient the endpoint belongs to (P21), with
+    /// `purpose`: it then gets a subject's events only while that subject
+    /// consents to the recipient under the purpose and does not object to
+    /// sharing, and each event queued for it is logged as a disclosure.
+    pub recipient: Option<String>,
+    /// The sharing purpose that names `recipient`; given with it or not at all.
+    pub purpose: Option<String>,
 }
 
 /// `POST /v1/webhooks`: the secret is shown only now.
@@ -70,8 +77,9 @@ fn id_of(raw: &str, prefix: &str, field: &str, what: &str) -> Result<String, App
     description = "Registers an endpoint for the named event types. Deliveries are signed per the Standard Webhooks spec with the returned secret; their bodies carry ids and keys only, never personal values.",
     responses((status = 201, description = "registered; the secret is shown only in this answer", body = WebhookCreated),
               (status = 400, description = "an unknown event type (`field` is `events[i]`), no event types, or a body that is not the documented shape"),
+              (status = 404, description = "an unknown purpose, or a recipient the purpose does not share with"),
               (status = 409, description = "the most endpoints the configuration allows are registered"),
-              (status = 422, description = "a URL that does not parse, is not https://, carries credentials, does not resolve, or reaches a loopback, private or link-local address; or a bad description; `field` names it")),
+              (status = 422, description = "a URL that does not parse, is not https://, carries credentials, does not resolve, or reaches a loopback, private or link-local address; a bad description; a recipient without its purpose or the reverse, or a purpose that shares with no recipient; `field` names it")),
     security(("staff" = ["admin"])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -99,6 +107,16 @@ pub async fn create(
             )));
         }
     }
+    let recipient = match (body.purpose, body.recipient) {
+        (Some(p), Some(r)) => Some((p, r)),
+        (None, None) => None,
+        (p, _) => {
+            return Err(AppError(CoreError::invalid(
+                if p.is_some() { "recipient" } else { "purpose" },
+                "a recipient's endpoint names both the recipient and the sharing purpose",
+            )))
+        }
+    };
     let url = Guard::new(&state.config.webhooks).check(&body.url).await?;
     let (store, now) = (state.store.clone(), state.now());
     let max = state.config.webhooks.max_endpoints as usize;
@@ -106,6 +124,7 @@ pub async fn create(
         url: url.to_string(),
         events: body.events,
         description: body.description,
+        recipient,
     };
     let (webhook, secret) =
         blocking(move || store.create_webhook(&staff.actor, now, new, max)).await?;

@@ -27,6 +27,19 @@ pub struct PurposeNotice {
     pub declined_on: String,
     /// Shown as an unticked choice.
     pub offered: bool,
+    /// One choice per recipient of a sharing purpose (P21).
+    pub recipient_choices: Vec<RecipientChoiceField>,
+}
+
+/// One recipient of a sharing purpose on the form: an unticked box, or what
+/// the signed-in subject already chose (changed in the preference centre).
+pub struct RecipientChoiceField {
+    pub key: String,
+    pub name: String,
+    pub country: String,
+    pub offered: bool,
+    /// The subject's earlier choice, said in words, when not offered.
+    pub state: String,
 }
 
 /// What the signed-in subject already chose, as the form shows it: purposes
@@ -37,6 +50,8 @@ pub struct Seen {
     pub active: BTreeMap<PurposeKey, String>,
     pub declined: BTreeMap<PurposeKey, String>,
     pub asked: BTreeSet<PurposeKey>,
+    /// The subject's latest choice per (purpose, recipient) (P21), with its day.
+    pub recipients: BTreeMap<(PurposeKey, String), (bool, String)>,
 }
 
 impl Seen {
@@ -44,6 +59,17 @@ impl Seen {
     pub fn offers(&self, key: &PurposeKey) -> bool {
         !self.active.contains_key(key)
             && (!self.declined.contains_key(key) || self.asked.contains(key))
+    }
+
+    /// Whether the form offers a choice about `recipient` of `purpose`
+    /// (`consent`: whether the purpose rests on consent): the subject has not
+    /// chosen about it yet, and the purpose itself is offered or given; a
+    /// purpose the subject declined brings no recipient back either (P26).
+    pub fn offers_recipient(&self, purpose: &PurposeKey, consent: bool, recipient: &str) -> bool {
+        (!consent || self.offers(purpose) || self.active.contains_key(purpose))
+            && !self
+                .recipients
+                .contains_key(&(purpose.clone(), recipient.to_owned()))
     }
 
     /// The `ask` a page carries to its post: comma-separated purpose keys.
@@ -117,7 +143,40 @@ pub fn purpose_notices(
                 active_since: seen.active.get(k).cloned().unwrap_or_default(),
                 declined_on: seen.declined.get(k).cloned().unwrap_or_default(),
                 offered: p.legal_basis == LegalBasis::Consent && seen.offers(k),
+                recipient_choices: recipient_fields(tr, schema, k, seen),
             }
         })
+        .collect()
+}
+
+/// The recipient choices of a sharing purpose, as the form shows them.
+fn recipient_fields(
+    tr: &Tr,
+    schema: &Schema,
+    key: &PurposeKey,
+    seen: &Seen,
+) -> Vec<RecipientChoiceField> {
+    let Some(p) = schema.purposes.get(key).filter(|p| p.asks_per_recipient()) else {
+        return Vec::new();
+    };
+    p.recipients
+        .iter()
+        .filter_map(|r| {
+            let (_, spec) = schema.recipients.iter().find(|(k, _)| k.as_str() == r)?;
+            let name = spec.name.trim().to_owned();
+            let state = match seen.recipients.get(&(key.clone(), r.clone())) {
+                Some((true, day)) => tr.t2("recipient-given", "recipient", &name, "date", day),
+                Some((false, _)) => tr.t1("recipient-declined", "recipient", &name),
+                None => String::new(),
+            };
+            Some(RecipientChoiceField {
+                key: r.clone(),
+                country: spec.country.clone(),
+                offered: seen.offers_recipient(key, p.legal_basis == LegalBasis::Consent, r),
+                name,
+                state,
+            })
+        })
+        .filter(|f| f.offered || !f.state.is_empty())
         .collect()
 }

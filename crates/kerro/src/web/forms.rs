@@ -90,6 +90,14 @@ async fn subject_states(ctx: &Ctx) -> Result<(BTreeMap<PurposeKey, ConsentState>
             _ => {}
         }
     }
+    for e in &data.recipient_choices {
+        if let Some(r) = &e.event.recipient {
+            seen.recipients.insert(
+                (e.event.purpose.clone(), r.to_string()),
+                (e.event.state.is_active(), ctx.tr.date(&e.event.event_time)),
+            );
+        }
+    }
     Ok((states, seen))
 }
 
@@ -259,6 +267,30 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
         }
     }
 
+    // P21: one box per recipient of a sharing purpose the page offered; "decline" refuses each.
+    let mut recipients = Map::new();
+    for p in &f.spec.purposes {
+        let Some(spec) = schema.purposes.get(p).filter(|s| s.asks_per_recipient()) else {
+            continue;
+        };
+        let mut per = Map::new();
+        let consent = spec.legal_basis == LegalBasis::Consent;
+        for r in spec
+            .recipients
+            .iter()
+            .filter(|r| seen.offers_recipient(p, consent, r))
+        {
+            if decline {
+                per.insert(r.clone(), Value::Bool(false));
+            } else if posted.get(&format!("r.{p}.{r}")) == Some("yes") {
+                per.insert(r.clone(), Value::Bool(true));
+            }
+        }
+        if !per.is_empty() {
+            recipients.insert(p.to_string(), Value::Object(per));
+        }
+    }
+
     // Answers that would serve only purposes without a basis are not stored (P8); say so.
     let after = |p: &PurposeKey| -> Option<ConsentState> {
         match consents.get(p.as_str()) {
@@ -358,6 +390,7 @@ pub async fn submit(ctx: Ctx, Path(raw): Path<String>, posted: Posted) -> Respon
         answers: answers.clone(),
         consents: consents.clone(),
         explicit,
+        recipients,
         language: lang,
         token: token.map(|t| (t.used_key, t.expires_at)),
         session_ttl: sign_in.then_some(session_ttl),

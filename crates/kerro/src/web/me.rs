@@ -263,6 +263,10 @@ struct ConsentsPage {
     others: Vec<OtherPurpose>,
     /// How many consents are due for renewal: the page asks once, above them all.
     renewals: usize,
+    /// The choice about each recipient of each sharing purpose (P21).
+    recipients: Vec<super::me_recipients::RecipientRow>,
+    /// Every disclosure of the customer's data, newest first (P21).
+    disclosures: Vec<super::me_recipients::DisclosureRow>,
 }
 
 pub async fn consents(ctx: Ctx) -> Response {
@@ -323,6 +327,8 @@ pub async fn consents(ctx: Ctx) -> Response {
     let page = ConsentsPage {
         page: Chrome::new(&ctx, &tr.t("consents-title"), "/me/consents"),
         renewals: rows.iter().filter(|r| r.renewal_due).count(),
+        recipients: super::me_recipients::recipient_rows(&ctx, tr, &data),
+        disclosures: super::me_recipients::disclosure_rows(&ctx, tr, &data),
         rows,
         others,
     };

@@ -31,6 +31,7 @@ mod mail;
 mod me;
 mod me_data;
 mod me_email;
+mod me_recipients;
 mod privacy;
 mod records;
 pub mod records_documents;
@@ -122,6 +123,10 @@ fn routes() -> Vec<(&'static str, MethodRouter<WebState>)> {
         ),
         ("/me/consents", get(me::consents)),
         ("/me/consents/{purpose}", post(me::toggle_consent)),
+        (
+            "/me/consents/{purpose}/recipients/{recipient}",
+            post(me_recipients::toggle),
+        ),
         ("/me/contact", get(me::contact).post(me::save_contact)),
         ("/me/email", get(me_email::page).post(me_email::save)),
         ("/me/offers", get(me::offers)),

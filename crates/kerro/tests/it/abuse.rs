@@ -161,8 +161,9 @@ async fn mail_goes_to_the_stored_address_whatever_was_typed() {
     // A Kelvin sign (U+212A) is the letter k in a domain: the same address, and the
     // message goes to the address kerro holds, not to the spelling typed.
     let (cookie, csrf) = login_form(&app).await;
-    ask_link(&app, 1, &cookie, &csrf, "kate@\u{212A}erro.example").await;
-    assert_eq!(mails_after_wait(&app, 1), 1);
+    let sent = ask_link(&app, 1, &cookie, &csrf, "kate@\u{212A}erro.example").await;
+    assert_eq!(sent.location(), "/login/sent", "the request was taken");
+    assert_eq!(mails_after_wait(&app, 1), 1, "one request, one message");
     let mail = mails(&app).remove(0);
     assert!(mail.contains("To: kate@kerro.example"), "{mail}");
     assert!(!mail.contains('\u{212A}'));

@@ -20,6 +20,7 @@ mod campaigns;
 mod checkpoints;
 mod common;
 mod decisions;
+mod disclosures;
 mod e2e;
 mod events;
 mod form_choices;

@@ -114,7 +114,8 @@ pub async fn get(app: &TestApp, path: &str, cookies: &str) -> Page {
 pub fn mails_after_wait(app: &TestApp, n: usize) -> usize {
     let dir = app.dir.path().join("outbox");
     let count = || std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    // Generous: under a full parallel suite on two cores a mail thread can wait its turn for long.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while count() < n && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }

@@ -66,8 +66,8 @@ fn allowed(route: &str, who: Who) -> bool {
             staff(&[Admin, Editor, Dpo])
         }
         "get_records_of_processing" | "list_records_of_processing_versions" => staff(&[Admin, Dpo]),
-        "me" | "export" | "rectify" | "consent" | "contact" | "change_email" | "rights"
-        | "erase" => who == Who::Subject,
+        "me" | "export" | "rectify" | "consent" | "recipient_consent" | "contact"
+        | "change_email" | "rights" | "erase" => who == Who::Subject,
         other => panic!("unknown route {other}"),
     }
 }
@@ -490,6 +490,12 @@ async fn every_route_with_every_role() {
                 Some(json!({"given": true})),
             ),
             (
+                "recipient_consent",
+                Method::PUT,
+                "/v1/me/consents/events/recipients/tapahtuma".into(),
+                Some(json!({"given": true})),
+            ),
+            (
                 "contact",
                 Method::PUT,
                 "/v1/me/contact".into(),
@@ -652,7 +658,7 @@ async fn every_route_with_every_role() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 7 * 82);
+    assert_eq!(checked, 7 * 83);
 }
 
 /// The OpenAPI document states, per operation, exactly the callers `allowed`
@@ -705,7 +711,7 @@ async fn the_document_states_who_may_call_each_operation() {
         }
     }
     // Every operation is one of the routes walked above, and every route is documented.
-    assert_eq!(ids.len(), 82, "{ids:?}");
+    assert_eq!(ids.len(), 83, "{ids:?}");
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use std::time::Instant;
 use crate::common::TestApp;
 
 /// The Python to run the receiver with, or `None` after a loud SKIPPED line.
-fn python(test: &str) -> Option<String> {
+pub(crate) fn python(test: &str) -> Option<String> {
     match std::env::var("KERRO_WEBHOOK_PYTHON") {
         Ok(p) if !p.is_empty() => Some(p),
         _ => {
@@ -116,12 +116,12 @@ impl Receiver {
 }
 
 /// Entries of `kind`.
-fn of_type<'a>(log: &'a [Value], kind: &str) -> Vec<&'a Value> {
+pub(crate) fn of_type<'a>(log: &'a [Value], kind: &str) -> Vec<&'a Value> {
     log.iter().filter(|e| e["type"] == kind).collect()
 }
 
 /// An app that allows the local receiver (plain HTTP on 127.0.0.1) with the schema.
-async fn app() -> Option<TestApp> {
+pub(crate) async fn app() -> Option<TestApp> {
     let app = TestApp::start_with(|c| {
         c.webhooks.allow_http = true;
         c.webhooks.allow_private_addresses = true;
@@ -148,7 +148,7 @@ async fn register(app: &TestApp, url: &str, events: &[&str]) -> (String, String)
     (r.body["id"].as_str().unwrap().to_owned(), secret)
 }
 
-fn dispatch(app: &TestApp, schedule: RetrySchedule) -> Dispatcher {
+pub(crate) fn dispatch(app: &TestApp, schedule: RetrySchedule) -> Dispatcher {
     let mut opts = Options::new(&app.state);
     opts.schedule = schedule;
     Dispatcher::start(opts).unwrap()

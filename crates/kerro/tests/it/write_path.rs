@@ -27,6 +27,7 @@ fn post(app: &TestApp, email: &str, answers: Value, token: &str) -> FormPost {
         answers: map(answers),
         consents: map(json!({"offers": true, "events": false})),
         explicit: vec![],
+        recipients: Default::default(),
         language: Lang::Fi,
         token: Some((token.into(), app.store_now() + Duration::hours(1))),
         session_ttl: Some(Duration::minutes(30)),

@@ -197,6 +197,7 @@ async fn db_copy_moves_a_sqlite_installation_to_postgresql() {
                 url: "https://hooks.example.invalid/kerro".into(),
                 events: vec!["consent.given".into(), "subject.erased".into()],
                 description: None,
+                recipient: None,
             },
             20,
         )

@@ -31,6 +31,8 @@ mod cluster;
 mod common;
 #[path = "../it/decisions.rs"]
 mod decisions;
+#[path = "../it/disclosures.rs"]
+mod disclosures;
 #[path = "../it/events.rs"]
 mod events;
 #[path = "../it/form_choices.rs"]
