@@ -381,10 +381,18 @@ impl Store {
                     return Err(CoreError::not_found("record_id", "no such consent record").into())
                 }
             };
-            let history: Vec<StoredEvent> = events_for(conn, &event.event.subject)?
-                .into_iter()
-                .filter(|e| e.event.purpose == event.event.purpose && e.seq <= event.seq)
-                .collect();
+            // A choice about a recipient has the history of that choice; any other, the purpose's.
+            let history: Vec<StoredEvent> = match &event.event.recipient {
+                Some(_) => recipient_events_for(conn, &event.event.subject)?,
+                None => events_for(conn, &event.event.subject)?,
+            }
+            .into_iter()
+            .filter(|e| {
+                e.event.purpose == event.event.purpose
+                    && e.event.recipient == event.event.recipient
+                    && e.seq <= event.seq
+            })
+            .collect();
             let notice_bundle = match &event.event.notice {
                 Some(n) => conn
                     .query_row(

@@ -93,7 +93,22 @@ struct PurposeFacts {
     sensitive: bool,
 }
 
+/// The facts of the record: a choice about one recipient (P21) names that recipient alone.
 fn facts(state: &AppState, data: &ReceiptData) -> PurposeFacts {
+    let mut f = purpose_facts(state, data);
+    if let Some(r) = &data.event.event.recipient {
+        let snap = state.store.schema();
+        let name = snap
+            .schema
+            .recipients
+            .get(r)
+            .map_or_else(|| r.to_string(), |s| s.name.trim().to_owned());
+        f.recipients = Some(vec![name]);
+    }
+    f
+}
+
+fn purpose_facts(state: &AppState, data: &ReceiptData) -> PurposeFacts {
     let ev = &data.event.event;
     let snap = state.store.schema();
     let default = state.config.default_language;
@@ -181,9 +196,13 @@ pub fn iso27560(state: &AppState, data: &ReceiptData) -> Iso27560Receipt {
             third_party_disclosure: f.recipients.as_ref().is_some_and(|r| !r.is_empty()),
             third_parties: f.recipients.unwrap_or_default(),
             withdrawal_method: format!(
-                "PUT {}/v1/me/consents/{} {{\"given\": false}}, or the preference centre",
+                "PUT {}/v1/me/consents/{}{} {{\"given\": false}}, or the preference centre",
                 state.config.public_url(),
-                ev.purpose
+                ev.purpose,
+                ev.recipient
+                    .as_ref()
+                    .map(|r| format!("/recipients/{r}"))
+                    .unwrap_or_default()
             ),
             channels: data
                 .channels

@@ -129,9 +129,44 @@ async fn a_choice_per_recipient_is_its_own_ledger_event_and_leaves_the_purpose_a
         "the answer held for the purpose stays: {me}"
     );
 
-    // The choice has a receipt of its own, and the ledger's chain holds.
+    // Each choice has a receipt of its own, naming the recipient alone, with
+    // the history of that choice; and the ledger's chain holds.
     let r = app.get(&format!("/v1/receipts/{receipt}"), &token).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        r.body["purposes"][0]["third_parties"],
+        json!(["Tapahtuma Oy"]),
+        "{}",
+        r.body
+    );
+    let withdrawn = app
+        .get(
+            &format!(
+                "/v1/receipts/{}",
+                choice(&me, "events", "tapahtuma")["record_id"]
+                    .as_str()
+                    .unwrap()
+            ),
+            &token,
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::OK);
+    assert!(withdrawn.body["purposes"][0]["withdrawal_method"]
+        .as_str()
+        .unwrap()
+        .contains("/v1/me/consents/events/recipients/tapahtuma"));
+    let states: Vec<&str> = withdrawn.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["state"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        states.len(),
+        2,
+        "the choice's own history: {}",
+        withdrawn.body
+    );
     assert!(app.store.verify_ledger().unwrap().is_ok());
 
     // The export lists the choices among the ledger's events, naming the recipient.
