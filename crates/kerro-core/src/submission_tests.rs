@@ -301,22 +301,22 @@ fn recipient_choices_name_a_sharing_purpose_of_the_form_and_one_of_its_recipient
         ),
         (
             json!({"offers": {"crm": true}}),
-            ErrorCode::InvalidRequest,
+            ErrorCode::InvalidValue,
             "recipients.offers",
         ),
         (
             json!({"share": true}),
-            ErrorCode::InvalidRequest,
+            ErrorCode::InvalidValue,
             "recipients.share",
         ),
         (
             json!({"share": {"other": true}}),
-            ErrorCode::InvalidRequest,
+            ErrorCode::InvalidValue,
             "recipients.share.other",
         ),
         (
             json!({"share": {"crm": "yes"}}),
-            ErrorCode::InvalidRequest,
+            ErrorCode::InvalidValue,
             "recipients.share.crm",
         ),
     ] {

@@ -234,11 +234,17 @@ pub(crate) fn event_from_row(r: &Row) -> StoreResult<StoredEvent> {
     })
 }
 
+/// A subject's consent events proper (`ONLY_CONSENTS`), in ledger order.
 pub(crate) fn events_for(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<StoredEvent>> {
+    events_where(conn, subject, ONLY_CONSENTS)
+}
+
+/// A subject's events that `filter` (an SQL condition) selects, in ledger order.
+fn events_where(conn: &Conn, subject: &SubjectId, filter: &str) -> StoreResult<Vec<StoredEvent>> {
     conn.query_map(
         &format!(
             "SELECT {EVENT_COLUMNS} FROM consent_events
-             WHERE subject_id = ?1 AND {ONLY_CONSENTS} ORDER BY seq"
+             WHERE subject_id = ?1 AND {filter} ORDER BY seq"
         ),
         [subject.as_str()],
         event_from_row,
@@ -248,15 +254,7 @@ pub(crate) fn events_for(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<St
 
 /// A subject's explicit statements for special-category answers (P10), in ledger order.
 pub(crate) fn statements_for(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec<StoredEvent>> {
-    conn.query_map(
-        &format!(
-            "SELECT {EVENT_COLUMNS} FROM consent_events
-             WHERE subject_id = ?1 AND method = 'explicit_statement' ORDER BY seq"
-        ),
-        [subject.as_str()],
-        event_from_row,
-    )?
-    .collect()
+    events_where(conn, subject, "method = 'explicit_statement'")
 }
 
 /// A subject's events about single channels of purposes (unsubscribes), in ledger order.
@@ -264,15 +262,7 @@ pub(crate) fn channel_events_for(
     conn: &Conn,
     subject: &SubjectId,
 ) -> StoreResult<Vec<StoredEvent>> {
-    conn.query_map(
-        &format!(
-            "SELECT {EVENT_COLUMNS} FROM consent_events
-             WHERE subject_id = ?1 AND channel IS NOT NULL ORDER BY seq"
-        ),
-        [subject.as_str()],
-        event_from_row,
-    )?
-    .collect()
+    events_where(conn, subject, "channel IS NOT NULL")
 }
 
 /// A subject's choices about recipients of sharing purposes (P21), in ledger order.
@@ -280,15 +270,7 @@ pub(crate) fn recipient_events_for(
     conn: &Conn,
     subject: &SubjectId,
 ) -> StoreResult<Vec<StoredEvent>> {
-    conn.query_map(
-        &format!(
-            "SELECT {EVENT_COLUMNS} FROM consent_events
-             WHERE subject_id = ?1 AND recipient IS NOT NULL ORDER BY seq"
-        ),
-        [subject.as_str()],
-        event_from_row,
-    )?
-    .collect()
+    events_where(conn, subject, "recipient IS NOT NULL")
 }
 
 /// The latest state of a subject's choice per (purpose, recipient) (P21).
