@@ -225,6 +225,7 @@ pub const ACTIONS: &[&str] = &[
     "submission",
     "declarations_changed",
     "consent_changed",
+    "recipient_consent_changed",
     "contact_changed",
     "rights_changed",
     "subject_erased",
