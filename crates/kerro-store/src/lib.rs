@@ -33,6 +33,7 @@ pub use store::{
 };
 // Rights requests with deadlines (issue 13, item 3).
 pub use store::{Extension, NewRightsRequest, RequestFilter, RightsRequest};
+pub use store::{LoggedDisclosure, RecipientDisclosures, DISCLOSURES_LISTED};
 pub use store::{RecordsVersion, StoredRecords};
 pub use store::{RetentionCount, RetentionKind, RetentionReport, RETENTION_LOCK};
 // Double opt-in of e-mail addresses (issue 14, item 4).

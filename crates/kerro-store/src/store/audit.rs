@@ -77,6 +77,11 @@ pub(crate) enum AuditAction<'a> {
         purpose: &'a str,
         state: &'a str,
     },
+    /// The disclosure register was read (P21): it names subjects.
+    DisclosuresRead {
+        recipient: Option<&'a str>,
+        count: u64,
+    },
     /// The subject's choice about one recipient of a sharing purpose (P21).
     RecipientConsentChanged {
         purpose: &'a str,
@@ -226,6 +231,7 @@ pub const ACTIONS: &[&str] = &[
     "declarations_changed",
     "consent_changed",
     "recipient_consent_changed",
+    "disclosures_read",
     "contact_changed",
     "rights_changed",
     "subject_erased",
@@ -291,6 +297,7 @@ impl AuditAction<'_> {
             AuditAction::DeclarationsChanged { .. } => "declarations_changed",
             AuditAction::ConsentChanged { .. } => "consent_changed",
             AuditAction::RecipientConsentChanged { .. } => "recipient_consent_changed",
+            AuditAction::DisclosuresRead { .. } => "disclosures_read",
             AuditAction::ContactChanged => "contact_changed",
             AuditAction::RightsChanged { .. } => "rights_changed",
             AuditAction::SubjectErased => "subject_erased",
@@ -342,6 +349,9 @@ impl AuditAction<'_> {
             AuditAction::DeclarationsChanged { fields } => json!({"fields": fields}),
             AuditAction::ConsentChanged { purpose, state } => {
                 json!({"purpose": purpose, "state": state})
+            }
+            AuditAction::DisclosuresRead { recipient, count } => {
+                json!({"fields": ["subject", "recipient", "purpose", "fields", "via", "at"], "recipient": recipient, "count": count})
             }
             AuditAction::RecipientConsentChanged {
                 purpose,

@@ -31,6 +31,10 @@ fn every_action_is_listed() {
             recipient: "",
             state: "",
         },
+        AuditAction::DisclosuresRead {
+            recipient: None,
+            count: 0,
+        },
         AuditAction::ContactChanged,
         AuditAction::RightsChanged {
             restricted: false,

@@ -10,6 +10,7 @@ use kerro_core::disclosure::{may_disclose, Disclosure, DisclosureVia, Standing};
 use kerro_core::ids::{PurposeKey, RecipientKey, SubjectId};
 use kerro_core::schema::PurposeSpec;
 use kerro_core::{Actor, CoreError, ErrorCode, Lang};
+use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 use super::audit::{record, AuditAction};
@@ -226,25 +227,112 @@ pub(crate) fn disclosures_for(conn: &Conn, subject: &SubjectId) -> StoreResult<V
          WHERE subject_id = ?1 ORDER BY at, id",
         [subject.as_str()],
     )?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let via: String = r.get(3)?;
-        out.push(Disclosure {
-            recipient: RecipientKey::parse("recipient", &r.get::<_, String>(0)?)
-                .map_err(super::corrupt("disclosure recipient"))?,
-            purpose: PurposeKey::parse("purpose", &r.get::<_, String>(1)?)
-                .map_err(super::corrupt("disclosure purpose"))?,
-            fields: serde_json::from_str(&r.get::<_, String>(2)?)
-                .map_err(|e| StoreError::Corrupt(format!("disclosure fields: {e}")))?,
-            via: DisclosureVia::parse(&via)
-                .ok_or_else(|| StoreError::Corrupt(format!("disclosure via '{via}'")))?,
-            at: parse_ts(&r.get::<_, String>(4)?)?,
-        });
-    }
-    Ok(out)
+    rows.iter().map(|r| disclosure_from(r, 0)).collect()
+}
+
+/// One disclosure in the register: whose data, and the disclosure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoggedDisclosure {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub subject: SubjectId,
+    #[serde(flatten)]
+    pub disclosure: Disclosure,
+}
+
+/// What went to one recipient, in sum: no subject is named.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecipientDisclosures {
+    pub recipient: String,
+    pub disclosures: u64,
+    pub subjects: u64,
+    pub last_at: DateTime<Utc>,
+}
+
+/// The most rows one read of the register answers.
+pub const DISCLOSURES_LISTED: i64 = 10_000;
+
+fn disclosure_from(r: &crate::sql::Row, at: usize) -> StoreResult<Disclosure> {
+    let via: String = r.get(at + 3)?;
+    Ok(Disclosure {
+        recipient: RecipientKey::parse("recipient", &r.get::<_, String>(at)?)
+            .map_err(super::corrupt("disclosure recipient"))?,
+        purpose: PurposeKey::parse("purpose", &r.get::<_, String>(at + 1)?)
+            .map_err(super::corrupt("disclosure purpose"))?,
+        fields: serde_json::from_str(&r.get::<_, String>(at + 2)?)
+            .map_err(|e| StoreError::Corrupt(format!("disclosure fields: {e}")))?,
+        via: DisclosureVia::parse(&via)
+            .ok_or_else(|| StoreError::Corrupt(format!("disclosure via '{via}'")))?,
+        at: parse_ts(&r.get::<_, String>(at + 4)?)?,
+    })
 }
 
 impl Store {
+    /// The disclosure register (P21), newest first, at most
+    /// `DISCLOSURES_LISTED` rows, for one recipient or all: it names
+    /// subjects, so the read is audited.
+    pub fn disclosure_register(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        recipient: Option<RecipientKey>,
+    ) -> StoreResult<Vec<LoggedDisclosure>> {
+        self.write(actor, now, move |tx| {
+            let sql = format!(
+                "SELECT subject_id, recipient, purpose, fields, via, at FROM disclosures {}
+                 ORDER BY at DESC, id DESC LIMIT {DISCLOSURES_LISTED}",
+                if recipient.is_some() {
+                    "WHERE recipient = ?1"
+                } else {
+                    ""
+                }
+            );
+            let rows = match &recipient {
+                Some(r) => tx.rows(&sql, [r.as_str()])?,
+                None => tx.rows(&sql, ())?,
+            };
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(LoggedDisclosure {
+                    subject: SubjectId::parse(&r.get::<_, String>(0)?)
+                        .map_err(super::corrupt("disclosure subject"))?,
+                    disclosure: disclosure_from(r, 1)?,
+                });
+            }
+            record(
+                tx,
+                None,
+                AuditAction::DisclosuresRead {
+                    recipient: recipient.as_ref().map(|r| r.as_str()),
+                    count: out.len() as u64,
+                },
+            )?;
+            Ok(out)
+        })
+    }
+
+    /// What went to each recipient, in sum (no subject named, so not audited).
+    pub fn disclosure_summary(&self) -> StoreResult<Vec<RecipientDisclosures>> {
+        self.read(|conn| {
+            let rows = conn.rows(
+                "SELECT recipient, COUNT(*), COUNT(DISTINCT subject_id), MAX(at) FROM disclosures
+                 GROUP BY recipient ORDER BY recipient",
+                (),
+            )?;
+            rows.iter()
+                .map(|r| {
+                    Ok(RecipientDisclosures {
+                        recipient: r.get(0)?,
+                        disclosures: r.get::<_, i64>(1)? as u64,
+                        subjects: r.get::<_, i64>(2)? as u64,
+                        last_at: parse_ts(&r.get::<_, String>(3)?)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
     /// How many of an audience may be disclosed to `recipient` (P21), without disclosing anything.
     pub fn audience_count_for_recipient(
         &self,

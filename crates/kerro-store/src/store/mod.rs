@@ -57,6 +57,7 @@ pub use campaigns::{Campaign, CampaignAudience, NewCampaign, Skip};
 pub use checkpoints::{Chain, Checkpoint, CheckpointClock, CheckpointPolicy};
 pub use declare::Submission;
 pub use deliveries::{DeliveryReport, RecordedDelivery};
+pub use disclosures::{LoggedDisclosure, RecipientDisclosures, DISCLOSURES_LISTED};
 pub use email::{
     is_confirm_secret, ConfirmationMail, Confirmed, EmailState, CONFIRM_LINK_DAYS,
     CONFIRM_LINK_PREFIX, RESEND_MINUTES,

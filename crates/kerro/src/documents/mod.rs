@@ -19,7 +19,7 @@ pub use export::{
     EXPORT_SCHEMA,
 };
 pub use receipt::{iso27560, kantara, Iso27560Receipt, KantaraReceipt};
-pub use registers::{csv_cell, rights_requests_csv};
+pub use registers::{csv_cell, disclosures_csv, rights_requests_csv};
 
 use chrono::{DateTime, Utc};
 use kerro_core::consent::{renewal_due, ConsentState, Method, NoticeOf, NoticeRef};

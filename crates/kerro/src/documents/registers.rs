@@ -57,6 +57,24 @@ pub fn rights_requests_csv(list: &[RightsRequest]) -> Result<Vec<u8>, csv::Error
     w.into_inner().map_err(|e| e.into_error().into())
 }
 
+/// The disclosure register (P21) as CSV, one row per disclosure.
+pub fn disclosures_csv(list: &[kerro_store::LoggedDisclosure]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["at", "subject", "recipient", "purpose", "fields", "via"])?;
+    for l in list {
+        let d = &l.disclosure;
+        w.write_record([
+            kerro_core::consent::format_time(&d.at),
+            l.subject.to_string(),
+            d.recipient.to_string(),
+            d.purpose.to_string(),
+            csv_cell(&d.fields.join(" ")),
+            d.via.as_str().to_owned(),
+        ])?;
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

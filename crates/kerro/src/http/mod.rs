@@ -9,6 +9,7 @@ mod auth;
 mod breaches;
 mod campaigns;
 mod checkpoints;
+mod disclosures;
 mod jose;
 mod me;
 mod offers;
@@ -165,6 +166,7 @@ pub fn router(state: AppState) -> Router {
                 .get(recipients::get)
                 .delete(recipients::delete),
         )
+        .route("/v1/disclosures", get(disclosures::list))
         .route("/v1/records-of-processing", get(records::get))
         .route("/v1/records-of-processing/versions", get(records::versions))
         .route("/v1/webhooks", get(webhooks::list).post(webhooks::create))

@@ -13,8 +13,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    audiences, breaches, campaigns, checkpoints, jose, me, offers, receipts, recipients, records,
-    rights_requests, schema, staff, subjects, webhooks, ErrorBody, ErrorDetail, Health,
+    audiences, breaches, campaigns, checkpoints, disclosures, jose, me, offers, receipts,
+    recipients, records, rights_requests, schema, staff, subjects, webhooks, ErrorBody,
+    ErrorDetail, Health,
 };
 
 struct Security;
@@ -342,7 +343,7 @@ fn refine_schemas(schemas: &mut Value) {
         rights_requests::create, rights_requests::list, rights_requests::get, rights_requests::extend,
         rights_requests::verify, rights_requests::complete,
         recipients::put, recipients::list, recipients::get, recipients::delete,
-        records::get, records::versions,
+        records::get, records::versions, disclosures::list,
         webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries, webhooks::retry,
         breaches::create, breaches::list, breaches::get, breaches::update, breaches::notified,
         breaches::scope, breaches::subjects, breaches::notification, breaches::subject_messages,

@@ -176,6 +176,10 @@ fn routes() -> Vec<(&'static str, MethodRouter<WebState>)> {
         ("/admin/records", get(records::page)),
         ("/admin/records.csv", get(records::csv)),
         ("/admin/records/print", get(records::print)),
+        (
+            "/admin/records/disclosures.csv",
+            get(records::disclosures_csv),
+        ),
         ("/admin/breaches", get(breaches::list)),
         ("/admin/breaches.csv", get(breaches::register_download)),
         ("/admin/breaches/{id}", get(breaches::detail)),

@@ -1,6 +1,7 @@
 //! The record of processing activities' staff page (`/admin/records`,
 //! P22): a version of the record, the recipients register beside it, the
-//! list of versions, and the same exports as the API (CSV, printable HTML).
+//! list of versions, and the same exports as the API (CSV, printable HTML);
+//! and what went to each recipient (P21), with the disclosure register as CSV.
 //! Admin and dpo. Recipients are written through the API only.
 
 use axum::http::StatusCode;
@@ -38,6 +39,8 @@ struct Page {
     created: String,
     activities: Vec<PrintedActivity>,
     recipients: Vec<RecipientRow>,
+    /// What went to each recipient, in sum (P21): (name, disclosures, subjects, latest).
+    disclosed: Vec<(String, u64, u64, String)>,
     version_label: String,
     /// (version, its label, its time) of each version, the newest first.
     versions: Vec<(u32, String, String)>,
@@ -96,6 +99,29 @@ pub async fn page(ctx: Ctx) -> Response {
                 .unwrap_or_else(|| "–".into()),
         })
         .collect();
+    let names: std::collections::BTreeMap<String, String> = ctx
+        .state
+        .app
+        .store
+        .recipients()
+        .into_iter()
+        .map(|(k, s)| (k.to_string(), s.name))
+        .collect();
+    let store = ctx.state.app.store.clone();
+    let disclosed = match blocking(move || store.disclosure_summary()).await {
+        Ok(sums) => sums
+            .into_iter()
+            .map(|d| {
+                (
+                    names.get(&d.recipient).cloned().unwrap_or(d.recipient),
+                    d.disclosures,
+                    d.subjects,
+                    tr.time(&d.last_at),
+                )
+            })
+            .collect(),
+        Err(e) => return ctx.failed(&e),
+    };
     let query = match version_of(&ctx) {
         Ok(Some(v)) => format!("?version={v}"),
         _ => String::new(),
@@ -116,6 +142,7 @@ pub async fn page(ctx: Ctx) -> Response {
             })
             .collect(),
         recipients,
+        disclosed,
         query,
         tr,
         r,
@@ -150,6 +177,19 @@ pub async fn print(ctx: Ctx) -> Response {
                 Err(_) => ctx.error(StatusCode::INTERNAL_SERVER_ERROR, "error-internal"),
             }
         }
+        Err(e) => ctx.failed(&e),
+    }
+}
+
+/// `GET /admin/records/disclosures.csv`: the disclosure register as the API's CSV (audited).
+pub async fn disclosures_csv(ctx: Ctx) -> Response {
+    let actor = allowed_or_return!(ctx, &READERS);
+    let (store, now) = (ctx.state.app.store.clone(), ctx.now());
+    match blocking(move || store.disclosure_register(&actor, now, None)).await {
+        Ok(list) => match crate::documents::disclosures_csv(&list) {
+            Ok(body) => attachment("text/csv; charset=utf-8", "kerro-disclosures.csv", body),
+            Err(_) => ctx.error(StatusCode::INTERNAL_SERVER_ERROR, "error-internal"),
+        },
         Err(e) => ctx.failed(&e),
     }
 }

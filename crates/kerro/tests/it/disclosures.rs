@@ -291,6 +291,69 @@ async fn an_export_for_a_recipient_reaches_only_who_consented_to_it_and_logs_eac
         (Some("tapahtuma"), Some(1))
     );
 
+    // The register names the subject for the dpo, sums per recipient, and is audited.
+    let dpo = app.staff_token(kerro_core::Role::Dpo);
+    let r = app.get("/v1/disclosures", &dpo).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["recipients"][0]["recipient"], "tapahtuma");
+    assert_eq!(
+        (
+            r.body["recipients"][0]["disclosures"].as_u64(),
+            r.body["recipients"][0]["subjects"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(r.body["disclosures"].as_array().unwrap().len(), 1);
+    assert_eq!(r.body["disclosures"][0]["subject"], yes.as_str());
+    assert_eq!(r.body["disclosures"][0]["via"], "audience_export");
+    let reads: i64 = app
+        .sql()
+        .query_row(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'disclosures_read'",
+            (),
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(reads, 1);
+    let csv = app
+        .request(
+            Method::GET,
+            "/v1/disclosures?format=csv&recipient=tapahtuma",
+            Some(&dpo),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    for (query, status, field) in [
+        ("format=xml", StatusCode::UNPROCESSABLE_ENTITY, "format"),
+        (
+            "recipient=Not%20a%20key",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "recipient",
+        ),
+        (
+            "recipient=a&recipient=b",
+            StatusCode::BAD_REQUEST,
+            "recipient",
+        ),
+        ("page=2", StatusCode::BAD_REQUEST, "page"),
+    ] {
+        let r = app.get(&format!("/v1/disclosures?{query}"), &dpo).await;
+        assert_eq!(
+            (r.status, r.field()),
+            (status, field),
+            "{query}: {}",
+            r.body
+        );
+    }
+    let editor = app.staff_token(kerro_core::Role::Editor);
+    assert_eq!(
+        app.get("/v1/disclosures", &editor).await.status,
+        StatusCode::FORBIDDEN
+    );
+
     // Withdrawing the recipient, or the purpose, takes the subject out of the next export.
     choose(&app, &yes_token, false).await;
     assert!(partner_export(&app, &service).await.is_empty());
@@ -595,4 +658,44 @@ async fn the_hosted_form_and_the_preference_centre_show_one_choice_per_recipient
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "no such switch");
+}
+
+#[tokio::test]
+async fn the_record_page_sums_disclosures_per_recipient_and_downloads_the_register() {
+    use crate::pages::get;
+    let Some(app) = TestApp::start() else { return };
+    app.schema().await;
+    let service = app.staff_token(kerro_core::Role::Service);
+    let dpo = app.staff_person("disclosures-dpo@example.fi", kerro_core::Role::Dpo);
+    let cookie = format!("{}; kerro_lang=en", dpo.cookie);
+    let page = get(&app, "/admin/records", &cookie).await;
+    assert!(
+        page.text.contains(r#"id="disclosed-none""#),
+        "{}",
+        page.text
+    );
+    let (yes, _) = sharer(&app, "page-yes@example.fi", Some(true)).await;
+    sharer(&app, "page-no@example.fi", Some(false)).await;
+    assert_eq!(partner_export(&app, &service).await, vec![yes.clone()]);
+    let page = get(&app, "/admin/records", &cookie).await;
+    assert!(page.text.contains(r#"id="disclosed""#), "{}", page.text);
+    assert!(
+        page.text
+            .contains("<td>Tapahtuma Oy</td><td>1</td><td>1</td>"),
+        "{}",
+        page.text
+    );
+    let csv = get(&app, "/admin/records/disclosures.csv", &cookie).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(lines[0], "at,subject,recipient,purpose,fields,via");
+    assert_eq!(lines.len(), 2, "{}", csv.text);
+    assert!(
+        lines[1].contains(&yes) && lines[1].ends_with(",tapahtuma,events,id,audience_export"),
+        "{}",
+        lines[1]
+    );
+    let editor = app.staff_person("disclosures-editor@example.fi", kerro_core::Role::Editor);
+    let denied = get(&app, "/admin/records/disclosures.csv", &editor.cookie).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
 }

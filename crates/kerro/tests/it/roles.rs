@@ -65,7 +65,9 @@ fn allowed(route: &str, who: Who) -> bool {
         "put_recipient" | "list_recipients" | "get_recipient" | "delete_recipient" => {
             staff(&[Admin, Editor, Dpo])
         }
-        "get_records_of_processing" | "list_records_of_processing_versions" => staff(&[Admin, Dpo]),
+        "get_records_of_processing"
+        | "list_records_of_processing_versions"
+        | "list_disclosures" => staff(&[Admin, Dpo]),
         "me" | "export" | "rectify" | "consent" | "recipient_consent" | "contact"
         | "change_email" | "rights" | "erase" => who == Who::Subject,
         other => panic!("unknown route {other}"),
@@ -434,6 +436,12 @@ async fn every_route_with_every_role() {
                 None,
             ),
             (
+                "list_disclosures",
+                Method::GET,
+                "/v1/disclosures".into(),
+                None,
+            ),
+            (
                 "create_rights_request",
                 Method::POST,
                 "/v1/rights-requests".into(),
@@ -658,7 +666,7 @@ async fn every_route_with_every_role() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 7 * 83);
+    assert_eq!(checked, 7 * 84);
 }
 
 /// The OpenAPI document states, per operation, exactly the callers `allowed`
@@ -711,7 +719,7 @@ async fn the_document_states_who_may_call_each_operation() {
         }
     }
     // Every operation is one of the routes walked above, and every route is documented.
-    assert_eq!(ids.len(), 83, "{ids:?}");
+    assert_eq!(ids.len(), 84, "{ids:?}");
 }
 
 #[tokio::test]
