@@ -32,6 +32,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0015_records.sql"),
     include_str!("migrations/sqlite/0016_key_store.sql"),
     include_str!("migrations/sqlite/0017_disclosures.sql"),
+    include_str!("migrations/sqlite/0018_ledger_reads.sql"),
 ];
 
 /// The same versions for PostgreSQL.
@@ -53,6 +54,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0015_records.sql"),
     include_str!("migrations/postgres/0016_key_store.sql"),
     include_str!("migrations/postgres/0017_disclosures.sql"),
+    include_str!("migrations/postgres/0018_ledger_reads.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = SQLITE_MIGRATIONS.len() as i64;
@@ -273,6 +275,16 @@ fn open_sqlite(path: &Path, write: bool) -> StoreResult<rusqlite::Connection> {
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(256);
+    // The query planner's stability guarantee: a plan never depends on the
+    // values bound to it. Without it SQLite marks a parameter compared with an
+    // indexed column (a partial index's condition, say) as one a better plan
+    // may depend on, and prepares the cached statement again on every new
+    // binding: the ledger's reads in a write then spent most of their time in
+    // the parser (`bench/run.sh ingest`, docs/benchmarks.md section 7).
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     // synchronous=FULL: a commit returns only after the WAL is on disk, so an
     // acknowledged write survives kill -9 and power loss. secure_delete zeroes
     // freed pages so deleted ciphertexts and wrapped keys do not linger.
