@@ -352,12 +352,13 @@ pub(crate) fn submit_in(
         &states,
     )?;
     let stated = explicit_statements(&snapshot.schema, &sub.form, &sub.answers, &sub.explicit)?;
-    let chosen = recipient_choices(
-        &snapshot.schema,
-        &sub.form,
-        &sub.recipients,
-        &recipient_states(tx, &sub.subject)?,
-    )?;
+    // The earlier choices matter only to the choices made now.
+    let earlier = if sub.recipients.is_empty() {
+        Default::default()
+    } else {
+        recipient_states(tx, &sub.subject)?
+    };
+    let chosen = recipient_choices(&snapshot.schema, &sub.form, &sub.recipients, &earlier)?;
     let language = match sub.language {
         Some(l) => l,
         None => subject_locale(tx, &sub.subject)?.unwrap_or(default_lang),
