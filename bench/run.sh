@@ -21,6 +21,7 @@
 #   INGEST_CLIENTS=1,16,64 INGEST_SECONDS=5 (also the cluster mode's)
 #   CLUSTER_SUBJECTS=50 (subjects per client slot) CLUSTER_MIXED_CLIENTS=16
 #   CLUSTER_PORT=18180 (the cluster mode's nodes listen on CLUSTER_PORT..+3)
+#   BENCH_NO_BUILD=1       run the binaries already built in CARGO_TARGET_DIR (an earlier revision, to compare)
 #   PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres PGDATABASE=test
 set -euo pipefail
 
@@ -50,6 +51,9 @@ target_dir() {
 }
 
 build() {
+  # BENCH_NO_BUILD=1 runs the binaries already in the target directory
+  # (CARGO_TARGET_DIR), e.g. an earlier revision's, to compare two in turn.
+  if [ -n "${BENCH_NO_BUILD:-}" ]; then log "not building (BENCH_NO_BUILD): $(target_dir)"; return 0; fi
   log "cargo build --release $*"
   (cd "$root" && cargo build --release --quiet -p kerro "$@")
 }

@@ -70,7 +70,9 @@ async fn send(
     let mut req = Request::builder()
         .method(method)
         .uri(uri)
-        .header(header::AUTHORIZATION, auth.clone());
+        .header(header::AUTHORIZATION, auth.clone())
+        // Staff reads of a subject's data state why (minting the subjects' tokens in setup).
+        .header("kerro-access-reason", "load test setup");
     if body.is_some() {
         req = req.header(header::CONTENT_TYPE, "application/json");
     }
