@@ -448,6 +448,20 @@ mod tests {
     use super::*;
     use crate::StoreOptions;
 
+    /// A consent given through a form, now, by the transaction's actor.
+    fn given<'a>(tx: &'a Tx, subject: &'a SubjectId, purpose: &'a PurposeKey) -> NewEvent<'a> {
+        NewEvent {
+            subject,
+            purpose,
+            state: ConsentState::Given,
+            notice: None,
+            language: Lang::Fi,
+            now: tx.now,
+            actor: &tx.actor,
+            method: Method::Form,
+        }
+    }
+
     /// The writer remembers the chain's head within a transaction; a job rolled
     /// back after appending must not leave its hash behind for the next job of
     /// the same group commit.
@@ -465,19 +479,7 @@ mod tests {
                         let (subject, purpose) = (subject.clone(), purpose.clone());
                         let actor = Actor::System("test".into());
                         let _ = store.write(&actor, Utc::now(), move |tx| {
-                            append(
-                                tx,
-                                NewEvent {
-                                    subject: &subject,
-                                    purpose: &purpose,
-                                    state: ConsentState::Given,
-                                    notice: None,
-                                    language: Lang::Fi,
-                                    now: Utc::now(),
-                                    actor: &tx.actor,
-                                    method: Method::Form,
-                                },
-                            )?;
+                            append(tx, given(tx, &subject, &purpose))?;
                             if (i + j) % 3 == 0 {
                                 return Err(CoreError::invalid("test", "rolled back").into());
                             }
@@ -518,20 +520,7 @@ mod tests {
                 let actor = Actor::System("test".into());
                 store
                     .write(&actor, Utc::now(), move |tx| {
-                        append(
-                            tx,
-                            NewEvent {
-                                subject: &subject,
-                                purpose: &purpose,
-                                state: ConsentState::Given,
-                                notice: None,
-                                language: Lang::Fi,
-                                now: Utc::now(),
-                                actor: &tx.actor,
-                                method: Method::Form,
-                            },
-                        )
-                        .map(|_| ())
+                        append(tx, given(tx, &subject, &purpose)).map(|_| ())
                     })
                     .unwrap();
             }
