@@ -425,6 +425,19 @@ impl Conn {
         }
     }
 
+    /// The rows of several queries whose answers are needed together. On
+    /// PostgreSQL they go out in one round trip (after what `defer` queued),
+    /// and the server runs them in order; on SQLite they run one by one.
+    pub fn rows_together(&self, queries: Vec<(&str, Vec<Val>)>) -> StoreResult<Vec<Vec<Row>>> {
+        match &self.backend {
+            Backend::Sqlite(_) => queries
+                .into_iter()
+                .map(|(sql, vals)| self.rows(sql, vals))
+                .collect(),
+            Backend::Pg(pg) => pg.query_together(&queries),
+        }
+    }
+
     /// The first row mapped by `f`; `StoreError::NoRows` when there is none.
     pub fn query_row<P: Params, T>(
         &self,

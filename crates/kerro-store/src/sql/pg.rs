@@ -223,6 +223,28 @@ impl PgConn {
         rows.iter().map(pg_row).collect()
     }
 
+    /// Sends the queued statements and then `queries`, all in one round
+    /// trip, and returns each query's rows; the first error in statement order fails the call.
+    pub(super) fn query_together(
+        &self,
+        queries: &[(&str, Vec<Val>)],
+    ) -> StoreResult<Vec<Vec<Row>>> {
+        let statements = queries
+            .iter()
+            .map(|(sql, _)| self.prepare(sql))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let params: Vec<_> = queries.iter().map(|(_, vals)| pg_params(vals)).collect();
+        let calls = statements
+            .iter()
+            .zip(&params)
+            .map(|(stmt, p)| self.client.query(stmt, p));
+        let answers = self.with_pending(async { Ok(in_order(calls).await) })?;
+        answers
+            .into_iter()
+            .map(|rows| rows?.iter().map(pg_row).collect())
+            .collect()
+    }
+
     pub(super) fn batch(&self, sql: &str) -> StoreResult<()> {
         self.flush()?;
         Ok(wait(self.client.batch_execute(sql))?)

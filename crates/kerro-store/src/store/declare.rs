@@ -3,7 +3,8 @@
 //! subject's data key; a new answer supersedes the old one, it never
 //! overwrites it silently. When consent goes, values held only for it go too (P6).
 
-use crate::sql::{Conn, OptionalExtension};
+use crate::crypto::DataKey;
+use crate::sql::{Conn, OptionalExtension, Val};
 use chrono::{DateTime, Utc};
 use kerro_core::consent::{
     basis_active, renewal_due, state_for_choice, ConsentState, Method, NoticeOf, NoticeRef,
@@ -22,11 +23,14 @@ use std::sync::Arc;
 use super::audit::{record, record_as, AuditAction};
 use super::disclosures::{record_choice, RecipientChoice};
 use super::ledger::{
-    append, append_with_evidence, current_states, latest_events, recipient_states, NewEvent,
+    append, append_with_evidence, current_states, latest_events, latest_events_sql,
+    recipient_states, states_from, NewEvent,
 };
 use super::rights_requests::self_service;
 use super::schema_ops::purpose_notice;
-use super::shared::{delete_declaration, subject_key, write_declaration};
+use super::shared::{
+    delete_declaration, subject_key, subject_key_from, write_declaration, SUBJECT_KEY_SQL,
+};
 use super::subjects::load_subject_data;
 use super::tx::Tx;
 use super::Store;
@@ -53,13 +57,16 @@ pub struct Submission {
 
 pub(crate) fn subject_locale(conn: &Conn, id: &SubjectId) -> StoreResult<Option<Lang>> {
     let raw: Option<Option<String>> = conn
-        .query_row(
-            "SELECT locale FROM subjects WHERE id = ?1",
-            [id.as_str()],
-            |r| r.get(0),
-        )
+        .query_row(SUBJECT_LOCALE_SQL, [id.as_str()], |r| r.get(0))
         .optional()?;
-    Ok(raw.flatten().as_deref().and_then(Lang::parse))
+    Ok(raw.and_then(locale_from))
+}
+
+const SUBJECT_LOCALE_SQL: &str = "SELECT locale FROM subjects WHERE id = ?1";
+
+/// A stored locale as a language kerro speaks.
+fn locale_from(raw: Option<String>) -> Option<Lang> {
+    raw.as_deref().and_then(Lang::parse)
 }
 
 /// Deletes every value, current and past, of attributes that no longer have an active legal basis (P6).
@@ -328,6 +335,35 @@ pub(crate) fn state_explicitly(
 }
 
 /// allow. Every check runs before the first write.
+/// What a submission reads of its subject before it writes, in one round
+/// trip on PostgreSQL: the data key, the consent state per purpose and, with
+/// `locale`, the subject's language.
+#[allow(clippy::type_complexity)]
+fn read_before_submitting(
+    tx: &Tx,
+    id: &SubjectId,
+    locale: bool,
+) -> StoreResult<(DataKey, BTreeMap<PurposeKey, ConsentState>, Option<Lang>)> {
+    let sid = || vec![Val::Text(id.as_str().to_owned())];
+    let latest = latest_events_sql();
+    let mut queries = vec![(SUBJECT_KEY_SQL, sid()), (latest.as_str(), sid())];
+    if locale {
+        queries.push((SUBJECT_LOCALE_SQL, sid()));
+    }
+    let answers = tx.rows_together(queries)?;
+    let wrapped = match answers[0].first() {
+        Some(r) => Some(r.get::<_, Vec<u8>>(0)?),
+        None => None,
+    };
+    let dk = subject_key_from(tx, tx.keys, id, wrapped)?;
+    let states = states_from(&answers[1])?;
+    let locale = match answers.get(2).and_then(|rows| rows.first()) {
+        Some(r) => locale_from(r.get(0)?),
+        None => None,
+    };
+    Ok((dk, states, locale))
+}
+
 pub(crate) fn submit_in(
     tx: &Tx,
     actor: &Actor,
@@ -336,12 +372,11 @@ pub(crate) fn submit_in(
     sub: Submission,
 ) -> StoreResult<SubmissionResult> {
     let now = tx.now;
-    let dk = subject_key(tx, tx.keys, &sub.subject)?;
+    let (dk, states, locale) = read_before_submitting(tx, &sub.subject, sub.language.is_none())?;
     let notice = snapshot
         .notices
         .get(&sub.form)
         .ok_or_else(|| CoreError::not_found("form", format!("unknown form '{}'", sub.form)))?;
-    let states = current_states(tx, &sub.subject)?;
     let plan = plan_submission(
         &snapshot.schema,
         &sub.form,
@@ -359,10 +394,7 @@ pub(crate) fn submit_in(
         recipient_states(tx, &sub.subject)?
     };
     let chosen = recipient_choices(&snapshot.schema, &sub.form, &sub.recipients, &earlier)?;
-    let language = match sub.language {
-        Some(l) => l,
-        None => subject_locale(tx, &sub.subject)?.unwrap_or(default_lang),
-    };
+    let language = sub.language.or(locale).unwrap_or(default_lang);
     let mut receipts = Vec::with_capacity(plan.consents.len());
     for (purpose, state) in &plan.consents {
         receipts.push(append(

@@ -294,7 +294,7 @@ pub(crate) fn latest_events(conn: &Conn, subject: &SubjectId) -> StoreResult<Vec
 
 /// The query of `latest_events`: the index of migration 18 answers its inner
 /// part without reading the table.
-fn latest_events_sql() -> String {
+pub(crate) fn latest_events_sql() -> String {
     format!(
         "SELECT {EVENT_COLUMNS} FROM consent_events WHERE seq IN
             (SELECT MAX(seq) FROM consent_events
@@ -308,10 +308,14 @@ pub(crate) fn current_states(
     conn: &Conn,
     subject: &SubjectId,
 ) -> StoreResult<BTreeMap<PurposeKey, ConsentState>> {
-    Ok(latest_events(conn, subject)?
-        .into_iter()
-        .map(|e| (e.event.purpose, e.event.state))
-        .collect())
+    states_from(&conn.rows(&latest_events_sql(), [subject.as_str()])?)
+}
+
+/// The consent state per purpose from the rows of `latest_events_sql`.
+pub(crate) fn states_from(rows: &[Row]) -> StoreResult<BTreeMap<PurposeKey, ConsentState>> {
+    rows.iter()
+        .map(|r| event_from_row(r).map(|e| (e.event.purpose, e.event.state)))
+        .collect()
 }
 
 /// Shows `w` every event of the ledger, in order.

@@ -24,12 +24,23 @@ use crate::sql::{params, Conn, OptionalExtension};
 /// Loads and unwraps a live subject's data key; erased subjects are `gone`, unknown ones `not_found`.
 pub(crate) fn subject_key(conn: &Conn, keys: &Keyring, id: &SubjectId) -> StoreResult<DataKey> {
     let wrapped: Option<Vec<u8>> = conn
-        .query_row(
-            "SELECT wrapped_key FROM kerro_keys.subject_keys WHERE subject_id = ?1",
-            [id.as_str()],
-            |r| r.get(0),
-        )
+        .query_row(SUBJECT_KEY_SQL, [id.as_str()], |r| r.get(0))
         .optional()?;
+    subject_key_from(conn, keys, id, wrapped)
+}
+
+/// The query `subject_key` reads the wrapped key with (`?1`: the subject).
+pub(crate) const SUBJECT_KEY_SQL: &str =
+    "SELECT wrapped_key FROM kerro_keys.subject_keys WHERE subject_id = ?1";
+
+/// The subject's data key from the wrapped key `SUBJECT_KEY_SQL` read, or
+/// why there is none (erased: gone; else not found).
+pub(crate) fn subject_key_from(
+    conn: &Conn,
+    keys: &Keyring,
+    id: &SubjectId,
+    wrapped: Option<Vec<u8>>,
+) -> StoreResult<DataKey> {
     match wrapped {
         Some(w) => keys.unwrap_data_key(id.as_str(), &w),
         None => {
