@@ -334,7 +334,6 @@ pub(crate) fn state_explicitly(
     Ok(out)
 }
 
-/// allow. Every check runs before the first write.
 /// What a submission reads of its subject before it writes, in one round
 /// trip on PostgreSQL: the data key, the consent state per purpose and, with
 /// `locale`, the subject's language.
@@ -364,6 +363,9 @@ fn read_before_submitting(
     Ok((dk, states, locale))
 }
 
+/// Records one submission: the answers, consents, recipient choices and
+/// explicit statements the schema and the subject's states allow. Every check
+/// runs before the first write.
 pub(crate) fn submit_in(
     tx: &Tx,
     actor: &Actor,
