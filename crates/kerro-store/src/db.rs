@@ -280,7 +280,7 @@ fn open_sqlite(path: &Path, write: bool) -> StoreResult<rusqlite::Connection> {
     // indexed column (a partial index's condition, say) as one a better plan
     // may depend on, and prepares the cached statement again on every new
     // binding: the ledger's reads in a write then spent most of their time in
-    // the parser (`bench/run.sh ingest`, docs/benchmarks.md section 7).
+    // the parser (`bench/run.sh ingest`, docs/benchmarks.md section 8).
     conn.set_db_config(
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,
