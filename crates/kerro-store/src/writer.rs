@@ -121,23 +121,10 @@ const WAL_CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
 /// before it is answered. Returns what the writer pokes after a commit.
 fn start_wal_checkpoints(conn: &Conn, connect: &Connect) -> Option<mpsc::SyncSender<()>> {
     let sqlite = conn.as_sqlite()?;
-    let own = match (
-        sqlite.pragma_update(None, "wal_autocheckpoint", 0),
-        connect(),
-    ) {
-        (Ok(()), Ok(own)) => own,
-        (Err(e), _) => {
-            tracing::warn!("checkpoints stay in the writer: {e}");
-            return None;
-        }
-        (_, Err(e)) => {
-            let _ = sqlite.pragma_update(None, "wal_autocheckpoint", 1000);
-            tracing::warn!("checkpoints stay in the writer: {e}");
-            return None;
-        }
-    };
+    let stay = |e: &dyn std::fmt::Display| tracing::warn!("checkpoints stay in the writer: {e}");
+    let own = connect().map_err(|e| stay(&e)).ok()?;
     let (poke, poked) = mpsc::sync_channel::<()>(1);
-    let spawned = thread::Builder::new()
+    thread::Builder::new()
         .name("kerro-wal".into())
         .spawn(move || {
             // Ends when the writer is gone; the last connection to close checkpoints.
@@ -150,15 +137,15 @@ fn start_wal_checkpoints(conn: &Conn, connect: &Connect) -> Option<mpsc::SyncSen
                     }
                 }
             }
-        });
-    match spawned {
-        Ok(_) => Some(poke),
-        Err(e) => {
-            let _ = sqlite.pragma_update(None, "wal_autocheckpoint", 1000);
-            tracing::warn!("checkpoints stay in the writer: {e}");
-            None
-        }
+        })
+        .map_err(|e| stay(&e))
+        .ok()?;
+    // Only once another thread checkpoints does the writer stop (should this
+    // fail, both checkpoint, which is merely slower).
+    if let Err(e) = sqlite.pragma_update(None, "wal_autocheckpoint", 0) {
+        stay(&e);
     }
+    Some(poke)
 }
 
 fn begin(conn: &Conn) -> StoreResult<()> {

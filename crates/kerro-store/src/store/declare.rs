@@ -334,15 +334,17 @@ pub(crate) fn state_explicitly(
     Ok(out)
 }
 
-/// What a submission reads of its subject before it writes, in one round
-/// trip on PostgreSQL: the data key, the consent state per purpose and, with
-/// `locale`, the subject's language.
-#[allow(clippy::type_complexity)]
-fn read_before_submitting(
-    tx: &Tx,
-    id: &SubjectId,
-    locale: bool,
-) -> StoreResult<(DataKey, BTreeMap<PurposeKey, ConsentState>, Option<Lang>)> {
+/// What a submission reads of its subject before it writes.
+struct SubjectReads {
+    key: DataKey,
+    states: BTreeMap<PurposeKey, ConsentState>,
+    /// Read only when the submission names no language.
+    locale: Option<Lang>,
+}
+
+/// Reads the subject's data key, its consent state per purpose and, with
+/// `locale`, its language: in one round trip on PostgreSQL.
+fn read_before_submitting(tx: &Tx, id: &SubjectId, locale: bool) -> StoreResult<SubjectReads> {
     let sid = || vec![Val::Text(id.as_str().to_owned())];
     let latest = latest_events_sql();
     let mut queries = vec![(SUBJECT_KEY_SQL, sid()), (latest.as_str(), sid())];
@@ -354,13 +356,15 @@ fn read_before_submitting(
         Some(r) => Some(r.get::<_, Vec<u8>>(0)?),
         None => None,
     };
-    let dk = subject_key_from(tx, tx.keys, id, wrapped)?;
-    let states = states_from(&answers[1])?;
     let locale = match answers.get(2).and_then(|rows| rows.first()) {
         Some(r) => locale_from(r.get(0)?),
         None => None,
     };
-    Ok((dk, states, locale))
+    Ok(SubjectReads {
+        key: subject_key_from(tx, tx.keys, id, wrapped)?,
+        states: states_from(&answers[1])?,
+        locale,
+    })
 }
 
 /// Records one submission: the answers, consents, recipient choices and
@@ -374,7 +378,11 @@ pub(crate) fn submit_in(
     sub: Submission,
 ) -> StoreResult<SubmissionResult> {
     let now = tx.now;
-    let (dk, states, locale) = read_before_submitting(tx, &sub.subject, sub.language.is_none())?;
+    let SubjectReads {
+        key: dk,
+        states,
+        locale,
+    } = read_before_submitting(tx, &sub.subject, sub.language.is_none())?;
     let notice = snapshot
         .notices
         .get(&sub.form)
