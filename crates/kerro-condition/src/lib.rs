@@ -123,6 +123,18 @@ impl Condition {
     }
 }
 
+impl FieldTest {
+    /// Evaluates this test against one attribute's value, as the condition
+    /// `{"k": test}` does on `{"k": value}`, with no saved groups. For a missing
+    /// attribute, evaluate the whole condition on the attributes instead: the
+    /// names JavaScript objects inherit (`constructor`, `__proto__`, ...) do
+    /// not read as null.
+    pub fn try_eval(&self, value: &Value) -> Result<bool, Thrown> {
+        let none = Map::new();
+        eval::test(self, js::JsVal::Json(value), Groups::Raw(&none), None)
+    }
+}
+
 fn collect_paths(node: &Node, out: &mut BTreeSet<String>) {
     match node {
         Node::And(c) | Node::Or(c) | Node::Nor(c) => c.iter().for_each(|n| collect_paths(n, out)),

@@ -1,28 +1,37 @@
 //! The offer catalogue: offers compiled once per schema snapshot into the
-//! shape the decision hot path wants. Offers are grouped by purpose (so the
-//! basis check and the masked profile are done once per purpose), channels
-//! are bit masks, and each group has an inverted index from the options a
-//! condition *requires* to the offers requiring them, so a decision evaluates
-//! only offers the subject could possibly match.
+//! shape the decision hot path wants, deciding exactly as `decide::decide`.
 //!
-//! A guard is a necessary condition derived from the compiled tree: the
-//! offer can only pass if the subject's visible answer holds one of the
-//! guard's options. Skipping an offer whose guard is not met therefore never
-//! changes a result; `decide` and `Catalogue::decide` are property-tested to
-//! agree on random catalogues and profiles.
+//! - Offers are grouped by purpose, so the basis and contact checks are done
+//!   once per purpose, and channels are bit masks.
+//! - Conditions are compiled against the snapshot's dense ids and evaluated
+//!   on the compact profile (`compact`, `compact_eval`), never on a JSON map.
+//! - Each group has an inverted index from the options a condition *requires*
+//!   (its guard) to the offers requiring them, so a decision evaluates only
+//!   offers the subject could match. A guard is necessary, so skipping an
+//!   offer whose guard is not met never changes a result.
+//! - Offers are visited by priority, highest first, and only the best `limit`
+//!   candidates are kept in a bounded heap; an offer that could not enter it
+//!   even with its highest possible relevance is not evaluated at all, and
+//!   relevance is computed only for offers that match and may enter.
+//!
+//! `decide` and `Catalogue::decide` are property-tested to agree on random
+//! catalogues and profiles.
 
-use kerro_condition::{ElemMatch, FieldTest, Node, Op};
-use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 
+use chrono::{DateTime, Utc};
+
+use crate::compact::{Bits, CompactProfile, Snapshot};
+use crate::compact_eval::{compile, decided_by_guard, eval, guard, CNode, EvalCx};
 use crate::contact::Channel;
 use crate::decide::{admission, rank_and_explain, Decision, Delivery, Profile, Request};
 use crate::ids::PurposeKey;
 use crate::offer::CompiledOffer;
 use crate::schema::Schema;
 
-/// A required option: attribute key and option value.
-type Literal = (String, String);
+/// At most this many priority levels: beyond, neighbouring priorities share one.
+const MAX_LEVELS: usize = 8;
 
 fn channel_bit(c: Channel) -> u8 {
     match c {
@@ -34,21 +43,109 @@ fn channel_bit(c: Channel) -> u8 {
     }
 }
 
+/// An option as (attribute id, option id).
+type OptionId = (u32, u32);
+
+/// An offer (index, with [`DECIDED`] if so) and its guard's literals, if it has a guard.
+type Pending = (u32, Option<Vec<u32>>);
+
+/// What every visit of an offer reads, packed apart from the rest.
+#[derive(Clone, Copy)]
+struct Hot {
+    priority: i32,
+    /// The offer's place among all offers in key order.
+    rank: u32,
+    /// The highest relevance the offer can have.
+    bound: u32,
+    channels: u8,
+    generic: bool,
+    capped: bool,
+    valid_from: Option<DateTime<Utc>>,
+    valid_until: Option<DateTime<Utc>>,
+}
+
+impl Hot {
+    fn new(o: &CompiledOffer, c: &Compiled, rank: u32) -> Hot {
+        Hot {
+            priority: o.spec.priority,
+            rank,
+            bound: if o.generic {
+                0
+            } else {
+                (c.reads.len() + c.topics.len()) as u32
+            },
+            channels: o.spec.channels.iter().fold(0u8, |m, c| m | channel_bit(*c)),
+            generic: o.generic,
+            capped: o.spec.max_per_subject.is_some(),
+            valid_from: o.spec.valid_from,
+            valid_until: o.spec.valid_until,
+        }
+    }
+
+    /// `CompiledOffer::live_at`.
+    fn live_at(&self, now: &DateTime<Utc>) -> bool {
+        self.valid_from.is_none_or(|f| f <= *now) && self.valid_until.is_none_or(|u| *now < u)
+    }
+}
+
+/// An offer's condition and what its relevance reads.
+struct Compiled {
+    condition: CNode,
+    /// The attributes the condition reads that its purpose may see.
+    reads: Box<[u32]>,
+    /// Per topic of the offer (in order): the (attribute, option) pairs equal to
+    /// it among the choice attributes its purpose may see.
+    topics: Box<[Box<[OptionId]>]>,
+}
+
+/// The offers of one group with one priority level.
+#[derive(Default)]
+struct Level {
+    /// Offers with no guard: always considered.
+    unguarded: Vec<u32>,
+    /// Offers with a guard, for a profile whose guard attributes have no compact form.
+    guarded: Vec<u32>,
+    /// The guarded offers requiring literal `l` are `posts[starts[l]..starts[l + 1]]`,
+    /// with [`DECIDED`] set on those the literal alone makes pass.
+    starts: Box<[u32]>,
+    posts: Box<[u32]>,
+}
+
+/// In a posting: holding the literal is passing (see `decided_by_guard`).
+const DECIDED: u32 = 1 << 31;
+
+impl Level {
+    fn posts(&self, literal: u32) -> &[u32] {
+        let l = literal as usize;
+        match (self.starts.get(l), self.starts.get(l + 1)) {
+            (Some(&a), Some(&b)) => &self.posts[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+}
+
 struct Group {
     purpose: PurposeKey,
+    known: bool,
     marketing: bool,
-    /// Offers of this purpose (indexes into `Catalogue::offers`) with no guard: always evaluated.
-    unguarded: Vec<usize>,
-    /// Option literal to the guarded offers that require it.
-    by_literal: HashMap<Literal, Vec<usize>>,
+    /// The attributes the purpose may see.
+    visible: Bits,
+    /// Those of them with options.
+    optioned: Bits,
+    /// One per `Catalogue::levels`.
+    levels: Vec<Level>,
 }
 
 /// Offers prepared for fast decisions.
 #[derive(Default)]
 pub struct Catalogue {
     offers: Vec<CompiledOffer>,
-    channels: Vec<u8>,
+    hot: Vec<Hot>,
+    compiled: Vec<Compiled>,
+    snap: Snapshot,
     groups: Vec<Group>,
+    /// The highest priority of each level, highest first.
+    levels: Vec<i32>,
 }
 
 impl std::fmt::Debug for Catalogue {
@@ -56,62 +153,249 @@ impl std::fmt::Debug for Catalogue {
         f.debug_struct("Catalogue")
             .field("offers", &self.offers.len())
             .field("groups", &self.groups.len())
+            .field("levels", &self.levels.len())
             .finish()
     }
 }
 
+/// The priority levels: each level's highest priority, highest first.
+fn levels(offers: &[CompiledOffer]) -> Vec<i32> {
+    let mut ps: Vec<i32> = offers.iter().map(|o| o.spec.priority).collect();
+    ps.sort_unstable_by(|a, b| b.cmp(a));
+    ps.dedup();
+    let per = ps.len().div_ceil(MAX_LEVELS).max(1);
+    ps.chunks(per).map(|c| c[0]).collect()
+}
+
 impl Catalogue {
+    /// Compiles `offers` against `schema`; decisions must be asked with the same schema.
     pub fn new(schema: &Schema, offers: Vec<CompiledOffer>) -> Catalogue {
-        let channels = offers
-            .iter()
-            .map(|o| o.spec.channels.iter().fold(0u8, |m, c| m | channel_bit(*c)))
-            .collect();
+        let snap = Snapshot::new(schema);
+        let levels = levels(&offers);
         let mut groups: Vec<Group> = Vec::new();
+        // Per group and level: each offer with its guard's literals, if it has a guard.
+        let mut pending: Vec<Vec<Vec<Pending>>> = Vec::new();
+        let mut compiled = Vec::with_capacity(offers.len());
         for (i, o) in offers.iter().enumerate() {
-            let gi = match groups.iter().position(|g| g.purpose == o.spec.purpose) {
+            let purpose = &o.spec.purpose;
+            let gi = match groups.iter().position(|g| &g.purpose == purpose) {
                 Some(g) => g,
                 None => {
-                    let marketing = schema
-                        .purposes
-                        .get(&o.spec.purpose)
-                        .is_some_and(|p| p.is_marketing());
+                    let spec = schema.purposes.get(purpose);
+                    let visible = snap.visible(purpose);
+                    let mut optioned = Bits::new(snap.attrs.len());
+                    for a in visible.iter() {
+                        if snap.attrs[a].kind.has_options() {
+                            optioned.set(a);
+                        }
+                    }
                     groups.push(Group {
-                        purpose: o.spec.purpose.clone(),
-                        marketing,
-                        unguarded: Vec::new(),
-                        by_literal: HashMap::new(),
+                        purpose: purpose.clone(),
+                        known: spec.is_some(),
+                        marketing: spec.is_some_and(|p| p.is_marketing()),
+                        visible,
+                        optioned,
+                        levels: Vec::new(),
                     });
+                    pending.push(vec![Vec::new(); levels.len()]);
                     groups.len() - 1
                 }
             };
-            let g = &mut groups[gi];
-            match if o.generic {
+            let c = compile_offer(&snap, &groups[gi].visible, o);
+            // The level holding the priority: the last whose highest priority is at least it.
+            let li = levels.partition_point(|&p| p >= o.spec.priority) - 1;
+            let lits = if o.generic {
                 None
             } else {
-                guard(o.condition.root())
-            } {
-                None => g.unguarded.push(i),
-                Some(lits) => {
-                    for l in lits {
-                        g.by_literal.entry(l).or_default().push(i);
-                    }
-                }
-            }
+                guard(&snap, &c.condition)
+            };
+            let flag = if decided_by_guard(&c.condition) {
+                DECIDED
+            } else {
+                0
+            };
+            pending[gi][li].push((i as u32 | flag, lits));
+            compiled.push(c);
+        }
+        let mut by_key: Vec<u32> = (0..offers.len() as u32).collect();
+        by_key.sort_by(|&a, &b| offers[a as usize].key.cmp(&offers[b as usize].key));
+        let mut ranks = vec![0u32; offers.len()];
+        for (rank, i) in by_key.into_iter().enumerate() {
+            ranks[i as usize] = rank as u32;
+        }
+        let hot = offers
+            .iter()
+            .zip(&compiled)
+            .zip(ranks)
+            .map(|((o, c), rank)| Hot::new(o, c, rank))
+            .collect();
+        for (g, per_level) in groups.iter_mut().zip(pending) {
+            g.levels = per_level
+                .into_iter()
+                .map(|entries| index(snap.literals, entries))
+                .collect();
         }
         Catalogue {
             offers,
-            channels,
+            hot,
+            compiled,
+            snap,
             groups,
+            levels,
         }
     }
 
     pub fn offers(&self) -> &[CompiledOffer] {
         &self.offers
     }
+}
 
+/// Compiles one offer for the hot path, under its group's visibility.
+fn compile_offer(snap: &Snapshot, visible: &Bits, o: &CompiledOffer) -> Compiled {
+    let purpose = &o.spec.purpose;
+    let condition = if o.generic {
+        CNode::Const(Ok(true))
+    } else {
+        compile(snap, purpose, o.condition.root())
+    };
+    let reads = o
+        .reads
+        .iter()
+        .filter_map(|k| snap.id(k.as_str()))
+        .filter(|&a| visible.has(a as usize))
+        .collect();
+    let topics = o
+        .spec
+        .topics
+        .iter()
+        .map(|t| {
+            visible
+                .iter()
+                .flat_map(|a| {
+                    let info = &snap.attrs[a];
+                    info.options
+                        .iter()
+                        .enumerate()
+                        .filter(move |(_, v)| *v == t)
+                        .map(move |(opt, _)| (a as u32, opt as u32))
+                })
+                .collect()
+        })
+        .collect();
+    Compiled {
+        condition,
+        reads,
+        topics,
+    }
+}
+
+/// Builds a level's index from its offers and their guards.
+fn index(literals: u32, entries: Vec<Pending>) -> Level {
+    let mut level = Level::default();
+    let mut counts = vec![0u32; literals as usize + 1];
+    for (i, lits) in &entries {
+        match lits {
+            None => level.unguarded.push(*i & !DECIDED),
+            Some(lits) => {
+                level.guarded.push(*i & !DECIDED);
+                for &l in lits {
+                    counts[l as usize + 1] += 1;
+                }
+            }
+        }
+    }
+    if level.guarded.is_empty() {
+        return level;
+    }
+    for l in 1..counts.len() {
+        counts[l] += counts[l - 1];
+    }
+    let mut posts = vec![0u32; counts[literals as usize] as usize];
+    let mut next = counts.clone();
+    for (i, lits) in &entries {
+        for &l in lits.iter().flatten() {
+            posts[next[l as usize] as usize] = *i;
+            next[l as usize] += 1;
+        }
+    }
+    level.starts = counts.into_boxed_slice();
+    level.posts = posts.into_boxed_slice();
+    level
+}
+
+/// A candidate in the bounded heap: the worse ranked compares greater, so
+/// the heap's top is the candidate the next better one replaces.
+#[derive(PartialEq, Eq)]
+struct Entry {
+    priority: i32,
+    relevance: u32,
+    /// The offer's place in key order (keys are unique).
+    rank: u32,
+    index: u32,
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .priority
+            .cmp(&self.priority)
+            .then(other.relevance.cmp(&self.relevance))
+            .then(self.rank.cmp(&other.rank))
+    }
+}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The best `limit` candidates so far.
+struct Best {
+    limit: usize,
+    heap: BinaryHeap<Entry>,
+}
+
+impl Best {
+    /// Whether a candidate ranked `e` would be kept.
+    fn admits(&self, e: &Entry) -> bool {
+        self.heap.len() < self.limit || self.heap.peek().is_some_and(|w| e < w)
+    }
+
+    fn offer(&mut self, e: Entry) {
+        if self.heap.len() < self.limit {
+            self.heap.push(e);
+        } else if let Some(mut worst) = self.heap.peek_mut() {
+            if e < *worst {
+                *worst = e;
+            }
+        }
+    }
+
+    /// Whether no offer of priority `p` or lower can be kept any more.
+    fn closed_at(&self, p: i32) -> bool {
+        self.heap.len() >= self.limit && self.heap.peek().is_some_and(|w| w.priority > p)
+    }
+}
+
+/// What considering an offer needs to know about the decision under way.
+struct Ctx<'a> {
+    bit: u8,
+    req: &'a Request,
+    deliveries: &'a [Delivery],
+}
+
+/// The per-decision state of a group that may be shown at all.
+struct GroupCx<'a> {
+    basis: bool,
+    eval: EvalCx<'a>,
+}
+
+impl Catalogue {
     /// The same decision as [`crate::decide::decide`] over the same offers, faster.
-    pub fn decide<'s>(
-        &'s self,
+    /// `schema` must be the one the catalogue was built with.
+    pub fn decide(
+        &self,
         schema: &Schema,
         profile: &Profile,
         deliveries: &[Delivery],
@@ -121,160 +405,159 @@ impl Catalogue {
             Ok(v) => v,
             Err(d) => return d,
         };
-        let bit = channel_bit(req.channel);
-        let groups_map = Map::new();
-        let mut candidates: Vec<(&'s CompiledOffer, u32)> = Vec::new();
-        let mut seen: Vec<bool> = Vec::new();
-        for g in &self.groups {
-            if profile.objected_marketing && g.marketing {
-                continue;
+        let compact = CompactProfile::new(&self.snap, profile);
+        let cx = Ctx {
+            bit: channel_bit(req.channel),
+            req,
+            deliveries,
+        };
+        let groups: smallvec::SmallVec<[Option<GroupCx<'_>>; 4]> = self
+            .groups
+            .iter()
+            .map(|g| {
+                let shown = g.known
+                    && !(profile.objected_marketing && g.marketing)
+                    && profile.contact.reachable(req.channel, &g.purpose);
+                shown.then(|| GroupCx {
+                    basis: profile.basis_active(schema, &g.purpose),
+                    eval: EvalCx {
+                        snap: &self.snap,
+                        compact: &compact,
+                        schema,
+                        profile,
+                        purpose: &g.purpose,
+                        masked: Default::default(),
+                    },
+                })
+            })
+            .collect();
+        let mut best = Best {
+            limit,
+            heap: BinaryHeap::with_capacity(limit.min(64)),
+        };
+        // Each offer is in one group and one level, so a mark never needs clearing.
+        let mut seen = Bits::new(self.offers.len());
+        for (li, &top) in self.levels.iter().enumerate() {
+            if best.closed_at(top) {
+                break;
             }
-            if !profile.contact.reachable(req.channel, &g.purpose) {
-                continue;
-            }
-            let basis = profile.basis_active(schema, &g.purpose);
-            let masked = if basis {
-                Value::Object(profile.masked(schema, &g.purpose))
-            } else {
-                Value::Object(Map::new())
-            };
-            let ctx = Ctx {
-                bit,
-                req,
-                deliveries,
-                basis,
-                masked: &masked,
-                groups: &groups_map,
-            };
-            let consider = |i: usize, candidates: &mut Vec<(&'s CompiledOffer, u32)>| {
-                self.consider(i, &ctx, candidates)
-            };
-            for &i in &g.unguarded {
-                consider(i, &mut candidates);
-            }
-            if !basis || g.by_literal.is_empty() {
-                continue;
-            }
-            if seen.len() < self.offers.len() {
-                seen.resize(self.offers.len(), false);
-            }
-            let mut touched = Vec::new();
-            if let Value::Object(m) = &masked {
-                for (attr, v) in m {
-                    let mut visit = |opt: &str| {
-                        if let Some(list) = g.by_literal.get(&(attr.clone(), opt.to_owned())) {
-                            for &i in list {
-                                if !seen[i] {
-                                    seen[i] = true;
-                                    touched.push(i);
-                                    consider(i, &mut candidates);
-                                }
-                            }
+            for (g, gcx) in self.groups.iter().zip(&groups) {
+                let Some(gcx) = gcx else { continue };
+                let level = &g.levels[li];
+                for &i in &level.unguarded {
+                    self.consider(i, false, &cx, gcx, g, &mut best);
+                }
+                if !gcx.basis || level.guarded.is_empty() {
+                    continue;
+                }
+                if compact.unfit.intersects(g.optioned.words()) {
+                    // A guard attribute holds a value the index does not know.
+                    for &i in &level.guarded {
+                        self.consider(i, false, &cx, gcx, g, &mut best);
+                    }
+                    continue;
+                }
+                for &l in &compact.held {
+                    for &p in level.posts(l) {
+                        let i = p & !DECIDED;
+                        if !seen.has(i as usize) {
+                            seen.set(i as usize);
+                            self.consider(i, p & DECIDED != 0, &cx, gcx, g, &mut best);
                         }
-                    };
-                    match v {
-                        Value::String(s) => visit(s),
-                        Value::Array(items) => {
-                            items.iter().filter_map(Value::as_str).for_each(&mut visit)
-                        }
-                        _ => {}
                     }
                 }
             }
-            for i in touched {
-                seen[i] = false;
-            }
         }
+        let candidates = best
+            .heap
+            .into_vec()
+            .into_iter()
+            .map(|e| (&self.offers[e.index as usize], e.relevance))
+            .collect();
         Decision {
             offers: rank_and_explain(schema, candidates, profile, limit),
             limited_by,
         }
     }
-}
 
-/// What `consider` needs to know about the decision under way.
-struct Ctx<'a> {
-    bit: u8,
-    req: &'a Request,
-    deliveries: &'a [Delivery],
-    basis: bool,
-    masked: &'a Value,
-    groups: &'a Map<String, Value>,
-}
-
-impl Catalogue {
-    /// Adds offer `i` to the candidates if it may be shown and matches.
-    fn consider<'s>(
-        &'s self,
-        i: usize,
-        ctx: &Ctx<'_>,
-        candidates: &mut Vec<(&'s CompiledOffer, u32)>,
+    /// Keeps offer `i` among the best if it may be shown, matches, and ranks high enough.
+    /// `matched`: the index already knows the condition passes.
+    fn consider(
+        &self,
+        i: u32,
+        matched: bool,
+        cx: &Ctx<'_>,
+        gcx: &GroupCx<'_>,
+        g: &Group,
+        best: &mut Best,
     ) {
-        let o = &self.offers[i];
-        if self.channels[i] & ctx.bit == 0 || !o.live_at(&ctx.req.now) {
+        let h = &self.hot[i as usize];
+        if h.channels & cx.bit == 0 || !h.live_at(&cx.req.now) || (!h.generic && !gcx.basis) {
             return;
         }
-        if crate::decide::offer_cap_reached(o, ctx.deliveries, ctx.req.now) {
+        let mut entry = Entry {
+            priority: h.priority,
+            relevance: h.bound,
+            rank: h.rank,
+            index: i,
+        };
+        if !best.admits(&entry) {
             return;
         }
-        if o.generic {
-            candidates.push((o, 0));
-        } else if ctx.basis && o.condition.eval(ctx.masked, ctx.groups) {
-            candidates.push((o, crate::decide::relevance(o, ctx.masked)));
+        let o = &self.offers[i as usize];
+        if h.capped && crate::decide::offer_cap_reached(o, cx.deliveries, cx.req.now) {
+            return;
         }
-    }
-}
-
-/// A necessary condition of `node` as a set of option literals (one must be held),
-/// `Some(empty)` if the node can never pass, `None` if no guard can be derived.
-fn guard(node: &Node) -> Option<Vec<Literal>> {
-    match node {
-        Node::And(children) => children.iter().filter_map(guard).min_by_key(Vec::len),
-        Node::Or(children) if !children.is_empty() => {
-            let mut out = Vec::new();
-            for c in children {
-                out.extend(guard(c)?);
+        if !h.generic {
+            let c = &self.compiled[i as usize];
+            if !matched && eval(&c.condition, &gcx.eval) != Ok(true) {
+                return;
             }
-            Some(out)
+            entry.relevance = self.relevance(c, o, gcx.eval.compact, &g.visible);
+            if !best.admits(&entry) {
+                return;
+            }
         }
-        Node::Field { path, test } => field_guard(path.as_str(), test),
-        Node::Const(false) | Node::Throw => Some(Vec::new()),
-        _ => None,
+        best.offer(entry);
     }
-}
 
-fn field_guard(attr: &str, test: &FieldTest) -> Option<Vec<Literal>> {
-    let lit = |s: &str| (attr.to_owned(), s.to_owned());
-    match test {
-        FieldTest::Str(s) => Some(vec![lit(s)]),
-        FieldTest::Ops(ops) => ops
+    /// `decide::relevance` on the compact profile: the attributes read that
+    /// the subject answered, plus the topics among the visible options held
+    /// (and among the visible values with no compact form).
+    fn relevance(
+        &self,
+        c: &Compiled,
+        o: &CompiledOffer,
+        p: &CompactProfile<'_>,
+        visible: &Bits,
+    ) -> u32 {
+        let read = c
+            .reads
             .iter()
-            .filter_map(|op| op_guard(attr, op))
-            .min_by_key(Vec::len),
-        _ => None,
+            .filter(|&&a| p.present.has(a as usize))
+            .count();
+        let topical = c
+            .topics
+            .iter()
+            .zip(&o.spec.topics)
+            .filter(|(lits, text)| {
+                lits.iter().any(|&(a, opt)| p.holds(&self.snap, a, opt))
+                    || p.others.iter().any(|&a| {
+                        visible.has(a as usize)
+                            && p.cells[a as usize].1.is_some_and(|v| holds_text(v, text))
+                    })
+            })
+            .count();
+        (read + topical) as u32
     }
 }
 
-fn op_guard(attr: &str, op: &Op) -> Option<Vec<Literal>> {
-    let lit = |s: &str| (attr.to_owned(), s.to_owned());
-    match op {
-        // `$in` passes only for a held string in the set (numbers, booleans and null never
-        // equal an option string, so a set holding them gives no guard).
-        Op::In(set)
-            if set.numbers().is_empty()
-                && !set.has_null()
-                && !set.has_bool(true)
-                && !set.has_bool(false) =>
-        {
-            Some(set.strings().iter().map(|s| lit(s)).collect())
-        }
-        Op::Eq(kerro_condition::Prim::Str(s)) => Some(vec![lit(s)]),
-        Op::ElemMatch(ElemMatch::Value(t)) => field_guard(attr, t),
-        Op::All(tests) => tests.iter().find_map(|t| match t {
-            FieldTest::Str(s) => Some(vec![lit(s)]),
-            _ => None,
-        }),
-        _ => None,
+/// Whether a declared value is the string `t` or an array holding it.
+fn holds_text(v: &serde_json::Value, t: &str) -> bool {
+    match v {
+        serde_json::Value::String(s) => s == t,
+        serde_json::Value::Array(items) => items.iter().any(|i| i.as_str() == Some(t)),
+        _ => false,
     }
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::compact_eval::compile;
 use crate::consent::ConsentState;
 use crate::decide::{decide, ConsentInfo, DeclaredValue};
 use crate::ids::{AttributeKey, OfferKey, RecordId, SubjectId};
@@ -6,7 +7,7 @@ use crate::offer::compile_offer;
 use crate::offer::tests::{schema, spec};
 use chrono::{Duration, TimeZone, Utc};
 use proptest::prelude::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn leaf() -> impl Strategy<Value = Value> {
     let opts = proptest::sample::subsequence(vec!["a", "b"], 0..=2);
@@ -40,16 +41,31 @@ fn condition() -> impl Strategy<Value = Value> {
     ]
 }
 
-fn offer_strategy() -> impl Strategy<Value = (Value, bool, i32, bool, u8)> {
-    (condition(), any::<bool>(), -2i32..3, any::<bool>(), 0u8..4)
+fn offer_strategy() -> impl Strategy<Value = (Value, bool, i32, bool, u8, Vec<&'static str>)> {
+    (
+        condition(),
+        any::<bool>(),
+        -2i32..3,
+        any::<bool>(),
+        0u8..4,
+        proptest::sample::subsequence(vec!["a", "b", "zzz"], 0..=2),
+    )
 }
 
 fn value(attr: &str) -> BoxedStrategy<Value> {
     match attr {
-        "interests" => proptest::sample::subsequence(vec!["a", "b"], 0..=2)
-            .prop_map(|v| json!(v))
-            .boxed(),
-        "size" => prop_oneof![Just(json!("a")), Just(json!("b"))].boxed(),
+        // Mostly answers that fit, and some that no longer do (an option
+        // since removed, a duplicate, a null), which the index must not miss.
+        "interests" => prop_oneof![
+            8 => proptest::sample::subsequence(vec!["a", "b"], 0..=2).prop_map(|v| json!(v)),
+            1 => prop_oneof![Just(json!(["a", "a"])), Just(json!(["zzz", "b"])), Just(json!("a"))],
+        ]
+        .boxed(),
+        "size" => prop_oneof![
+            8 => prop_oneof![Just(json!("a")), Just(json!("b"))],
+            1 => prop_oneof![Just(json!("zzz")), Just(json!(null)), Just(json!(["a"]))],
+        ]
+        .boxed(),
         "employees" => (0i64..100).prop_map(|n| json!(n)).boxed(),
         _ => any::<bool>().prop_map(Value::from).boxed(),
     }
@@ -115,7 +131,7 @@ fn profile_strategy() -> impl Strategy<Value = Profile> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(1000))]
 
     /// The indexed catalogue decides exactly as the plain loop does.
     #[test]
@@ -130,7 +146,7 @@ proptest! {
         let s = schema();
         let now = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
         let mut compiled = Vec::new();
-        for (i, (cond, news, priority, web_only, cap)) in offers.into_iter().enumerate() {
+        for (i, (cond, news, priority, web_only, cap, topics)) in offers.into_iter().enumerate() {
             let mut o = spec(if news { "news" } else { "offers" }, cond);
             if news {
                 // `news` may only read attributes bound to it.
@@ -139,6 +155,7 @@ proptest! {
                 }
             }
             o.priority = priority;
+            o.topics = topics.into_iter().map(String::from).collect();
             if web_only {
                 o.channels = [Channel::Web].into();
             }
@@ -172,15 +189,37 @@ proptest! {
 
 #[test]
 fn guards_are_derived_where_they_are_necessary() {
-    let g = |c: Value| guard(kerro_condition::Condition::compile(&c).unwrap().root());
+    let s = schema();
+    let snap = Snapshot::new(&s);
+    let offers = PurposeKey::parse("p", "offers").unwrap();
+    let g = |c: Value| {
+        let cond = kerro_condition::Condition::compile(&c).unwrap();
+        guard(&snap, &compile(&snap, &offers, cond.root())).map(|mut lits| {
+            lits.sort_unstable();
+            lits
+        })
+    };
+    let lit = |a: &str, o: &str| {
+        let id = snap.id(a).unwrap();
+        let info = &snap.attrs[id as usize];
+        info.lit_base + info.option(o).unwrap()
+    };
     let lits = |v: &[(&str, &str)]| {
-        Some(
-            v.iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect::<Vec<_>>(),
-        )
+        let mut l: Vec<u32> = v.iter().map(|(a, o)| lit(a, o)).collect();
+        l.sort_unstable();
+        Some(l)
     };
     assert_eq!(g(json!({"size": "a"})), lits(&[("size", "a")]));
+    assert_eq!(
+        g(json!({"size": {"$regex": "^b"}})),
+        lits(&[("size", "b")]),
+        "a choice's guard is every option that passes, whatever the operator"
+    );
+    assert_eq!(
+        g(json!({"size": {"$ne": "a"}})),
+        None,
+        "passes on a missing answer"
+    );
     assert_eq!(
         g(json!({"interests": {"$in": ["a", "b"]}, "employees": {"$gt": 1}})),
         lits(&[("interests", "a"), ("interests", "b")])
@@ -196,6 +235,11 @@ fn guards_are_derived_where_they_are_necessary() {
     );
     assert_eq!(g(json!({"$not": {"size": "a"}})), None);
     assert_eq!(g(json!({"interests": {"$nin": ["a"]}})), None);
+    assert_eq!(
+        g(json!({"size": {"$exists": false}})),
+        None,
+        "passes on a missing answer"
+    );
     assert_eq!(
         g(json!({"interests": {"$in": []}})),
         Some(vec![]),

@@ -7,6 +7,8 @@ pub mod actor;
 pub mod audience;
 pub mod breach;
 pub mod catalogue;
+mod compact;
+mod compact_eval;
 pub mod consent;
 pub mod contact;
 pub mod decide;

@@ -5,6 +5,7 @@
 //! loop `kerro_core::decide::decide`.
 //!
 //! `cargo run --release -p kerro --example bench_decision -- --seed 1 --out DIR`
+//! (`--profile-catalogue S` runs only `Catalogue::decide`, S seconds per K, for `perf`)
 //!
 //! Writes, per K, `DIR/decision_K.json`: the offers (conditions, purposes,
 //! reads, topics) and the subjects (per purpose the masked profile kerro's
@@ -94,6 +95,9 @@ fn main() -> anyhow::Result<()> {
     let nsub = gen::arg_u64("--subjects", 16) as usize;
     let rounds = gen::arg_u64("--rounds", 21) as usize;
     let limit = gen::arg_u64("--limit", 3) as usize;
+    // `--profile-catalogue S`: run only `Catalogue::decide` for S seconds per K
+    // (under `perf record`), and time nothing.
+    let profile_secs = gen::arg_u64("--profile-catalogue", 0);
     let out = std::path::PathBuf::from(gen::arg("--out", "target/bench"));
     std::fs::create_dir_all(&out)?;
 
@@ -175,6 +179,15 @@ fn main() -> anyhow::Result<()> {
         std::fs::write(out.join(format!("decision_{k}.json")), input.to_string())?;
         drop(input);
 
+        if profile_secs > 0 {
+            let t = Instant::now();
+            while t.elapsed().as_secs() < profile_secs {
+                for p in &profiles {
+                    black_box(catalogue.decide(&schema, black_box(p), &[], &req));
+                }
+            }
+            continue;
+        }
         // Timing per subject: the catalogue (what the server runs), the plain
         // decide, and the bare loop of conditions.
         let mut cat_ns = Vec::new();
