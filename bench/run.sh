@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kerro's benchmarks, each side by side with its baseline in the same run.
 #
-#   bench/run.sh decision|audience|http|ingest|cluster|all
+#   bench/run.sh decision|audience|http|ingest|cluster|memory|all
 #
 # Every benchmark builds what it needs (release), installs its tools (npm ci
 # for the GrowthBook SDK, apt-get for wrk), checks that kerro and the baseline
@@ -21,6 +21,7 @@
 #   INGEST_CLIENTS=1,16,64 INGEST_SECONDS=5 (also the cluster mode's)
 #   CLUSTER_SUBJECTS=50 (subjects per client slot) CLUSTER_MIXED_CLIENTS=16
 #   CLUSTER_PORT=18180 (the cluster mode's nodes listen on CLUSTER_PORT..+3)
+#   MEMORY_N=1000000 (subjects imported for the memory mode) MEMORY_PORT=18280
 #   BENCH_NO_BUILD=1       run the binaries already built in CARGO_TARGET_DIR (an earlier revision, to compare)
 #   PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres PGDATABASE=test
 set -euo pipefail
@@ -168,8 +169,14 @@ run_http() {
   wait_port "http://127.0.0.1:$port"
   wait_port "http://127.0.0.1:$bport"
   node "$bench/node/http_check.mjs" "$data" "http://127.0.0.1:$port" "http://127.0.0.1:$bport" 200
-  local kr=() kp=() br=() bp=() line
+  local kr=() kp=() br=() bp=() fr=() fp=() line
   for r in $(seq 1 "$runs"); do
+    # The serving stack's ceiling on this machine: kerro's GET /.well-known/jwks.json
+    # (a small JSON document from memory) through the same listener, middleware and kernel.
+    line=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$port/.well-known/jwks.json" | tee "$out/http_floor_$r.txt")
+    fr+=("$(awk '/^Requests\/sec:/ {print $2}' <<<"$line")")
+    fp+=("$(awk '$1 == "99%" {v=$2; if (v ~ /ms$/) {sub(/ms$/, "", v); v*=1000} else if (v ~ /us$/) {sub(/us$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v*=1000000}; print v}' <<<"$line")")
+    log "http floor run $r/$runs: ${fr[-1]} req/s, p99 ${fp[-1]} us"
     for side in kerro baseline; do
       local p=$port
       [ "$side" = baseline ] && p=$bport
@@ -186,8 +193,9 @@ run_http() {
   done
   stop_http
   trap - EXIT
-  local mkr mkp mbr mbp
+  local mkr mkp mbr mbp mfr mfp
   mkr=$(median "${kr[@]}"); mkp=$(median "${kp[@]}"); mbr=$(median "${br[@]}"); mbp=$(median "${bp[@]}")
+  mfr=$(median "${fr[@]}"); mfp=$(median "${fp[@]}")
   {
     revision
     echo "http: POST /v1/decisions (dry run, e-mail, limit 3), K = $k offers, $nsub subjects in turn; server on one core (taskset -c 0), wrk -t1 -c$conns -d${secs}s on the other; median of $runs runs"
@@ -195,10 +203,57 @@ run_http() {
     printf '%-28s %14.0f %12.2f\n' "kerro serve" "$mkr" "$(echo "$mkp / 1000" | bc -l)"
     printf '%-28s %14.0f %12.2f\n' "Node + GrowthBook JS" "$mbr" "$(echo "$mbp / 1000" | bc -l)"
     printf '%-28s %13.2fx\n' "kerro / baseline" "$(echo "$mkr / $mbr" | bc -l)"
+    printf '%-28s %14.0f %12.2f\n' "kerro GET jwks.json (floor)" "$mfr" "$(echo "$mfp / 1000" | bc -l)"
+    printf '%-28s %13.2fx\n' "decisions / floor" "$(echo "$mkr / $mfr" | bc -l)"
     local met=MISSED
     if [ "$(echo "$mkr >= 30000 && $mkp < 2000" | bc)" = 1 ]; then met=met; fi
     echo "target >= 30,000 requests/s with p99 < 2 ms: $met (runs: kerro ${kr[*]} req/s, p99 ${kp[*]} us; baseline ${br[*]} req/s, p99 ${bp[*]} us)"
   } | tee "$out/http.txt"
+}
+
+# Resident memory per subject of `kerro serve`, which keeps every profile and
+# the audience index in memory: VmRSS once it answers with N imported subjects
+# (`import_bench`, the demo's B2B survey: seven answers and two consents each),
+# minus VmRSS with none, over N. The imported stores are kept in $out/memory-N.
+run_memory() {
+  build --bin kerro --example import_bench
+  local td port n dir pid rss base=
+  td="$(target_dir)"
+  port="${MEMORY_PORT:-18280}"
+  {
+    revision
+    echo "memory: kerro serve's VmRSS with N subjects imported, minus with none; start-up time to the first answer"
+    printf '%10s %14s %16s %12s\n' "N" "VmRSS KiB" "bytes/subject" "start s"
+  } >"$out/memory.txt"
+  for n in 0 ${MEMORY_N:-1000000}; do
+    dir="$out/memory-$n"
+    if [ ! -f "$dir/.imported" ]; then
+      rm -rf "$dir"
+      log "memory: importing $n subjects into $dir"
+      "$td/release/examples/import_bench" "$n" --keep "$dir" >"$out/memory_import_$n.txt"
+      touch "$dir/.imported"
+    fi
+    local started=$SECONDS
+    KERRO_LOG=warn "$td/release/kerro" serve --data "$dir" --listen "127.0.0.1:$port" >"$out/memory_serve_$n.log" 2>&1 &
+    pid=$!
+    http_pids+=("$pid")
+    trap stop_http EXIT
+    for _ in $(seq 1 3000); do
+      curl -s -o /dev/null "http://127.0.0.1:$port/.well-known/jwks.json" && break
+      sleep 0.2
+    done
+    local took=$((SECONDS - started))
+    sleep 2
+    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+    stop_http
+    trap - EXIT
+    if [ -z "$base" ]; then base=$rss; fi
+    local per=-
+    if [ "$n" -gt 0 ]; then per=$(echo "($rss - $base) * 1024 / $n" | bc); fi
+    printf '%10s %14s %16s %12s\n' "$n" "$rss" "$per" "$took" | tee -a "$out/memory.txt"
+  done
+  echo "target <= 400 bytes/subject at 1M" >>"$out/memory.txt"
+  cat "$out/memory.txt"
 }
 
 # PostgreSQL's own figure for the same work: pgbench -M prepared running
@@ -446,15 +501,17 @@ case "${1:-}" in
   http) run_http ;;
   ingest) run_ingest ;;
   cluster) run_cluster ;;
+  memory) run_memory ;;
   all)
     run_decision
     run_audience
     run_http
     run_ingest
     run_cluster
+    run_memory
     ;;
   *)
-    echo "usage: bench/run.sh decision|audience|http|ingest|cluster|all" >&2
+    echo "usage: bench/run.sh decision|audience|http|ingest|cluster|memory|all" >&2
     exit 2
     ;;
 esac

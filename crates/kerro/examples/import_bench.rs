@@ -5,6 +5,9 @@
 //! five to seven answers and three consent choices, with provenance and
 //! evidence), then runs the same import code as `kerro import` and prints
 //! declarations per second. Every record is committed with synchronous=FULL.
+//!
+//! `-- records --keep DIR` imports into DIR (which must not hold a store yet)
+//! and keeps it, for `bench/run.sh memory` to serve.
 
 use chrono::{Duration, Utc};
 use kerro_store::{Store, StoreOptions};
@@ -20,8 +23,14 @@ fn main() -> anyhow::Result<()> {
         .map(|a| a.parse())
         .transpose()?
         .unwrap_or(50_000);
-    let dir = tempfile::tempdir()?;
-    let mut opts = StoreOptions::new(dir.path());
+    let keep = std::env::args()
+        .skip_while(|a| a != "--keep")
+        .nth(1)
+        .map(std::path::PathBuf::from);
+    let temp = tempfile::tempdir()?;
+    let path = keep.clone().unwrap_or_else(|| temp.path().to_owned());
+    std::fs::create_dir_all(&path)?;
+    let mut opts = StoreOptions::new(&path);
     opts.index = false;
     let store = Store::open(&opts)?;
     kerro::demo::seed(&store, Utc::now(), 1)?;
@@ -33,7 +42,7 @@ fn main() -> anyhow::Result<()> {
         .map(|(_, v)| v.version)
         .unwrap_or(1);
 
-    let file = dir.path().join("import.ndjson");
+    let file = temp.path().join("import.ndjson");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
     let mut rng = StdRng::seed_from_u64(7);
     // The demo's B2B survey options, so the records fit the demo schema.
