@@ -207,7 +207,11 @@ impl Catalogue {
             let lits = if o.generic {
                 None
             } else {
-                guard(&snap, &c.condition)
+                guard(&snap, &c.condition).map(|mut l| {
+                    l.sort_unstable();
+                    l.dedup();
+                    l
+                })
             };
             let flag = if decided_by_guard(&c.condition) {
                 DECIDED
