@@ -8,7 +8,9 @@
 //! - Each group has an inverted index from the options a condition *requires*
 //!   (its guard) to the offers requiring them, so a decision evaluates only
 //!   offers the subject could match. A guard is necessary, so skipping an
-//!   offer whose guard is not met never changes a result.
+//!   offer whose guard is not met never changes a result. Where it is also
+//!   sufficient (a single test of a choice, or a conjunction of such tests,
+//!   counted) the index decides the match and nothing is evaluated.
 //! - Offers are visited by priority, highest first, and only the best `limit`
 //!   candidates are kept in a bounded heap; an offer that could not enter it
 //!   even with its highest possible relevance is not evaluated at all, and
@@ -22,8 +24,11 @@ use std::collections::BinaryHeap;
 
 use chrono::{DateTime, Utc};
 
+use crate::catalogue_index::{Guard, Level, DECIDED};
 use crate::compact::{Bits, CompactProfile, Snapshot};
-use crate::compact_eval::{compile, decided_by_guard, eval, guard, CNode, EvalCx};
+use crate::compact_eval::{
+    compile, decided_by_guard, decided_conjuncts, eval, guard, CNode, EvalCx,
+};
 use crate::contact::Channel;
 use crate::decide::{admission, rank_and_explain, Decision, Delivery, Profile, Request};
 use crate::ids::PurposeKey;
@@ -46,9 +51,6 @@ fn channel_bit(c: Channel) -> u8 {
 /// An option as (attribute id, option id).
 type OptionId = (u32, u32);
 
-/// An offer (index, with [`DECIDED`] if so) and its guard's literals, if it has a guard.
-type Pending = (u32, Option<Vec<u32>>);
-
 /// What every visit of an offer reads, packed apart from the rest.
 #[derive(Clone, Copy)]
 struct Hot {
@@ -60,12 +62,14 @@ struct Hot {
     channels: u8,
     generic: bool,
     capped: bool,
+    /// For a conjunction the index counts: its number of tests.
+    conjuncts: u8,
     valid_from: Option<DateTime<Utc>>,
     valid_until: Option<DateTime<Utc>>,
 }
 
 impl Hot {
-    fn new(o: &CompiledOffer, c: &Compiled, rank: u32) -> Hot {
+    fn new(o: &CompiledOffer, c: &Compiled, rank: u32, conjuncts: u8) -> Hot {
         Hot {
             priority: o.spec.priority,
             rank,
@@ -77,6 +81,7 @@ impl Hot {
             channels: o.spec.channels.iter().fold(0u8, |m, c| m | channel_bit(*c)),
             generic: o.generic,
             capped: o.spec.max_per_subject.is_some(),
+            conjuncts,
             valid_from: o.spec.valid_from,
             valid_until: o.spec.valid_until,
         }
@@ -96,32 +101,6 @@ struct Compiled {
     /// Per topic of the offer (in order): the (attribute, option) pairs equal to
     /// it among the choice attributes its purpose may see.
     topics: Box<[Box<[OptionId]>]>,
-}
-
-/// The offers of one group with one priority level.
-#[derive(Default)]
-struct Level {
-    /// Offers with no guard: always considered.
-    unguarded: Vec<u32>,
-    /// Offers with a guard, for a profile whose guard attributes have no compact form.
-    guarded: Vec<u32>,
-    /// The guarded offers requiring literal `l` are `posts[starts[l]..starts[l + 1]]`,
-    /// with [`DECIDED`] set on those the literal alone makes pass.
-    starts: Box<[u32]>,
-    posts: Box<[u32]>,
-}
-
-/// In a posting: holding the literal is passing (see `decided_by_guard`).
-const DECIDED: u32 = 1 << 31;
-
-impl Level {
-    fn posts(&self, literal: u32) -> &[u32] {
-        let l = literal as usize;
-        match (self.starts.get(l), self.starts.get(l + 1)) {
-            (Some(&a), Some(&b)) => &self.posts[a as usize..b as usize],
-            _ => &[],
-        }
-    }
 }
 
 struct Group {
@@ -173,9 +152,10 @@ impl Catalogue {
         let snap = Snapshot::new(schema);
         let levels = levels(&offers);
         let mut groups: Vec<Group> = Vec::new();
-        // Per group and level: each offer with its guard's literals, if it has a guard.
-        let mut pending: Vec<Vec<Vec<Pending>>> = Vec::new();
+        // Per group and level: each offer with what the index knows of it.
+        let mut pending: Vec<Vec<Vec<(u32, Guard)>>> = Vec::new();
         let mut compiled = Vec::with_capacity(offers.len());
+        let mut conjuncts = vec![0u8; offers.len()];
         for (i, o) in offers.iter().enumerate() {
             let purpose = &o.spec.purpose;
             let gi = match groups.iter().position(|g| &g.purpose == purpose) {
@@ -197,28 +177,30 @@ impl Catalogue {
                         optioned,
                         levels: Vec::new(),
                     });
-                    pending.push(vec![Vec::new(); levels.len()]);
+                    pending.push((0..levels.len()).map(|_| Vec::new()).collect());
                     groups.len() - 1
                 }
             };
             let c = compile_offer(&snap, &groups[gi].visible, o);
             // The level holding the priority: the last whose highest priority is at least it.
             let li = levels.partition_point(|&p| p >= o.spec.priority) - 1;
-            let lits = if o.generic {
-                None
+            let g = if o.generic {
+                Guard::None
+            } else if let Some(tests) = decided_conjuncts(&snap, &c.condition) {
+                Guard::All(tests)
             } else {
-                guard(&snap, &c.condition).map(|mut l| {
-                    l.sort_unstable();
-                    l.dedup();
-                    l
-                })
+                match guard(&snap, &c.condition) {
+                    None => Guard::None,
+                    Some(literals) => Guard::Any {
+                        literals,
+                        decided: decided_by_guard(&c.condition),
+                    },
+                }
             };
-            let flag = if decided_by_guard(&c.condition) {
-                DECIDED
-            } else {
-                0
-            };
-            pending[gi][li].push((i as u32 | flag, lits));
+            if let Guard::All(tests) = &g {
+                conjuncts[i] = tests.len() as u8;
+            }
+            pending[gi][li].push((i as u32, g));
             compiled.push(c);
         }
         let mut by_key: Vec<u32> = (0..offers.len() as u32).collect();
@@ -230,13 +212,13 @@ impl Catalogue {
         let hot = offers
             .iter()
             .zip(&compiled)
-            .zip(ranks)
-            .map(|((o, c), rank)| Hot::new(o, c, rank))
+            .zip(ranks.into_iter().zip(conjuncts))
+            .map(|((o, c), (rank, conjuncts))| Hot::new(o, c, rank, conjuncts))
             .collect();
         for (g, per_level) in groups.iter_mut().zip(pending) {
             g.levels = per_level
                 .into_iter()
-                .map(|entries| index(snap.literals, entries))
+                .map(|entries| Level::new(snap.literals, entries))
                 .collect();
         }
         Catalogue {
@@ -291,40 +273,6 @@ fn compile_offer(snap: &Snapshot, visible: &Bits, o: &CompiledOffer) -> Compiled
         reads,
         topics,
     }
-}
-
-/// Builds a level's index from its offers and their guards.
-fn index(literals: u32, entries: Vec<Pending>) -> Level {
-    let mut level = Level::default();
-    let mut counts = vec![0u32; literals as usize + 1];
-    for (i, lits) in &entries {
-        match lits {
-            None => level.unguarded.push(*i & !DECIDED),
-            Some(lits) => {
-                level.guarded.push(*i & !DECIDED);
-                for &l in lits {
-                    counts[l as usize + 1] += 1;
-                }
-            }
-        }
-    }
-    if level.guarded.is_empty() {
-        return level;
-    }
-    for l in 1..counts.len() {
-        counts[l] += counts[l - 1];
-    }
-    let mut posts = vec![0u32; counts[literals as usize] as usize];
-    let mut next = counts.clone();
-    for (i, lits) in &entries {
-        for &l in lits.iter().flatten() {
-            posts[next[l as usize] as usize] = *i;
-            next[l as usize] += 1;
-        }
-    }
-    level.starts = counts.into_boxed_slice();
-    level.posts = posts.into_boxed_slice();
-    level
 }
 
 /// A candidate in the bounded heap: the worse ranked compares greater, so
@@ -441,6 +389,8 @@ impl Catalogue {
         };
         // Each offer is in one group and one level, so a mark never needs clearing.
         let mut seen = Bits::new(self.offers.len());
+        // Per offer: the tests of its conjunction found held, one bit each.
+        let mut tests: Vec<u8> = Vec::new();
         for (li, &top) in self.levels.iter().enumerate() {
             if best.closed_at(top) {
                 break;
@@ -467,6 +417,29 @@ impl Catalogue {
                         if !seen.has(i as usize) {
                             seen.set(i as usize);
                             self.consider(i, p & DECIDED != 0, &cx, gcx, g, &mut best);
+                        }
+                    }
+                }
+                if level.has_conjunctions() {
+                    // Mark the tests of each conjunction whose literal is held;
+                    // one with every test marked passes.
+                    if tests.is_empty() {
+                        tests.resize(self.offers.len(), 0);
+                    }
+                    let mut touched: smallvec::SmallVec<[u32; 32]> = Default::default();
+                    for &l in &compact.held {
+                        for &p in level.conj_posts(l) {
+                            let i = (p >> 3) as usize;
+                            if tests[i] == 0 {
+                                touched.push(i as u32);
+                            }
+                            tests[i] |= 1 << (p & 7);
+                        }
+                    }
+                    for i in touched {
+                        let held = u32::from(tests[i as usize]).count_ones();
+                        if held == u32::from(self.hot[i as usize].conjuncts) {
+                            self.consider(i, true, &cx, gcx, g, &mut best);
                         }
                     }
                 }

@@ -420,6 +420,35 @@ pub(crate) fn decided_by_guard(n: &CNode) -> bool {
     }
 }
 
+/// At most this many tests in a conjunction the index decides by counting.
+pub(crate) const MAX_CONJUNCTS: usize = 8;
+
+/// The guards of `n`'s tests when `n` passes exactly when each of them has a
+/// literal held: an `And` (the implicit one of a condition object, or
+/// `$and`) of 2 to [`MAX_CONJUNCTS`] tests each decided by its own guard. A
+/// test that is not `Ok(true)` makes the `And` fail or throw, and either way
+/// the offer does not match, so counting the tests whose literal is held is
+/// exact (for a profile whose values all have a compact form).
+pub(crate) fn decided_conjuncts(snap: &Snapshot, n: &CNode) -> Option<Vec<Vec<u32>>> {
+    let mut n = n;
+    while let CNode::And(c) = n {
+        match &c[..] {
+            [inner @ CNode::And(_)] => n = inner,
+            _ => break,
+        }
+    }
+    let CNode::And(children) = n else {
+        return None;
+    };
+    if !(2..=MAX_CONJUNCTS).contains(&children.len()) {
+        return None;
+    }
+    children
+        .iter()
+        .map(|c| decided_by_guard(c).then(|| guard(snap, c)).flatten())
+        .collect()
+}
+
 #[cfg(test)]
 #[path = "compact_tests.rs"]
 mod tests;

@@ -285,6 +285,16 @@ proptest! {
                     prop_assert!(lits.iter().any(|l| compact.held.contains(l)), "{} passes without its guard {:?}", cond, lits);
                 }
             }
+            // Where the index counts, every test having a literal held is passing.
+            if let Some(conjs) = decided_conjuncts(&snap, &compiled) {
+                if compact.unfit.iter().next().is_none() {
+                    prop_assert_eq!(
+                        eval(&compiled, &cx) == Ok(true),
+                        conjs.iter().all(|lits| lits.iter().any(|l| compact.held.contains(l))),
+                        "{} is not decided by its tests' guards {:?}", cond, conjs
+                    );
+                }
+            }
             // Where the index decides, holding a literal of the guard is passing.
             if decided_by_guard(&compiled) && compact.unfit.iter().next().is_none() {
                 let lits = guard(&snap, &compiled).unwrap_or_default();

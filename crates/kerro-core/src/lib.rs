@@ -7,6 +7,7 @@ pub mod actor;
 pub mod audience;
 pub mod breach;
 pub mod catalogue;
+mod catalogue_index;
 mod compact;
 mod compact_eval;
 pub mod consent;
