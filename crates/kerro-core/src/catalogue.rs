@@ -30,7 +30,9 @@ use crate::compact_eval::{
     compile, decided_by_guard, decided_conjuncts, eval, guard, CNode, EvalCx,
 };
 use crate::contact::Channel;
-use crate::decide::{admission, rank_and_explain, Decision, Delivery, Profile, Request};
+use crate::decide::{
+    admission, holds_text, rank_and_explain, Decision, Delivery, Profile, Request,
+};
 use crate::ids::PurposeKey;
 use crate::offer::CompiledOffer;
 use crate::schema::Schema;
@@ -526,15 +528,6 @@ impl Catalogue {
             })
             .count();
         (read + topical) as u32
-    }
-}
-
-/// Whether a declared value is the string `t` or an array holding it.
-fn holds_text(v: &serde_json::Value, t: &str) -> bool {
-    match v {
-        serde_json::Value::String(s) => s == t,
-        serde_json::Value::Array(items) => items.iter().any(|i| i.as_str() == Some(t)),
-        _ => false,
     }
 }
 

@@ -219,7 +219,6 @@ impl<'p> CompactProfile<'p> {
     fn multi(&mut self, a: &AttrInfo, items: &[Value]) -> Option<Slot> {
         let at = self.words.len();
         self.words.resize(at + a.words, 0);
-        let held_from = self.held.len();
         for item in items {
             let o = item.as_str().and_then(|s| a.option(s));
             match o {
@@ -228,7 +227,6 @@ impl<'p> CompactProfile<'p> {
                 }
                 _ => {
                     self.words.truncate(at);
-                    self.held.truncate(held_from);
                     return None;
                 }
             }

@@ -370,15 +370,18 @@ pub(crate) fn relevance(offer: &CompiledOffer, masked: &Value) -> u32 {
         .spec
         .topics
         .iter()
-        .filter(|t| {
-            m.values().any(|v| match v {
-                Value::String(s) => s == *t,
-                Value::Array(items) => items.iter().any(|i| i.as_str() == Some(t.as_str())),
-                _ => false,
-            })
-        })
+        .filter(|t| m.values().any(|v| holds_text(v, t)))
         .count();
     (read + topical) as u32
+}
+
+/// Whether a declared value is the string `t` or an array holding it (a topic match).
+pub(crate) fn holds_text(v: &Value, t: &str) -> bool {
+    match v {
+        Value::String(s) => s == t,
+        Value::Array(items) => items.iter().any(|i| i.as_str() == Some(t)),
+        _ => false,
+    }
 }
 
 /// Why `offer` is for this subject (P18): the declared values its condition
