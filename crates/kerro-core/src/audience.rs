@@ -2,40 +2,153 @@
 //! bitmaps over dense subject slots, plus who may be reached for a purpose
 //! on a channel. Counting an audience is bitmap algebra, never a scan.
 //!
-//! Exactness: a condition is evaluated per *distinct stored value* of each
-//! attribute it reads, with GrowthBook's own semantics (kerro-condition), and
-//! the subjects holding a passing value are united; a missing value is one
-//! more case. Frequent shapes (`$in` and `$all` over options, `$exists`) use
-//! per-option bitmaps directly. Either way the result equals evaluating the
-//! condition subject by subject; the property test checks exactly that.
+//! Per attribute the index keeps its holders, its numbers and its strings in
+//! order with range-encoded bins (`audience_range`), the elements of
+//! multi-choice answers, and any other distinct value. A condition is
+//! evaluated by `audience_plan`: frequent shapes (`$in`, `$all`, `$eq`,
+//! `$exists`, comparisons) read those bitmaps directly; anything else is
+//! evaluated once per *distinct stored value* with GrowthBook's own semantics
+//! (kerro-condition), and the holders of the passing values are united; a
+//! missing value is one more case. Either way the result equals evaluating
+//! the condition subject by subject; the property test checks exactly that.
 //!
 //! Slots are assigned by the caller; this module does no I/O and keeps no clock.
 
-use kerro_condition::{Condition, FieldTest, Node, Op};
+use kerro_condition::Condition;
 use roaring::RoaringBitmap;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use crate::audience_plan::Plan;
+use crate::audience_range::{Key, RangeIndex};
 use crate::contact::Channel;
 use crate::decide::Profile;
-use crate::ids::{AttributeKey, PurposeKey};
-use crate::schema::{AttrKind, LegalBasis, Schema};
+use crate::ids::PurposeKey;
+use crate::schema::{LegalBasis, Schema};
 
+/// Everything one attribute's values are indexed by.
 #[derive(Debug, Default, Clone)]
-struct AttrIndex {
+pub(crate) struct AttrIndex {
     /// Subjects holding any value.
-    present: RoaringBitmap,
-    /// Distinct value (canonical JSON text) to the value and its holders.
-    by_value: HashMap<String, (Value, RoaringBitmap)>,
-    /// For choice and multi_choice: option to the subjects whose answer is or contains it.
-    by_option: HashMap<String, RoaringBitmap>,
+    pub(crate) present: RoaringBitmap,
+    /// Values that are numbers, in order.
+    pub(crate) numbers: RangeIndex,
+    /// Values that are strings (choices, dates, texts), in order.
+    pub(crate) texts: RangeIndex,
+    /// For arrays of strings (multi-choice answers): each element to the
+    /// subjects whose array holds it.
+    pub(crate) elements: HashMap<Box<str>, RoaringBitmap>,
+    /// How many subjects hold an array of strings.
+    arrays: u64,
+    /// Every other distinct value (canonical JSON text) with its holders.
+    others: HashMap<String, (Value, RoaringBitmap)>,
 }
+
+impl AttrIndex {
+    pub(crate) fn all_strings(&self) -> bool {
+        self.texts.holders() == self.present.len()
+    }
+
+    pub(crate) fn all_numbers(&self) -> bool {
+        self.numbers.holders() == self.present.len()
+    }
+
+    pub(crate) fn all_string_arrays(&self) -> bool {
+        self.arrays == self.present.len()
+    }
+
+    /// Every distinct value held, with its holders (disjoint across values).
+    pub(crate) fn values(&self) -> impl Iterator<Item = (&Value, &RoaringBitmap)> {
+        self.numbers
+            .values()
+            .chain(self.texts.values())
+            .chain(self.others.values().map(|(v, b)| (v, b)))
+    }
+
+    fn insert(&mut self, slot: u32, value: &Value) {
+        self.present.insert(slot);
+        if let Some(key) = Key::of(value) {
+            match key {
+                Key::Num(_) => self.numbers.insert(slot, key, value),
+                Key::Text(_) => self.texts.insert(slot, key, value),
+            }
+            return;
+        }
+        if let Value::Array(items) = value {
+            if items.iter().all(Value::is_string) {
+                self.arrays += 1;
+                for item in items.iter().filter_map(Value::as_str) {
+                    match self.elements.get_mut(item) {
+                        Some(b) => {
+                            b.insert(slot);
+                        }
+                        None => {
+                            self.elements
+                                .insert(item.into(), RoaringBitmap::from_iter([slot]));
+                        }
+                    }
+                }
+            }
+        }
+        self.others
+            .entry(value.to_string())
+            .or_insert_with(|| (value.clone(), RoaringBitmap::new()))
+            .1
+            .insert(slot);
+    }
+
+    fn remove(&mut self, slot: u32) {
+        if !self.present.remove(slot) || self.numbers.remove(slot) || self.texts.remove(slot) {
+            return;
+        }
+        let mut was_array = false;
+        self.elements.retain(|_, b| {
+            was_array |= b.remove(slot);
+            !b.is_empty()
+        });
+        self.others.retain(|_, (v, b)| {
+            if b.remove(slot) && !was_array {
+                was_array = v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
+            }
+            !b.is_empty()
+        });
+        self.arrays -= u64::from(was_array);
+    }
+}
+
+/// Who a reachable set is for: the purpose and channel, and the two facts
+/// of the purpose it rests on, so that a changed purpose is a new entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Reach {
+    purpose: PurposeKey,
+    channel: Channel,
+    consent: bool,
+    marketing: bool,
+}
+
+impl Reach {
+    /// Whether `profile` is in this reachable set (as `compute_reachable` counts).
+    fn admits(&self, p: &Profile) -> bool {
+        p.reachable_on(self.channel)
+            && (!self.consent
+                || p.consents
+                    .get(&self.purpose)
+                    .is_some_and(|c| c.state.is_active()))
+            && !p.restricted
+            && p.contact.reachable(self.channel, &self.purpose)
+            && !(self.marketing && p.objected_marketing)
+    }
+}
+
+/// Reachable sets kept at once; more are computed afresh.
+const REACH_CACHED: usize = 64;
 
 /// Bitmaps of declared values and reachability, by subject slot.
 #[derive(Debug, Default)]
 pub struct AudienceIndex {
-    /// `reachable` answers by purpose and channel, cleared by every change.
-    reach_cache: std::sync::Mutex<HashMap<(PurposeKey, Channel), RoaringBitmap>>,
+    /// Reachable sets once computed, kept exact by every change.
+    reach: std::sync::Mutex<HashMap<Reach, Arc<RoaringBitmap>>>,
     live: RoaringBitmap,
     restricted: RoaringBitmap,
     objected_marketing: RoaringBitmap,
@@ -44,7 +157,35 @@ pub struct AudienceIndex {
     unsubscribed: HashMap<(Channel, PurposeKey), RoaringBitmap>,
     /// Subjects whose latest consent to the purpose is active.
     consented: HashMap<PurposeKey, RoaringBitmap>,
-    attrs: HashMap<AttributeKey, AttrIndex>,
+    attrs: HashMap<String, AttrIndex>,
+}
+
+/// The size of one part of the index: its bitmaps' serialised bytes (what
+/// their containers hold) and their number of containers (each costs a
+/// few dozen bytes more in memory).
+#[derive(Debug, Clone)]
+pub struct Footprint {
+    pub part: &'static str,
+    pub bytes: u64,
+    pub containers: u64,
+}
+
+impl Footprint {
+    fn of<'a>(
+        part: &'static str,
+        bitmaps: impl IntoIterator<Item = &'a RoaringBitmap>,
+    ) -> Footprint {
+        let (mut bytes, mut containers) = (0, 0);
+        for b in bitmaps {
+            bytes += b.serialized_size() as u64;
+            containers += u64::from(b.statistics().n_containers);
+        }
+        Footprint {
+            part,
+            bytes,
+            containers,
+        }
+    }
 }
 
 /// Who an audience is for.
@@ -62,7 +203,6 @@ impl AudienceIndex {
     /// Puts (or replaces) the subject in `slot`.
     pub fn set(&mut self, slot: u32, profile: &Profile) {
         self.remove(slot);
-        self.forget_reach();
         self.live.insert(slot);
         if profile.restricted {
             self.restricted.insert(slot);
@@ -89,20 +229,20 @@ impl AudienceIndex {
             }
         }
         for (k, d) in &profile.declared {
-            let a = self.attrs.entry(k.clone()).or_default();
-            a.present.insert(slot);
-            a.by_value
-                .entry(d.value.to_string())
-                .or_insert_with(|| (d.value.clone(), RoaringBitmap::new()))
-                .1
-                .insert(slot);
-            let options: Vec<&str> = match &d.value {
-                Value::String(s) => vec![s.as_str()],
-                Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
-                _ => vec![],
-            };
-            for o in options {
-                a.by_option.entry(o.to_owned()).or_default().insert(slot);
+            match self.attrs.get_mut(k.as_str()) {
+                Some(a) => a.insert(slot, &d.value),
+                None => {
+                    let mut a = AttrIndex::default();
+                    a.insert(slot, &d.value);
+                    self.attrs.insert(k.as_str().to_owned(), a);
+                }
+            }
+        }
+        if let Ok(reach) = self.reach.get_mut() {
+            for (r, b) in reach.iter_mut() {
+                if r.admits(profile) {
+                    Arc::make_mut(b).insert(slot);
+                }
             }
         }
     }
@@ -112,7 +252,6 @@ impl AudienceIndex {
         if !self.live.remove(slot) {
             return;
         }
-        self.forget_reach();
         self.restricted.remove(slot);
         self.objected_marketing.remove(slot);
         self.channels.values_mut().for_each(|b| {
@@ -126,15 +265,13 @@ impl AudienceIndex {
             b.remove(slot);
         });
         for a in self.attrs.values_mut() {
-            if a.present.remove(slot) {
-                a.by_value.retain(|_, (_, b)| {
-                    b.remove(slot);
-                    !b.is_empty()
-                });
-                a.by_option.retain(|_, b| {
-                    b.remove(slot);
-                    !b.is_empty()
-                });
+            a.remove(slot);
+        }
+        if let Ok(reach) = self.reach.get_mut() {
+            for b in reach.values_mut() {
+                if b.contains(slot) {
+                    Arc::make_mut(b).remove(slot);
+                }
             }
         }
     }
@@ -143,56 +280,98 @@ impl AudienceIndex {
         self.live.len()
     }
 
+    /// What the bitmaps take, by part, for the benchmark's report.
+    pub fn footprint(&self) -> Vec<Footprint> {
+        let mut parts = vec![
+            Footprint::of(
+                "live, restricted, objected",
+                [&self.live, &self.restricted, &self.objected_marketing],
+            ),
+            Footprint::of(
+                "channels, consents, unsubscriptions",
+                self.channels
+                    .values()
+                    .chain(self.consented.values())
+                    .chain(self.unsubscribed.values()),
+            ),
+        ];
+        let attrs = || self.attrs.values();
+        parts.push(Footprint::of(
+            "attribute holders",
+            attrs().map(|a| &a.present),
+        ));
+        parts.push(Footprint::of(
+            "numbers, exact",
+            attrs().flat_map(|a| a.numbers.values().map(|(_, b)| b)),
+        ));
+        parts.push(Footprint::of(
+            "numbers, bins",
+            attrs().flat_map(|a| a.numbers.bins()),
+        ));
+        parts.push(Footprint::of(
+            "strings, exact",
+            attrs().flat_map(|a| a.texts.values().map(|(_, b)| b)),
+        ));
+        parts.push(Footprint::of(
+            "strings, bins",
+            attrs().flat_map(|a| a.texts.bins()),
+        ));
+        parts.push(Footprint::of(
+            "array elements",
+            attrs().flat_map(|a| a.elements.values()),
+        ));
+        parts.push(Footprint::of(
+            "other values (whole arrays, ...)",
+            attrs().flat_map(|a| a.others.values().map(|(_, b)| b)),
+        ));
+        if let Ok(r) = self.reach.lock() {
+            parts.push(Footprint::of("reachable sets", r.values().map(|b| &**b)));
+        }
+        parts
+    }
+
     pub fn is_empty(&self) -> bool {
         self.live.is_empty()
     }
 
     /// Subjects who may be reached for `purpose` on `channel`: an active legal
     /// basis, the channel opted in, not restricted, and, for a marketing
-    /// purpose, no objection to direct marketing (P14, P19).
-    fn forget_reach(&mut self) {
-        if let Ok(c) = self.reach_cache.get_mut() {
-            c.clear();
-        }
-    }
-
-    /// As `compute_reachable`, remembered until the next change to the index.
+    /// purpose, no objection to direct marketing (P14, P19). Computed once
+    /// per purpose and channel, then kept exact by `set` and `remove`.
     pub fn reachable(
         &self,
         schema: &Schema,
         purpose: &PurposeKey,
         channel: Channel,
-    ) -> RoaringBitmap {
-        let key = (purpose.clone(), channel);
-        if let Some(hit) = self
-            .reach_cache
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&key).cloned())
-        {
+    ) -> Arc<RoaringBitmap> {
+        let Some(spec) = schema.purposes.get(purpose) else {
+            return Arc::default();
+        };
+        let key = Reach {
+            purpose: purpose.clone(),
+            channel,
+            consent: spec.legal_basis == LegalBasis::Consent,
+            marketing: spec.is_marketing(),
+        };
+        if let Some(hit) = self.reach.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return hit;
         }
-        let computed = self.compute_reachable(schema, purpose, channel);
-        if let Ok(mut c) = self.reach_cache.lock() {
+        let computed = Arc::new(self.compute_reachable(&key));
+        if let Ok(mut c) = self.reach.lock() {
+            if c.len() >= REACH_CACHED {
+                c.clear();
+            }
             c.insert(key, computed.clone());
         }
         computed
     }
 
-    fn compute_reachable(
-        &self,
-        schema: &Schema,
-        purpose: &PurposeKey,
-        channel: Channel,
-    ) -> RoaringBitmap {
-        let Some(spec) = schema.purposes.get(purpose) else {
+    fn compute_reachable(&self, r: &Reach) -> RoaringBitmap {
+        let Some(opted) = self.channels.get(&r.channel) else {
             return RoaringBitmap::new();
         };
-        let Some(opted) = self.channels.get(&channel) else {
-            return RoaringBitmap::new();
-        };
-        let mut out = if spec.legal_basis == LegalBasis::Consent {
-            match self.consented.get(purpose) {
+        let mut out = if r.consent {
+            match self.consented.get(&r.purpose) {
                 Some(c) => c & opted,
                 None => return RoaringBitmap::new(),
             }
@@ -200,230 +379,44 @@ impl AudienceIndex {
             &self.live & opted
         };
         out -= &self.restricted;
-        if let Some(left) = self.unsubscribed.get(&(channel, purpose.clone())) {
+        if let Some(left) = self.unsubscribed.get(&(r.channel, r.purpose.clone())) {
             out -= left;
         }
-        if spec.is_marketing() {
+        if r.marketing {
             out -= &self.objected_marketing;
         }
         out
     }
 
+    fn plan(&self) -> Plan<'_> {
+        Plan {
+            live: &self.live,
+            attrs: &self.attrs,
+        }
+    }
+
     /// How many subjects an audience reaches, without building the set.
+    ///
+    /// Attributes are visible here because offers and audiences are
+    /// type-checked to read only attributes bound to their purpose, and the
+    /// reachable set holds only subjects for whom that purpose has an active basis.
     pub fn count(&self, schema: &Schema, q: &AudienceQuery<'_>) -> u64 {
         let reachable = self.reachable(schema, q.purpose, q.channel);
         if reachable.is_empty() {
             return 0;
         }
-        reachable.intersection_len(&self.node(schema, q.condition.root()))
+        self.plan().count(q.condition.root(), &reachable)
     }
 
     /// The subjects an audience reaches.
     pub fn matching(&self, schema: &Schema, q: &AudienceQuery<'_>) -> RoaringBitmap {
         let reachable = self.reachable(schema, q.purpose, q.channel);
         if reachable.is_empty() {
-            return reachable;
+            return RoaringBitmap::new();
         }
-        let matched = self.node(schema, q.condition.root());
-        reachable & matched
-    }
-
-    /// The set of live subjects a node matches. Attributes are visible here
-    /// because offers and audiences are type-checked to read only attributes
-    /// bound to their purpose, and `matching` intersects with the subjects for
-    /// whom that purpose has an active basis.
-    fn node(&self, schema: &Schema, node: &Node) -> RoaringBitmap {
-        match node {
-            Node::And(children) => {
-                // Intersect from the smallest set up; an empty list passes for everyone.
-                let mut parts: Vec<RoaringBitmap> =
-                    children.iter().map(|c| self.node(schema, c)).collect();
-                parts.sort_by_key(RoaringBitmap::len);
-                let mut it = parts.into_iter();
-                match it.next() {
-                    None => self.live.clone(),
-                    Some(first) => {
-                        it.fold(first, |acc, b| if acc.is_empty() { acc } else { acc & b })
-                    }
-                }
-            }
-            Node::Or(children) => {
-                if children.is_empty() {
-                    return self.live.clone();
-                }
-                let mut acc = RoaringBitmap::new();
-                for c in children {
-                    acc |= self.node(schema, c);
-                }
-                acc
-            }
-            Node::Nor(children) => {
-                let mut acc = self.live.clone();
-                for c in children {
-                    acc -= self.node(schema, c);
-                }
-                if children.is_empty() {
-                    RoaringBitmap::new()
-                } else {
-                    acc
-                }
-            }
-            Node::Not(child) => &self.live - self.node(schema, child),
-            Node::Field { path, test } => self.field(schema, node, path.as_str(), test),
-            Node::Const(true) => self.live.clone(),
-            Node::Const(false) | Node::Throw | Node::SavedGroup { .. } => RoaringBitmap::new(),
-        }
-    }
-
-    fn field(&self, schema: &Schema, node: &Node, attr: &str, test: &FieldTest) -> RoaringBitmap {
-        let index = self
-            .attrs
-            .iter()
-            .find(|(k, _)| k.as_str() == attr)
-            .map(|(_, a)| a);
-        let kind = schema
-            .attributes
-            .iter()
-            .find(|(k, _)| k.as_str() == attr)
-            .map(|(_, a)| a.kind);
-        if let (Some(a), Some(kind)) = (index, kind) {
-            if let Some(fast) = fast_path(a, &self.live, kind, test) {
-                return fast;
-            }
-        }
-        // The general path: GrowthBook's own evaluation, once per distinct value.
-        let single = Condition::from_node(node.clone());
-        let groups = Map::new();
-        let mut out = RoaringBitmap::new();
-        let mut obj = Map::with_capacity(1);
-        if single.eval(&Value::Object(Map::new()), &groups) {
-            out |= match index {
-                Some(a) => &self.live - &a.present,
-                None => self.live.clone(),
-            };
-        }
-        if let Some(a) = index {
-            for (value, holders) in a.by_value.values() {
-                obj.insert(attr.to_owned(), value.clone());
-                let probe = Value::Object(std::mem::take(&mut obj));
-                if single.eval(&probe, &groups) {
-                    out |= holders;
-                }
-                if let Value::Object(back) = probe {
-                    obj = back;
-                }
-            }
-        }
-        out
-    }
-}
-
-/// Direct bitmap answers for the frequent, simple shapes. Each one is written
-/// to agree with GrowthBook's semantics on kerro's normalised values (a choice
-/// is one option string, a multi_choice an array of distinct option strings, a
-/// number a JSON number); anything else returns `None` and takes the general
-/// path. An operator object passes when every operator does, so its answer is
-/// the intersection of theirs.
-fn fast_path(
-    a: &AttrIndex,
-    live: &RoaringBitmap,
-    kind: AttrKind,
-    test: &FieldTest,
-) -> Option<RoaringBitmap> {
-    match (kind, test) {
-        // `actual + "" === s`: a choice's option string.
-        (AttrKind::Choice, FieldTest::Str(s)) => Some(option(a, s)),
-        (_, FieldTest::Ops(ops)) if !ops.is_empty() => {
-            let mut parts = ops
-                .iter()
-                .map(|op| op_fast_path(a, live, kind, op))
-                .collect::<Option<Vec<_>>>()?;
-            parts.sort_by_key(RoaringBitmap::len);
-            let mut it = parts.into_iter();
-            let first = it.next()?;
-            Some(it.fold(first, |acc, b| acc & b))
-        }
-        _ => None,
-    }
-}
-
-fn option(a: &AttrIndex, s: &str) -> RoaringBitmap {
-    a.by_option.get(s).cloned().unwrap_or_default()
-}
-
-fn only_strings(set: &kerro_condition::ValueSet) -> bool {
-    set.numbers().is_empty() && !set.has_null() && !set.has_bool(true) && !set.has_bool(false)
-}
-
-fn options<'a>(a: &AttrIndex, strs: impl IntoIterator<Item = &'a String>) -> RoaringBitmap {
-    use roaring::MultiOps;
-    strs.into_iter().filter_map(|s| a.by_option.get(s)).union()
-}
-
-fn op_fast_path(
-    a: &AttrIndex,
-    live: &RoaringBitmap,
-    kind: AttrKind,
-    op: &Op,
-) -> Option<RoaringBitmap> {
-    use kerro_condition::{ElemMatch, Prim, Rel};
-    let choice = matches!(kind, AttrKind::Choice | AttrKind::MultiChoice);
-    match op {
-        Op::Exists(true) => Some(a.present.clone()),
-        Op::Exists(false) => Some(live - &a.present),
-        // `$in`: a string matches when it is in the set; an array when one element is.
-        Op::In(set) if choice && only_strings(set) => Some(options(a, set.strings())),
-        // `$nin` is its negation, so a missing answer passes.
-        Op::Nin(set) if choice && only_strings(set) => Some(live - options(a, set.strings())),
-        Op::Eq(Prim::Str(s)) if kind == AttrKind::Choice => Some(option(a, s)),
-        Op::Ne(Prim::Str(s)) if kind == AttrKind::Choice => Some(live - option(a, s)),
-        // `$all` of plain strings on an array: every one must be an element.
-        Op::All(tests) if kind == AttrKind::MultiChoice && !tests.is_empty() => {
-            let mut acc: Option<RoaringBitmap> = None;
-            for t in tests {
-                let FieldTest::Str(s) = t else { return None };
-                let b = option(a, s);
-                acc = Some(match acc {
-                    Some(x) => x & b,
-                    None => b,
-                });
-            }
-            acc
-        }
-        // `$elemMatch` with `$in` or `$eq` on the elements: some element is one of the options.
-        Op::ElemMatch(ElemMatch::Value(t)) if kind == AttrKind::MultiChoice => match t.as_ref() {
-            FieldTest::Ops(inner) => match inner.as_slice() {
-                [Op::In(set)] if only_strings(set) => Some(options(a, set.strings())),
-                [Op::Eq(Prim::Str(s))] => Some(option(a, s)),
-                _ => None,
-            },
-            _ => None,
-        },
-        // Ordering on numbers: each distinct stored number is compared once. A
-        // missing answer reads as null, which JavaScript orders as 0, so it
-        // passes exactly when 0 does.
-        Op::Cmp(rel, Prim::Num(n)) if kind == AttrKind::Number => {
-            use roaring::MultiOps;
-            let n = *n;
-            let passes = |x: f64| match rel {
-                Rel::Lt => x < n,
-                Rel::Lte => x <= n,
-                Rel::Gt => x > n,
-                Rel::Gte => x >= n,
-            };
-            let held = a
-                .by_value
-                .values()
-                .filter(|(v, _)| v.as_f64().is_some_and(passes))
-                .map(|(_, b)| b)
-                .union();
-            Some(if passes(0.0) {
-                held | (live - &a.present)
-            } else {
-                held
-            })
-        }
-        _ => None,
+        self.plan()
+            .set(q.condition.root(), Some(&reachable))
+            .within(&reachable)
     }
 }
 

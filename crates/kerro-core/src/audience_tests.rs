@@ -1,11 +1,13 @@
 use super::*;
 use crate::consent::ConsentState;
 use crate::decide::{ConsentInfo, DeclaredValue};
+use crate::ids::AttributeKey;
 use crate::ids::{RecordId, SubjectId};
 use crate::offer::tests::schema;
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 use serde_json::json;
+use serde_json::Map;
 
 fn pk(s: &str) -> PurposeKey {
     PurposeKey::parse("p", s).unwrap()
@@ -30,10 +32,26 @@ fn value_for(attr: &'static str) -> BoxedStrategy<Value> {
         "interests" => proptest::sample::subsequence(vec!["a", "b"], 0..=2)
             .prop_map(|v| json!(v))
             .boxed(),
-        "size" => prop_oneof![Just(json!("a")), Just(json!("b"))].boxed(),
-        "employees" => (0i64..200).prop_map(|n| json!(n)).boxed(),
+        // Now and then a value of an unexpected type: the index must stay exact.
+        "size" => {
+            prop_oneof![8 => Just(json!("a")), 8 => Just(json!("b")), 1 => Just(json!(3))].boxed()
+        }
+        "employees" => prop_oneof![
+            20 => (0i64..200).prop_map(|n| json!(n)),
+            1 => Just(json!(1.5)),
+            1 => Just(json!(-0.0)),
+            1 => Just(json!("7")),
+        ]
+        .boxed(),
         "trial" => any::<bool>().prop_map(Value::from).boxed(),
-        "wishes" => prop_oneof![Just(json!("abc")), Just(json!("xyz")), Just(json!("a"))].boxed(),
+        "wishes" => prop_oneof![
+            Just(json!("abc")),
+            Just(json!("xyz")),
+            Just(json!("a")),
+            Just(json!("undefined")),
+            Just(json!("ä")),
+        ]
+        .boxed(),
         _ => prop_oneof![Just(json!("2026-01-01")), Just(json!("2026-07-01"))].boxed(),
     }
 }
@@ -106,6 +124,17 @@ fn leaf() -> impl Strategy<Value = Value> {
         Just(json!({"wishes": {"$regex": "^a"}})),
         Just(json!({"review": {"$lt": "2026-06-01"}})),
         Just(json!({})),
+        Just(json!({"size": "undefined"})),
+        Just(json!({"wishes": "undefined"})),
+        (0i64..200).prop_map(|n| json!({"employees": n})),
+        Just(json!({"employees": "7"})),
+        (0i64..200).prop_map(|n| json!({"employees": {"$gte": n.to_string()}})),
+        Just(json!({"wishes": {"$gt": "b"}})),
+        Just(json!({"wishes": {"$lte": "abc"}})),
+        Just(json!({"review": {"$gte": "2026-03-01"}})),
+        Just(json!({"size": {"$lt": "b"}})),
+        Just(json!({"interests": ["a", "b"]})),
+        Just(json!({"interests": "a"})),
     ]
 }
 
@@ -200,21 +229,103 @@ proptest! {
         for (slot, p) in profiles.iter().enumerate() {
             index.set(slot as u32, p);
         }
-        // Updates and removals keep the index exact: rewrite some, erase others.
-        for r in &removed {
-            if *r < profiles.len() {
-                index.remove(*r as u32);
-                profiles[*r].restricted = true;
-                index.set(*r as u32, &profiles[*r]);
-            }
-        }
         let compiled = Condition::compile(&cond).unwrap();
         let purpose = pk("offers");
         let channel = if web { Channel::Web } else { Channel::Email };
+        // Asked once before the changes, so the reachable set they must keep exact is there.
+        index.count(&schema, &AudienceQuery { purpose: &purpose, channel, condition: &compiled });
+        // Updates and removals keep the index exact: rewrite some, erase others.
+        for (i, r) in removed.iter().enumerate() {
+            if *r < profiles.len() {
+                index.remove(*r as u32);
+                if i % 2 == 0 {
+                    profiles[*r].restricted = true;
+                } else {
+                    profiles[*r].declared.clear();
+                    profiles[*r].contact.channels.insert(channel, true);
+                }
+                index.set(*r as u32, &profiles[*r]);
+            }
+        }
         let got = index.matching(&schema, &AudienceQuery { purpose: &purpose, channel, condition: &compiled });
         let want = brute_force(&schema, &profiles, &purpose, channel, &compiled);
         prop_assert_eq!(index.count(&schema, &AudienceQuery { purpose: &purpose, channel, condition: &compiled }), want.len());
         prop_assert_eq!(got, want, "condition {}", cond);
+    }
+}
+
+fn range_leaf() -> impl Strategy<Value = Value> {
+    let day = (1u32..=12, 1u32..=28).prop_map(|(m, d)| format!("2026-{m:02}-{d:02}"));
+    prop_oneof![
+        (0i64..500).prop_map(|n| json!({"employees": {"$lt": n}})),
+        (0i64..500).prop_map(|n| json!({"employees": {"$gte": n}})),
+        (0i64..500, 0i64..500).prop_map(|(a, b)| json!({"employees": {"$gt": a, "$lte": b}})),
+        day.clone().prop_map(|d| json!({"review": {"$lte": d}})),
+        day.prop_map(|d| json!({"review": {"$gt": d}})),
+        Just(json!({"size": "a"})),
+        Just(json!({"interests": {"$in": ["b"]}})),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// With enough subjects and distinct values for range bins to be drawn,
+    /// and then changed, comparisons stay exact.
+    #[test]
+    fn ranges_over_bins_equal_brute_force(
+        n in 1200usize..2200,
+        seed in any::<u64>(),
+        cond in proptest::collection::vec(range_leaf(), 1..4).prop_map(|v| json!({"$and": v})),
+    ) {
+        let schema = schema();
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut rng = seed;
+        let mut next = move |m: u64| {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (rng >> 33) % m
+        };
+        let mut profiles = Vec::new();
+        for i in 0..n {
+            let mut s = Subject {
+                consent: Some(next(10) > 0),
+                email: true,
+                pending: false,
+                web: false,
+                restricted: false,
+                objected: false,
+                unsubscribed: false,
+                values: vec![],
+            };
+            if next(5) > 0 {
+                s.values.push(("employees", json!(next(100) * next(5))));
+            }
+            if next(4) > 0 {
+                s.values.push(("review", json!(format!("2026-{:02}-{:02}", 1 + next(12), 1 + next(28)))));
+            }
+            s.values.push(("size", json!(if next(2) == 0 { "a" } else { "b" })));
+            s.values.push(("interests", json!(["b"])));
+            profiles.push(profile(i, &s));
+        }
+        let mut index = AudienceIndex::new();
+        for (slot, p) in profiles.iter().enumerate() {
+            index.set(slot as u32, p);
+        }
+        // Change a third of them after the bins were drawn.
+        for slot in (0..n).filter(|i| i % 3 == 0) {
+            let v = json!(next(700));
+            profiles[slot].declared.insert(
+                AttributeKey::parse("a", "employees").unwrap(),
+                DeclaredValue { value: v, form: None, given_at: at },
+            );
+            index.set(slot as u32, &profiles[slot]);
+        }
+        let compiled = Condition::compile(&cond).unwrap();
+        let purpose = pk("offers");
+        let q = AudienceQuery { purpose: &purpose, channel: Channel::Email, condition: &compiled };
+        let want = brute_force(&schema, &profiles, &purpose, Channel::Email, &compiled);
+        prop_assert_eq!(index.count(&schema, &q), want.len(), "condition {}", cond);
+        prop_assert_eq!(index.matching(&schema, &q), want);
     }
 }
 

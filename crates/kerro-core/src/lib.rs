@@ -5,6 +5,8 @@
 
 pub mod actor;
 pub mod audience;
+mod audience_plan;
+mod audience_range;
 pub mod breach;
 pub mod catalogue;
 mod catalogue_index;

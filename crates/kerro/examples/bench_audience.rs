@@ -3,6 +3,8 @@
 //! and 30% of the subjects (purpose `marketing`, channel `email`), and an export.
 //!
 //! `cargo run --release -p kerro --example bench_audience -- --seed 1 --n 1000000 --out FILE.json`
+//! (`--profile-case NAME --profile-seconds S` builds the index, then only
+//! counts that case for S seconds, for `perf`; `export` profiles the export)
 //!
 //! Measures:
 //! - build: `AudienceIndex::set(slot, &profile)` for every subject, timed in
@@ -150,6 +152,53 @@ fn main() -> anyhow::Result<()> {
         rss_delta as f64 / 1048576.0,
         rss_delta as f64 / n as f64
     );
+
+    for f in index.footprint() {
+        println!(
+            "    {}: {:.1} bytes/subject in {} containers",
+            f.part,
+            f.bytes as f64 / n as f64,
+            f.containers
+        );
+    }
+
+    // `--profile-case NAME`: count (or export) one case for a while, time nothing.
+    let profile_case = gen::arg("--profile-case", "");
+    if !profile_case.is_empty() {
+        let secs = gen::arg_u64("--profile-seconds", 10);
+        let purpose = gen::pk("marketing");
+        let cases = gen::audience_cases();
+        let export = profile_case == "export";
+        let case = if export {
+            &cases[0]
+        } else {
+            cases
+                .iter()
+                .find(|c| c.name == profile_case)
+                .ok_or_else(|| anyhow::anyhow!("no case {profile_case}"))?
+        };
+        let (compiled, _) = compile_condition(&purpose, &case.condition, &schema)?;
+        let q = AudienceQuery {
+            purpose: &purpose,
+            channel: Channel::Email,
+            condition: &compiled,
+        };
+        let t = Instant::now();
+        let mut calls = 0u64;
+        while t.elapsed().as_secs() < secs {
+            if export {
+                black_box(index.matching(&schema, &q));
+            } else {
+                black_box(index.count(&schema, &q));
+            }
+            calls += 1;
+        }
+        println!(
+            "  profiled {profile_case}: {calls} calls, {:.1} us each",
+            t.elapsed().as_secs_f64() * 1e6 / calls as f64
+        );
+        std::process::exit(0);
+    }
 
     // The slot table the store keeps (slot -> subject id), for the export.
     let ids: Vec<Option<SubjectId>> = (0..n)

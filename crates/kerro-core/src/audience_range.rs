@@ -1,0 +1,370 @@
+//! The range index of one ordered attribute (a number or a date): its
+//! distinct values in order, each with its holders, and range-encoded
+//! cumulative bitmaps at up to [`BINS`] boundaries drawn at the holders'
+//! quantiles. A comparison is then one cumulative bitmap plus or minus at most
+//! half a bin of exact ones ([`Span`]), so neither a count nor a set ever
+//! unites one bitmap per distinct value.
+
+use roaring::RoaringBitmap;
+use serde_json::Value;
+use std::borrow::Cow;
+
+/// Cumulative bitmaps per attribute. Each costs at most one bit per slot (a
+/// dense container), so 32 of them cost at most 4 bytes per subject.
+pub(crate) const BINS: usize = 32;
+
+/// Fewer distinct values than this need no bins: half of them is few bitmaps.
+const MIN_DISTINCT_FOR_BINS: usize = 64;
+
+/// The bins are drawn again once this many changes have been made since the
+/// last drawing, or as many as there were holders then, whichever is more.
+const REDRAW_AFTER: u64 = 1024;
+
+/// A value's place in the order: numbers by their value (`f64::total_cmp`,
+/// which only separates -0 from 0, kept adjacent), strings by their bytes
+/// (for ASCII text JavaScript's UTF-16 order; comparisons on strings are
+/// answered here only while every string held is ASCII).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Key {
+    Num(u64),
+    Text(Box<str>),
+}
+
+impl Key {
+    /// The key of a number or a string; `None` for anything else.
+    pub(crate) fn of(value: &Value) -> Option<Key> {
+        match value {
+            Value::Number(n) => n.as_f64().map(|x| {
+                let bits = x.to_bits();
+                Key::Num(if bits >> 63 == 1 {
+                    !bits
+                } else {
+                    bits | 1 << 63
+                })
+            }),
+            Value::String(s) => Some(Key::Text(s.as_str().into())),
+            _ => None,
+        }
+    }
+}
+
+impl Key {
+    fn is_ascii(&self) -> bool {
+        match self {
+            Key::Num(_) => true,
+            Key::Text(t) => t.is_ascii(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    key: Key,
+    value: Value,
+    holders: RoaringBitmap,
+}
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct RangeIndex {
+    /// Distinct values in key order.
+    entries: Vec<Entry>,
+    /// Inclusive upper bounds of the bins, ascending; `le[j]` holds the
+    /// subjects whose key is at most `bounds[j]`. A bound may outlive the last
+    /// value with its key; it still cuts the order in the same place.
+    bounds: Vec<Key>,
+    le: Vec<RoaringBitmap>,
+    holders: u64,
+    /// Holders of a string that is not ASCII.
+    non_ascii: u64,
+    drawn_for: u64,
+    changes: u64,
+}
+
+/// `(plus − minus) ± exact`, unevaluated: `minus` ⊆ `plus`; the exact
+/// bitmaps are pairwise disjoint and, when added, disjoint from
+/// `plus − minus`, and when taken away, inside it.
+#[derive(Debug, Clone)]
+pub(crate) struct Span<'a> {
+    pub(crate) plus: Option<&'a RoaringBitmap>,
+    pub(crate) minus: Option<&'a RoaringBitmap>,
+    pub(crate) exact: Vec<&'a RoaringBitmap>,
+    pub(crate) add: bool,
+}
+
+impl<'a> Span<'a> {
+    /// `|w ∩ span|` by cardinality calls alone, since the parts are disjoint or nested.
+    pub(crate) fn count_within(&self, w: &RoaringBitmap) -> u64 {
+        let base = self.plus.map_or(0, |p| w.intersection_len(p))
+            - self.minus.map_or(0, |m| w.intersection_len(m));
+        let exact: u64 = self.exact.iter().map(|e| w.intersection_len(e)).sum();
+        if self.add {
+            base + exact
+        } else {
+            base - exact
+        }
+    }
+
+    /// An upper bound of its size, for ordering a conjunction.
+    pub(crate) fn estimate(&self) -> u64 {
+        let base = self.plus.map_or(0, |p| p.len()) - self.minus.map_or(0, |m| m.len());
+        if self.add {
+            base + self.exact.iter().map(|e| e.len()).sum::<u64>()
+        } else {
+            base
+        }
+    }
+
+    /// The set itself, restricted to `w` when given.
+    pub(crate) fn build(&self, w: Option<&RoaringBitmap>) -> Cow<'a, RoaringBitmap> {
+        let mut out: Cow<'a, RoaringBitmap> = match (self.plus, w) {
+            (None, _) => Cow::Owned(RoaringBitmap::new()),
+            (Some(p), Some(w)) => Cow::Owned(p & w),
+            (Some(p), None) => Cow::Borrowed(p),
+        };
+        if let Some(m) = self.minus {
+            *out.to_mut() -= m;
+        }
+        for e in &self.exact {
+            match (self.add, w) {
+                (true, Some(w)) => *out.to_mut() |= *e & w,
+                (true, None) => *out.to_mut() |= *e,
+                (false, _) => *out.to_mut() -= *e,
+            }
+        }
+        out
+    }
+}
+
+impl RangeIndex {
+    pub(crate) fn insert(&mut self, slot: u32, key: Key, value: &Value) {
+        self.non_ascii += u64::from(!key.is_ascii());
+        let at = self.entries.partition_point(|e| e.key < key);
+        match self.entries.get_mut(at) {
+            Some(e) if e.key == key => {
+                e.holders.insert(slot);
+            }
+            _ => self.entries.insert(
+                at,
+                Entry {
+                    key: key.clone(),
+                    value: value.clone(),
+                    holders: RoaringBitmap::from_iter([slot]),
+                },
+            ),
+        }
+        let first = self.bounds.partition_point(|b| *b < key);
+        for le in &mut self.le[first..] {
+            le.insert(slot);
+        }
+        self.holders += 1;
+        self.changed();
+    }
+
+    /// Takes `slot` out, wherever it is; false when it held no value here.
+    pub(crate) fn remove(&mut self, slot: u32) -> bool {
+        let Some(at) = self.entries.iter().position(|e| e.holders.contains(slot)) else {
+            return false;
+        };
+        let entry = &mut self.entries[at];
+        entry.holders.remove(slot);
+        self.non_ascii -= u64::from(!entry.key.is_ascii());
+        let first = self.bounds.partition_point(|b| *b < entry.key);
+        if entry.holders.is_empty() {
+            self.entries.remove(at);
+        }
+        for le in &mut self.le[first..] {
+            le.remove(slot);
+        }
+        self.holders -= 1;
+        self.changed();
+        true
+    }
+
+    fn changed(&mut self) {
+        self.changes += 1;
+        if self.changes >= self.drawn_for.max(REDRAW_AFTER) {
+            self.redraw();
+        }
+    }
+
+    /// Draws the bins at the holders' quantiles and builds their cumulative bitmaps.
+    fn redraw(&mut self) {
+        self.bounds.clear();
+        self.le.clear();
+        self.drawn_for = self.holders;
+        self.changes = 0;
+        if self.entries.len() < MIN_DISTINCT_FOR_BINS {
+            return;
+        }
+        let per_bin = (self.holders / BINS as u64).max(1);
+        let mut seen = 0;
+        let mut acc = RoaringBitmap::new();
+        let last = self.entries.len().saturating_sub(1);
+        for (i, e) in self.entries.iter().enumerate() {
+            acc |= &e.holders;
+            seen += e.holders.len();
+            // The last value needs no bound: everything is at most it.
+            if i < last && seen >= per_bin * (self.bounds.len() as u64 + 1) {
+                self.bounds.push(e.key.clone());
+                self.le.push(acc.clone());
+            }
+        }
+    }
+
+    /// The cumulative bitmaps of the bins.
+    pub(crate) fn bins(&self) -> impl Iterator<Item = &RoaringBitmap> {
+        self.le.iter()
+    }
+
+    /// How many subjects hold a value here.
+    pub(crate) fn holders(&self) -> u64 {
+        self.holders
+    }
+
+    /// Whether every string held is ASCII.
+    pub(crate) fn ascii(&self) -> bool {
+        self.non_ascii == 0
+    }
+
+    /// The holders of the string `s`.
+    pub(crate) fn find_text(&self, s: &str) -> Option<&RoaringBitmap> {
+        let at = self.entries.partition_point(|e| match &e.key {
+            Key::Num(_) => true,
+            Key::Text(t) => &**t < s,
+        });
+        match self.entries.get(at) {
+            Some(Entry {
+                key: Key::Text(t),
+                holders,
+                ..
+            }) if &**t == s => Some(holders),
+            _ => None,
+        }
+    }
+
+    /// The distinct values with their holders, for evaluating a test on each.
+    pub(crate) fn values(&self) -> impl Iterator<Item = (&Value, &RoaringBitmap)> {
+        self.entries.iter().map(|e| (&e.value, &e.holders))
+    }
+
+    pub(crate) fn distinct(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn value(&self, rank: usize) -> &Value {
+        &self.entries[rank].value
+    }
+
+    /// The holders of the first `cut` distinct values, as the cheapest span.
+    /// `present` is every holder.
+    pub(crate) fn prefix<'a>(&'a self, cut: usize, present: &'a RoaringBitmap) -> Span<'a> {
+        let cut = cut.min(self.entries.len());
+        // Values up to bound j are the first `upto(j)`.
+        let upto = |j: usize| self.entries.partition_point(|e| e.key <= self.bounds[j]);
+        let cost = |r: std::ops::Range<usize>| -> u64 {
+            self.entries[r].iter().map(|e| e.holders.len()).sum()
+        };
+        let refs = |r: std::ops::Range<usize>| self.entries[r].iter().map(|e| &e.holders).collect();
+        // Build up from the bin below (or nothing), or take away from the bin
+        // above (or everyone): whichever needs fewer exact holders.
+        let j_below = (0..self.bounds.len()).rev().find(|&j| upto(j) <= cut);
+        let j_above = (0..self.bounds.len()).find(|&j| upto(j) >= cut);
+        let from = j_below.map_or(0, upto);
+        let (to, top) = match j_above {
+            Some(j) => (upto(j), &self.le[j]),
+            None => (self.entries.len(), present),
+        };
+        if cost(cut..to) < cost(from..cut) {
+            Span {
+                plus: Some(top),
+                minus: None,
+                exact: refs(cut..to),
+                add: false,
+            }
+        } else {
+            Span {
+                plus: j_below.map(|j| &self.le[j]),
+                minus: None,
+                exact: refs(from..cut),
+                add: true,
+            }
+        }
+    }
+
+    /// The holders of every distinct value from rank `cut` on: the
+    /// complement of `prefix(cut)` within `present`.
+    pub(crate) fn suffix<'a>(&'a self, cut: usize, present: &'a RoaringBitmap) -> Span<'a> {
+        let p = self.prefix(cut, present);
+        match p.plus {
+            // `present − (top − exact)` = `(present − top) + exact`.
+            Some(top) if !p.add => Span {
+                plus: Some(present),
+                minus: Some(top),
+                exact: p.exact,
+                add: true,
+            },
+            // `present − (below + exact)` = `(present − below) − exact`.
+            below => Span {
+                plus: Some(present),
+                minus: below,
+                exact: p.exact,
+                add: false,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn prefix_and_suffix_are_exact_at_every_cut_whatever_the_bins() {
+        let mut r = RangeIndex::default();
+        let mut present = RoaringBitmap::new();
+        // 6,000 subjects over 150 values, unevenly: enough to draw bins.
+        let value_of = |slot: u32| ((slot * 7919) % 997 % 150) as i64 - 5;
+        for slot in 0..6000u32 {
+            let v = json!(value_of(slot));
+            r.insert(slot, Key::of(&v).unwrap(), &v);
+            present.insert(slot);
+        }
+        assert!(r.bounds.len() > 8, "bins were drawn");
+        // Take some out again, so bounds may outlive their values.
+        for slot in (0..6000u32).filter(|s| value_of(*s) == 0 || s % 11 == 0) {
+            assert!(r.remove(slot));
+            present.remove(slot);
+        }
+        let mut order: Vec<i64> = present.iter().map(value_of).collect();
+        order.sort();
+        order.dedup();
+        assert_eq!(r.distinct(), order.len());
+        let rank = |slot: u32| order.binary_search(&value_of(slot)).unwrap();
+        let w: RoaringBitmap = (0..6000u32).filter(|s| s % 3 == 0).collect();
+        for cut in 0..=order.len() {
+            let want: RoaringBitmap = present.iter().filter(|s| rank(*s) < cut).collect();
+            let p = r.prefix(cut, &present);
+            assert_eq!(*p.build(None), want, "prefix {cut}");
+            assert_eq!(p.count_within(&w), w.intersection_len(&want));
+            assert_eq!(*p.build(Some(&w)), &w & &want);
+            let s = r.suffix(cut, &present);
+            assert_eq!(*s.build(None), &present - &want, "suffix {cut}");
+            assert_eq!(
+                s.count_within(&w),
+                w.intersection_len(&present) - w.intersection_len(&want)
+            );
+        }
+    }
+
+    #[test]
+    fn keys_order_numbers_by_value() {
+        let k = |v: Value| Key::of(&v).unwrap();
+        assert!(k(json!(-3.5)) < k(json!(-1)));
+        assert!(k(json!(-1)) < k(json!(0)));
+        assert!(k(json!(0)) < k(json!(0.25)));
+        assert!(k(json!(2)) < k(json!(10)));
+        assert!(k(json!("2026-01-01")) < k(json!("2026-06-01")));
+        assert!(Key::of(&json!(true)).is_none());
+    }
+}
