@@ -3,16 +3,16 @@
 //! the index, as a complement, as an unevaluated union or range span, and
 //! restricted to the subjects still in question (a conjunction's running
 //! intersection). A count ends in cardinality calls instead of building the
-//! last set. The semantics of each leaf are GrowthBook's; see `audience.rs`.
+//! last set. Which bitmaps answer a field test is `audience_leaf`'s to say.
 
-use kerro_condition::{Condition, ElemMatch, FieldTest, Node, Op, Prim, Rel};
+use kerro_condition::{FieldTest, Node};
 use roaring::{MultiOps, RoaringBitmap};
-use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::audience::AttrIndex;
-use crate::audience_range::{RangeIndex, Span};
+use crate::audience_leaf::{general, passes_missing, recognise, Leaf, Shape};
+use crate::audience_range::Span;
 
 /// Subjects, unevaluated where that is cheaper.
 pub(crate) enum Bits<'a> {
@@ -321,230 +321,47 @@ impl<'a> Plan<'a> {
                 Set::none()
             };
         };
-        if let Some(fast) = self.fast(a, node, test, hint) {
-            return fast;
+        let live = self.live.len();
+        let leaves = recognise(a, node, test).unwrap_or_else(|| vec![general(a, attr, node)]);
+        let mut sets: Vec<Set<'a>> = leaves
+            .into_iter()
+            .map(|l| leaf_set(l, hint, live))
+            .collect();
+        if sets.len() == 1 {
+            return sets.pop().unwrap_or_else(Set::all);
         }
-        // The general path: GrowthBook's own evaluation, once per distinct
-        // value. Distinct values partition the holders, so the parts are disjoint.
-        let single = Condition::from_node(node.clone());
-        let groups = Map::new();
-        let mut obj = Map::with_capacity(1);
-        let missing = passes_missing(node);
-        let mut parts = Vec::new();
-        for (value, holders) in a.values() {
-            obj.insert(attr.to_owned(), value.clone());
-            let probe = Value::Object(std::mem::take(&mut obj));
-            // Missing passing: the result is a complement of those who fail.
-            if single.eval(&probe, &groups) != missing {
-                parts.push(Cow::Borrowed(holders));
-            }
-            if let Value::Object(back) = probe {
-                obj = back;
-            }
-        }
-        let bits = Bits::Union {
-            parts,
-            disjoint: true,
-        };
-        if missing {
-            Set::Out(bits)
-        } else {
-            Set::In(bits)
-        }
+        and_all(sets, hint, live)
     }
+}
 
-    /// Direct answers for the frequent shapes, each written to agree with
-    /// GrowthBook on the values held: string tests where every value held
-    /// is a string, array tests where every value is an array of strings,
-    /// comparisons where every value is a number (or every value an ASCII
-    /// string, against a string). Anything else takes the general path.
-    fn fast(
-        &self,
-        a: &'a AttrIndex,
-        node: &Node,
-        test: &FieldTest,
-        hint: Option<&RoaringBitmap>,
-    ) -> Option<Set<'a>> {
-        match test {
-            // `actual + "" === s` on a string.
-            FieldTest::Str(s) if a.all_strings() && !passes_missing(node) => {
-                Some(Set::In(text(a, s)))
-            }
-            FieldTest::Ops(ops) if !ops.is_empty() => {
-                let sets = ops
-                    .iter()
-                    .map(|op| self.op(a, node, op, hint))
-                    .collect::<Option<Vec<_>>>()?;
-                Some(if sets.len() == 1 {
-                    sets.into_iter().next()?
-                } else {
-                    and_all(sets, hint, self.live.len())
-                })
-            }
-            _ => None,
-        }
-    }
-
-    fn op(
-        &self,
-        a: &'a AttrIndex,
-        node: &Node,
-        op: &Op,
-        hint: Option<&RoaringBitmap>,
-    ) -> Option<Set<'a>> {
-        let set = self.shape(a, node, op, hint)?;
-        // Each shape takes a missing value to fail (`In`) or to pass (`Out`);
-        // where GrowthBook says otherwise, the general path answers.
-        let missing = passes_missing(&with_test(node, FieldTest::Ops(vec![op.clone()])));
-        (missing == matches!(set, Set::Out(_))).then_some(set)
-    }
-
-    fn shape(
-        &self,
-        a: &'a AttrIndex,
-        node: &Node,
-        op: &Op,
-        hint: Option<&RoaringBitmap>,
-    ) -> Option<Set<'a>> {
-        let strings = a.all_strings();
-        let arrays = a.all_string_arrays();
-        match op {
-            Op::Exists(true) => Some(Set::In(Bits::Map(Cow::Borrowed(&a.present)))),
-            Op::Exists(false) => Some(Set::Out(Bits::Map(Cow::Borrowed(&a.present)))),
-            // `$in`: a string passes when it is in the set, an array when an
-            // element is; `$nin` is the negation, so a missing value passes.
-            Op::In(set) if only_strings(set) && (strings || arrays) => {
-                Some(Set::In(one_of(a, set.strings(), strings)))
-            }
-            Op::Nin(set) if only_strings(set) && (strings || arrays) => {
-                Some(Set::Out(one_of(a, set.strings(), strings)))
-            }
-            Op::Eq(Prim::Str(s)) if strings => Some(Set::In(text(a, s))),
-            Op::Ne(Prim::Str(s)) if strings => Some(Set::Out(text(a, s))),
-            // `$all` of plain strings on arrays: every one is an element.
-            Op::All(tests) if arrays && !tests.is_empty() => {
-                let sets = tests
-                    .iter()
-                    .map(|t| match t {
-                        FieldTest::Str(s) => Some(Set::In(element(a, s))),
-                        _ => None,
-                    })
-                    .collect::<Option<Vec<_>>>()?;
-                Some(and_all(sets, hint, self.live.len()))
-            }
-            // `$elemMatch` with `$in` or `$eq` on the elements.
-            Op::ElemMatch(ElemMatch::Value(t)) if arrays => match t.as_ref() {
-                FieldTest::Ops(inner) => match inner.as_slice() {
-                    [Op::In(set)] if only_strings(set) => {
-                        Some(Set::In(one_of(a, set.strings(), false)))
-                    }
-                    [Op::Eq(Prim::Str(s))] => Some(Set::In(element(a, s))),
-                    _ => None,
-                },
-                _ => None,
+/// A leaf as a lazy set.
+fn leaf_set<'a>(leaf: Leaf<'a>, hint: Option<&RoaringBitmap>, live: u64) -> Set<'a> {
+    let set = match leaf.shape {
+        Shape::Any {
+            mut parts,
+            disjoint,
+        } => Set::In(match parts.len() {
+            0 => empty(),
+            1 => Bits::Map(Cow::Borrowed(parts.remove(0).bits)),
+            _ => Bits::Union {
+                parts: parts.into_iter().map(|p| Cow::Borrowed(p.bits)).collect(),
+                disjoint,
             },
-            Op::Cmp(rel, rhs) => {
-                let range = match rhs {
-                    Prim::Num(_) if a.all_numbers() => &a.numbers,
-                    Prim::Str(_) if a.all_strings() && a.texts.ascii() => &a.texts,
-                    _ => return None,
-                };
-                Some(compare(a, range, node, op, *rel))
-            }
-            _ => None,
-        }
-    }
-}
-
-/// A comparison over an ordered index: the values that pass form a prefix
-/// (`$lt`, `$lte`) or a suffix (`$gt`, `$gte`) of the order, found by
-/// evaluating the operator itself on the values at a binary search's probes.
-fn compare<'a>(a: &'a AttrIndex, range: &'a RangeIndex, node: &Node, op: &Op, rel: Rel) -> Set<'a> {
-    let test = FieldTest::Ops(vec![op.clone()]);
-    let passes = |rank: usize| test.try_eval(range.value(rank)).unwrap_or(false);
-    let below = matches!(rel, Rel::Lt | Rel::Lte);
-    // The first rank where the answer changes.
-    let cut = partition(range.distinct(), |r| passes(r) == below);
-    let (inside, outside) = if below {
-        (range.prefix(cut, &a.present), range.suffix(cut, &a.present))
-    } else {
-        (range.suffix(cut, &a.present), range.prefix(cut, &a.present))
+        }),
+        Shape::All(parts) => and_all(
+            parts
+                .into_iter()
+                .map(|p| Set::In(Bits::Map(Cow::Borrowed(p.bits))))
+                .collect(),
+            hint,
+            live,
+        ),
+        Shape::Built(b) => Set::In(Bits::Map(Cow::Owned(b))),
+        Shape::Span(span, ..) => Set::In(Bits::Span(span)),
     };
-    if passes_missing(&with_test(node, test.clone())) {
-        // Missing values pass too: everyone but the holders outside.
-        Set::Out(Bits::Span(outside))
+    if leaf.out {
+        set.not()
     } else {
-        Set::In(Bits::Span(inside))
+        set
     }
-}
-
-/// The first of `0..n` for which `pred` is false, `pred` being true on a prefix.
-fn partition(n: usize, pred: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (0, n);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if pred(mid) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
-}
-
-fn with_test(node: &Node, test: FieldTest) -> Node {
-    match node {
-        Node::Field { path, .. } => Node::Field {
-            path: path.clone(),
-            test,
-        },
-        other => other.clone(),
-    }
-}
-
-/// Whether the field test passes for a subject who holds no value. The whole
-/// condition is evaluated on no attributes: JavaScript objects inherit some
-/// names (`constructor`, ...), which do not read as null.
-fn passes_missing(node: &Node) -> bool {
-    Condition::from_node(node.clone()).eval(&Value::Object(Map::new()), &Map::new())
-}
-
-fn text<'a>(a: &'a AttrIndex, s: &str) -> Bits<'a> {
-    a.texts
-        .find_text(s)
-        .map_or_else(empty, |b| Bits::Map(Cow::Borrowed(b)))
-}
-
-fn element<'a>(a: &'a AttrIndex, s: &str) -> Bits<'a> {
-    a.elements
-        .get(s)
-        .map_or_else(empty, |b| Bits::Map(Cow::Borrowed(b)))
-}
-
-/// Subjects whose string is one of `strs` (disjoint: one string each), or
-/// whose array holds one of them.
-fn one_of<'a, 's>(
-    a: &'a AttrIndex,
-    strs: impl IntoIterator<Item = &'s String>,
-    strings: bool,
-) -> Bits<'a> {
-    let parts = strs
-        .into_iter()
-        .filter_map(|s| {
-            if strings {
-                a.texts.find_text(s)
-            } else {
-                a.elements.get(s.as_str())
-            }
-        })
-        .map(Cow::Borrowed)
-        .collect();
-    Bits::Union {
-        parts,
-        disjoint: strings,
-    }
-}
-
-fn only_strings(set: &kerro_condition::ValueSet) -> bool {
-    set.numbers().is_empty() && !set.has_null() && !set.has_bool(true) && !set.has_bool(false)
 }

@@ -10,8 +10,9 @@ use serde_json::Value;
 use std::borrow::Cow;
 
 /// Cumulative bitmaps per attribute. Each costs at most one bit per slot (a
-/// dense container), so 32 of them cost at most 4 bytes per subject.
-pub(crate) const BINS: usize = 32;
+/// dense container), so 64 of them cost at most 8 bytes per subject; a
+/// comparison then reads at most a 128th of the holders one by one.
+pub(crate) const BINS: usize = 64;
 
 /// Fewer distinct values than this need no bins: half of them is few bitmaps.
 const MIN_DISTINCT_FOR_BINS: usize = 64;
@@ -24,7 +25,7 @@ const REDRAW_AFTER: u64 = 1024;
 /// which only separates -0 from 0, kept adjacent), strings by their bytes
 /// (for ASCII text JavaScript's UTF-16 order; comparisons on strings are
 /// answered here only while every string held is ASCII).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Key {
     Num(u64),
     Text(Box<str>),
@@ -74,10 +75,21 @@ pub(crate) struct RangeIndex {
     bounds: Vec<Key>,
     le: Vec<RoaringBitmap>,
     holders: u64,
+    /// Counts the drawings, so that a bin is known by the drawing it belongs to.
+    generation: u64,
     /// Holders of a string that is not ASCII.
     non_ascii: u64,
     drawn_for: u64,
     changes: u64,
+}
+
+/// Which bitmap a span's base is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Base {
+    /// Every holder of the attribute.
+    Present,
+    /// The cumulative bin `j`.
+    Bin(usize),
 }
 
 /// `(plus − minus) ± exact`, unevaluated: `minus` ⊆ `plus`; the exact
@@ -85,18 +97,18 @@ pub(crate) struct RangeIndex {
 /// `plus − minus`, and when taken away, inside it.
 #[derive(Debug, Clone)]
 pub(crate) struct Span<'a> {
-    pub(crate) plus: Option<&'a RoaringBitmap>,
-    pub(crate) minus: Option<&'a RoaringBitmap>,
-    pub(crate) exact: Vec<&'a RoaringBitmap>,
+    pub(crate) plus: Option<(&'a RoaringBitmap, Base)>,
+    pub(crate) minus: Option<(&'a RoaringBitmap, Base)>,
+    pub(crate) exact: Vec<(&'a RoaringBitmap, &'a Key)>,
     pub(crate) add: bool,
 }
 
 impl<'a> Span<'a> {
     /// `|w ∩ span|` by cardinality calls alone, since the parts are disjoint or nested.
     pub(crate) fn count_within(&self, w: &RoaringBitmap) -> u64 {
-        let base = self.plus.map_or(0, |p| w.intersection_len(p))
-            - self.minus.map_or(0, |m| w.intersection_len(m));
-        let exact: u64 = self.exact.iter().map(|e| w.intersection_len(e)).sum();
+        let base = self.plus.map_or(0, |(p, _)| w.intersection_len(p))
+            - self.minus.map_or(0, |(m, _)| w.intersection_len(m));
+        let exact: u64 = self.exact.iter().map(|(e, _)| w.intersection_len(e)).sum();
         if self.add {
             base + exact
         } else {
@@ -106,9 +118,9 @@ impl<'a> Span<'a> {
 
     /// An upper bound of its size, for ordering a conjunction.
     pub(crate) fn estimate(&self) -> u64 {
-        let base = self.plus.map_or(0, |p| p.len()) - self.minus.map_or(0, |m| m.len());
+        let base = self.plus.map_or(0, |(p, _)| p.len()) - self.minus.map_or(0, |(m, _)| m.len());
         if self.add {
-            base + self.exact.iter().map(|e| e.len()).sum::<u64>()
+            base + self.exact.iter().map(|(e, _)| e.len()).sum::<u64>()
         } else {
             base
         }
@@ -116,15 +128,15 @@ impl<'a> Span<'a> {
 
     /// The set itself, restricted to `w` when given.
     pub(crate) fn build(&self, w: Option<&RoaringBitmap>) -> Cow<'a, RoaringBitmap> {
-        let mut out: Cow<'a, RoaringBitmap> = match (self.plus, w) {
+        let mut out: Cow<'a, RoaringBitmap> = match (self.plus.map(|(p, _)| p), w) {
             (None, _) => Cow::Owned(RoaringBitmap::new()),
             (Some(p), Some(w)) => Cow::Owned(p & w),
             (Some(p), None) => Cow::Borrowed(p),
         };
-        if let Some(m) = self.minus {
+        if let Some((m, _)) = self.minus {
             *out.to_mut() -= m;
         }
-        for e in &self.exact {
+        for (e, _) in &self.exact {
             match (self.add, w) {
                 (true, Some(w)) => *out.to_mut() |= *e & w,
                 (true, None) => *out.to_mut() |= *e,
@@ -191,6 +203,7 @@ impl RangeIndex {
     fn redraw(&mut self) {
         self.bounds.clear();
         self.le.clear();
+        self.generation += 1;
         self.drawn_for = self.holders;
         self.changes = 0;
         if self.entries.len() < MIN_DISTINCT_FOR_BINS {
@@ -211,6 +224,16 @@ impl RangeIndex {
         }
     }
 
+    /// Which drawing of the bins is current.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Bin `j` of drawing `generation`, while that drawing is current.
+    pub(crate) fn bin(&self, generation: u64, j: usize) -> Option<&RoaringBitmap> {
+        self.le.get(j).filter(|_| generation == self.generation)
+    }
+
     /// The cumulative bitmaps of the bins.
     pub(crate) fn bins(&self) -> impl Iterator<Item = &RoaringBitmap> {
         self.le.iter()
@@ -224,6 +247,15 @@ impl RangeIndex {
     /// Whether every string held is ASCII.
     pub(crate) fn ascii(&self) -> bool {
         self.non_ascii == 0
+    }
+
+    /// The holders of the value with `key`.
+    pub(crate) fn find(&self, key: &Key) -> Option<&RoaringBitmap> {
+        let at = self.entries.partition_point(|e| e.key < *key);
+        self.entries
+            .get(at)
+            .filter(|e| e.key == *key)
+            .map(|e| &e.holders)
     }
 
     /// The holders of the string `s`.
@@ -264,15 +296,20 @@ impl RangeIndex {
         let cost = |r: std::ops::Range<usize>| -> u64 {
             self.entries[r].iter().map(|e| e.holders.len()).sum()
         };
-        let refs = |r: std::ops::Range<usize>| self.entries[r].iter().map(|e| &e.holders).collect();
+        let refs = |r: std::ops::Range<usize>| {
+            self.entries[r]
+                .iter()
+                .map(|e| (&e.holders, &e.key))
+                .collect()
+        };
         // Build up from the bin below (or nothing), or take away from the bin
         // above (or everyone): whichever needs fewer exact holders.
         let j_below = (0..self.bounds.len()).rev().find(|&j| upto(j) <= cut);
         let j_above = (0..self.bounds.len()).find(|&j| upto(j) >= cut);
         let from = j_below.map_or(0, upto);
         let (to, top) = match j_above {
-            Some(j) => (upto(j), &self.le[j]),
-            None => (self.entries.len(), present),
+            Some(j) => (upto(j), (&self.le[j], Base::Bin(j))),
+            None => (self.entries.len(), (present, Base::Present)),
         };
         if cost(cut..to) < cost(from..cut) {
             Span {
@@ -283,7 +320,7 @@ impl RangeIndex {
             }
         } else {
             Span {
-                plus: j_below.map(|j| &self.le[j]),
+                plus: j_below.map(|j| (&self.le[j], Base::Bin(j))),
                 minus: None,
                 exact: refs(from..cut),
                 add: true,
@@ -298,14 +335,14 @@ impl RangeIndex {
         match p.plus {
             // `present − (top − exact)` = `(present − top) + exact`.
             Some(top) if !p.add => Span {
-                plus: Some(present),
+                plus: Some((present, Base::Present)),
                 minus: Some(top),
                 exact: p.exact,
                 add: true,
             },
             // `present − (below + exact)` = `(present − below) − exact`.
             below => Span {
-                plus: Some(present),
+                plus: Some((present, Base::Present)),
                 minus: below,
                 exact: p.exact,
                 add: false,

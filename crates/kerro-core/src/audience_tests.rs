@@ -9,6 +9,8 @@ use proptest::prelude::*;
 use serde_json::json;
 use serde_json::Map;
 
+const ENGINES: [Engine; 2] = [Engine::Flat, Engine::Roaring];
+
 fn pk(s: &str) -> PurposeKey {
     PurposeKey::parse("p", s).unwrap()
 }
@@ -222,7 +224,7 @@ proptest! {
 
     /// Counts equal a brute-force evaluation of the same condition, subject by subject.
     #[test]
-    fn index_equals_brute_force(subjects in proptest::collection::vec(subject(), 0..60), cond in condition(), web in any::<bool>(), removed in proptest::collection::vec(0usize..60, 0..5)) {
+    fn index_equals_brute_force(subjects in proptest::collection::vec(subject(), 0..60), cond in condition(), web in any::<bool>(), removed in proptest::collection::vec(0usize..60, 0..12)) {
         let schema = schema();
         let mut profiles: Vec<Profile> = subjects.iter().enumerate().map(|(i, s)| profile(i, s)).collect();
         let mut index = AudienceIndex::new();
@@ -232,8 +234,12 @@ proptest! {
         let compiled = Condition::compile(&cond).unwrap();
         let purpose = pk("offers");
         let channel = if web { Channel::Web } else { Channel::Email };
-        // Asked once before the changes, so the reachable set they must keep exact is there.
-        index.count(&schema, &AudienceQuery { purpose: &purpose, channel, condition: &compiled });
+        // Asked once before the changes, so the reachable set and the flat
+        // copies they must keep exact are there.
+        for e in ENGINES {
+            index.use_engine(e);
+            index.count(&schema, &AudienceQuery { purpose: &purpose, channel, condition: &compiled });
+        }
         // Updates and removals keep the index exact: rewrite some, erase others.
         for (i, r) in removed.iter().enumerate() {
             if *r < profiles.len() {
@@ -241,16 +247,20 @@ proptest! {
                 if i % 2 == 0 {
                     profiles[*r].restricted = true;
                 } else {
-                    profiles[*r].declared.clear();
+                    // Takes the next subject's answers: values come and go.
+                    profiles[*r].declared = profiles[(*r + 1) % profiles.len()].declared.clone();
                     profiles[*r].contact.channels.insert(channel, true);
                 }
                 index.set(*r as u32, &profiles[*r]);
             }
         }
-        let got = index.matching(&schema, &AudienceQuery { purpose: &purpose, channel, condition: &compiled });
         let want = brute_force(&schema, &profiles, &purpose, channel, &compiled);
-        prop_assert_eq!(index.count(&schema, &AudienceQuery { purpose: &purpose, channel, condition: &compiled }), want.len());
-        prop_assert_eq!(got, want, "condition {}", cond);
+        for e in ENGINES {
+            index.use_engine(e);
+            let q = AudienceQuery { purpose: &purpose, channel, condition: &compiled };
+            prop_assert_eq!(index.count(&schema, &q), want.len(), "{:?}: condition {}", e, cond);
+            prop_assert_eq!(&index.matching(&schema, &q), &want, "{:?}: condition {}", e, cond);
+        }
     }
 }
 
@@ -311,6 +321,10 @@ proptest! {
         for (slot, p) in profiles.iter().enumerate() {
             index.set(slot as u32, p);
         }
+        let compiled = Condition::compile(&cond).unwrap();
+        let purpose = pk("offers");
+        let q = AudienceQuery { purpose: &purpose, channel: Channel::Email, condition: &compiled };
+        index.count(&schema, &q);
         // Change a third of them after the bins were drawn.
         for slot in (0..n).filter(|i| i % 3 == 0) {
             let v = json!(next(700));
@@ -320,12 +334,12 @@ proptest! {
             );
             index.set(slot as u32, &profiles[slot]);
         }
-        let compiled = Condition::compile(&cond).unwrap();
-        let purpose = pk("offers");
-        let q = AudienceQuery { purpose: &purpose, channel: Channel::Email, condition: &compiled };
         let want = brute_force(&schema, &profiles, &purpose, Channel::Email, &compiled);
-        prop_assert_eq!(index.count(&schema, &q), want.len(), "condition {}", cond);
-        prop_assert_eq!(index.matching(&schema, &q), want);
+        for e in ENGINES {
+            index.use_engine(e);
+            prop_assert_eq!(index.count(&schema, &q), want.len(), "{:?}: condition {}", e, cond);
+            prop_assert_eq!(&index.matching(&schema, &q), &want);
+        }
     }
 }
 
@@ -397,4 +411,61 @@ fn reachability_follows_basis_channel_restriction_and_objection() {
     assert!(index
         .reachable(&schema, &pk("offers"), Channel::Email)
         .is_empty());
+}
+
+/// The general path reads whole arrays from a column: a subject whose array
+/// changes or goes away is counted by what it holds now.
+#[test]
+fn general_path_follows_changes_of_whole_arrays() {
+    let schema = schema();
+    let with = |values: Vec<(&'static str, Value)>| Subject {
+        consent: Some(true),
+        email: true,
+        pending: false,
+        web: false,
+        restricted: false,
+        objected: false,
+        unsubscribed: false,
+        values,
+    };
+    let mut profiles: Vec<Profile> = [
+        with(vec![("interests", json!(["a"]))]),
+        with(vec![("interests", json!(["a", "b"]))]),
+        with(vec![("interests", json!(["b"]))]),
+        with(vec![]),
+        with(vec![("interests", json!(["a"]))]),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, s)| profile(i, s))
+    .collect();
+    let mut index = AudienceIndex::new();
+    for (slot, p) in profiles.iter().enumerate() {
+        index.set(slot as u32, p);
+    }
+    // Subject 0 drops its answer, subject 3 gives one.
+    profiles[0] = profile(0, &with(vec![]));
+    profiles[3] = profile(3, &with(vec![("interests", json!(["a", "b"]))]));
+    index.set(0, &profiles[0]);
+    index.set(3, &profiles[3]);
+    let purpose = pk("offers");
+    for cond in [
+        json!({"interests": {"$size": 1}}),
+        json!({"interests": ["a", "b"]}),
+        json!({"interests": {"$size": 0}}),
+        json!({"$not": {"interests": ["a"]}}),
+    ] {
+        let compiled = Condition::compile(&cond).unwrap();
+        let want = brute_force(&schema, &profiles, &purpose, Channel::Email, &compiled);
+        for e in ENGINES {
+            index.use_engine(e);
+            let q = AudienceQuery {
+                purpose: &purpose,
+                channel: Channel::Email,
+                condition: &compiled,
+            };
+            assert_eq!(index.matching(&schema, &q), want, "{e:?}: {cond}");
+            assert_eq!(index.count(&schema, &q), want.len(), "{e:?}: {cond}");
+        }
+    }
 }

@@ -5,6 +5,8 @@
 
 pub mod actor;
 pub mod audience;
+mod audience_dense;
+mod audience_leaf;
 mod audience_plan;
 mod audience_range;
 pub mod breach;
