@@ -558,6 +558,22 @@ impl AudienceIndex {
         }
     }
 
+    /// Calls `f` with the subjects an audience reaches, in slot order and in
+    /// batches, without building the set (an export streams from it).
+    pub fn each_member(&self, schema: &Schema, q: &AudienceQuery<'_>, f: impl FnMut(&[u32])) {
+        let reach = self.reach_set(schema, q.purpose, q.channel);
+        if reach.bits.is_empty() {
+            return;
+        }
+        match self.engine {
+            Engine::Flat => dense::each(&self.compiler().node(q.condition.root()), &reach.flat, f),
+            Engine::Roaring => {
+                let all: Vec<u32> = self.matching(schema, q).iter().collect();
+                all.chunks(65_536).for_each(f)
+            }
+        }
+    }
+
     fn compiler(&self) -> Compiler<'_> {
         Compiler {
             attrs: &self.attrs,

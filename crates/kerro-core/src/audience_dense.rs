@@ -379,6 +379,37 @@ pub(crate) fn count(p: &Prog<'_>, reach: &[u64]) -> u64 {
     total
 }
 
+/// Calls `f` with the slots of `reach ∩ p`, in order and in batches (a
+/// block's at a time), building no set.
+pub(crate) fn each(p: &Prog<'_>, reach: &[u64], mut f: impl FnMut(&[u32])) {
+    let (mut out, mut spare) = (block(), Vec::new());
+    // A block's slots, with room for the writes past the last one below.
+    let mut slots = vec![0u32; BLOCK * 64 + 4];
+    for b in 0..reach.len().div_ceil(BLOCK) {
+        let r = words(reach, b);
+        eval(p, b, &mut out, &mut spare);
+        let mut len = 0;
+        for (i, (o, r)) in out.iter().zip(r).enumerate() {
+            // Four positions are written whatever the word holds, so that a
+            // sparse audience costs no mispredicted branch per word.
+            let (mut w, base) = (o & r, ((b * BLOCK + i) * 64) as u32);
+            let n = w.count_ones() as usize;
+            for k in 0..4 {
+                slots[len + k] = base.wrapping_add(w.trailing_zeros());
+                w &= w.wrapping_sub(1);
+            }
+            for k in 4..n {
+                slots[len + k] = base + w.trailing_zeros();
+                w &= w - 1;
+            }
+            len += n;
+        }
+        if len > 0 {
+            f(&slots[..len]);
+        }
+    }
+}
+
 /// `reach ∩ p`.
 pub(crate) fn matching(p: &Prog<'_>, reach: &[u64]) -> RoaringBitmap {
     let (mut out, mut spare) = (block(), Vec::new());

@@ -260,6 +260,9 @@ proptest! {
             let q = AudienceQuery { purpose: &purpose, channel, condition: &compiled };
             prop_assert_eq!(index.count(&schema, &q), want.len(), "{:?}: condition {}", e, cond);
             prop_assert_eq!(&index.matching(&schema, &q), &want, "{:?}: condition {}", e, cond);
+            let mut each = Vec::new();
+            index.each_member(&schema, &q, |s| each.extend_from_slice(s));
+            prop_assert_eq!(each, want.iter().collect::<Vec<_>>());
         }
     }
 }

@@ -30,6 +30,7 @@ pub mod retention;
 pub mod rights_request;
 pub mod saved_audience;
 pub mod schema;
+pub mod slot_ids;
 pub mod staff;
 pub mod submission;
 pub mod time;

@@ -17,12 +17,12 @@
 //!   `matching(..).len()`), which is what `Store::audience_count` (behind
 //!   `POST /v1/audiences/count`) does under its read lock; median of `--rounds` calls;
 //! - export, for the condition whose count is nearest 130,000 at N = 10M
-//!   (`a_1pct`): `matching` and then (1) the member slots written into a
-//!   preallocated `Vec<u32>`, and (2) each member's subject id looked up in a
-//!   `Vec<Option<SubjectId>>` slot table (as the store keeps it) and written as
-//!   an NDJSON line `{"id":"sub_..."}` into a preallocated byte buffer. The
-//!   store's export additionally clones each id and writes an audit row; that
-//!   is not measured here.
+//!   (`a_1pct`): `AudienceIndex::each_member` streaming the members, and (1)
+//!   their slots written into a preallocated `Vec<u32>`, and (2) each member's
+//!   subject id read from the flat `SlotIds` table (as the store keeps it)
+//!   and written as an NDJSON line `{"id":"sub_..."}` into a preallocated
+//!   byte buffer. The store's export additionally clones each id and writes
+//!   an audit row; that is not measured here.
 //!
 //! Writes the figures, counts and the SQL of each condition to `--out` for
 //! `bench/node/audience_pg.mjs`, which asserts PostgreSQL's counts are equal.
@@ -33,6 +33,7 @@ mod gen;
 use kerro_core::audience::{AudienceIndex, AudienceQuery, Engine};
 use kerro_core::contact::Channel;
 use kerro_core::offer::compile_condition;
+use kerro_core::slot_ids::SlotIds;
 use kerro_core::SubjectId;
 use serde_json::json;
 use std::hint::black_box;
@@ -182,7 +183,9 @@ fn main() -> anyhow::Result<()> {
         let mut calls = 0u64;
         while t.elapsed().as_secs() < secs {
             if export {
-                black_box(index.matching(&schema, &q));
+                let mut slots = Vec::new();
+                index.each_member(&schema, &q, |s| slots.extend_from_slice(s));
+                black_box(slots);
             } else {
                 black_box(index.count(&schema, &q));
             }
@@ -196,9 +199,10 @@ fn main() -> anyhow::Result<()> {
     }
 
     // The slot table the store keeps (slot -> subject id), for the export.
-    let ids: Vec<Option<SubjectId>> = (0..n)
-        .map(|i| Some(SubjectId::from_suffix(&format!("BENCH{i:021}"))))
-        .collect();
+    let mut ids = SlotIds::new();
+    for i in 0..n {
+        ids.push(&SubjectId::from_suffix(&format!("BENCH{i:021}")));
+    }
 
     let purpose = gen::pk("marketing");
     let channel = Channel::Email;
@@ -302,20 +306,14 @@ fn main() -> anyhow::Result<()> {
     let mut slots: Vec<u32> = Vec::with_capacity(members);
     let (slots_us, slots_runs) = time_us(rounds, || {
         slots.clear();
-        slots.extend(index.matching(&schema, &q).iter());
+        index.each_member(&schema, &q, |s| slots.extend_from_slice(s));
         black_box(&slots);
     });
     let line = "{\"id\":\"\"}\n".len() + 30;
     let mut buf: Vec<u8> = Vec::with_capacity(members * line);
     let (ndjson_us, ndjson_runs) = time_us(rounds, || {
         buf.clear();
-        for slot in index.matching(&schema, &q).iter() {
-            if let Some(Some(id)) = ids.get(slot as usize) {
-                buf.extend_from_slice(b"{\"id\":\"");
-                buf.extend_from_slice(id.as_str().as_bytes());
-                buf.extend_from_slice(b"\"}\n");
-            }
-        }
+        index.each_member(&schema, &q, |s| ids.write_lines(s, &mut buf));
         black_box(&buf);
     });
     assert_eq!(buf.len(), members * line);

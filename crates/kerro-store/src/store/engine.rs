@@ -7,7 +7,7 @@
 
 use crate::sql::params;
 use chrono::{DateTime, Utc};
-use kerro_core::audience::{AudienceIndex, AudienceQuery};
+use kerro_core::audience::AudienceQuery;
 use kerro_core::consent::ConsentState;
 use kerro_core::contact::Channel;
 use kerro_core::decide::{Decision, Delivery, Profile, Request};
@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use super::audit::{record, AuditAction};
 use super::decision_log::{LogKind, PendingLog, UnflushedDecision};
-use super::index::load_profile;
+use super::index::{load_profile, Audience};
 use super::outbox;
 use super::schema_ops::{load_snapshot, to_json};
 use super::{ts, Store};
@@ -275,24 +275,26 @@ impl Store {
         channel: Channel,
         condition: &serde_json::Value,
     ) -> StoreResult<RoaringBitmap> {
-        self.with_audience(purpose, channel, condition, |index, schema, q| {
-            index.matching(schema, q)
+        self.with_audience(purpose, channel, condition, |a, schema, q| {
+            a.index.matching(schema, q)
         })
     }
 
-    /// The subject ids of an audience (see `audience`).
+    /// The subject ids of an audience (see `audience`), read from the flat
+    /// slot table as the index lists the members.
     pub(crate) fn audience_ids(
         &self,
         purpose: &PurposeKey,
         channel: Channel,
         condition: &serde_json::Value,
     ) -> StoreResult<Vec<SubjectId>> {
-        let members = self.audience(purpose, channel, condition)?;
-        let a = self.inner.index.audience.read();
-        Ok(members
-            .iter()
-            .filter_map(|slot| a.ids.get(slot as usize).cloned().flatten())
-            .collect())
+        self.with_audience(purpose, channel, condition, |a, schema, q| {
+            let mut ids = Vec::new();
+            a.index.each_member(schema, q, |slots| {
+                ids.extend(slots.iter().filter_map(|s| a.ids.id(*s)))
+            });
+            ids
+        })
     }
 
     /// How many subjects an audience reaches (see `audience`), without building the set.
@@ -302,8 +304,8 @@ impl Store {
         channel: Channel,
         condition: &serde_json::Value,
     ) -> StoreResult<u64> {
-        self.with_audience(purpose, channel, condition, |index, schema, q| {
-            index.count(schema, q)
+        self.with_audience(purpose, channel, condition, |a, schema, q| {
+            a.index.count(schema, q)
         })
     }
 
@@ -313,14 +315,14 @@ impl Store {
         purpose: &PurposeKey,
         channel: Channel,
         condition: &serde_json::Value,
-        f: impl FnOnce(&AudienceIndex, &kerro_core::schema::Schema, &AudienceQuery<'_>) -> T,
+        f: impl FnOnce(&Audience, &kerro_core::schema::Schema, &AudienceQuery<'_>) -> T,
     ) -> StoreResult<T> {
         let _timer = Timer::start(telemetry::AUDIENCE_SECONDS);
         let snap = self.schema();
         let (compiled, _) = compile_condition(purpose, condition, &snap.schema)?;
         let a = self.inner.index.audience.read();
         Ok(f(
-            &a.index,
+            &a,
             &snap.schema,
             &AudienceQuery {
                 purpose,

@@ -12,6 +12,7 @@ use kerro_core::audience::AudienceIndex;
 use kerro_core::contact::Channel;
 use kerro_core::decide::{ConsentInfo, DeclaredValue, Delivery, Profile};
 use kerro_core::ids::{OfferKey, SubjectId};
+use kerro_core::slot_ids::SlotIds;
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,7 +46,7 @@ pub(crate) struct Audience {
     pub(crate) index: AudienceIndex,
     pub(super) slots: HashMap<SubjectId, u32>,
     /// Slot to subject; an erased subject's slot stays empty (slots are not reused).
-    pub(crate) ids: Vec<Option<SubjectId>>,
+    pub(crate) ids: SlotIds,
 }
 
 /// The profile of what `load_subject_data` read (tests hold it equal to `load_profile`).
@@ -244,8 +245,7 @@ impl ProfileIndex {
             let slot = match a.slots.get(&profile.subject) {
                 Some(s) => *s,
                 None => {
-                    let s = a.ids.len() as u32;
-                    a.ids.push(Some(profile.subject.clone()));
+                    let s = a.ids.push(&profile.subject);
                     a.slots.insert(profile.subject.clone(), s);
                     s
                 }
@@ -263,9 +263,7 @@ impl ProfileIndex {
             let mut a = self.audience.write();
             if let Some(slot) = a.slots.remove(id) {
                 a.index.remove(slot);
-                if let Some(entry) = a.ids.get_mut(slot as usize) {
-                    *entry = None;
-                }
+                a.ids.clear(slot);
             }
         }
         self.profiles.write().remove(id);
