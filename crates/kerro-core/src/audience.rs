@@ -277,6 +277,15 @@ impl Footprint {
             containers,
         }
     }
+
+    /// A part held as plain memory, not as bitmaps.
+    fn flat(part: &'static str, bytes: u64) -> Footprint {
+        Footprint {
+            part,
+            bytes,
+            containers: 0,
+        }
+    }
 }
 
 /// Who an audience is for.
@@ -424,11 +433,10 @@ impl AudienceIndex {
             "array elements",
             attrs().flat_map(|a| a.elements.values()),
         ));
-        parts.push(Footprint {
-            part: "whole arrays (a column)",
-            bytes: attrs().map(|a| a.arrays.bytes()).sum(),
-            containers: 0,
-        });
+        parts.push(Footprint::flat(
+            "whole arrays (a column)",
+            attrs().map(|a| a.arrays.bytes()).sum(),
+        ));
         parts.push(Footprint::of(
             "values of another type",
             attrs().flat_map(|a| a.others.values().map(|(_, b)| b)),
@@ -438,18 +446,13 @@ impl AudienceIndex {
                 "reachable sets",
                 r.values().map(|b| &*b.bits),
             ));
-            parts.push(Footprint {
-                part: "reachable sets, flat",
-                bytes: r.values().map(|b| (b.flat.len() * 8) as u64).sum(),
-                containers: 0,
-            });
+            parts.push(Footprint::flat(
+                "reachable sets, flat",
+                r.values().map(|b| (b.flat.len() * 8) as u64).sum(),
+            ));
         }
         if let Ok(m) = self.mirrors.lock() {
-            parts.push(Footprint {
-                part: "flat copies read by queries",
-                bytes: m.bytes(),
-                containers: 0,
-            });
+            parts.push(Footprint::flat("flat copies read by queries", m.bytes()));
         }
         parts
     }

@@ -346,10 +346,9 @@ proptest! {
     }
 }
 
-#[test]
-fn reachability_follows_basis_channel_restriction_and_objection() {
-    let schema = schema();
-    let base = Subject {
+/// A subject who consented to `offers` and may be e-mailed, holding `values`.
+fn reachable(values: Vec<(&'static str, Value)>) -> Subject {
+    Subject {
         consent: Some(true),
         email: true,
         pending: false,
@@ -357,8 +356,14 @@ fn reachability_follows_basis_channel_restriction_and_objection() {
         restricted: false,
         objected: false,
         unsubscribed: false,
-        values: vec![("size", json!("a"))],
-    };
+        values,
+    }
+}
+
+#[test]
+fn reachability_follows_basis_channel_restriction_and_objection() {
+    let schema = schema();
+    let base = reachable(vec![("size", json!("a"))]);
     let variants = [
         base.clone(),
         Subject {
@@ -421,16 +426,7 @@ fn reachability_follows_basis_channel_restriction_and_objection() {
 #[test]
 fn general_path_follows_changes_of_whole_arrays() {
     let schema = schema();
-    let with = |values: Vec<(&'static str, Value)>| Subject {
-        consent: Some(true),
-        email: true,
-        pending: false,
-        web: false,
-        restricted: false,
-        objected: false,
-        unsubscribed: false,
-        values,
-    };
+    let with = reachable;
     let mut profiles: Vec<Profile> = [
         with(vec![("interests", json!(["a"]))]),
         with(vec![("interests", json!(["a", "b"]))]),
