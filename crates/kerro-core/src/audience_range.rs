@@ -65,10 +65,136 @@ struct Entry {
     holders: RoaringBitmap,
 }
 
+/// Entries per chunk of the order, at most: inserting a new value moves at
+/// most this many, however many distinct values there are (a free-text
+/// answer may have millions).
+const CHUNK: usize = 512;
+
+/// Distinct values in key order, in chunks, none empty.
+#[derive(Debug, Default, Clone)]
+struct Sorted {
+    chunks: Vec<Vec<Entry>>,
+    len: usize,
+}
+
+impl Sorted {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.chunks.iter().flatten()
+    }
+
+    /// The chunk and place where `pred` (true on a prefix) first fails.
+    fn locate(&self, pred: impl Fn(&Entry) -> bool) -> (usize, usize) {
+        let c = self.chunks.partition_point(|c| c.last().is_some_and(&pred));
+        match self.chunks.get(c) {
+            Some(chunk) => (c, chunk.partition_point(pred)),
+            None => (c, 0),
+        }
+    }
+
+    /// How many entries `pred` (true on a prefix) holds for.
+    fn partition_point(&self, pred: impl Fn(&Entry) -> bool) -> usize {
+        let (c, at) = self.locate(pred);
+        self.chunks[..c].iter().map(Vec::len).sum::<usize>() + at
+    }
+
+    fn find(&self, pred: impl Fn(&Entry) -> bool, hit: impl Fn(&Entry) -> bool) -> Option<&Entry> {
+        let (c, at) = self.locate(pred);
+        self.chunks.get(c)?.get(at).filter(|e| hit(e))
+    }
+
+    fn get(&self, rank: usize) -> Option<&Entry> {
+        self.range(rank..rank + 1).next()
+    }
+
+    /// The entries of ranks `r`.
+    fn range(&self, r: std::ops::Range<usize>) -> impl Iterator<Item = &Entry> {
+        let mut skip = r.start;
+        let first = self
+            .chunks
+            .iter()
+            .position(|c| {
+                if skip < c.len() {
+                    true
+                } else {
+                    skip -= c.len();
+                    false
+                }
+            })
+            .unwrap_or(self.chunks.len());
+        self.chunks[first..]
+            .iter()
+            .flatten()
+            .skip(skip)
+            .take(r.end.saturating_sub(r.start))
+    }
+
+    /// The entry with `key`, made with `make` if there is none.
+    fn entry(&mut self, key: &Key, make: impl FnOnce() -> Entry) -> &mut Entry {
+        let (mut c, at) = self.locate(|e| e.key < *key);
+        if c == self.chunks.len() {
+            // Past the end: the last chunk grows (or the first is made).
+            c = c.saturating_sub(1);
+            if self.chunks.is_empty() {
+                self.chunks.push(Vec::new());
+            }
+            let at = self.chunks[c].len();
+            self.chunks[c].push(make());
+            self.len += 1;
+            return self.split(c, at);
+        }
+        if self.chunks[c][at].key != *key {
+            self.chunks[c].insert(at, make());
+            self.len += 1;
+            return self.split(c, at);
+        }
+        &mut self.chunks[c][at]
+    }
+
+    /// Splits chunk `c` in two if it grew past `CHUNK`; the entry at `at` of it.
+    fn split(&mut self, c: usize, at: usize) -> &mut Entry {
+        if self.chunks[c].len() <= CHUNK {
+            return &mut self.chunks[c][at];
+        }
+        let tail = self.chunks[c].split_off(CHUNK / 2);
+        self.chunks.insert(c + 1, tail);
+        if at < CHUNK / 2 {
+            &mut self.chunks[c][at]
+        } else {
+            &mut self.chunks[c + 1][at - CHUNK / 2]
+        }
+    }
+
+    /// Takes `slot` out of the entry holding it (and the entry out, if it
+    /// held no one else); that entry's key.
+    fn remove_holder(&mut self, slot: u32) -> Option<Key> {
+        let (c, at) = self.chunks.iter().enumerate().find_map(|(c, chunk)| {
+            chunk
+                .iter()
+                .position(|e| e.holders.contains(slot))
+                .map(|at| (c, at))
+        })?;
+        let e = &mut self.chunks[c][at];
+        e.holders.remove(slot);
+        let key = e.key.clone();
+        if e.holders.is_empty() {
+            self.chunks[c].remove(at);
+            self.len -= 1;
+            if self.chunks[c].is_empty() {
+                self.chunks.remove(c);
+            }
+        }
+        Some(key)
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub(crate) struct RangeIndex {
     /// Distinct values in key order.
-    entries: Vec<Entry>,
+    entries: Sorted,
     /// Inclusive upper bounds of the bins, ascending; `le[j]` holds the
     /// subjects whose key is at most `bounds[j]`. A bound may outlive the last
     /// value with its key; it still cuts the order in the same place.
@@ -150,20 +276,14 @@ impl<'a> Span<'a> {
 impl RangeIndex {
     pub(crate) fn insert(&mut self, slot: u32, key: Key, value: &Value) {
         self.non_ascii += u64::from(!key.is_ascii());
-        let at = self.entries.partition_point(|e| e.key < key);
-        match self.entries.get_mut(at) {
-            Some(e) if e.key == key => {
-                e.holders.insert(slot);
-            }
-            _ => self.entries.insert(
-                at,
-                Entry {
-                    key: key.clone(),
-                    value: value.clone(),
-                    holders: RoaringBitmap::from_iter([slot]),
-                },
-            ),
-        }
+        self.entries
+            .entry(&key, || Entry {
+                key: key.clone(),
+                value: value.clone(),
+                holders: RoaringBitmap::new(),
+            })
+            .holders
+            .insert(slot);
         let first = self.bounds.partition_point(|b| *b < key);
         for le in &mut self.le[first..] {
             le.insert(slot);
@@ -174,16 +294,11 @@ impl RangeIndex {
 
     /// Takes `slot` out, wherever it is; false when it held no value here.
     pub(crate) fn remove(&mut self, slot: u32) -> bool {
-        let Some(at) = self.entries.iter().position(|e| e.holders.contains(slot)) else {
+        let Some(key) = self.entries.remove_holder(slot) else {
             return false;
         };
-        let entry = &mut self.entries[at];
-        entry.holders.remove(slot);
-        self.non_ascii -= u64::from(!entry.key.is_ascii());
-        let first = self.bounds.partition_point(|b| *b < entry.key);
-        if entry.holders.is_empty() {
-            self.entries.remove(at);
-        }
+        self.non_ascii -= u64::from(!key.is_ascii());
+        let first = self.bounds.partition_point(|b| *b < key);
         for le in &mut self.le[first..] {
             le.remove(slot);
         }
@@ -251,27 +366,22 @@ impl RangeIndex {
 
     /// The holders of the value with `key`.
     pub(crate) fn find(&self, key: &Key) -> Option<&RoaringBitmap> {
-        let at = self.entries.partition_point(|e| e.key < *key);
         self.entries
-            .get(at)
-            .filter(|e| e.key == *key)
+            .find(|e| e.key < *key, |e| e.key == *key)
             .map(|e| &e.holders)
     }
 
     /// The holders of the string `s`.
     pub(crate) fn find_text(&self, s: &str) -> Option<&RoaringBitmap> {
-        let at = self.entries.partition_point(|e| match &e.key {
-            Key::Num(_) => true,
-            Key::Text(t) => &**t < s,
-        });
-        match self.entries.get(at) {
-            Some(Entry {
-                key: Key::Text(t),
-                holders,
-                ..
-            }) if &**t == s => Some(holders),
-            _ => None,
-        }
+        self.entries
+            .find(
+                |e| match &e.key {
+                    Key::Num(_) => true,
+                    Key::Text(t) => &**t < s,
+                },
+                |e| matches!(&e.key, Key::Text(t) if &**t == s),
+            )
+            .map(|e| &e.holders)
     }
 
     /// The distinct values with their holders, for evaluating a test on each.
@@ -284,7 +394,8 @@ impl RangeIndex {
     }
 
     pub(crate) fn value(&self, rank: usize) -> &Value {
-        &self.entries[rank].value
+        // Ranks come from `distinct()`; an entry is always there.
+        self.entries.get(rank).map_or(&Value::Null, |e| &e.value)
     }
 
     /// The holders of the first `cut` distinct values, as the cheapest span.
@@ -294,11 +405,11 @@ impl RangeIndex {
         // Values up to bound j are the first `upto(j)`.
         let upto = |j: usize| self.entries.partition_point(|e| e.key <= self.bounds[j]);
         let cost = |r: std::ops::Range<usize>| -> u64 {
-            self.entries[r].iter().map(|e| e.holders.len()).sum()
+            self.entries.range(r).map(|e| e.holders.len()).sum()
         };
         let refs = |r: std::ops::Range<usize>| {
-            self.entries[r]
-                .iter()
+            self.entries
+                .range(r)
                 .map(|e| (&e.holders, &e.key))
                 .collect()
         };
@@ -392,6 +503,42 @@ mod tests {
                 w.intersection_len(&present) - w.intersection_len(&want)
             );
         }
+    }
+
+    #[test]
+    fn many_distinct_values_stay_in_order_across_chunks() {
+        let mut r = RangeIndex::default();
+        let mut present = RoaringBitmap::new();
+        // 5,000 distinct strings, in a scrambled order, two holders each.
+        let text = |i: u32| format!("w{:05}", (i * 7919) % 5000);
+        for slot in 0..10_000u32 {
+            let v = json!(text(slot % 5000));
+            r.insert(slot, Key::of(&v).unwrap(), &v);
+            present.insert(slot);
+        }
+        assert!(r.entries.chunks.len() > 5, "the order was split in chunks");
+        for slot in (0..10_000u32).filter(|s| s % 7 == 0) {
+            assert!(r.remove(slot));
+            present.remove(slot);
+        }
+        let mut want: Vec<String> = present.iter().map(|s| text(s % 5000)).collect();
+        want.sort();
+        want.dedup();
+        let got: Vec<&str> = r.values().map(|(v, _)| v.as_str().unwrap()).collect();
+        assert_eq!(got, want);
+        assert_eq!(r.distinct(), want.len());
+        for (rank, w) in want.iter().enumerate().step_by(97) {
+            assert_eq!(r.value(rank).as_str(), Some(w.as_str()));
+            let holders: RoaringBitmap = present.iter().filter(|s| text(s % 5000) == *w).collect();
+            assert_eq!(r.find_text(w), Some(&holders));
+            let below: RoaringBitmap = present.iter().filter(|s| text(s % 5000) < *w).collect();
+            assert_eq!(
+                *r.prefix(rank, &present).build(None),
+                below,
+                "prefix {rank}"
+            );
+        }
+        assert_eq!(r.find_text("nope"), None);
     }
 
     #[test]
