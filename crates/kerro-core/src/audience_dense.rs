@@ -283,22 +283,31 @@ fn combine(cs: &[Prog<'_>], b: usize, out: &mut [u64; BLOCK], spare: &mut Vec<Bl
         match (c, and) {
             (Prog::Words(w), true) => and_in(out, words(w, b), false),
             (Prog::Words(w), false) => or_in(out, words(w, b)),
-            (Prog::Not(n), true) if matches!(**n, Prog::Words(_)) => {
-                let Prog::Words(w) = &**n else { unreachable!() };
-                and_in(out, words(w, b), true)
-            }
-            _ => {
-                let mut t = spare.pop().unwrap_or_else(block);
-                eval(c, b, &mut t, spare);
-                if and {
-                    and_in(out, &t[..], false)
-                } else {
-                    or_in(out, &t[..])
-                }
-                spare.push(t);
-            }
+            (Prog::Not(n), true) => match &**n {
+                Prog::Words(w) => and_in(out, words(w, b), true),
+                _ => through_buffer(c, b, out, spare, and),
+            },
+            _ => through_buffer(c, b, out, spare, and),
         }
     }
+}
+
+/// `out &= c` or `out |= c`, with `c` evaluated into a spare buffer.
+fn through_buffer(
+    c: &Prog<'_>,
+    b: usize,
+    out: &mut [u64; BLOCK],
+    spare: &mut Vec<Block>,
+    and: bool,
+) {
+    let mut t = spare.pop().unwrap_or_else(block);
+    eval(c, b, &mut t, spare);
+    if and {
+        and_in(out, &t[..], false)
+    } else {
+        or_in(out, &t[..])
+    }
+    spare.push(t);
 }
 
 /// `out &= w` (or `&= !w`), words past `w`'s end being zero.

@@ -137,33 +137,15 @@ fn worth(hint: Option<&RoaringBitmap>, size: u64) -> Option<&RoaringBitmap> {
 
 /// The intersection of `sets`, restricted to `hint`: the smallest first,
 /// then the rest in ascending order, complements last (as differences).
-fn and_all<'a>(mut sets: Vec<Set<'a>>, hint: Option<&RoaringBitmap>, live: u64) -> Set<'a> {
-    sets.sort_by_key(|s| s.estimate(live));
-    let mut acc: Option<Cow<'a, RoaringBitmap>> = None;
-    let mut outs = Vec::new();
+fn and_all<'a>(sets: Vec<Set<'a>>, hint: Option<&RoaringBitmap>) -> Set<'a> {
+    let (mut ins, mut outs) = (Vec::new(), Vec::new());
     for s in sets {
         match s {
-            Set::In(b) => {
-                acc = Some(match acc {
-                    None => {
-                        let hint = worth(hint, b.estimate());
-                        b.build(hint)
-                    }
-                    Some(a) if a.is_empty() => a,
-                    Some(a) => {
-                        let a = a.into_owned();
-                        let b = b.build(Some(&a));
-                        match b {
-                            Cow::Owned(b) => Cow::Owned(b),
-                            Cow::Borrowed(b) => Cow::Owned(b & a),
-                        }
-                    }
-                });
-            }
+            Set::In(b) => ins.push(b),
             Set::Out(b) => outs.push(b),
         }
     }
-    match acc {
+    match intersect(ins, hint) {
         Some(mut a) => {
             for b in outs {
                 if a.is_empty() {
@@ -177,6 +159,33 @@ fn and_all<'a>(mut sets: Vec<Set<'a>>, hint: Option<&RoaringBitmap>, live: u64) 
         // Only complements: `live − (b1 ∪ b2 ∪ ...)`.
         None => Set::Out(union_all(outs, hint)),
     }
+}
+
+/// The intersection of plain sets, the smallest first and each next one
+/// built only within what is left; `None` for no sets.
+fn intersect<'a>(
+    mut ins: Vec<Bits<'a>>,
+    hint: Option<&RoaringBitmap>,
+) -> Option<Cow<'a, RoaringBitmap>> {
+    ins.sort_by_key(Bits::estimate);
+    let mut acc: Option<Cow<'a, RoaringBitmap>> = None;
+    for b in ins {
+        acc = Some(match acc {
+            None => {
+                let hint = worth(hint, b.estimate());
+                b.build(hint)
+            }
+            Some(a) if a.is_empty() => a,
+            Some(a) => {
+                let a = a.into_owned();
+                match b.build(Some(&a)) {
+                    Cow::Owned(b) => Cow::Owned(b),
+                    Cow::Borrowed(b) => Cow::Owned(b & a),
+                }
+            }
+        });
+    }
+    acc
 }
 
 /// The union of `bits`, kept lazy when every one is a plain bitmap or union.
@@ -203,23 +212,19 @@ fn union_all<'a>(bits: Vec<Bits<'a>>, hint: Option<&RoaringBitmap>) -> Bits<'a> 
 }
 
 /// `ins ∪ complement(outs…)`: with any complement the result is one.
-fn or_all<'a>(sets: Vec<Set<'a>>, hint: Option<&RoaringBitmap>, live: u64) -> Set<'a> {
+fn or_all<'a>(sets: Vec<Set<'a>>, hint: Option<&RoaringBitmap>) -> Set<'a> {
     let (mut ins, mut outs) = (Vec::new(), Vec::new());
     for s in sets {
         match s {
             Set::In(b) => ins.push(b),
-            Set::Out(b) => outs.push(Set::In(b)),
+            Set::Out(b) => outs.push(b),
         }
     }
     if outs.is_empty() {
         return Set::In(union_all(ins, hint));
     }
     // `live − (∩ outs − ∪ ins)`.
-    let kept = and_all(outs, hint, live);
-    let Set::In(kept) = kept else {
-        unreachable!("an intersection of plain sets is a plain set")
-    };
-    let mut kept = kept.build(None);
+    let mut kept = intersect(outs, hint).unwrap_or_default();
     if !ins.is_empty() && !kept.is_empty() {
         let inside = union_all(ins, None).build(Some(&kept));
         *kept.to_mut() -= &*inside;
@@ -236,23 +241,17 @@ pub(crate) struct Plan<'a> {
 impl<'a> Plan<'a> {
     /// The subjects `node` matches; only its intersection with `hint` counts.
     pub(crate) fn set(&self, node: &Node, hint: Option<&RoaringBitmap>) -> Set<'a> {
-        let live = self.live.len();
         match node {
             Node::And(children) if children.is_empty() => Set::all(),
             Node::And(children) => self.and(children, hint, false).0,
             Node::Or(children) if children.is_empty() => Set::all(),
-            Node::Or(children) => or_all(
-                children.iter().map(|c| self.set(c, hint)).collect(),
-                hint,
-                live,
-            ),
+            Node::Or(children) => {
+                or_all(children.iter().map(|c| self.set(c, hint)).collect(), hint)
+            }
             Node::Nor(children) if children.is_empty() => Set::none(),
-            Node::Nor(children) => or_all(
-                children.iter().map(|c| self.set(c, hint)).collect(),
-                hint,
-                live,
-            )
-            .not(),
+            Node::Nor(children) => {
+                or_all(children.iter().map(|c| self.set(c, hint)).collect(), hint).not()
+            }
             Node::Not(child) => self.set(child, hint).not(),
             Node::Field { path, test } => self.field(node, path.as_str(), test, hint),
             Node::Const(true) => Set::all(),
@@ -295,13 +294,13 @@ impl<'a> Plan<'a> {
                 last = Some(sets.remove(at));
             }
         }
-        let mut acc = and_all(sets, hint, live);
+        let mut acc = and_all(sets, hint);
         for c in nested {
             let s = match &acc {
                 Set::In(Bits::Map(m)) => self.set(c, Some(m)),
                 _ => self.set(c, hint),
             };
-            acc = and_all(vec![acc, s], hint, live);
+            acc = and_all(vec![acc, s], hint);
         }
         (acc, last)
     }
@@ -321,21 +320,17 @@ impl<'a> Plan<'a> {
                 Set::none()
             };
         };
-        let live = self.live.len();
         let leaves = recognise(a, node, test).unwrap_or_else(|| vec![general(a, attr, node)]);
-        let mut sets: Vec<Set<'a>> = leaves
-            .into_iter()
-            .map(|l| leaf_set(l, hint, live))
-            .collect();
+        let mut sets: Vec<Set<'a>> = leaves.into_iter().map(|l| leaf_set(l, hint)).collect();
         if sets.len() == 1 {
             return sets.pop().unwrap_or_else(Set::all);
         }
-        and_all(sets, hint, live)
+        and_all(sets, hint)
     }
 }
 
 /// A leaf as a lazy set.
-fn leaf_set<'a>(leaf: Leaf<'a>, hint: Option<&RoaringBitmap>, live: u64) -> Set<'a> {
+fn leaf_set<'a>(leaf: Leaf<'a>, hint: Option<&RoaringBitmap>) -> Set<'a> {
     let set = match leaf.shape {
         Shape::Any {
             mut parts,
@@ -354,7 +349,6 @@ fn leaf_set<'a>(leaf: Leaf<'a>, hint: Option<&RoaringBitmap>, live: u64) -> Set<
                 .map(|p| Set::In(Bits::Map(Cow::Borrowed(p.bits))))
                 .collect(),
             hint,
-            live,
         ),
         Shape::Built(b) => Set::In(Bits::Map(Cow::Owned(b))),
         Shape::Span(span, ..) => Set::In(Bits::Span(span)),
