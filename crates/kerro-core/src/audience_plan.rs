@@ -135,9 +135,8 @@ fn worth(hint: Option<&RoaringBitmap>, size: u64) -> Option<&RoaringBitmap> {
     hint.filter(|h| h.len() * 2 < size)
 }
 
-/// The intersection of `sets`, restricted to `hint`: the smallest first,
-/// then the rest in ascending order, complements last (as differences).
-fn and_all<'a>(sets: Vec<Set<'a>>, hint: Option<&RoaringBitmap>) -> Set<'a> {
+/// The plain sets and the complements' bitmaps, apart.
+fn split(sets: Vec<Set<'_>>) -> (Vec<Bits<'_>>, Vec<Bits<'_>>) {
     let (mut ins, mut outs) = (Vec::new(), Vec::new());
     for s in sets {
         match s {
@@ -145,6 +144,13 @@ fn and_all<'a>(sets: Vec<Set<'a>>, hint: Option<&RoaringBitmap>) -> Set<'a> {
             Set::Out(b) => outs.push(b),
         }
     }
+    (ins, outs)
+}
+
+/// The intersection of `sets`, restricted to `hint`: the smallest first,
+/// then the rest in ascending order, complements last (as differences).
+fn and_all<'a>(sets: Vec<Set<'a>>, hint: Option<&RoaringBitmap>) -> Set<'a> {
+    let (ins, outs) = split(sets);
     match intersect(ins, hint) {
         Some(mut a) => {
             for b in outs {
@@ -213,13 +219,7 @@ fn union_all<'a>(bits: Vec<Bits<'a>>, hint: Option<&RoaringBitmap>) -> Bits<'a> 
 
 /// `ins ∪ complement(outs…)`: with any complement the result is one.
 fn or_all<'a>(sets: Vec<Set<'a>>, hint: Option<&RoaringBitmap>) -> Set<'a> {
-    let (mut ins, mut outs) = (Vec::new(), Vec::new());
-    for s in sets {
-        match s {
-            Set::In(b) => ins.push(b),
-            Set::Out(b) => outs.push(b),
-        }
-    }
+    let (ins, outs) = split(sets);
     if outs.is_empty() {
         return Set::In(union_all(ins, hint));
     }

@@ -302,13 +302,7 @@ proptest! {
         for i in 0..n {
             let mut s = Subject {
                 consent: Some(next(10) > 0),
-                email: true,
-                pending: false,
-                web: false,
-                restricted: false,
-                objected: false,
-                unsubscribed: false,
-                values: vec![],
+                ..reachable(vec![])
             };
             if next(5) > 0 {
                 s.values.push(("employees", json!(next(100) * next(5))));
